@@ -1,0 +1,24 @@
+/**
+ * Entry point of the built driver: `driver <action> <args...>`. Every executable in `dist/`
+ * calls this one program with its own action name, so the driver ships one runtime instead
+ * of one per action.
+ *
+ * @module
+ */
+
+import { runAction } from "./action.ts";
+import { VMM_ACTIONS } from "./action_table.ts";
+import { formatFailure } from "./output.ts";
+
+const [name = "", ...argv] = Deno.args;
+const load = Object.hasOwn(VMM_ACTIONS, name) ? VMM_ACTIONS[name] : undefined;
+if (load) {
+  await runAction((await load()).default, argv);
+} else {
+  const { stdout, stderr } = formatFailure(
+    `Unknown action "${name}" (known: ${Object.keys(VMM_ACTIONS).join(", ")})`,
+  );
+  Deno.stdout.writeSync(new TextEncoder().encode(stdout));
+  Deno.stderr.writeSync(new TextEncoder().encode(stderr));
+  Deno.exit(2);
+}

@@ -1,0 +1,128 @@
+/**
+ * The only place that reads AWS SDK errors. The SDK puts EC2's error code in the exception's
+ * `name`; this module sorts codes into the driver's error classes, keeping the code in the
+ * message and the SDK error as `cause`.
+ *
+ * @module
+ */
+
+import { CloudError, CredentialsError, DriverError, NotFoundError } from "../errors.ts";
+import { oneLine } from "../output.ts";
+
+/** Codes meaning the named instance does not exist (or is not visible yet). */
+const NOT_FOUND = new Set(["InvalidInstanceID.NotFound"]);
+/** Codes meaning the credentials are missing, unknown or not allowed. */
+const AUTH = new Set([
+  "AuthFailure",
+  "SignatureDoesNotMatch",
+  "InvalidClientTokenId",
+  "UnrecognizedClientException",
+  "OptInRequired",
+  "RequestExpired",
+  "ExpiredToken",
+  "CredentialsProviderError",
+]);
+/** Codes of throttling. */
+const THROTTLED = new Set(["RequestLimitExceeded", "Throttling", "ThrottlingException"]);
+/** Node-style network error codes. */
+const NETWORK = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+]);
+
+/**
+ * Reads the EC2 error code of an SDK error.
+ *
+ * @param error What the SDK threw.
+ * @returns The code (e.g. `InvalidAMIID.NotFound`), a network code, or `undefined`.
+ */
+export function errorCode(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && NETWORK.has(code)) return code;
+  if (error.name && error.name !== "Error") return error.name;
+  return typeof code === "string" ? code : undefined;
+}
+
+/**
+ * Whether an SDK error says the instance does not exist.
+ *
+ * @param error What the SDK threw.
+ * @returns true for `InvalidInstanceID.NotFound`.
+ */
+export function isNotFound(error: unknown): boolean {
+  return NOT_FOUND.has(errorCode(error) ?? "");
+}
+
+/**
+ * Whether an SDK error is EC2 throttling.
+ *
+ * @param error What the SDK threw.
+ * @returns true for `RequestLimitExceeded` and its kin.
+ */
+export function isThrottled(error: unknown): boolean {
+  return THROTTLED.has(errorCode(error) ?? "");
+}
+
+/**
+ * Converts an SDK error into the driver's vocabulary.
+ *
+ * @param error What the SDK threw.
+ * @param doing What the driver was attempting, as a sentence start ("Cannot launch instance").
+ * @param context Where: host and region, for messages about credentials and the network.
+ * @returns A `DriverError` whose message names the EC2 code.
+ * @example
+ * ```ts
+ * import { toDriverError } from "./errors.ts";
+ * const sdkError = Object.assign(new Error("The image id '[ami-1]' does not exist"), {
+ *   name: "InvalidAMIID.NotFound",
+ * });
+ * const error = toDriverError(sdkError, "Cannot launch instance", { host: "aws", region: "us-east-1" });
+ * console.assert(error.message === "Cannot launch instance: InvalidAMIID.NotFound: The image id '[ami-1]' does not exist");
+ * ```
+ */
+export function toDriverError(
+  error: unknown,
+  doing: string,
+  context: { host: string; region?: string | undefined },
+): DriverError {
+  if (error instanceof DriverError) return error;
+  const code = errorCode(error) ?? "UnknownError";
+  const raw = oneLine(error instanceof Error ? error.message : String(error));
+  const where = context.region
+    ? `host ${context.host}, region ${context.region}`
+    : `host ${context.host}`;
+  if (code === "CredentialsProviderError" || /could not load credentials/i.test(raw)) {
+    return new CredentialsError(
+      code,
+      `${doing}: no AWS credentials for ${where} (looked in the driver configuration, environment variables and shared config/credentials files)`,
+      { cause: error },
+    );
+  }
+  if (/region is missing/i.test(raw)) {
+    return new DriverError(
+      `${doing}: no AWS region for ${where}; set "region" in the driver configuration or AWS_REGION`,
+      { cause: error },
+    );
+  }
+  if (AUTH.has(code)) {
+    return new CredentialsError(code, `${doing}: ${code}: ${raw} (${where})`, { cause: error });
+  }
+  if (NOT_FOUND.has(code)) return new NotFoundError(`${doing}: ${code}: ${raw}`, { cause: error });
+  if (NETWORK.has(code) || code === "TimeoutError" || code === "AbortError") {
+    return new CloudError(
+      code,
+      `${doing}: cannot reach the EC2 endpoint for ${where}: ${code}: ${raw}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return new CloudError(code, `${doing}: ${code}: ${raw}`, { cause: error });
+}

@@ -1,0 +1,80 @@
+/**
+ * Sizes of common EC2 instance types, so that monitoring can report the memory a VM was given
+ * without an extra API call per poll. Types not listed here are reported without memory.
+ *
+ * @module
+ */
+
+/** vCPUs and memory (MiB) of one instance type. */
+export interface InstanceTypeSize {
+  /** Virtual CPUs. */
+  readonly vcpus: number;
+  /** Memory in MiB. */
+  readonly memoryMiB: number;
+}
+
+/** Burstable families: size name to [vCPUs, MiB]. */
+const BURSTABLE: Record<string, Record<string, [number, number]>> = {
+  t2: {
+    nano: [1, 512],
+    micro: [1, 1024],
+    small: [1, 2048],
+    medium: [2, 4096],
+    large: [2, 8192],
+    xlarge: [4, 16384],
+    "2xlarge": [8, 32768],
+  },
+  t3: {
+    nano: [2, 512],
+    micro: [2, 1024],
+    small: [2, 2048],
+    medium: [2, 4096],
+    large: [2, 8192],
+    xlarge: [4, 16384],
+    "2xlarge": [8, 32768],
+  },
+};
+BURSTABLE.t3a = BURSTABLE.t3!;
+BURSTABLE.t4g = BURSTABLE.t3!;
+
+/** Fixed-ratio families: MiB of memory per vCPU. */
+const MIB_PER_VCPU: Record<string, number> = {};
+for (const family of ["m5", "m5a", "m5d", "m6i", "m6a", "m6g", "m7i", "m7a", "m7g", "m8g"]) {
+  MIB_PER_VCPU[family] = 4096;
+}
+for (const family of ["c5", "c5a", "c5d", "c6i", "c6a", "c6g", "c7i", "c7a", "c7g", "c8g"]) {
+  MIB_PER_VCPU[family] = 2048;
+}
+for (const family of ["r5", "r5a", "r5d", "r6i", "r6a", "r6g", "r7i", "r7a", "r7g", "r8g"]) {
+  MIB_PER_VCPU[family] = 8192;
+}
+
+/**
+ * Looks up the size of an instance type.
+ *
+ * @param type Instance type, e.g. `t3.micro` or `m6i.2xlarge`.
+ * @returns vCPUs and memory, or `undefined` for a type the table does not know.
+ * @example
+ * ```ts
+ * import { instanceTypeSize } from "./instance_types.ts";
+ * console.assert(instanceTypeSize("m5.2xlarge")?.memoryMiB === 32768);
+ * console.assert(instanceTypeSize("t3.micro")?.vcpus === 2);
+ * ```
+ */
+export function instanceTypeSize(type: string): InstanceTypeSize | undefined {
+  const [family = "", size = ""] = type.split(".");
+  const burstable = BURSTABLE[family]?.[size];
+  if (burstable) return { vcpus: burstable[0], memoryMiB: burstable[1] };
+  const ratio = MIB_PER_VCPU[family];
+  if (ratio === undefined) return undefined;
+  const match = /^(\d*)xlarge$/.exec(size);
+  const vcpus = size === "large"
+    ? 2
+    : size === "medium"
+    ? 1
+    : match
+    ? 4 * Number(match[1] || 1)
+    : 0;
+  if (vcpus === 0) return undefined;
+  return { vcpus, memoryMiB: vcpus * ratio };
+}

@@ -1,0 +1,189 @@
+/**
+ * Amazon EC2 as an OpenNebula host: the `Provider` implementation.
+ *
+ * @module
+ */
+
+import { CloudError, InvalidInputError, NotFoundError } from "../errors.ts";
+import type { HostSettings } from "../config.ts";
+import type { Instance, LaunchRequest, PreparedLaunch, Provider } from "../provider.ts";
+import { selectSection } from "../opennebula/template.ts";
+import type { Ec2Api } from "./api.ts";
+import { isNotFound, toDriverError } from "./errors.ts";
+import { STATE_MAP, toInstance } from "./instances.ts";
+import { type LaunchSpec, toLaunchSpec } from "./launch_spec.ts";
+import { instanceTags } from "./tags.ts";
+import { launchToken } from "./token.ts";
+
+/** Section type of EC2 in deployment templates. */
+export const EC2_TYPE = "ec2";
+
+/** How many fresh tokens deploy tries when earlier ones name terminated instances. */
+const MAX_RELAUNCHES = 5;
+
+/** Delays between retries of a call answered with `InvalidInstanceID.NotFound`. */
+const NOT_FOUND_BACKOFF_MS = [500, 1_000, 2_000, 4_000, 8_000];
+
+/**
+ * Checks that a deploy id is an EC2 instance id.
+ *
+ * @param id The deploy id OpenNebula passed.
+ * @throws {InvalidInputError} when it is not `i-` followed by 8 or 17 hex digits.
+ */
+export function checkInstanceId(id: string): void {
+  if (!/^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/.test(id)) {
+    throw new InvalidInputError(
+      `Invalid deploy id "${id}": not an EC2 instance id (i-xxxxxxxxxxxxxxxxx)`,
+    );
+  }
+}
+
+/** Whether an instance is on its way out or gone. */
+function isGone(instance: Instance): boolean {
+  return instance.state === "shutting-down" || instance.state === "terminated";
+}
+
+/** EC2 behind the `Provider` interface. */
+export class Ec2Provider implements Provider {
+  readonly factPrefix = "AWS";
+  readonly #api: Ec2Api;
+  readonly #settings: HostSettings;
+
+  /**
+   * @param api The EC2 calls (the SDK client, or a fake).
+   * @param settings The host's settings (defaults for template keys, grace periods).
+   */
+  constructor(api: Ec2Api, settings: HostSettings) {
+    this.#api = api;
+    this.#settings = settings;
+  }
+
+  /** Validates the template's EC2 section; the returned launch is idempotent by its token. */
+  prepareLaunch(request: LaunchRequest): PreparedLaunch {
+    const section = selectSection(request.deployment, EC2_TYPE, request.host);
+    const spec = toLaunchSpec(section.attributes, this.#settings.template, section.origin);
+    const base = spec.clientToken;
+    const token = base ?? launchToken(request, section.attributes);
+    return { token, run: () => this.#launch(request, spec, token, base !== undefined) };
+  }
+
+  async #launch(
+    request: LaunchRequest,
+    spec: LaunchSpec,
+    token: string,
+    fixed: boolean,
+  ): Promise<Instance> {
+    const attempts = fixed ? 1 : MAX_RELAUNCHES;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const candidate = attempt === 0 ? token : `${token}-r${attempt}`;
+      const earlier = await this.#findByToken(candidate);
+      if (earlier && isGone(earlier)) continue;
+      if (earlier) return earlier;
+      const launched = await this.#run(request, spec, candidate);
+      if (!isGone(launched)) return launched;
+    }
+    throw new CloudError(
+      "TokenExhausted",
+      fixed
+        ? `Cannot launch instance: CLIENTTOKEN ${token} already launched an instance that is now terminated; remove or change CLIENTTOKEN`
+        : `Cannot launch instance: the last ${attempts} launches for this deployment are terminated`,
+    );
+  }
+
+  async #findByToken(token: string): Promise<Instance | undefined> {
+    try {
+      const out = await this.#api.describeInstances({
+        Filters: [{ Name: "client-token", Values: [token] }],
+      });
+      const found = out.Reservations?.flatMap((r) => r.Instances ?? []).map(toInstance) ?? [];
+      return found.find((i) => !isGone(i)) ?? found[0];
+    } catch (error) {
+      throw this.#error(error, "Cannot look up earlier launches");
+    }
+  }
+
+  async #run(request: LaunchRequest, spec: LaunchSpec, token: string): Promise<Instance> {
+    const tags = instanceTags(request.vmId, request.host, request.deployment.name, spec.tags);
+    const placement = {
+      ...(spec.availabilityZone ? { AvailabilityZone: spec.availabilityZone } : {}),
+      ...(spec.placementGroup ? { GroupName: spec.placementGroup } : {}),
+      ...(spec.tenancy ? { Tenancy: spec.tenancy } : {}),
+    };
+    try {
+      const out = await this.#api.runInstances({
+        ImageId: spec.imageId,
+        InstanceType: spec.instanceType as never,
+        MinCount: 1,
+        MaxCount: 1,
+        ClientToken: token,
+        ...(spec.keyName ? { KeyName: spec.keyName } : {}),
+        ...(spec.securityGroups?.length ? { SecurityGroups: [...spec.securityGroups] } : {}),
+        ...(spec.securityGroupIds?.length ? { SecurityGroupIds: [...spec.securityGroupIds] } : {}),
+        ...(spec.subnetId ? { SubnetId: spec.subnetId } : {}),
+        ...(spec.privateIpAddress ? { PrivateIpAddress: spec.privateIpAddress } : {}),
+        ...(Object.keys(placement).length ? { Placement: placement } : {}),
+        ...(spec.ebsOptimized !== undefined ? { EbsOptimized: spec.ebsOptimized } : {}),
+        ...(spec.userData ? { UserData: spec.userData } : {}),
+        TagSpecifications: [
+          { ResourceType: "instance", Tags: tags },
+          { ResourceType: "volume", Tags: tags },
+        ],
+      });
+      const first = out.Instances?.[0];
+      if (!first?.InstanceId) {
+        throw new CloudError("EmptyResponse", "Cannot launch instance: EC2 returned no instance");
+      }
+      return toInstance(first);
+    } catch (error) {
+      throw this.#error(error, "Cannot launch instance");
+    }
+  }
+
+  /** Describes one instance; NotFoundError when EC2 does not know it. */
+  async describe(id: string): Promise<Instance> {
+    checkInstanceId(id);
+    try {
+      const out = await this.#api.describeInstances({ InstanceIds: [id] });
+      const found = out.Reservations?.flatMap((r) => r.Instances ?? []).find((i) =>
+        i.InstanceId === id
+      );
+      if (!found) throw new NotFoundError(`Cannot describe ${id}: InvalidInstanceID.NotFound`);
+      return toInstance(found);
+    } catch (error) {
+      throw this.#error(error, `Cannot describe ${id}`);
+    }
+  }
+
+  /**
+   * Terminates an instance. A "not found" right after launch may only mean the id is not
+   * visible yet, so it is retried for a few seconds before it is reported.
+   */
+  async terminate(id: string): Promise<Instance> {
+    checkInstanceId(id);
+    for (let attempt = 0;; attempt++) {
+      try {
+        const out = await this.#api.terminateInstances({ InstanceIds: [id] });
+        const state = out.TerminatingInstances?.find((i) =>
+          i.InstanceId === id
+        )?.CurrentState?.Name ??
+          "shutting-down";
+        return { id, state, vmState: STATE_MAP[state] ?? "-", facts: { STATE: state } };
+      } catch (error) {
+        const delay = NOT_FOUND_BACKOFF_MS[attempt];
+        if (!isNotFound(error) || delay === undefined || this.#pastRetryWindow(attempt)) {
+          throw this.#error(error, `Cannot terminate ${id}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  #pastRetryWindow(attempt: number): boolean {
+    const waited = NOT_FOUND_BACKOFF_MS.slice(0, attempt + 1).reduce((a, b) => a + b, 0);
+    return waited > this.#settings.notFoundRetrySeconds * 1000;
+  }
+
+  #error(error: unknown, doing: string) {
+    return toDriverError(error, doing, { host: this.#settings.host, region: this.#api.region });
+  }
+}

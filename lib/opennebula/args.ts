@@ -1,0 +1,131 @@
+/**
+ * The argument shapes oned uses for each action (driver contract, "How an action is invoked").
+ * `one_vmm_sh` appends `<vmid> <host>` to each action's own parameters; the seed describes the
+ * form without the trailing host, so both are accepted. From OpenNebula 5.0 the shell layer
+ * single-quotes every argument; a script normally sees them unquoted, but stray quotes are
+ * removed too.
+ *
+ * @module
+ */
+
+import { InvalidInputError } from "../errors.ts";
+
+/** Arguments of the actions that address an existing VM (poll, shutdown, cancel, reboot, reset). */
+export interface VmArgs {
+  /** The provider's id of the VM. */
+  readonly deployId: string;
+  /** OpenNebula host name. */
+  readonly host: string;
+  /** OpenNebula VM id. */
+  readonly vmId: number;
+}
+
+/** Arguments of deploy. */
+export interface DeployArgs {
+  /** Path of the deployment file on the front-end. */
+  readonly deploymentFile: string;
+  /** OpenNebula host name. */
+  readonly host: string;
+  /** OpenNebula VM id. */
+  readonly vmId: number;
+}
+
+/**
+ * Removes one pair of single or double quotes around an argument, if present.
+ *
+ * @param arg One argument as received.
+ * @returns The argument without surrounding quotes.
+ */
+export function unquote(arg: string): string {
+  const trimmed = arg.trim();
+  if (trimmed.length >= 2) {
+    const first = trimmed[0];
+    if ((first === "'" || first === '"') && trimmed.endsWith(first)) return trimmed.slice(1, -1);
+  }
+  return trimmed;
+}
+
+/**
+ * Checks an argument list against the names of its positional parameters, allowing the
+ * trailing repeated host that `one_vmm_sh` appends.
+ *
+ * @param action Action name, for the usage message.
+ * @param names Parameter names in order, the last being `vmid` (the optional `host` follows it).
+ * @param argv The arguments as received.
+ * @returns The unquoted values keyed by name.
+ * @throws {InvalidInputError} on a wrong count or an empty value.
+ */
+export function positional(
+  action: string,
+  names: readonly string[],
+  argv: readonly string[],
+): Record<string, string> {
+  const usage = `Usage: ${action} ${names.map((n) => `<${n}>`).join(" ")} [<host>]`;
+  if (argv.length !== names.length && argv.length !== names.length + 1) {
+    throw new InvalidInputError(
+      `Wrong number of arguments for ${action}: got ${argv.length}, expected ${names.length} or ${
+        names.length + 1
+      }. ${usage}`,
+    );
+  }
+  const values: Record<string, string> = {};
+  names.forEach((name, i) => {
+    const value = unquote(argv[i] ?? "");
+    if (value === "") {
+      throw new InvalidInputError(`Argument <${name}> of ${action} is empty. ${usage}`);
+    }
+    values[name] = value;
+  });
+  return values;
+}
+
+/**
+ * Parses an OpenNebula VM id.
+ *
+ * @param value The argument.
+ * @returns The id as a number.
+ * @throws {InvalidInputError} when it is not a non-negative integer.
+ */
+export function parseVmId(value: string): number {
+  if (!/^\d{1,10}$/.test(value)) {
+    throw new InvalidInputError(`Invalid VM id "${value}": expected a non-negative integer`);
+  }
+  return Number(value);
+}
+
+/**
+ * Parses `<deploy_id> <host> <vmid> [<host>]`.
+ *
+ * @param action Action name, for messages.
+ * @param argv The arguments as received.
+ * @returns The deploy id, host and VM id.
+ * @throws {InvalidInputError} on a wrong shape.
+ * @example
+ * ```ts
+ * import { parseVmArgs } from "./args.ts";
+ * const args = parseVmArgs("poll", ["i-0abc", "'aws-east'", "42", "aws-east"]);
+ * console.assert(args.host === "aws-east" && args.vmId === 42);
+ * ```
+ */
+export function parseVmArgs(action: string, argv: readonly string[]): VmArgs {
+  const v = positional(action, ["deploy_id", "host", "vmid"], argv);
+  return { deployId: v.deploy_id!, host: v.host!, vmId: parseVmId(v.vmid!) };
+}
+
+/**
+ * Parses `<deployment_file> <host> <vmid> [<host>]`.
+ *
+ * @param argv The arguments as received.
+ * @returns The deployment file path, host and VM id.
+ * @throws {InvalidInputError} on a wrong shape.
+ * @example
+ * ```ts
+ * import { parseDeployArgs } from "./args.ts";
+ * const args = parseDeployArgs(["/var/lib/one/vms/38/deployment.0", "ec2", "38", "ec2"]);
+ * console.assert(args.deploymentFile.endsWith("deployment.0"));
+ * ```
+ */
+export function parseDeployArgs(argv: readonly string[]): DeployArgs {
+  const v = positional("deploy", ["deployment_file", "host", "vmid"], argv);
+  return { deploymentFile: v.deployment_file!, host: v.host!, vmId: parseVmId(v.vmid!) };
+}

@@ -1,0 +1,42 @@
+/**
+ * The monitoring string a poll prints: blank-separated `KEY=VALUE` pairs on one line, values
+ * percent-encoded so that none contains a blank.
+ *
+ * @module
+ */
+
+import type { MonitoringKeys } from "../config.ts";
+import { encodeValue } from "../output.ts";
+import type { Instance } from "../provider.ts";
+
+/**
+ * Formats an instance as OpenNebula's poll reply: `STATE`, the memory given to the VM (under
+ * `USEDMEMORY` for OpenNebula 3.2–4.12 or `MEMORY` for 4.14+; a 3.2 `MEMORY` key would
+ * overwrite the VM template's own attribute, so the generation matters), then the provider's
+ * facts under its prefix.
+ *
+ * @param instance The instance.
+ * @param prefix Fact prefix, e.g. `AWS`.
+ * @param keys Which generation's usage keys to use.
+ * @returns The monitoring string.
+ * @example
+ * ```ts
+ * import { formatMonitoring } from "./monitoring.ts";
+ * const line = formatMonitoring(
+ *   { id: "i-0abc", state: "running", vmState: "a", memoryKiB: 1048576, facts: { KEY_NAME: "my key" } },
+ *   "AWS",
+ *   "current",
+ * );
+ * console.assert(line === "STATE=a MEMORY=1048576 AWS_KEY_NAME=my%20key");
+ * ```
+ */
+export function formatMonitoring(instance: Instance, prefix: string, keys: MonitoringKeys): string {
+  const pairs = [`STATE=${instance.vmState}`];
+  if (instance.memoryKiB !== undefined && instance.vmState === "a") {
+    pairs.push(`${keys === "legacy" ? "USEDMEMORY" : "MEMORY"}=${instance.memoryKiB}`);
+  }
+  for (const [key, value] of Object.entries(instance.facts)) {
+    pairs.push(`${prefix}_${key}=${encodeValue(value)}`);
+  }
+  return pairs.join(" ");
+}

@@ -1,0 +1,35 @@
+/**
+ * Keeps secrets out of everything the driver prints. The configuration loader registers each
+ * secret it reads; `lib/action.ts` passes every outgoing message through `redact()`.
+ *
+ * @module
+ */
+
+const secrets = new Set<string>();
+
+/**
+ * Registers a value that must never be printed.
+ *
+ * @param value A secret (access key secret, session token); values shorter than 4 characters are ignored.
+ */
+export function addSecret(value: string | undefined): void {
+  if (value !== undefined && value.length >= 4) secrets.add(value);
+}
+
+/**
+ * Replaces every registered secret in a text with `***`.
+ *
+ * @param text Text about to be printed.
+ * @returns The text without secrets.
+ * @example
+ * ```ts
+ * import { addSecret, redact } from "./redact.ts";
+ * addSecret("wJalrXUtnFEMI/K7MDENG");
+ * console.assert(redact("bad key wJalrXUtnFEMI/K7MDENG") === "bad key ***");
+ * ```
+ */
+export function redact(text: string): string {
+  let result = text;
+  for (const secret of secrets) result = result.split(secret).join("***");
+  return result;
+}

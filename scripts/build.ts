@@ -1,0 +1,183 @@
+/**
+ * Builds `dist/` in the layout of OpenNebula's remotes directory:
+ *
+ * ```
+ * dist/vmm/<name>/<action>          one executable per action (deploy, poll, shutdown, ...)
+ * dist/vmm/<name>/.driver/          the program they all run
+ * dist/BUILD_INFO                   how it was built
+ * ```
+ *
+ * Each action is a small `sh` launcher that runs the driver program with its own name. The
+ * program is made by `deno compile` (one self-contained executable). `deno compile` downloads
+ * its runtime (`denort`) on first use unless `DENORT_BIN` names one; when it cannot get it
+ * (offline), the build says so in one line and produces the portable form instead: the bundled
+ * JavaScript plus the Deno runtime copied into `.driver/`. Either form runs with no Deno
+ * installed, copied alone to another machine of the same architecture.
+ *
+ * Usage: deno task build [--name provider] [--out dist] [--require-compile] [--portable]
+ *
+ * --require-compile  fail instead of falling back to the portable form
+ * --portable         skip `deno compile` and build the portable form directly
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { VMM_ACTIONS } from "../lib/action_table.ts";
+
+/** Name of the driver program inside `.driver/`. */
+const PROGRAM = "one-hybrid-driver";
+/** The module every launcher runs. */
+const ENTRY = new URL("../lib/driver_main.ts", import.meta.url).pathname;
+const ROOT = new URL("..", import.meta.url).pathname;
+
+/**
+ * Permissions the driver runs with: files (configuration, deployment and checkpoint files,
+ * shared AWS config), environment (AWS_* and the driver's own variables), network (the EC2
+ * endpoint), and system information the AWS SDK reads for its user agent.
+ */
+export const RUNTIME_PERMISSIONS = [
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-net",
+  "--allow-sys",
+];
+
+/** How the driver program was produced. */
+export type BuildMode = "compile" | "portable";
+
+const { values: options } = parseArgs({
+  args: Deno.args,
+  options: {
+    name: { type: "string", default: "provider" },
+    out: { type: "string", default: "dist" },
+    "require-compile": { type: "boolean", default: false },
+    portable: { type: "boolean", default: false },
+  },
+});
+
+const name = options.name!;
+if (!/^[A-Za-z0-9_-]+$/.test(name)) {
+  fail(`Invalid driver name "${name}": use letters, digits, - and _`);
+}
+const out = options.out!.startsWith("/") ? options.out! : `${ROOT}${options.out}`;
+const vmmDir = `${out}/vmm/${name}`;
+const driverDir = `${vmmDir}/.driver`;
+
+await Deno.remove(out, { recursive: true }).catch(() => {});
+await Deno.mkdir(driverDir, { recursive: true });
+
+let mode: BuildMode;
+if (options.portable) {
+  mode = "portable";
+} else {
+  const compiled = await compile();
+  if (compiled.ok) {
+    mode = "compile";
+  } else if (compiled.runtimeUnavailable && !options["require-compile"]) {
+    console.log(
+      "deno compile cannot get its runtime (denort): offline and DENORT_BIN is not set; building the portable form (bundle + Deno runtime in dist/) instead; --require-compile refuses this",
+    );
+    mode = "portable";
+  } else if (compiled.runtimeUnavailable) {
+    fail(
+      "deno compile cannot get its runtime (denort): offline and DENORT_BIN is not set; refusing the portable form (--require-compile)",
+    );
+  } else {
+    fail(`deno compile failed:\n${compiled.stderr}`);
+  }
+}
+if (mode === "portable") await buildPortable();
+
+for (const action of Object.keys(VMM_ACTIONS)) {
+  await writeLauncher(`${vmmDir}/${action}`, action, mode);
+}
+await Deno.writeTextFile(
+  `${out}/BUILD_INFO`,
+  [
+    `mode=${mode}`,
+    `driver=${name}`,
+    `deno=${Deno.version.deno}`,
+    `target=${Deno.build.target}`,
+    `built=${new Date().toISOString()}`,
+    `actions=${Object.keys(VMM_ACTIONS).join(",")}`,
+    "",
+  ].join("\n"),
+);
+console.log(`Built ${out} (${mode}): vmm/${name}/{${Object.keys(VMM_ACTIONS).join(",")}}`);
+
+/** Runs `deno compile`; tells whether a failure was the runtime download. */
+async function compile(): Promise<{ ok: boolean; runtimeUnavailable: boolean; stderr: string }> {
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "compile",
+      "--quiet",
+      "--frozen",
+      "--no-prompt",
+      ...RUNTIME_PERMISSIONS,
+      "--output",
+      `${driverDir}/${PROGRAM}`,
+      ENTRY,
+    ],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(result.stderr);
+  // deno compile leaves a temporary file behind when the download fails.
+  for await (const entry of Deno.readDir(driverDir)) {
+    if (entry.name.includes(".tmp-")) await Deno.remove(`${driverDir}/${entry.name}`);
+  }
+  const runtimeUnavailable = !result.success &&
+    /denort|dl\.deno\.land|Setting up base binary|error sending request/i.test(stderr);
+  return { ok: result.success, runtimeUnavailable, stderr };
+}
+
+/** Bundles the driver into `.driver/js/` and copies this Deno runtime into `.driver/deno`. */
+async function buildPortable(): Promise<void> {
+  const result = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "bundle",
+      "--quiet",
+      "--frozen",
+      "--platform",
+      "deno",
+      "--code-splitting",
+      "--outdir",
+      `${driverDir}/js`,
+      ENTRY,
+    ],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!result.success) fail(`deno bundle failed:\n${new TextDecoder().decode(result.stderr)}`);
+  await Deno.copyFile(Deno.execPath(), `${driverDir}/deno`);
+  await Deno.chmod(`${driverDir}/deno`, 0o755);
+}
+
+/** Writes the `sh` launcher oned runs for one action. */
+async function writeLauncher(path: string, action: string, mode: BuildMode): Promise<void> {
+  const run = mode === "compile" ? `exec "$driver/${PROGRAM}" ${action} "$@"` : [
+    'DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1 exec "$driver/deno" run --quiet --no-config --no-lock \\',
+    `  --no-remote --cached-only ${RUNTIME_PERMISSIONS.join(" ")} \\`,
+    `  "$driver/js/driver_main.js" ${action} "$@"`,
+  ].join("\n");
+  await Deno.writeTextFile(
+    path,
+    [
+      "#!/bin/sh",
+      `# OpenNebula action "${action}" of the one-hybrid driver; generated by scripts/build.ts (${mode}).`,
+      'driver="$(dirname "$0")/.driver"',
+      run,
+      "",
+    ].join("\n"),
+  );
+  await Deno.chmod(path, 0o755);
+}
+
+function fail(message: string): never {
+  console.error(message);
+  Deno.exit(1);
+}

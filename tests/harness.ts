@@ -1,0 +1,79 @@
+/**
+ * Runs the built `dist/` executables the way OpenNebula's `one_vmm_sh` does: as separate
+ * processes, with oned's argument lists, an environment of its own (no inherited AWS
+ * settings, an empty HOME) and stdin either closed-empty (3.2–4.x) or base64 text (5.0+).
+ *
+ * @module
+ */
+
+/** Where the build puts the VMM actions. */
+export const DIST_VMM = new URL("../dist/vmm/provider/", import.meta.url).pathname;
+
+/** What oned gets back from one action. */
+export interface ActionResult {
+  /** Exit code. */
+  readonly code: number;
+  /** Standard output. */
+  readonly stdout: string;
+  /** Standard error. */
+  readonly stderr: string;
+}
+
+/** How to run one action. */
+export interface RunOptions {
+  /** Text written to stdin, then closed; empty stdin when absent. */
+  readonly stdin?: string;
+  /** Environment variables (nothing else is inherited but PATH). */
+  readonly env?: Record<string, string>;
+}
+
+/**
+ * Runs one action of `dist/` and waits for it.
+ *
+ * @param action Action name (`deploy`, `poll`, ...).
+ * @param args Its arguments, as one_vmm_sh passes them.
+ * @param options stdin and environment.
+ * @returns Exit code, stdout and stderr.
+ */
+export async function runAction(
+  action: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<ActionResult> {
+  const child = new Deno.Command(`${DIST_VMM}${action}`, {
+    args: [...args],
+    clearEnv: true,
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...options.env },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  if (options.stdin) await writer.write(new TextEncoder().encode(options.stdin));
+  await writer.close();
+  const out = await child.output();
+  const decoder = new TextDecoder();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+/**
+ * Base64 of a text wrapped every 60 characters, as OpenNebula 5.10 writes it to stdin.
+ *
+ * @param text The text.
+ * @returns The wrapped base64 with a final newline.
+ */
+export function oneBase64(text: string): string {
+  const bytes = new TextEncoder().encode(text);
+  const encoded = btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(""));
+  return `${encoded.replace(/(.{60})/g, "$1\n")}\n`;
+}
+
+/**
+ * The stderr a failed action must write: the message fenced for OpenNebula's driver layer.
+ *
+ * @param message The one-line message.
+ * @returns The fenced block.
+ */
+export function fenced(message: string): string {
+  return `ERROR MESSAGE --8<------\n${message}\nERROR MESSAGE ------>8--\n`;
+}
