@@ -98,7 +98,7 @@ export class Ec2Provider implements Provider {
       const found = out.Reservations?.flatMap((r) => r.Instances ?? []).map(toInstance) ?? [];
       return found.find((i) => !isGone(i)) ?? found[0];
     } catch (error) {
-      throw this.#error(error, "Cannot look up earlier launches");
+      throw this.#error(error, "Cannot launch instance");
     }
   }
 

@@ -1,0 +1,73 @@
+/**
+ * Deployment files as oned writes them, built for the integration tests from the local
+ * endpoint's fixture resources.
+ *
+ * @module
+ */
+
+/** Attributes of a template section, written as oned writes them (CDATA values). */
+export type Section = Record<string, string>;
+
+function cdata(section: Section): string {
+  return Object.entries(section).map(([key, value]) => `<${key}><![CDATA[${value}]]></${key}>`)
+    .join("");
+}
+
+/**
+ * An OpenNebula 5.x deployment file: the whole VM, the section under USER_TEMPLATE.
+ *
+ * @param vmId VM id.
+ * @param section The PUBLIC_CLOUD attributes (TYPE added).
+ * @param options VM name, creation time, LCM state.
+ * @returns The XML text.
+ */
+export function vmDeployment(
+  vmId: number,
+  section: Section,
+  options: { name?: string; stime?: number; lcmState?: number } = {},
+): string {
+  const stime = options.stime ?? 1_700_000_000 + vmId;
+  return `<VM><ID>${vmId}</ID><UID>0</UID><GID>0</GID><UNAME>oneadmin</UNAME><GNAME>oneadmin</GNAME>` +
+    `<NAME>${options.name ?? `web-${vmId}`}</NAME><LAST_POLL>0</LAST_POLL><STATE>3</STATE>` +
+    `<LCM_STATE>${options.lcmState ?? 2}</LCM_STATE><STIME>${stime}</STIME><ETIME>0</ETIME>` +
+    `<DEPLOY_ID></DEPLOY_ID><TEMPLATE><CPU><![CDATA[1]]></CPU><MEMORY><![CDATA[1024]]></MEMORY>` +
+    `<VMID><![CDATA[${vmId}]]></VMID></TEMPLATE><USER_TEMPLATE><PUBLIC_CLOUD><TYPE><![CDATA[ec2]]></TYPE>` +
+    `${cdata(section)}</PUBLIC_CLOUD></USER_TEMPLATE><HISTORY_RECORDS/></VM>`;
+}
+
+/**
+ * An OpenNebula 3.2 deployment file: the VM template alone, with an `EC2` section.
+ *
+ * @param vmId VM id.
+ * @param section The EC2 attributes.
+ * @returns The XML text.
+ */
+export function templateDeployment(vmId: number, section: Section): string {
+  return `<TEMPLATE><CPU><![CDATA[1]]></CPU><MEMORY><![CDATA[512]]></MEMORY><NAME><![CDATA[legacy-${vmId}]]></NAME>` +
+    `<EC2>${cdata(section)}</EC2><VMID><![CDATA[${vmId}]]></VMID></TEMPLATE>`;
+}
+
+/**
+ * The `VMM_DRIVER_ACTION_DATA` document OpenNebula 5.x writes to a local action's stdin.
+ *
+ * @param vmId VM id.
+ * @param host Host name.
+ * @param deployId Deploy id.
+ * @param options LCM state and deploy (history) start time.
+ * @returns The XML text.
+ */
+export function actionData(
+  vmId: number,
+  host: string,
+  deployId: string,
+  options: { lcmState?: number; stime?: number } = {},
+): string {
+  const stime = options.stime ?? Math.floor(Date.now() / 1000);
+  return `<VMM_DRIVER_ACTION_DATA><HOST>${host}</HOST><MIGR_HOST/><DEPLOY_ID>${deployId}</DEPLOY_ID>` +
+    `<LOCAL_DEPLOYMENT_FILE>/var/lib/one/vms/${vmId}/deployment.0</LOCAL_DEPLOYMENT_FILE>` +
+    `<REMOTE_DEPLOYMENT_FILE/><CHECKPOINT_FILE/><VM><ID>${vmId}</ID><LCM_STATE>${
+      options.lcmState ?? 3
+    }</LCM_STATE>` +
+    `<STIME>${stime}</STIME><HISTORY_RECORDS><HISTORY><SEQ>0</SEQ><HOSTNAME>${host}</HOSTNAME>` +
+    `<STIME>${stime}</STIME></HISTORY></HISTORY_RECORDS></VM><DATASTORE/></VMM_DRIVER_ACTION_DATA>`;
+}
