@@ -1,22 +1,19 @@
 /**
  * The narrow seam between the driver and the AWS SDK: only the EC2 calls the driver makes,
- * and the construction of a client from a host's settings.
+ * and the construction of a client from a host's settings. The SDK itself is loaded on the
+ * first call, so an action that fails on its input never pays for loading it.
  *
  * @module
  */
 
-import {
-  DescribeInstancesCommand,
-  type DescribeInstancesCommandInput,
-  type DescribeInstancesCommandOutput,
-  EC2Client,
-  type EC2ClientConfig,
-  RunInstancesCommand,
-  type RunInstancesCommandInput,
-  type RunInstancesCommandOutput,
-  TerminateInstancesCommand,
-  type TerminateInstancesCommandInput,
-  type TerminateInstancesCommandOutput,
+import type {
+  DescribeInstancesCommandInput,
+  DescribeInstancesCommandOutput,
+  EC2ClientConfig,
+  RunInstancesCommandInput,
+  RunInstancesCommandOutput,
+  TerminateInstancesCommandInput,
+  TerminateInstancesCommandOutput,
 } from "@aws-sdk/client-ec2";
 import type { HostSettings } from "../config.ts";
 
@@ -79,18 +76,24 @@ export function clientConfig(
   return config;
 }
 
+/** The EC2 calls of {@link Ec2Api}, without the region. */
+export type Ec2Calls = Omit<Ec2Api, "region">;
+
 /**
- * Creates the EC2 API for a host. No request is sent until a method is called.
+ * Creates the EC2 API for a host. Neither the SDK is loaded nor a request sent until a
+ * method is called.
  *
  * @param settings The host's settings.
  * @returns The seam, backed by one SDK client (one retry quota per process).
  */
 export function createEc2Api(settings: HostSettings): Ec2Api {
-  const client = new EC2Client(clientConfig(settings));
+  let calls: Promise<Ec2Calls> | undefined;
+  const sdk = () =>
+    calls ??= import("./sdk_client.ts").then((m) => m.sdkCalls(clientConfig(settings)));
   return {
     region: settings.region ?? (Deno.env.get("AWS_REGION") || Deno.env.get("AWS_DEFAULT_REGION")),
-    runInstances: (input) => client.send(new RunInstancesCommand(input)),
-    describeInstances: (input) => client.send(new DescribeInstancesCommand(input)),
-    terminateInstances: (input) => client.send(new TerminateInstancesCommand(input)),
+    runInstances: async (input) => (await sdk()).runInstances(input),
+    describeInstances: async (input) => (await sdk()).describeInstances(input),
+    terminateInstances: async (input) => (await sdk()).terminateInstances(input),
   };
 }

@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { CloudError, CredentialsError, DriverError, NotFoundError } from "../errors.ts";
+import { errorCode, isNotFound, isThrottled, toDriverError } from "./errors.ts";
+
+function sdkError(name: string, message: string): Error {
+  return Object.assign(new Error(message), { name });
+}
+const where = { host: "aws", region: "us-east-1" };
+
+Deno.test("errorCode() reads EC2 codes from the name and network codes from code", () => {
+  assert.equal(errorCode(sdkError("InvalidAMIID.NotFound", "x")), "InvalidAMIID.NotFound");
+  assert.equal(
+    errorCode(Object.assign(new Error("connect"), { code: "ECONNREFUSED" })),
+    "ECONNREFUSED",
+  );
+  assert.equal(errorCode("text"), undefined);
+  assert.equal(errorCode(undefined), undefined);
+});
+
+Deno.test("isNotFound() and isThrottled() classify by code", () => {
+  assert.ok(isNotFound(sdkError("InvalidInstanceID.NotFound", "")));
+  assert.ok(!isNotFound(sdkError("InvalidAMIID.NotFound", "")));
+  assert.ok(isThrottled(sdkError("RequestLimitExceeded", "")));
+  assert.ok(!isThrottled(null));
+});
+
+Deno.test("toDriverError() sorts SDK errors into the driver's classes, keeping the code and cause", () => {
+  const notFound = sdkError("InvalidInstanceID.NotFound", "The instance ID 'i-1' does not exist");
+  const converted = toDriverError(notFound, "Cannot describe i-1", where);
+  assert.ok(converted instanceof NotFoundError);
+  assert.equal(
+    converted.message,
+    "Cannot describe i-1: InvalidInstanceID.NotFound: The instance ID 'i-1' does not exist",
+  );
+  assert.equal(converted.cause, notFound);
+
+  const auth = toDriverError(sdkError("AuthFailure", "bad keys"), "Cannot launch instance", where);
+  assert.ok(auth instanceof CredentialsError);
+  assert.equal(
+    auth.message,
+    "Cannot launch instance: AuthFailure: bad keys (host aws, region us-east-1)",
+  );
+
+  const capacity = toDriverError(
+    sdkError("InsufficientInstanceCapacity", "none left"),
+    "Cannot launch instance",
+    where,
+  );
+  assert.ok(capacity instanceof CloudError);
+  assert.equal((capacity as CloudError).code, "InsufficientInstanceCapacity");
+});
+
+Deno.test("toDriverError() explains missing credentials and region in words", () => {
+  assert.match(
+    toDriverError(
+      sdkError("CredentialsProviderError", "Could not load credentials from any providers"),
+      "Cannot x",
+      where,
+    ).message,
+    /^Cannot x: no AWS credentials for host aws, region us-east-1 /,
+  );
+  assert.equal(
+    toDriverError(new Error("Region is missing"), "Cannot x", { host: "aws" }).message,
+    'Cannot x: no AWS region for host aws; set "region" in the driver configuration or AWS_REGION',
+  );
+});
+
+Deno.test("toDriverError() names unreachable endpoints and keeps driver errors as they are", () => {
+  const network = toDriverError(
+    Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9"), { code: "ECONNREFUSED" }),
+    "Cannot x",
+    where,
+  );
+  assert.equal(
+    network.message,
+    "Cannot x: cannot reach the EC2 endpoint for host aws, region us-east-1: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:9",
+  );
+  const own = new DriverError("already described");
+  assert.equal(toDriverError(own, "Cannot x", where), own);
+});

@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import type { Instance } from "../provider.ts";
+import { formatMonitoring } from "./monitoring.ts";
+
+const running: Instance = {
+  id: "i-0123456789abcdef0",
+  state: "running",
+  vmState: "a",
+  memoryKiB: 2097152,
+  facts: { STATE: "running", SECURITY_GROUPS: "sg-1,sg-2", KEY_NAME: "ops key" },
+};
+
+Deno.test("formatMonitoring() puts STATE first, then memory, then prefixed facts", () => {
+  assert.equal(
+    formatMonitoring(running, "AWS", "current"),
+    "STATE=a MEMORY=2097152 AWS_STATE=running AWS_SECURITY_GROUPS=sg-1,sg-2 AWS_KEY_NAME=ops%20key",
+  );
+});
+
+Deno.test("formatMonitoring() uses USEDMEMORY for OpenNebula 3.2 to 4.12", () => {
+  assert.match(formatMonitoring(running, "AWS", "legacy"), /^STATE=a USEDMEMORY=2097152 /);
+});
+
+Deno.test("formatMonitoring() reports no memory for an instance that is not active", () => {
+  assert.equal(
+    formatMonitoring(
+      { ...running, state: "stopped", vmState: "p", facts: { STATE: "stopped" } },
+      "AWS",
+      "current",
+    ),
+    "STATE=p AWS_STATE=stopped",
+  );
+});
+
+Deno.test("formatMonitoring() never writes a blank inside a value", () => {
+  const line = formatMonitoring({ ...running, facts: { NAME: "a b\tc\nd" } }, "AWS", "current");
+  assert.equal(line.split(" ").length, 3);
+});
