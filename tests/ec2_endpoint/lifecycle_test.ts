@@ -1,0 +1,273 @@
+import {
+  DescribeInstancesCommand,
+  type EC2Client,
+  type Instance,
+  RebootInstancesCommand,
+  RunInstancesCommand,
+  StartInstancesCommand,
+  StopInstancesCommand,
+  TerminateInstancesCommand,
+} from "@aws-sdk/client-ec2";
+import assert from "node:assert/strict";
+import { AMAZON_LINUX_AMI } from "./mod.ts";
+import { expectError, ManualClock, sleep, withEndpoint } from "./testing.ts";
+
+const TIMING = {
+  pendingMs: 300,
+  stoppingMs: 300,
+  shuttingDownMs: 300,
+  terminatedRetentionMs: 5_000,
+};
+const USER_INITIATED = /^User initiated \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d GMT\)$/;
+
+async function launch(ec2: EC2Client, extra: Record<string, unknown> = {}): Promise<string> {
+  const out = await ec2.send(
+    new RunInstancesCommand({
+      ImageId: AMAZON_LINUX_AMI,
+      InstanceType: "t3.micro",
+      MinCount: 1,
+      MaxCount: 1,
+      ...extra,
+    }),
+  );
+  return out.Instances![0]!.InstanceId!;
+}
+
+async function describe(ec2: EC2Client, id: string): Promise<Instance> {
+  const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+  return out.Reservations![0]!.Instances![0]!;
+}
+
+Deno.test("a launched instance is pending for pendingMs, then running", async () => {
+  const clock = new ManualClock();
+  await withEndpoint({ clock: clock.now, timing: TIMING }, async (_ep, ec2) => {
+    const id = await launch(ec2);
+    clock.advance(299);
+    const pending = await describe(ec2, id);
+    assert.deepEqual(pending.State, { Code: 0, Name: "pending" });
+    assert.deepEqual(pending.StateReason, { Code: "pending", Message: "pending" });
+    clock.advance(1);
+    const running = await describe(ec2, id);
+    assert.deepEqual(running.State, { Code: 16, Name: "running" });
+    assert.equal(running.StateReason, undefined);
+    assert.equal(running.StateTransitionReason, "");
+  });
+});
+
+Deno.test("StopInstances moves running to stopping, then stopped without a public address", async () => {
+  const clock = new ManualClock();
+  await withEndpoint({ clock: clock.now, timing: TIMING }, async (_ep, ec2) => {
+    const id = await launch(ec2);
+    clock.advance(300);
+    assert.ok((await describe(ec2, id)).PublicIpAddress);
+    const out = await ec2.send(new StopInstancesCommand({ InstanceIds: [id], Force: true }));
+    assert.deepEqual(out.StoppingInstances, [
+      {
+        InstanceId: id,
+        CurrentState: { Code: 64, Name: "stopping" },
+        PreviousState: { Code: 16, Name: "running" },
+      },
+    ]);
+    clock.advance(300);
+    const stopped = await describe(ec2, id);
+    assert.deepEqual(stopped.State, { Code: 80, Name: "stopped" });
+    assert.equal(stopped.PublicIpAddress, undefined);
+    assert.equal(stopped.PublicDnsName, "");
+    assert.ok(stopped.PrivateIpAddress, "keeps its private address");
+    assert.match(stopped.StateTransitionReason ?? "", USER_INITIATED);
+    assert.deepEqual(stopped.StateReason, {
+      Code: "Client.UserInitiatedShutdown",
+      Message: "Client.UserInitiatedShutdown: User initiated shutdown",
+    });
+    const again = await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+    assert.deepEqual(again.StoppingInstances?.[0]?.CurrentState, { Code: 80, Name: "stopped" });
+    assert.deepEqual(again.StoppingInstances?.[0]?.PreviousState, { Code: 80, Name: "stopped" });
+  });
+});
+
+Deno.test("StartInstances of a stopped instance goes pending then running with a new launch time", async () => {
+  const clock = new ManualClock();
+  await withEndpoint({ clock: clock.now, timing: TIMING }, async (_ep, ec2) => {
+    const id = await launch(ec2);
+    clock.advance(300);
+    const firstLaunch = (await describe(ec2, id)).LaunchTime!;
+    await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+    clock.advance(1_000);
+    const out = await ec2.send(new StartInstancesCommand({ InstanceIds: [id] }));
+    assert.deepEqual(out.StartingInstances?.[0]?.PreviousState, { Code: 80, Name: "stopped" });
+    assert.deepEqual(out.StartingInstances?.[0]?.CurrentState, { Code: 0, Name: "pending" });
+    clock.advance(300);
+    const running = await describe(ec2, id);
+    assert.equal(running.State?.Name, "running");
+    assert.ok(running.LaunchTime! > firstLaunch);
+    assert.ok(running.PublicIpAddress);
+  });
+});
+
+Deno.test("StartInstances of a running instance changes nothing and returns its state", async () => {
+  const clock = new ManualClock();
+  await withEndpoint({ clock: clock.now, timing: TIMING }, async (_ep, ec2) => {
+    const id = await launch(ec2);
+    clock.advance(300);
+    const out = await ec2.send(new StartInstancesCommand({ InstanceIds: [id] }));
+    assert.deepEqual(out.StartingInstances, [
+      {
+        InstanceId: id,
+        CurrentState: { Code: 16, Name: "running" },
+        PreviousState: { Code: 16, Name: "running" },
+      },
+    ]);
+  });
+});
+
+Deno.test("StopInstances of a pending instance fails with IncorrectInstanceState", async () => {
+  await withEndpoint({ timing: TIMING }, async (_ep, ec2) => {
+    const id = await launch(ec2);
+    const error = await expectError(
+      ec2.send(new StopInstancesCommand({ InstanceIds: [id] })),
+      "IncorrectInstanceState",
+      400,
+    );
+    assert.match(error.message, /is not in a state from which it can be stopped/);
+  });
+});
+
+Deno.test("TerminateInstances shuts down, terminates after shuttingDownMs, and the instance vanishes after retention", async () => {
+  const clock = new ManualClock();
+  await withEndpoint({ clock: clock.now, timing: TIMING }, async (ep, ec2) => {
+    const id = await launch(ec2);
+    clock.advance(300);
+    const out = await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    assert.deepEqual(out.TerminatingInstances, [
+      {
+        InstanceId: id,
+        CurrentState: { Code: 32, Name: "shutting-down" },
+        PreviousState: { Code: 16, Name: "running" },
+      },
+    ]);
+    clock.advance(300);
+    const gone = await describe(ec2, id);
+    assert.deepEqual(gone.State, { Code: 48, Name: "terminated" });
+    assert.equal(gone.PrivateIpAddress, undefined);
+    assert.equal(gone.PublicIpAddress, undefined);
+    assert.equal(gone.SubnetId, undefined);
+    assert.match(gone.StateTransitionReason ?? "", USER_INITIATED);
+
+    const again = await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    assert.deepEqual(again.TerminatingInstances?.[0]?.CurrentState, {
+      Code: 48,
+      Name: "terminated",
+    });
+    assert.deepEqual(again.TerminatingInstances?.[0]?.PreviousState, {
+      Code: 48,
+      Name: "terminated",
+    });
+    await expectError(
+      ec2.send(new StartInstancesCommand({ InstanceIds: [id] })),
+      "IncorrectInstanceState",
+      400,
+    );
+    await expectError(
+      ec2.send(new StopInstancesCommand({ InstanceIds: [id] })),
+      "IncorrectInstanceState",
+      400,
+    );
+
+    clock.advance(4_999);
+    assert.equal((await describe(ec2, id)).State?.Name, "terminated");
+    clock.advance(1);
+    await expectError(
+      ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] })),
+      "InvalidInstanceID.NotFound",
+    );
+    assert.equal(ep.instances().length, 0);
+  });
+});
+
+Deno.test("a state change naming one unknown instance changes none of them", async () => {
+  const clock = new ManualClock();
+  await withEndpoint({ clock: clock.now, timing: TIMING }, async (_ep, ec2) => {
+    const id = await launch(ec2);
+    clock.advance(300);
+    await expectError(
+      ec2.send(new TerminateInstancesCommand({ InstanceIds: [id, "i-0123456789abcdef0"] })),
+      "InvalidInstanceID.NotFound",
+    );
+    assert.equal((await describe(ec2, id)).State?.Name, "running");
+  });
+});
+
+Deno.test("RebootInstances needs a running instance", async () => {
+  const clock = new ManualClock();
+  await withEndpoint({ clock: clock.now, timing: TIMING }, async (_ep, ec2) => {
+    const id = await launch(ec2);
+    await expectError(
+      ec2.send(new RebootInstancesCommand({ InstanceIds: [id] })),
+      "IncorrectInstanceState",
+    );
+    clock.advance(300);
+    await ec2.send(new RebootInstancesCommand({ InstanceIds: [id] }));
+    assert.equal((await describe(ec2, id)).State?.Name, "running");
+  });
+});
+
+Deno.test("a Spot Instance of a one-time request cannot be stopped", async () => {
+  const clock = new ManualClock();
+  await withEndpoint({ clock: clock.now, timing: TIMING }, async (_ep, ec2) => {
+    const id = await launch(ec2, { InstanceMarketOptions: { MarketType: "spot" } });
+    clock.advance(300);
+    await expectError(
+      ec2.send(new StopInstancesCommand({ InstanceIds: [id] })),
+      "UnsupportedOperation",
+      400,
+    );
+  });
+});
+
+Deno.test("setInstanceState simulates a termination from outside, with its reason", async () => {
+  const clock = new ManualClock();
+  await withEndpoint({ clock: clock.now, timing: TIMING }, async (ep, ec2) => {
+    const id = await launch(ec2, { InstanceMarketOptions: { MarketType: "spot" } });
+    clock.advance(300);
+    const reason = {
+      code: "Server.SpotInstanceTermination",
+      message: "Server.SpotInstanceTermination: Spot instance termination",
+    };
+    assert.equal(ep.setInstanceState(id, "shutting-down", reason).state, "shutting-down");
+    clock.advance(300);
+    const gone = await describe(ec2, id);
+    assert.equal(gone.State?.Name, "terminated");
+    assert.equal(gone.StateReason?.Code, "Server.SpotInstanceTermination");
+    assert.match(gone.StateTransitionReason ?? "", /^Server initiated/);
+    assert.throws(() => ep.setInstanceState("i-0000000000000000a", "stopped"), /No instance/);
+  });
+});
+
+Deno.test("transitions follow the wall clock by default", async () => {
+  await withEndpoint({ timing: { pendingMs: 40 } }, async (_ep, ec2) => {
+    const id = await launch(ec2);
+    assert.equal((await describe(ec2, id)).State?.Name, "pending");
+    await sleep(60);
+    assert.equal((await describe(ec2, id)).State?.Name, "running");
+  });
+});
+
+Deno.test("StartInstances beyond the type's capacity fails with InsufficientInstanceCapacity", async () => {
+  const clock = new ManualClock();
+  await withEndpoint(
+    { clock: clock.now, timing: TIMING, capacity: { "t3.micro": 1 } },
+    async (_ep, ec2) => {
+      const first = await launch(ec2);
+      clock.advance(300);
+      await ec2.send(new StopInstancesCommand({ InstanceIds: [first] }));
+      clock.advance(300);
+      await launch(ec2);
+      await expectError(
+        ec2.send(new StartInstancesCommand({ InstanceIds: [first] })),
+        "InsufficientInstanceCapacity",
+        500,
+      );
+      assert.equal((await describe(ec2, first)).State?.Name, "stopped");
+    },
+  );
+});

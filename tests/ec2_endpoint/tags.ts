@@ -1,0 +1,73 @@
+/**
+ * Tag rules shared by RunInstances' tag specifications and CreateTags: key 1-128 characters,
+ * value up to 256, the `aws:` prefix reserved, at most 50 tags per resource.
+ *
+ * @module
+ */
+
+import { Ec2Error } from "./errors.ts";
+import type { Tag } from "./query.ts";
+
+/** Tags a resource may carry. */
+export const MAX_TAGS_PER_RESOURCE = 50;
+
+/**
+ * Checks tags given in one request.
+ *
+ * @param tags The tags.
+ * @throws {Ec2Error} `InvalidParameterValue` for an empty, too long, reserved or repeated key or
+ *   a too long value.
+ */
+export function validateTags(tags: readonly Tag[]): void {
+  const seen = new Set<string>();
+  for (const { key, value } of tags) {
+    if (key.length === 0) {
+      throw new Ec2Error("InvalidParameterValue", "Tag keys must not be empty");
+    }
+    if ([...key].length > 128) {
+      throw new Ec2Error(
+        "InvalidParameterValue",
+        `Tag key exceeds the maximum length of 128 characters: '${key}'`,
+      );
+    }
+    if ([...value].length > 256) {
+      throw new Ec2Error(
+        "InvalidParameterValue",
+        `Tag value exceeds the maximum length of 256 characters for key '${key}'`,
+      );
+    }
+    if (key.toLowerCase().startsWith("aws:")) {
+      throw new Ec2Error(
+        "InvalidParameterValue",
+        "Tag keys starting with 'aws:' are reserved for internal use",
+      );
+    }
+    if (seen.has(key)) {
+      throw new Ec2Error("InvalidParameterValue", `Duplicate tag key '${key}' specified`);
+    }
+    seen.add(key);
+  }
+}
+
+/**
+ * Sets tags on a resource's tag map, keeping the per-resource limit.
+ *
+ * @param target The resource's tags (changed in place).
+ * @param tags The tags to set (overwriting values of existing keys).
+ * @param resourceId For the error message.
+ * @throws {Ec2Error} `TagLimitExceeded` when the resource would carry more than 50 tags.
+ */
+export function applyTags(
+  target: Map<string, string>,
+  tags: readonly Tag[],
+  resourceId: string,
+): void {
+  const keys = new Set([...target.keys(), ...tags.map((t) => t.key)]);
+  if (keys.size > MAX_TAGS_PER_RESOURCE) {
+    throw new Ec2Error(
+      "TagLimitExceeded",
+      `The maximum number of tags per resource (${MAX_TAGS_PER_RESOURCE}) would be exceeded for '${resourceId}'`,
+    );
+  }
+  for (const { key, value } of tags) target.set(key, value);
+}
