@@ -12,7 +12,7 @@
 import { parseArgs } from "node:util";
 import { startEc2Endpoint, TEST_CREDENTIALS } from "../tests/ec2_endpoint/mod.ts";
 import { actionData, vmDeployment } from "../tests/deployments.ts";
-import { DIST_VMM, oneBase64, runAction } from "../tests/harness.ts";
+import { DIST_VMM, oneBase64, runAction, writeLocalConfig } from "../tests/harness.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -23,17 +23,8 @@ const ep = await startEc2Endpoint({ timing: { pendingMs: 0 } });
 const tmp = await Deno.makeTempDir({ prefix: "hybrid-bench-" });
 try {
   const config = `${tmp}/config.json`;
-  await Deno.writeTextFile(
-    config,
-    JSON.stringify({
-      defaults: {
-        region: "us-east-1",
-        endpoint: ep.url,
-        accessKeyId: TEST_CREDENTIALS.accessKeyId,
-        secretAccessKey: TEST_CREDENTIALS.secretAccessKey,
-      },
-    }),
-  );
+  await writeLocalConfig(config, ep.url, TEST_CREDENTIALS);
+
   const env = { HOME: tmp, HYBRID_DRIVER_CONFIG: config };
   const xml = vmDeployment(7, { AMI: "ami-0abcdef1234567890", INSTANCETYPE: "t3.micro" });
   const file = `${tmp}/deployment.0`;

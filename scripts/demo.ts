@@ -8,7 +8,13 @@
 
 import { startEc2Endpoint, TEST_CREDENTIALS } from "../tests/ec2_endpoint/mod.ts";
 import { actionData, vmDeployment } from "../tests/deployments.ts";
-import { type ActionResult, DIST_VMM, oneBase64, runAction } from "../tests/harness.ts";
+import {
+  type ActionResult,
+  DIST_VMM,
+  oneBase64,
+  runAction,
+  writeLocalConfig,
+} from "../tests/harness.ts";
 
 const HOST = "aws-demo";
 const VM_ID = 42;
@@ -17,22 +23,8 @@ const ep = await startEc2Endpoint({ timing: { pendingMs: 1_500, shuttingDownMs: 
 const tmp = await Deno.makeTempDir({ prefix: "hybrid-demo-" });
 try {
   const config = `${tmp}/hybrid_driver.json`;
-  await Deno.writeTextFile(
-    config,
-    JSON.stringify(
-      {
-        defaults: {
-          region: "us-east-1",
-          endpoint: ep.url,
-          accessKeyId: TEST_CREDENTIALS.accessKeyId,
-          secretAccessKey: TEST_CREDENTIALS.secretAccessKey,
-        },
-        hosts: { [HOST]: {} },
-      },
-      null,
-      2,
-    ),
-  );
+  await writeLocalConfig(config, ep.url, TEST_CREDENTIALS, { hosts: { [HOST]: {} } });
+
   await Deno.mkdir(`${tmp}/vms/${VM_ID}`, { recursive: true });
   const deployment = `${tmp}/vms/${VM_ID}/deployment.0`;
   const xml = vmDeployment(VM_ID, {

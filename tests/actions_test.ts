@@ -15,7 +15,7 @@ import {
 } from "./ec2_endpoint/mod.ts";
 import { AMAZON_LINUX_AMI } from "./ec2_endpoint/mod.ts";
 import { actionData, type Section, templateDeployment, vmDeployment } from "./deployments.ts";
-import { type ActionResult, fenced, oneBase64, runAction } from "./harness.ts";
+import { type ActionResult, fenced, oneBase64, runAction, writeLocalConfig } from "./harness.ts";
 
 const HOST = "aws-test";
 const SECTION = {
@@ -32,19 +32,10 @@ const home = `${tmp}/home`;
 await Deno.mkdir(home);
 const ep: Ec2Endpoint = await startEc2Endpoint({ timing: { pendingMs: 200, shuttingDownMs: 200 } });
 const configPath = `${tmp}/hybrid_driver.json`;
-await Deno.writeTextFile(
-  configPath,
-  JSON.stringify({
-    defaults: {
-      region: "us-east-1",
-      endpoint: ep.url,
-      accessKeyId: TEST_CREDENTIALS.accessKeyId,
-      secretAccessKey: TEST_CREDENTIALS.secretAccessKey,
-      notFoundRetrySeconds: 1,
-    },
-    hosts: { [HOST]: {}, "aws-small": { template: { INSTANCETYPE: "t3.small" } } },
-  }),
-);
+await writeLocalConfig(configPath, ep.url, TEST_CREDENTIALS, {
+  defaults: { notFoundRetrySeconds: 1 },
+  hosts: { [HOST]: {}, "aws-small": { template: { INSTANCETYPE: "t3.small" } } },
+});
 const ENV = { HOME: home, HYBRID_DRIVER_CONFIG: configPath };
 globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
 
@@ -153,17 +144,8 @@ test("a deploy retried while the first instance is not yet visible still gets th
   const slow = await startEc2Endpoint({ timing: { visibilityDelayMs: 5_000 } });
   try {
     const config = `${tmp}/slow.json`;
-    await Deno.writeTextFile(
-      config,
-      JSON.stringify({
-        defaults: {
-          region: "us-east-1",
-          endpoint: slow.url,
-          accessKeyId: TEST_CREDENTIALS.accessKeyId,
-          secretAccessKey: TEST_CREDENTIALS.secretAccessKey,
-        },
-      }),
-    );
+    await writeLocalConfig(config, slow.url, TEST_CREDENTIALS);
+
     const path = await writeDeployment(150, vmDeployment(150, SECTION));
     const env = { ...ENV, HYBRID_DRIVER_CONFIG: config };
     const first = deployedId(await runAction("deploy", [path, HOST, "150", HOST], { env }));

@@ -77,3 +77,34 @@ export function oneBase64(text: string): string {
 export function fenced(message: string): string {
   return `ERROR MESSAGE --8<------\n${message}\nERROR MESSAGE ------>8--\n`;
 }
+
+/**
+ * Writes a driver configuration that points every host at a local endpoint with its test
+ * credentials, region us-east-1.
+ *
+ * @param path Where to write it.
+ * @param endpoint The endpoint's URL.
+ * @param credentials An access key the endpoint accepts.
+ * @param extra Further defaults, and a `hosts` section when given.
+ * @returns The path.
+ */
+export async function writeLocalConfig(
+  path: string,
+  endpoint: string,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+  extra: { defaults?: Record<string, unknown>; hosts?: Record<string, Record<string, unknown>> } =
+    {},
+): Promise<string> {
+  const config = {
+    defaults: {
+      region: "us-east-1",
+      endpoint,
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+      ...extra.defaults,
+    },
+    ...(extra.hosts ? { hosts: extra.hosts } : {}),
+  };
+  await Deno.writeTextFile(path, JSON.stringify(config, null, 2));
+  return path;
+}

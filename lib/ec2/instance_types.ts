@@ -13,41 +13,31 @@ export interface InstanceTypeSize {
   readonly memoryMiB: number;
 }
 
-/** Burstable families: size name to [vCPUs, MiB]. */
-const BURSTABLE: Record<string, Record<string, [number, number]>> = {
-  t2: {
-    nano: [1, 512],
-    micro: [1, 1024],
-    small: [1, 2048],
-    medium: [2, 4096],
-    large: [2, 8192],
-    xlarge: [4, 16384],
-    "2xlarge": [8, 32768],
-  },
-  t3: {
-    nano: [2, 512],
-    micro: [2, 1024],
-    small: [2, 2048],
-    medium: [2, 4096],
-    large: [2, 8192],
-    xlarge: [4, 16384],
-    "2xlarge": [8, 32768],
-  },
+/** Sizes of the burstable T3 generation: size name to [vCPUs, MiB]. */
+const T3_SIZES: Readonly<Record<string, [number, number]>> = {
+  nano: [2, 512],
+  micro: [2, 1024],
+  small: [2, 2048],
+  medium: [2, 4096],
+  large: [2, 8192],
+  xlarge: [4, 16384],
+  "2xlarge": [8, 32768],
 };
-BURSTABLE.t3a = BURSTABLE.t3!;
-BURSTABLE.t4g = BURSTABLE.t3!;
 
-/** Fixed-ratio families: MiB of memory per vCPU. */
-const MIB_PER_VCPU: Record<string, number> = {};
-for (const family of ["m5", "m5a", "m5d", "m6i", "m6a", "m6g", "m7i", "m7a", "m7g", "m8g"]) {
-  MIB_PER_VCPU[family] = 4096;
-}
-for (const family of ["c5", "c5a", "c5d", "c6i", "c6a", "c6g", "c7i", "c7a", "c7g", "c8g"]) {
-  MIB_PER_VCPU[family] = 2048;
-}
-for (const family of ["r5", "r5a", "r5d", "r6i", "r6a", "r6g", "r7i", "r7a", "r7g", "r8g"]) {
-  MIB_PER_VCPU[family] = 8192;
-}
+/** Burstable families: size name to [vCPUs, MiB]. */
+const BURSTABLE: Readonly<Record<string, Readonly<Record<string, [number, number]>>>> = {
+  t2: { ...T3_SIZES, nano: [1, 512], micro: [1, 1024], small: [1, 2048] },
+  t3: T3_SIZES,
+  t3a: T3_SIZES,
+  t4g: T3_SIZES,
+};
+
+/** Fixed-ratio families (general purpose, compute, memory): MiB of memory per vCPU. */
+const MIB_PER_VCPU: Readonly<Record<string, number>> = Object.fromEntries([
+  ...["m5", "m5a", "m5d", "m6i", "m6a", "m6g", "m7i", "m7a", "m7g", "m8g"].map((f) => [f, 4096]),
+  ...["c5", "c5a", "c5d", "c6i", "c6a", "c6g", "c7i", "c7a", "c7g", "c8g"].map((f) => [f, 2048]),
+  ...["r5", "r5a", "r5d", "r6i", "r6a", "r6g", "r7i", "r7a", "r7g", "r8g"].map((f) => [f, 8192]),
+]);
 
 /**
  * Looks up the size of an instance type.
