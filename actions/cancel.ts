@@ -1,24 +1,19 @@
 /**
  * cancel <deploy_id> <host> <vmid> [<host>]
  *
- * Terminates the VM's instance at once; prints nothing. An instance already terminated or
- * unknown to the cloud is success (oned retries).
+ * The hard variant of shutdown; prints nothing. Power-off --hard (18) and undeploy --hard (29)
+ * force-stop the instance and keep it; anything else terminates it. Returns when the instance
+ * is stopped or terminated.
  *
  * @module
  */
 
 import { runAction } from "../lib/action.ts";
-import { loadHostSettings } from "../lib/config.ts";
-import { terminateIfPresent } from "../lib/lifecycle.ts";
-import { parseVmArgs } from "../lib/opennebula/args.ts";
-import { openProvider } from "../lib/providers.ts";
+import { endVm } from "../lib/end_vm.ts";
 
 /** Runs cancel; returns "". */
-export default async function cancel(argv: readonly string[]): Promise<string> {
-  const args = parseVmArgs("cancel", argv);
-  const provider = openProvider(await loadHostSettings(args.host));
-  await terminateIfPresent(provider, args.deployId);
-  return "";
+export default function cancel(argv: readonly string[]): Promise<string> {
+  return endVm("cancel", argv, true);
 }
 
 if (import.meta.main) runAction(cancel);

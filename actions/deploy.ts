@@ -1,27 +1,46 @@
 /**
  * deploy <deployment_file> <host> <vmid> [<host>]
  *
- * Launches the VM's instance and prints its id (the deploy id). stdin (OpenNebula 5.0+): the
- * deployment file, base64; used when the file is not readable here. A retry of the same
- * deployment returns the instance the first attempt launched.
+ * Runs the VM on the cloud and prints its deploy id (the instance id), once the instance is
+ * running. stdin (OpenNebula 5.0+): the deployment file, base64; used when the file is not
+ * readable here.
+ *
+ * - A deployment that names an existing instance (`DEPLOY_ID`: resume after power-off or
+ *   undeploy) starts that instance instead of launching a new one. Only an instance the cloud
+ *   reports terminated is replaced; one it does not know makes the deploy fail.
+ * - A retry of the same deployment returns the instance the first attempt launched.
  *
  * @module
  */
 
-import { runAction, setDeadline } from "../lib/action.ts";
-import { loadHostSettings } from "../lib/config.ts";
+import { runAction } from "../lib/action.ts";
+import { NotFoundError } from "../lib/errors.ts";
+import { powerOnVm } from "../lib/lifecycle.ts";
 import { parseDeployArgs } from "../lib/opennebula/args.ts";
 import { readDeploymentFile } from "../lib/opennebula/deployment_file.ts";
 import { parseDeployment } from "../lib/opennebula/template.ts";
-import { openProvider } from "../lib/providers.ts";
+import { openHost } from "../lib/providers.ts";
 
 /** Runs deploy; returns the deploy id. */
 export default async function deploy(argv: readonly string[]): Promise<string> {
   const args = parseDeployArgs(argv);
   const deployment = parseDeployment(await readDeploymentFile(args.deploymentFile));
-  const settings = await loadHostSettings(args.host);
-  setDeadline(settings.actionTimeoutSeconds, `deploy of VM ${args.vmId}`);
-  const launch = openProvider(settings).prepareLaunch({
+  const { provider } = await openHost(args.host, `deploy of VM ${args.vmId}`);
+  if (deployment.deployId) {
+    const existing = await provider.describe(deployment.deployId).catch((error) => {
+      if (error instanceof NotFoundError) {
+        throw new NotFoundError(
+          `Cannot resume VM ${args.vmId}: its instance ${deployment.deployId} is unknown to the cloud (${provider.locationLabel}); recreate the VM to launch a new one`,
+          { cause: error },
+        );
+      }
+      throw error;
+    });
+    if (existing.state !== "terminated" && existing.state !== "shutting-down") {
+      return (await powerOnVm(provider, existing.id)).id;
+    }
+  }
+  const launch = provider.prepareLaunch({
     vmId: args.vmId,
     host: args.host,
     deployment,

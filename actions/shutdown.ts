@@ -1,25 +1,20 @@
 /**
  * shutdown <deploy_id> <host> <vmid> [<host>]
  *
- * Terminates the VM's instance; prints nothing. An instance already terminated or unknown to
- * the cloud is success (oned retries). stdin (OpenNebula 5.0+): the action data, read and
- * drained.
+ * Ends the VM's run; prints nothing. stdin (OpenNebula 5.0+): the action data, whose LCM state
+ * says why: power-off (18) and undeploy (29) stop the instance and keep it; anything else, or
+ * no action data (3.2–4.x), terminates it. Returns when the instance is stopped or terminated.
+ * An instance already terminated or unknown to the cloud counts as terminated.
  *
  * @module
  */
 
 import { runAction } from "../lib/action.ts";
-import { loadHostSettings } from "../lib/config.ts";
-import { terminateIfPresent } from "../lib/lifecycle.ts";
-import { parseVmArgs } from "../lib/opennebula/args.ts";
-import { openProvider } from "../lib/providers.ts";
+import { endVm } from "../lib/end_vm.ts";
 
 /** Runs shutdown; returns "". */
-export default async function shutdown(argv: readonly string[]): Promise<string> {
-  const args = parseVmArgs("shutdown", argv);
-  const provider = openProvider(await loadHostSettings(args.host));
-  await terminateIfPresent(provider, args.deployId);
-  return "";
+export default function shutdown(argv: readonly string[]): Promise<string> {
+  return endVm("shutdown", argv, false);
 }
 
 if (import.meta.main) runAction(shutdown);

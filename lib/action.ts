@@ -14,7 +14,7 @@ import { redact } from "./redact.ts";
 export type Action = (argv: readonly string[]) => Promise<string>;
 
 /** Default time an action may take, well inside oned's `-w` action timeout (600 s in 5.10). */
-export const DEFAULT_ACTION_TIMEOUT_SECONDS = 120;
+export const DEFAULT_ACTION_TIMEOUT_SECONDS = 300;
 
 /** How long to wait for oned to finish writing stdin once the action is done. */
 const STDIN_GRACE_MS = 2_000;

@@ -1,19 +1,41 @@
 /**
  * Every action the driver ships, by the file name oned runs. Loaded lazily, so an action
- * pays only for the modules it imports. `scripts/build.ts` builds one executable per entry.
+ * pays only for the modules it imports. `scripts/build.ts` writes one executable per entry.
  *
  * @module
  */
 
 import type { Action } from "./action.ts";
 
-/** Loads one action module. */
-export type ActionLoader = () => Promise<{ default: Action }>;
+/** Loads one action. */
+export type ActionLoader = () => Promise<Action>;
+
+const unsupported = (name: string): ActionLoader => () =>
+  import("../actions/unsupported.ts").then((m) => m.unsupported(name));
 
 /** VMM actions, under `remotes/vmm/<name>/`. */
 export const VMM_ACTIONS: Readonly<Record<string, ActionLoader>> = {
-  deploy: () => import("../actions/deploy.ts"),
-  poll: () => import("../actions/poll.ts"),
-  shutdown: () => import("../actions/shutdown.ts"),
-  cancel: () => import("../actions/cancel.ts"),
+  deploy: () => import("../actions/deploy.ts").then((m) => m.default),
+  poll: () => import("../actions/poll.ts").then((m) => m.default),
+  shutdown: () => import("../actions/shutdown.ts").then((m) => m.default),
+  cancel: () => import("../actions/cancel.ts").then((m) => m.default),
+  save: () => import("../actions/save.ts").then((m) => m.default),
+  restore: () => import("../actions/restore.ts").then((m) => m.default),
+  reboot: () => import("../actions/reboot.ts").then((m) => m.default),
+  reset: () => import("../actions/reset.ts").then((m) => m.default),
+  checkpoint: () => import("../actions/checkpoint.ts").then((m) => m.default),
+  migrate: () => import("../actions/migrate.ts").then((m) => m.default),
+  attach_disk: unsupported("attach_disk"),
+  detach_disk: unsupported("detach_disk"),
+  attach_nic: unsupported("attach_nic"),
+  detach_nic: unsupported("detach_nic"),
+  snapshot_create: unsupported("snapshot_create"),
+  snapshot_revert: unsupported("snapshot_revert"),
+  snapshot_delete: unsupported("snapshot_delete"),
+  resize_disk: unsupported("resize_disk"),
+  resize: unsupported("resize"),
+  prereconfigure: unsupported("prereconfigure"),
+  reconfigure: unsupported("reconfigure"),
+  update_sg: unsupported("update_sg"),
+  migrate_local: unsupported("migrate_local"),
 };

@@ -13,6 +13,7 @@
  */
 
 import { InvalidInputError } from "./errors.ts";
+import { fileErrorReason } from "./file_errors.ts";
 import { addSecret } from "./redact.ts";
 
 /** Where the configuration file is looked for when `HYBRID_DRIVER_CONFIG` is unset. */
@@ -49,6 +50,10 @@ export interface HostSettings {
   readonly actionTimeoutSeconds: number;
   /** How long after a VM's deploy a "not found" still means "not visible yet", in seconds. */
   readonly notFoundGraceSeconds: number;
+  /** How long an action waits for the cloud to reach its target state, in seconds (below `actionTimeoutSeconds`). */
+  readonly stateWaitSeconds: number;
+  /** First interval between state checks while waiting, in seconds (it grows up to 5 s). */
+  readonly statePollSeconds: number;
   /** How long a terminate keeps retrying an id EC2 does not know yet, in seconds. */
   readonly notFoundRetrySeconds: number;
   /** Usage keys for polls; when absent, chosen from the OpenNebula generation detected. */
@@ -70,6 +75,8 @@ const KNOWN_KEYS = new Set<string>([
   "actionTimeoutSeconds",
   "notFoundGraceSeconds",
   "notFoundRetrySeconds",
+  "stateWaitSeconds",
+  "statePollSeconds",
   "monitoringKeys",
 ]);
 
@@ -96,11 +103,7 @@ export async function loadHostSettings(
     text = await Deno.readTextFile(path);
   } catch (error) {
     if (!named && error instanceof Deno.errors.NotFound) return settingsFor(host, "", {}, {});
-    const reason = error instanceof Deno.errors.NotFound
-      ? "no such file"
-      : error instanceof Deno.errors.PermissionDenied
-      ? "permission denied"
-      : (error as Error).message;
+    const reason = fileErrorReason(error);
     throw new InvalidInputError(`Cannot read driver configuration ${path}: ${reason}`);
   }
   return parseConfig(text, path, host);
@@ -206,7 +209,9 @@ function settingsFor(
     source,
     useInstanceMetadata: merged.useInstanceMetadata === true,
     template,
-    actionTimeoutSeconds: seconds("actionTimeoutSeconds", 120),
+    actionTimeoutSeconds: seconds("actionTimeoutSeconds", 300),
+    stateWaitSeconds: seconds("stateWaitSeconds", 240),
+    statePollSeconds: seconds("statePollSeconds", 2),
     notFoundGraceSeconds: seconds("notFoundGraceSeconds", 600),
     notFoundRetrySeconds: seconds("notFoundRetrySeconds", 15),
   };
@@ -236,6 +241,11 @@ function settingsFor(
   if (settings.endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(settings.endpoint as string)) {
     throw new InvalidInputError(
       `Setting "endpoint" for host ${host} in ${where} must be an http(s) URL`,
+    );
+  }
+  if ((settings.stateWaitSeconds as number) > (settings.actionTimeoutSeconds as number) - 10) {
+    throw new InvalidInputError(
+      `Setting "stateWaitSeconds" for host ${host} in ${where} must be at least 10 s below "actionTimeoutSeconds" (${settings.actionTimeoutSeconds})`,
     );
   }
   addSecret(settings.secretAccessKey as string | undefined);

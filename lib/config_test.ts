@@ -18,7 +18,8 @@ Deno.test("parseConfig() lets a host's settings override the defaults", () => {
   assert.deepEqual(settings.template, { INSTANCETYPE: "t3.micro", KEYPAIR: "eu" });
   assert.equal(settings.source, PATH);
   assert.equal(settings.useInstanceMetadata, false);
-  assert.equal(settings.actionTimeoutSeconds, 120);
+  assert.equal(settings.actionTimeoutSeconds, 300);
+  assert.equal(settings.stateWaitSeconds, 240);
 });
 
 Deno.test("parseConfig() rejects a host that the hosts section does not list", () => {

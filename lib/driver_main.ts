@@ -13,7 +13,7 @@ import { formatFailure } from "./output.ts";
 const [name = "", ...argv] = Deno.args;
 const load = Object.hasOwn(VMM_ACTIONS, name) ? VMM_ACTIONS[name] : undefined;
 if (load) {
-  await runAction((await load()).default, argv);
+  await runAction(await load(), argv);
 } else {
   const { stdout, stderr } = formatFailure(
     `Unknown action "${name}" (known: ${Object.keys(VMM_ACTIONS).join(", ")})`,

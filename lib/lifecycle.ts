@@ -1,27 +1,58 @@
 /**
  * Steps shared by several actions, each deciding what the provider's answers mean for
- * OpenNebula.
+ * OpenNebula, and waiting for the cloud to finish before oned is told it has.
  *
  * @module
  */
 
 import { NotFoundError } from "./errors.ts";
-import type { Provider } from "./provider.ts";
+import type { Instance, Provider } from "./provider.ts";
 
 /**
- * Terminates a VM's instance. An instance that is already terminated, or that the cloud still
- * does not know after the provider's grace period, counts as done: oned retries shutdown and
- * cancel, and a VM without an instance has nothing left to stop.
+ * Terminates a VM's instance and waits until it is terminated. An instance already
+ * terminated, or that the cloud still does not know after the provider's grace period, counts
+ * as done: oned retries shutdown and cancel, and a VM without an instance has nothing left.
  *
  * @param provider The provider.
  * @param deployId The VM's deploy id.
- * @returns The state the instance reached, or `gone`.
+ * @returns The state reached: `terminated`, or `gone` when the cloud did not know the id.
  */
-export async function terminateIfPresent(provider: Provider, deployId: string): Promise<string> {
+export async function terminateVm(provider: Provider, deployId: string): Promise<string> {
   try {
-    return (await provider.terminate(deployId)).state;
+    const instance = await provider.terminate(deployId);
+    if (instance.state === "terminated") return instance.state;
   } catch (error) {
     if (error instanceof NotFoundError) return "gone";
     throw error;
   }
+  return (await provider.waitFor(deployId, "terminated")).state;
+}
+
+/**
+ * Powers a VM's instance off (stop), keeping it and its disks, and waits until it is stopped.
+ *
+ * @param provider The provider.
+ * @param deployId The VM's deploy id.
+ * @param force Skip the guest's orderly shutdown.
+ * @returns The stopped instance.
+ */
+export async function powerOffVm(
+  provider: Provider,
+  deployId: string,
+  force: boolean,
+): Promise<Instance> {
+  const instance = await provider.stop(deployId, { force });
+  return instance.state === "stopped" ? instance : await provider.waitFor(deployId, "stopped");
+}
+
+/**
+ * Powers a VM's stopped instance on and waits until it runs.
+ *
+ * @param provider The provider.
+ * @param deployId The VM's deploy id.
+ * @returns The running instance.
+ */
+export async function powerOnVm(provider: Provider, deployId: string): Promise<Instance> {
+  const instance = await provider.start(deployId);
+  return instance.state === "running" ? instance : await provider.waitFor(deployId, "running");
 }

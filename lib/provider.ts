@@ -25,6 +25,9 @@ export interface Instance {
   readonly facts: Readonly<Record<string, string>>;
 }
 
+/** A state an action waits for, in provider-neutral words. */
+export type StateGoal = "running" | "stopped" | "terminated";
+
 /** What deploy asks of a provider. */
 export interface LaunchRequest {
   /** OpenNebula VM id. */
@@ -43,6 +46,13 @@ export interface LaunchRequest {
 export interface Provider {
   /** Prefix of the facts in the monitoring string (`AWS`). */
   readonly factPrefix: string;
+  /**
+   * Where this host's instances live (account, region, endpoint). Two hosts with the same
+   * location see the same instances, so moving a VM between them needs no work.
+   */
+  readonly location: string;
+  /** The location in words, for messages (`region us-east-1`). */
+  readonly locationLabel: string;
 
   /**
    * Checks a launch request without calling the cloud and returns a function that performs it.
@@ -68,6 +78,43 @@ export interface Provider {
    * @throws {NotFoundError} when the cloud still does not know the id after the grace period.
    */
   terminate(id: string): Promise<Instance>;
+
+  /**
+   * Stops (powers off) an instance, keeping it and its disks. Stopping a stopped one succeeds.
+   *
+   * @param options `force` skips the guest's orderly shutdown.
+   * @returns the instance in the state the request left it (usually still stopping).
+   */
+  stop(id: string, options?: { force?: boolean }): Promise<Instance>;
+
+  /**
+   * Starts a stopped instance. Starting a running one succeeds.
+   *
+   * @returns the instance in the state the request left it (usually pending).
+   */
+  start(id: string): Promise<Instance>;
+
+  /** Reboots a running instance in place. */
+  reboot(id: string): Promise<void>;
+
+  /**
+   * Records a running instance without stopping it, as a machine image.
+   *
+   * @param name A name for the record, unique for this VM.
+   * @param vmId The OpenNebula VM id, for its tags.
+   * @returns the provider's id of the record (for EC2, an AMI id).
+   */
+  snapshot(id: string, name: string, vmId: number): Promise<string>;
+
+  /**
+   * Waits until an instance reaches a state, within the host's configured wait.
+   *
+   * @returns the instance in that state.
+   * @throws {DeadlineError} naming the state reached when the wait runs out.
+   * @throws {CloudError} when the instance ends somewhere it cannot come back from
+   * (terminated while waiting for running).
+   */
+  waitFor(id: string, goal: StateGoal): Promise<Instance>;
 }
 
 /** A validated launch, ready to run. */

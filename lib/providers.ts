@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { HostSettings } from "./config.ts";
+import { setDeadline } from "./action.ts";
+import { type HostSettings, loadHostSettings } from "./config.ts";
 import type { Provider } from "./provider.ts";
 import { createEc2Api } from "./ec2/api.ts";
 import { Ec2Provider } from "./ec2/provider.ts";
@@ -18,4 +19,22 @@ import { Ec2Provider } from "./ec2/provider.ts";
  */
 export function openProvider(settings: HostSettings): Provider {
   return new Ec2Provider(createEc2Api(settings), settings);
+}
+
+/**
+ * Loads a host's settings, moves the action's deadline to the host's `actionTimeoutSeconds`,
+ * and opens its provider.
+ *
+ * @param host OpenNebula host name.
+ * @param what What the action does, for a timeout message (`shutdown of VM 42`).
+ * @returns The settings and the provider.
+ * @throws {InvalidInputError} when the configuration is invalid or does not serve the host.
+ */
+export async function openHost(
+  host: string,
+  what: string,
+): Promise<{ settings: HostSettings; provider: Provider }> {
+  const settings = await loadHostSettings(host);
+  setDeadline(settings.actionTimeoutSeconds, what);
+  return { settings, provider: openProvider(settings) };
 }

@@ -18,19 +18,21 @@ function cdata(section: Section): string {
  *
  * @param vmId VM id.
  * @param section The PUBLIC_CLOUD attributes (TYPE added).
- * @param options VM name, creation time, LCM state.
+ * @param options VM name, creation time, LCM state, existing deploy id.
  * @returns The XML text.
  */
 export function vmDeployment(
   vmId: number,
   section: Section,
-  options: { name?: string; stime?: number; lcmState?: number } = {},
+  options: { name?: string; stime?: number; lcmState?: number; deployId?: string } = {},
 ): string {
   const stime = options.stime ?? 1_700_000_000 + vmId;
   return `<VM><ID>${vmId}</ID><UID>0</UID><GID>0</GID><UNAME>oneadmin</UNAME><GNAME>oneadmin</GNAME>` +
     `<NAME>${options.name ?? `web-${vmId}`}</NAME><LAST_POLL>0</LAST_POLL><STATE>3</STATE>` +
     `<LCM_STATE>${options.lcmState ?? 2}</LCM_STATE><STIME>${stime}</STIME><ETIME>0</ETIME>` +
-    `<DEPLOY_ID></DEPLOY_ID><TEMPLATE><CPU><![CDATA[1]]></CPU><MEMORY><![CDATA[1024]]></MEMORY>` +
+    `<DEPLOY_ID>${
+      options.deployId ?? ""
+    }</DEPLOY_ID><TEMPLATE><CPU><![CDATA[1]]></CPU><MEMORY><![CDATA[1024]]></MEMORY>` +
     `<VMID><![CDATA[${vmId}]]></VMID></TEMPLATE><USER_TEMPLATE><PUBLIC_CLOUD><TYPE><![CDATA[ec2]]></TYPE>` +
     `${cdata(section)}</PUBLIC_CLOUD></USER_TEMPLATE><HISTORY_RECORDS/></VM>`;
 }

@@ -6,29 +6,45 @@
  * @module
  */
 
-import type {
-  DescribeInstancesCommandInput,
-  DescribeInstancesCommandOutput,
-  EC2ClientConfig,
-  RunInstancesCommandInput,
-  RunInstancesCommandOutput,
-  TerminateInstancesCommandInput,
-  TerminateInstancesCommandOutput,
-} from "@aws-sdk/client-ec2";
+import type * as Sdk from "@aws-sdk/client-ec2";
 import type { HostSettings } from "../config.ts";
 
-/** The EC2 calls the driver uses; the EC2 provider depends on this alone. */
-export interface Ec2Api {
+/** Input and output types of each EC2 call the driver makes. */
+interface CallTypes {
+  runInstances: [Sdk.RunInstancesCommandInput, Sdk.RunInstancesCommandOutput];
+  describeInstances: [Sdk.DescribeInstancesCommandInput, Sdk.DescribeInstancesCommandOutput];
+  terminateInstances: [Sdk.TerminateInstancesCommandInput, Sdk.TerminateInstancesCommandOutput];
+  stopInstances: [Sdk.StopInstancesCommandInput, Sdk.StopInstancesCommandOutput];
+  startInstances: [Sdk.StartInstancesCommandInput, Sdk.StartInstancesCommandOutput];
+  rebootInstances: [Sdk.RebootInstancesCommandInput, Sdk.RebootInstancesCommandOutput];
+  createImage: [Sdk.CreateImageCommandInput, Sdk.CreateImageCommandOutput];
+  describeImages: [Sdk.DescribeImagesCommandInput, Sdk.DescribeImagesCommandOutput];
+  associateAddress: [Sdk.AssociateAddressCommandInput, Sdk.AssociateAddressCommandOutput];
+}
+
+/** The names of the EC2 calls the driver makes. */
+export type CallName = keyof CallTypes;
+
+/** Every call name, in one list (the SDK side maps each to its command). */
+export const CALL_NAMES: readonly CallName[] = [
+  "runInstances",
+  "describeInstances",
+  "terminateInstances",
+  "stopInstances",
+  "startInstances",
+  "rebootInstances",
+  "createImage",
+  "describeImages",
+  "associateAddress",
+];
+
+/** The EC2 calls, each taking its command input and returning its output. */
+export type Ec2Calls = { [K in CallName]: (input: CallTypes[K][0]) => Promise<CallTypes[K][1]> };
+
+/** The EC2 calls the driver uses and the region they go to; the EC2 provider depends on this alone. */
+export interface Ec2Api extends Ec2Calls {
   /** The region requests go to, when known before the first call. */
   readonly region: string | undefined;
-  /** RunInstances. */
-  runInstances(input: RunInstancesCommandInput): Promise<RunInstancesCommandOutput>;
-  /** DescribeInstances. */
-  describeInstances(input: DescribeInstancesCommandInput): Promise<DescribeInstancesCommandOutput>;
-  /** TerminateInstances. */
-  terminateInstances(
-    input: TerminateInstancesCommandInput,
-  ): Promise<TerminateInstancesCommandOutput>;
 }
 
 /** Seconds to wait for a TCP connection to the endpoint. */
@@ -51,11 +67,11 @@ const MAX_ATTEMPTS = 3;
 export function clientConfig(
   settings: HostSettings,
   env: { get(name: string): string | undefined; set(name: string, value: string): void } = Deno.env,
-): EC2ClientConfig {
+): Sdk.EC2ClientConfig {
   if (!settings.useInstanceMetadata && env.get("AWS_EC2_METADATA_DISABLED") === undefined) {
     env.set("AWS_EC2_METADATA_DISABLED", "true");
   }
-  const config: EC2ClientConfig = {
+  const config: Sdk.EC2ClientConfig = {
     maxAttempts: MAX_ATTEMPTS,
     retryMode: "standard",
     requestHandler: {
@@ -76,9 +92,6 @@ export function clientConfig(
   return config;
 }
 
-/** The EC2 calls of {@link Ec2Api}, without the region. */
-export type Ec2Calls = Omit<Ec2Api, "region">;
-
 /**
  * Creates the EC2 API for a host. Neither the SDK is loaded nor a request sent until a
  * method is called.
@@ -90,10 +103,12 @@ export function createEc2Api(settings: HostSettings): Ec2Api {
   let calls: Promise<Ec2Calls> | undefined;
   const sdk = () =>
     calls ??= import("./sdk_client.ts").then((m) => m.sdkCalls(clientConfig(settings)));
-  return {
+  const api: Record<string, unknown> = {
     region: settings.region ?? (Deno.env.get("AWS_REGION") || Deno.env.get("AWS_DEFAULT_REGION")),
-    runInstances: async (input) => (await sdk()).runInstances(input),
-    describeInstances: async (input) => (await sdk()).describeInstances(input),
-    terminateInstances: async (input) => (await sdk()).terminateInstances(input),
   };
+  for (const name of CALL_NAMES) {
+    api[name] = async (input: never) =>
+      ((await sdk())[name] as (input: never) => Promise<unknown>)(input);
+  }
+  return api as unknown as Ec2Api;
 }

@@ -14,6 +14,7 @@ const NOT_FOUND = new Set(["InvalidInstanceID.NotFound"]);
 /** Codes meaning the credentials are missing, unknown or not allowed. */
 const AUTH = new Set([
   "AuthFailure",
+  "UnauthorizedOperation",
   "SignatureDoesNotMatch",
   "InvalidClientTokenId",
   "UnrecognizedClientException",

@@ -4,15 +4,15 @@
  * @module
  */
 
-import { CloudError, InvalidInputError, NotFoundError } from "../errors.ts";
+import { CloudError, DeadlineError, InvalidInputError, NotFoundError } from "../errors.ts";
 import type { HostSettings } from "../config.ts";
-import type { Instance, LaunchRequest, PreparedLaunch, Provider } from "../provider.ts";
+import type { Instance, LaunchRequest, PreparedLaunch, Provider, StateGoal } from "../provider.ts";
 import { selectSection } from "../opennebula/template.ts";
 import type { Ec2Api } from "./api.ts";
 import { isNotFound, toDriverError } from "./errors.ts";
 import { STATE_MAP, toInstance } from "./instances.ts";
 import { type LaunchSpec, toLaunchSpec } from "./launch_spec.ts";
-import { instanceTags } from "./tags.ts";
+import { DRIVER_NAME, DRIVER_TAG, instanceTags, VM_ID_TAG } from "./tags.ts";
 import { launchToken } from "./token.ts";
 
 /** Section type of EC2 in deployment templates. */
@@ -38,6 +38,9 @@ export function checkInstanceId(id: string): void {
   }
 }
 
+/** Longest pause between two state checks while waiting. */
+const MAX_POLL_INTERVAL_MS = 5_000;
+
 /** Whether an instance is on its way out or gone. */
 function isGone(instance: Instance): boolean {
   return instance.state === "shutting-down" || instance.state === "terminated";
@@ -46,6 +49,8 @@ function isGone(instance: Instance): boolean {
 /** EC2 behind the `Provider` interface. */
 export class Ec2Provider implements Provider {
   readonly factPrefix = "AWS";
+  readonly location: string;
+  readonly locationLabel: string;
   readonly #api: Ec2Api;
   readonly #settings: HostSettings;
 
@@ -56,6 +61,11 @@ export class Ec2Provider implements Provider {
   constructor(api: Ec2Api, settings: HostSettings) {
     this.#api = api;
     this.#settings = settings;
+    const account = settings.accessKeyId ?? settings.profile ?? "default credentials";
+    this.location = JSON.stringify(["ec2", api.region ?? "", settings.endpoint ?? "", account]);
+    this.locationLabel = `region ${api.region ?? "(SDK default)"}${
+      settings.endpoint ? ` at ${settings.endpoint}` : ""
+    }`;
   }
 
   /** Validates the template's EC2 section; the returned launch is idempotent by its token. */
@@ -64,7 +74,26 @@ export class Ec2Provider implements Provider {
     const spec = toLaunchSpec(section.attributes, this.#settings.template, section.origin);
     const base = spec.clientToken;
     const token = base ?? launchToken(request, section.attributes);
-    return { token, run: () => this.#launch(request, spec, token, base !== undefined) };
+    return { token, run: () => this.#launchAndBoot(request, spec, token, base !== undefined) };
+  }
+
+  /**
+   * Launches (or finds the earlier launch of) the instance and waits until it runs. An
+   * instance an earlier attempt left stopped is started.
+   */
+  async #launchAndBoot(
+    request: LaunchRequest,
+    spec: LaunchSpec,
+    token: string,
+    fixed: boolean,
+  ): Promise<Instance> {
+    const instance = await this.#launch(request, spec, token, fixed);
+    if (instance.state === "running") return instance;
+    if (instance.state === "stopped" || instance.state === "stopping") {
+      if (instance.state === "stopping") await this.waitFor(instance.id, "stopped");
+      await this.start(instance.id);
+    }
+    return await this.waitFor(instance.id, "running");
   }
 
   async #launch(
@@ -178,6 +207,114 @@ export class Ec2Provider implements Provider {
     }
   }
 
+  /** Stops an instance; `force` skips the guest's shutdown. */
+  async stop(id: string, options: { force?: boolean } = {}): Promise<Instance> {
+    checkInstanceId(id);
+    try {
+      const out = await this.#api.stopInstances({
+        InstanceIds: [id],
+        ...(options.force ? { Force: true } : {}),
+      });
+      return changed(
+        id,
+        out.StoppingInstances?.find((i) => i.InstanceId === id)?.CurrentState?.Name ?? "stopping",
+      );
+    } catch (error) {
+      throw this.#error(error, `Cannot stop ${id}`);
+    }
+  }
+
+  /** Starts a stopped instance. */
+  async start(id: string): Promise<Instance> {
+    checkInstanceId(id);
+    try {
+      const out = await this.#api.startInstances({ InstanceIds: [id] });
+      return changed(
+        id,
+        out.StartingInstances?.find((i) => i.InstanceId === id)?.CurrentState?.Name ?? "pending",
+      );
+    } catch (error) {
+      throw this.#error(error, `Cannot start ${id}`);
+    }
+  }
+
+  /** Reboots a running instance (EC2 RebootInstances). */
+  async reboot(id: string): Promise<void> {
+    checkInstanceId(id);
+    try {
+      await this.#api.rebootInstances({ InstanceIds: [id] });
+    } catch (error) {
+      throw this.#error(error, `Cannot reboot ${id}`);
+    }
+  }
+
+  /** Creates an AMI of the instance without rebooting it, tagged with the VM id. */
+  async snapshot(id: string, name: string, vmId: number): Promise<string> {
+    checkInstanceId(id);
+    const tags = [
+      { Key: VM_ID_TAG, Value: String(vmId) },
+      { Key: DRIVER_TAG, Value: DRIVER_NAME },
+      { Key: "Name", Value: name },
+    ];
+    try {
+      const out = await this.#api.createImage({
+        InstanceId: id,
+        Name: name,
+        Description: `OpenNebula checkpoint of VM ${vmId} (${id})`,
+        NoReboot: true,
+        TagSpecifications: [{ ResourceType: "image", Tags: tags }, {
+          ResourceType: "snapshot",
+          Tags: tags,
+        }],
+      });
+      if (!out.ImageId) {
+        throw new CloudError(
+          "EmptyResponse",
+          `Cannot create an image of ${id}: EC2 returned no image id`,
+        );
+      }
+      return out.ImageId;
+    } catch (error) {
+      throw this.#error(error, `Cannot create an image of ${id}`);
+    }
+  }
+
+  /**
+   * Polls DescribeInstances until the instance reaches the goal, with growing pauses, for at
+   * most the host's `stateWaitSeconds`. A "not found" while waiting is asked again (it may
+   * be eventual consistency), except when waiting for termination, where it means gone.
+   */
+  async waitFor(id: string, goal: StateGoal): Promise<Instance> {
+    const deadline = Date.now() + this.#settings.stateWaitSeconds * 1000;
+    let interval = this.#settings.statePollSeconds * 1000;
+    let last = "unknown";
+    for (;;) {
+      try {
+        const instance = await this.describe(id);
+        last = instance.state;
+        if (instance.state === goal) return instance;
+        if (goal !== "terminated" && isGone(instance)) {
+          const reason = instance.facts.STATE_REASON ? ` (${instance.facts.STATE_REASON})` : "";
+          throw new CloudError(
+            "InstanceGone",
+            `${id} is ${instance.state}${reason} while waiting for it to be ${goal}`,
+          );
+        }
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+        if (goal === "terminated") return changed(id, "terminated");
+        last = "not found";
+      }
+      if (Date.now() + interval > deadline) {
+        throw new DeadlineError(
+          `Timed out after ${this.#settings.stateWaitSeconds} s waiting for ${id} to be ${goal}; it is ${last}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, interval));
+      interval = Math.min(interval * 1.5, MAX_POLL_INTERVAL_MS);
+    }
+  }
+
   #pastRetryWindow(attempt: number): boolean {
     const waited = NOT_FOUND_BACKOFF_MS.slice(0, attempt + 1).reduce((a, b) => a + b, 0);
     return waited > this.#settings.notFoundRetrySeconds * 1000;
@@ -186,4 +323,9 @@ export class Ec2Provider implements Provider {
   #error(error: unknown, doing: string) {
     return toDriverError(error, doing, { host: this.#settings.host, region: this.#api.region });
   }
+}
+
+/** The instance as a state-change answer describes it: id and state only. */
+function changed(id: string, state: string): Instance {
+  return { id, state, vmState: STATE_MAP[state] ?? "-", facts: { STATE: state } };
 }

@@ -6,13 +6,32 @@
  */
 
 import {
+  AssociateAddressCommand,
+  CreateImageCommand,
+  DescribeImagesCommand,
   DescribeInstancesCommand,
   EC2Client,
   type EC2ClientConfig,
+  RebootInstancesCommand,
   RunInstancesCommand,
+  StartInstancesCommand,
+  StopInstancesCommand,
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
-import type { Ec2Calls } from "./api.ts";
+import type { CallName, Ec2Calls } from "./api.ts";
+
+/** The SDK command behind each call. */
+const COMMANDS = {
+  runInstances: RunInstancesCommand,
+  describeInstances: DescribeInstancesCommand,
+  terminateInstances: TerminateInstancesCommand,
+  stopInstances: StopInstancesCommand,
+  startInstances: StartInstancesCommand,
+  rebootInstances: RebootInstancesCommand,
+  createImage: CreateImageCommand,
+  describeImages: DescribeImagesCommand,
+  associateAddress: AssociateAddressCommand,
+} satisfies Record<CallName, unknown>;
 
 /**
  * Creates one SDK client and the EC2 calls the driver makes through it.
@@ -22,9 +41,10 @@ import type { Ec2Calls } from "./api.ts";
  */
 export function sdkCalls(config: EC2ClientConfig): Ec2Calls {
   const client = new EC2Client(config);
-  return {
-    runInstances: (input) => client.send(new RunInstancesCommand(input)),
-    describeInstances: (input) => client.send(new DescribeInstancesCommand(input)),
-    terminateInstances: (input) => client.send(new TerminateInstancesCommand(input)),
-  };
+  const calls: Record<string, unknown> = {};
+  for (const [name, Command] of Object.entries(COMMANDS)) {
+    // deno-lint-ignore no-explicit-any
+    calls[name] = (input: any) => client.send(new (Command as any)(input));
+  }
+  return calls as unknown as Ec2Calls;
 }

@@ -129,3 +129,94 @@ export function parseDeployArgs(argv: readonly string[]): DeployArgs {
   const v = positional("deploy", ["deployment_file", "host", "vmid"], argv);
   return { deploymentFile: v.deployment_file!, host: v.host!, vmId: parseVmId(v.vmid!) };
 }
+
+/** Arguments of save and checkpoint. */
+export interface SaveArgs extends VmArgs {
+  /** Where OpenNebula wants the checkpoint file. */
+  readonly checkpointFile: string;
+}
+
+/**
+ * Parses `<deploy_id> <checkpoint_file> <host> <vmid> [<host>]` (save, checkpoint).
+ *
+ * @param action Action name, for messages.
+ * @param argv The arguments as received.
+ * @returns Deploy id, checkpoint file, host and VM id.
+ * @throws {InvalidInputError} on a wrong shape.
+ */
+export function parseSaveArgs(action: string, argv: readonly string[]): SaveArgs {
+  const v = positional(action, ["deploy_id", "checkpoint_file", "host", "vmid"], argv);
+  return {
+    deployId: v.deploy_id!,
+    checkpointFile: v.checkpoint_file!,
+    host: v.host!,
+    vmId: parseVmId(v.vmid!),
+  };
+}
+
+/** Arguments of restore. */
+export interface RestoreArgs {
+  /** The checkpoint file save wrote. */
+  readonly checkpointFile: string;
+  /** OpenNebula host name. */
+  readonly host: string;
+  /** The deploy id (OpenNebula 4.x and later pass it; 3.2 does not). */
+  readonly deployId?: string;
+  /** OpenNebula VM id. */
+  readonly vmId: number;
+}
+
+/**
+ * Parses restore's two forms: `<checkpoint_file> <host> <vmid> [<host>]` (3.2) and
+ * `<checkpoint_file> <host> <deploy_id> <vmid> [<host>]` (4.x and later). Four arguments are
+ * the 3.2 form with the trailing host when the third is a VM id and the fourth is not.
+ *
+ * @param argv The arguments as received.
+ * @returns Checkpoint file, host, deploy id (when given) and VM id.
+ * @throws {InvalidInputError} on a wrong shape.
+ * @example
+ * ```ts
+ * import { parseRestoreArgs } from "./args.ts";
+ * console.assert(parseRestoreArgs(["/ckpt", "aws", "7", "aws"]).deployId === undefined);
+ * console.assert(parseRestoreArgs(["/ckpt", "aws", "i-0abc1234", "7", "aws"]).deployId === "i-0abc1234");
+ * ```
+ */
+export function parseRestoreArgs(argv: readonly string[]): RestoreArgs {
+  const values = argv.map(unquote);
+  const legacy = values.length === 3 ||
+    (values.length === 4 && /^\d+$/.test(values[2] ?? "") && !/^\d+$/.test(values[3] ?? ""));
+  if (legacy) {
+    const v = positional("restore", ["checkpoint_file", "host", "vmid"], argv);
+    return { checkpointFile: v.checkpoint_file!, host: v.host!, vmId: parseVmId(v.vmid!) };
+  }
+  const v = positional("restore", ["checkpoint_file", "host", "deploy_id", "vmid"], argv);
+  return {
+    checkpointFile: v.checkpoint_file!,
+    host: v.host!,
+    deployId: v.deploy_id!,
+    vmId: parseVmId(v.vmid!),
+  };
+}
+
+/** Arguments of migrate. */
+export interface MigrateArgs extends VmArgs {
+  /** The host the VM should move to. */
+  readonly destinationHost: string;
+}
+
+/**
+ * Parses `<deploy_id> <dest_host> <host> <vmid> [<host>]` (migrate).
+ *
+ * @param argv The arguments as received.
+ * @returns Deploy id, destination host, (source) host and VM id.
+ * @throws {InvalidInputError} on a wrong shape.
+ */
+export function parseMigrateArgs(argv: readonly string[]): MigrateArgs {
+  const v = positional("migrate", ["deploy_id", "dest_host", "host", "vmid"], argv);
+  return {
+    deployId: v.deploy_id!,
+    destinationHost: v.dest_host!,
+    host: v.host!,
+    vmId: parseVmId(v.vmid!),
+  };
+}

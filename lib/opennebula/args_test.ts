@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { InvalidInputError } from "../errors.ts";
-import { parseDeployArgs, parseVmArgs, unquote } from "./args.ts";
+import {
+  parseDeployArgs,
+  parseMigrateArgs,
+  parseRestoreArgs,
+  parseSaveArgs,
+  parseVmArgs,
+  unquote,
+} from "./args.ts";
 
 Deno.test("parseVmArgs() accepts the seed's three arguments", () => {
   assert.deepEqual(parseVmArgs("poll", ["i-0abc", "aws", "42"]), {
@@ -58,4 +65,36 @@ Deno.test("unquote() removes one pair of matching quotes only", () => {
   assert.equal(unquote('"a"'), "a");
   assert.equal(unquote("'a"), "'a");
   assert.equal(unquote("a'b'"), "a'b'");
+});
+
+Deno.test("parseSaveArgs() reads the checkpoint file after the deploy id", () => {
+  assert.deepEqual(
+    parseSaveArgs("save", ["i-0abc", "/var/lib/one/datastores/0/7/checkpoint", "aws", "7", "aws"]),
+    {
+      deployId: "i-0abc",
+      checkpointFile: "/var/lib/one/datastores/0/7/checkpoint",
+      host: "aws",
+      vmId: 7,
+    },
+  );
+});
+
+Deno.test("parseRestoreArgs() tells the 3.2 form from the 4.x form", () => {
+  const legacy = { checkpointFile: "/c", host: "aws", vmId: 7 };
+  assert.deepEqual(parseRestoreArgs(["/c", "aws", "7"]), legacy);
+  assert.deepEqual(parseRestoreArgs(["/c", "aws", "7", "aws"]), legacy);
+  const modern = { checkpointFile: "/c", host: "aws", deployId: "i-0abc", vmId: 7 };
+  assert.deepEqual(parseRestoreArgs(["/c", "aws", "i-0abc", "7"]), modern);
+  assert.deepEqual(parseRestoreArgs(["/c", "'aws'", "'i-0abc'", "'7'", "aws"]), modern);
+  assert.throws(() => parseRestoreArgs(["/c", "aws"]), /Wrong number of arguments for restore/);
+  assert.throws(() => parseRestoreArgs(["/c", "aws", "i-1", "x", "aws"]), /Invalid VM id "x"/);
+});
+
+Deno.test("parseMigrateArgs() reads the destination before the source host", () => {
+  assert.deepEqual(parseMigrateArgs(["i-0abc", "aws-eu", "aws-us", "7", "aws-us"]), {
+    deployId: "i-0abc",
+    destinationHost: "aws-eu",
+    host: "aws-us",
+    vmId: 7,
+  });
 });

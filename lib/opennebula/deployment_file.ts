@@ -6,6 +6,7 @@
  */
 
 import { InvalidInputError } from "../errors.ts";
+import { fileErrorReason } from "../file_errors.ts";
 import { decodeStdinXml, readStdin } from "./stdin.ts";
 
 /**
@@ -25,13 +26,7 @@ export async function readDeploymentFile(
   } catch (error) {
     const fromStdin = decodeStdinXml(await stdin());
     if (fromStdin !== undefined) return fromStdin;
-    const reason = error instanceof Deno.errors.NotFound
-      ? "no such file"
-      : error instanceof Deno.errors.PermissionDenied
-      ? "permission denied"
-      : error instanceof Deno.errors.IsADirectory
-      ? "is a directory"
-      : (error as Error).message;
+    const reason = fileErrorReason(error);
     throw new InvalidInputError(
       `Cannot read deployment file ${path}: ${reason}, and standard input is empty`,
     );

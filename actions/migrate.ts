@@ -1,0 +1,31 @@
+/**
+ * migrate <deploy_id> <dest_host> <host> <vmid> [<host>]
+ *
+ * Moves the VM to another OpenNebula host. Two hosts served by the same account, region and
+ * endpoint see the same instances, so there is nothing to move: migrate checks that the
+ * instance exists and succeeds, and the deploy id stays. Anything else (another region,
+ * account or cloud) fails with a message that says why: EC2 instances cannot move there.
+ *
+ * @module
+ */
+
+import { runAction } from "../lib/action.ts";
+import { UnsupportedError } from "../lib/errors.ts";
+import { parseMigrateArgs } from "../lib/opennebula/args.ts";
+import { openHost } from "../lib/providers.ts";
+
+/** Runs migrate; returns "". */
+export default async function migrate(argv: readonly string[]): Promise<string> {
+  const args = parseMigrateArgs(argv);
+  const source = await openHost(args.host, `migrate of VM ${args.vmId}`);
+  const target = await openHost(args.destinationHost, `migrate of VM ${args.vmId}`);
+  if (source.provider.location !== target.provider.location) {
+    throw new UnsupportedError(
+      `Cannot migrate ${args.deployId} from host ${args.host} (${source.provider.locationLabel}) to host ${args.destinationHost} (${target.provider.locationLabel}): an EC2 instance cannot move to another region, account or endpoint; undeploy the VM and deploy it there instead`,
+    );
+  }
+  await source.provider.describe(args.deployId);
+  return "";
+}
+
+if (import.meta.main) runAction(migrate);

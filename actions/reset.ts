@@ -1,0 +1,26 @@
+/**
+ * reset <deploy_id> <host> <vmid> [<host>]
+ *
+ * A hard restart. EC2 has no reset button, so this force-stops the instance (no guest
+ * shutdown), waits until it is stopped, starts it again and returns when it runs; prints
+ * nothing. The instance and its EBS disks stay; like any EC2 stop/start it may move to other
+ * hardware and gets a new public IP unless it has an Elastic IP.
+ *
+ * @module
+ */
+
+import { runAction } from "../lib/action.ts";
+import { powerOffVm, powerOnVm } from "../lib/lifecycle.ts";
+import { parseVmArgs } from "../lib/opennebula/args.ts";
+import { openHost } from "../lib/providers.ts";
+
+/** Runs reset; returns "". */
+export default async function reset(argv: readonly string[]): Promise<string> {
+  const args = parseVmArgs("reset", argv);
+  const { provider } = await openHost(args.host, `reset of VM ${args.vmId}`);
+  await powerOffVm(provider, args.deployId, true);
+  await powerOnVm(provider, args.deployId);
+  return "";
+}
+
+if (import.meta.main) runAction(reset);

@@ -1,0 +1,39 @@
+/**
+ * restore <checkpoint_file> <host> <vmid> [<host>]                (OpenNebula 3.2)
+ * restore <checkpoint_file> <host> <deploy_id> <vmid> [<host>]    (4.x and later)
+ *
+ * Resumes a saved VM: starts the stopped instance and returns when it runs; prints nothing.
+ * The instance comes from the deploy id when OpenNebula passes one, else from the checkpoint
+ * file save wrote. When both are there they must agree.
+ *
+ * @module
+ */
+
+import { runAction } from "../lib/action.ts";
+import { InvalidInputError } from "../lib/errors.ts";
+import { powerOnVm } from "../lib/lifecycle.ts";
+import { parseRestoreArgs } from "../lib/opennebula/args.ts";
+import { type Checkpoint, readCheckpoint } from "../lib/opennebula/checkpoint.ts";
+import { openHost } from "../lib/providers.ts";
+
+/** Runs restore; returns "". */
+export default async function restore(argv: readonly string[]): Promise<string> {
+  const args = parseRestoreArgs(argv);
+  let checkpoint: Checkpoint | undefined;
+  try {
+    checkpoint = await readCheckpoint(args.checkpointFile);
+  } catch (error) {
+    if (!args.deployId) throw error;
+  }
+  const deployId = args.deployId ?? checkpoint!.deployId;
+  if (checkpoint && checkpoint.deployId !== deployId) {
+    throw new InvalidInputError(
+      `Cannot restore VM ${args.vmId}: checkpoint file ${args.checkpointFile} names ${checkpoint.deployId} but OpenNebula restores ${deployId}`,
+    );
+  }
+  const { provider } = await openHost(args.host, `restore of VM ${args.vmId}`);
+  await powerOnVm(provider, deployId);
+  return "";
+}
+
+if (import.meta.main) runAction(restore);

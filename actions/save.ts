@@ -1,0 +1,36 @@
+/**
+ * save <deploy_id> <checkpoint_file> <host> <vmid> [<host>]
+ *
+ * Suspends the VM to the cloud: stops the instance (keeping it and its disks) and writes the
+ * checkpoint file that lets restore find it (see `lib/opennebula/checkpoint.ts`); prints
+ * nothing. The file is written before the instance is stopped, so a save that fails half-way
+ * can still be restored. Returns when the instance is stopped.
+ *
+ * @module
+ */
+
+import { runAction } from "../lib/action.ts";
+import { powerOffVm } from "../lib/lifecycle.ts";
+import { parseSaveArgs } from "../lib/opennebula/args.ts";
+import { writeCheckpoint } from "../lib/opennebula/checkpoint.ts";
+import { openHost } from "../lib/providers.ts";
+
+/** Runs save; returns "". */
+export default async function save(argv: readonly string[]): Promise<string> {
+  const args = parseSaveArgs("save", argv);
+  const { provider } = await openHost(args.host, `save of VM ${args.vmId}`);
+  const record = {
+    kind: "save" as const,
+    deployId: args.deployId,
+    host: args.host,
+    vmId: args.vmId,
+    location: provider.locationLabel,
+  };
+  const before = await provider.describe(args.deployId);
+  await writeCheckpoint(args.checkpointFile, { ...record, state: before.state });
+  const stopped = await powerOffVm(provider, args.deployId, false);
+  await writeCheckpoint(args.checkpointFile, { ...record, state: stopped.state });
+  return "";
+}
+
+if (import.meta.main) runAction(save);

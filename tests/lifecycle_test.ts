@@ -1,0 +1,293 @@
+/**
+ * Whole VM life-cycles, driven the way OpenNebula 3.2 and 5.x drive a VMM driver
+ * (`tests/one_vmm.ts` plays `one_vmm_sh`), against the local EC2 endpoint, with the protocol
+ * reply of every step checked, and failures injected at each step.
+ */
+
+import assert from "node:assert/strict";
+import {
+  AMAZON_LINUX_AMI,
+  DEFAULT_SECURITY_GROUP,
+  type Ec2Endpoint,
+  startEc2Endpoint,
+  SUBNET_A,
+  TEST_CREDENTIALS,
+} from "./ec2_endpoint/mod.ts";
+import { writeLocalConfig } from "./harness.ts";
+import { type OneGeneration, SimulatedVm } from "./one_vmm.ts";
+
+const HOST = "aws-test";
+const SECTION = {
+  AMI: AMAZON_LINUX_AMI,
+  INSTANCETYPE: "t3.micro",
+  KEYPAIR: "one-key",
+  SECURITYGROUPIDS: DEFAULT_SECURITY_GROUP,
+  SUBNETID: SUBNET_A,
+};
+
+const tmp = await Deno.makeTempDir({ prefix: "hybrid-lifecycle-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
+const ep: Ec2Endpoint = await startEc2Endpoint({
+  timing: { pendingMs: 150, stoppingMs: 150, shuttingDownMs: 150 },
+});
+const config = await writeLocalConfig(`${tmp}/hybrid_driver.json`, ep.url, TEST_CREDENTIALS, {
+  defaults: {
+    statePollSeconds: 0.05,
+    stateWaitSeconds: 20,
+    actionTimeoutSeconds: 60,
+    notFoundRetrySeconds: 1,
+  },
+  hosts: { [HOST]: {}, "aws-twin": {}, "aws-eu": { region: "eu-west-1" } },
+});
+const ENV = { HOME: tmp, HYBRID_DRIVER_CONFIG: config };
+
+/** A test sharing the module's endpoint, whose server ops span tests. */
+function test(name: string, fn: () => Promise<void>): void {
+  Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
+}
+
+function vm(generation: OneGeneration, id: number, env: Record<string, string> = ENV): SimulatedVm {
+  return new SimulatedVm(generation, id, HOST, SECTION, tmp, env);
+}
+
+function stateOf(id: string | undefined): string | undefined {
+  return ep.instances("us-east-1").find((i) => i.instanceId === id)?.state;
+}
+
+function instancesOf(vmId: number) {
+  return ep.instances("us-east-1").filter((i) => i.tags["opennebula:vm-id"] === String(vmId));
+}
+
+test("OpenNebula 5.x: deploy, poll, save, restore, reboot, reset, power-off, resume, undeploy, resume, terminate", async () => {
+  const v = vm("5.x", 201);
+  assert.match(await v.deploy(), /^DEPLOY SUCCESS 201 i-[0-9a-f]{17}$/);
+  const id = v.deployId!;
+  assert.equal(stateOf(id), "running", "deploy returns once the instance runs");
+  assert.match(await v.poll(), /^POLL SUCCESS 201 STATE=a MEMORY=1048576 AWS_STATE=running /);
+
+  assert.equal(await v.save(), "SAVE SUCCESS 201 -");
+  assert.equal(stateOf(id), "stopped");
+  const checkpoint = JSON.parse(await Deno.readTextFile(v.checkpointFile));
+  assert.equal(checkpoint.deployId, id);
+  assert.equal(checkpoint.kind, "save");
+  assert.equal(checkpoint.state, "stopped");
+  assert.match(await v.poll(), /^POLL SUCCESS 201 STATE=p AWS_STATE=stopped /);
+
+  assert.equal(await v.restore(), "RESTORE SUCCESS 201 -");
+  assert.equal(stateOf(id), "running");
+
+  assert.equal(await v.reboot(), "REBOOT SUCCESS 201 -");
+  assert.equal(ep.countCalls("RebootInstances"), 1);
+
+  const stopsBefore = ep.countCalls("StopInstances");
+  assert.equal(await v.reset(), "RESET SUCCESS 201 -");
+  assert.equal(stateOf(id), "running");
+  assert.equal(ep.countCalls("StopInstances") - stopsBefore, 1);
+  assert.equal(ep.calls.filter((c) => c.action === "StopInstances").at(-1)?.params.Force, "true");
+
+  assert.equal(await v.poweroff(), "SHUTDOWN SUCCESS 201 -");
+  assert.equal(stateOf(id), "stopped", "power-off keeps the instance");
+  assert.equal(await v.resumeFromPoweroff(), `DEPLOY SUCCESS 201 ${id}`);
+  assert.equal(stateOf(id), "running");
+
+  assert.equal(await v.undeploy(true), "CANCEL SUCCESS 201 -");
+  assert.equal(stateOf(id), "stopped", "undeploy --hard keeps the instance");
+  assert.equal(await v.resumeFromUndeploy(), `DEPLOY SUCCESS 201 ${id}`);
+  assert.equal(stateOf(id), "running");
+
+  assert.equal(await v.terminate(), "SHUTDOWN SUCCESS 201 -");
+  assert.equal(stateOf(id), "terminated", "terminate returns once the instance is terminated");
+  assert.match(await v.poll(), /^POLL SUCCESS 201 STATE=d AWS_STATE=terminated /);
+  assert.equal(instancesOf(201).length, 1, "one instance for the whole life-cycle");
+});
+
+test("OpenNebula 3.2: deploy, poll, save, restore in the 3.2 form, reboot, shutdown, with no stdin", async () => {
+  const v = vm("3.2", 202);
+  assert.match(await v.deploy(), /^DEPLOY SUCCESS 202 i-[0-9a-f]{17}$/);
+  assert.match(
+    v.log[0]!.command,
+    new RegExp(`/deploy ${tmp}/vms/202/deployment.0 ${HOST} 202 ${HOST}$`),
+  );
+  const id = v.deployId!;
+  assert.match(await v.poll(), /^POLL SUCCESS 202 STATE=a USEDMEMORY=1048576 AWS_STATE=running /);
+  assert.equal(await v.save(), "SAVE SUCCESS 202 -");
+  assert.equal(stateOf(id), "stopped");
+  assert.equal(await v.restore(), "RESTORE SUCCESS 202 -");
+  assert.match(
+    v.log.at(-1)!.command,
+    new RegExp(`/restore ${v.checkpointFile} ${HOST} 202 ${HOST}$`),
+  );
+  assert.equal(stateOf(id), "running");
+  assert.equal(await v.reboot(), "REBOOT SUCCESS 202 -");
+  assert.equal(await v.terminate(), "SHUTDOWN SUCCESS 202 -");
+  assert.equal(stateOf(id), "terminated");
+});
+
+test("a 5.x cancel sent to terminate (LCM CANCEL) terminates at once", async () => {
+  const v = vm("5.x", 203);
+  await v.deploy();
+  assert.equal(await v.terminate(true), "CANCEL SUCCESS 203 -");
+  assert.equal(stateOf(v.deployId), "terminated");
+});
+
+test("a failure at each step is reported with the EC2 code, and the step works when retried", async () => {
+  const v = vm("5.x", 204);
+  const steps: [string, string, () => Promise<string>, RegExp][] = [
+    [
+      "RunInstances",
+      "InsufficientInstanceCapacity",
+      () => v.deploy(),
+      /^DEPLOY FAILURE 204 Cannot launch instance: InsufficientInstanceCapacity: /,
+    ],
+    [
+      "StopInstances",
+      "UnauthorizedOperation",
+      () => v.save(),
+      /^SAVE FAILURE 204 Cannot stop i-[0-9a-f]+: UnauthorizedOperation: .* \(host aws-test, region us-east-1\)$/,
+    ],
+    [
+      "StartInstances",
+      "InternalError",
+      () => v.restore(),
+      /^RESTORE FAILURE 204 Cannot start i-[0-9a-f]+: InternalError: /,
+    ],
+    [
+      "RebootInstances",
+      "UnauthorizedOperation",
+      () => v.reboot(),
+      /^REBOOT FAILURE 204 Cannot reboot i-[0-9a-f]+: UnauthorizedOperation: /,
+    ],
+    [
+      "StopInstances",
+      "RequestLimitExceeded",
+      () => v.poweroff(),
+      /^SHUTDOWN FAILURE 204 Cannot stop i-[0-9a-f]+: RequestLimitExceeded: /,
+    ],
+    [
+      "StartInstances",
+      "InternalError",
+      () => v.resumeFromPoweroff(),
+      /^DEPLOY FAILURE 204 Cannot start i-[0-9a-f]+: InternalError: /,
+    ],
+    [
+      "DescribeInstances",
+      "Unavailable",
+      () => v.poll(),
+      /^POLL FAILURE 204 Cannot describe i-[0-9a-f]+: Unavailable: /,
+    ],
+    [
+      "TerminateInstances",
+      "UnauthorizedOperation",
+      () => v.terminate(),
+      /^SHUTDOWN FAILURE 204 Cannot terminate i-[0-9a-f]+: UnauthorizedOperation: /,
+    ],
+  ];
+  for (const [call, code, step, failure] of steps) {
+    // The SDK retries server errors and throttling up to 3 attempts, client errors never.
+    ep.fail(call, { code }, code === "UnauthorizedOperation" ? 1 : 3);
+    assert.match(await step(), failure, `${call} ${code}`);
+    assert.match(await step(), / SUCCESS 204 /, `retry after ${call} ${code}`);
+  }
+  assert.equal(stateOf(v.deployId), "terminated");
+  assert.equal(instancesOf(204).length, 1);
+});
+
+test("an action that outlasts its wait fails with the state the instance reached", async () => {
+  const slow = await startEc2Endpoint({ timing: { pendingMs: 100, stoppingMs: 10_000 } });
+  try {
+    const slowConfig = await writeLocalConfig(`${tmp}/slow.json`, slow.url, TEST_CREDENTIALS, {
+      defaults: { statePollSeconds: 0.1, stateWaitSeconds: 1, actionTimeoutSeconds: 30 },
+    });
+    const v = vm("5.x", 205, { HOME: tmp, HYBRID_DRIVER_CONFIG: slowConfig });
+    await v.deploy();
+    assert.match(
+      await v.save(),
+      /^SAVE FAILURE 205 Timed out after 1 s waiting for i-[0-9a-f]+ to be stopped; it is stopping$/,
+    );
+  } finally {
+    await slow.close();
+  }
+});
+
+test("resume of a VM whose instance was terminated behind OpenNebula's back launches a new one", async () => {
+  const v = vm("5.x", 206);
+  await v.deploy();
+  const first = v.deployId!;
+  await v.poweroff();
+  ep.setInstanceState(first, "terminated");
+  const reply = await v.resumeFromPoweroff();
+  assert.match(reply, /^DEPLOY SUCCESS 206 i-[0-9a-f]{17}$/);
+  assert.notEqual(v.deployId, first);
+  assert.equal(stateOf(v.deployId), "running");
+});
+
+test("resume of a VM whose instance the cloud does not know fails instead of launching another", async () => {
+  const v = vm("5.x", 207);
+  v.deployId = "i-0000000000000abcd";
+  assert.equal(
+    await v.resumeFromPoweroff(),
+    "DEPLOY FAILURE 207 Cannot resume VM 207: its instance i-0000000000000abcd is unknown to the cloud (region us-east-1 at " +
+      `${ep.url}); recreate the VM to launch a new one`,
+  );
+  assert.equal(instancesOf(207).length, 0);
+});
+
+test("migrate between hosts of the same region succeeds and keeps the deploy id; to another region it fails", async () => {
+  const v = vm("5.x", 208);
+  await v.deploy();
+  assert.equal(await v.migrate("aws-twin"), "MIGRATE SUCCESS 208 -");
+  assert.equal(
+    await v.migrate("aws-eu"),
+    `MIGRATE FAILURE 208 Cannot migrate ${v.deployId} from host aws-test (region us-east-1 at ${ep.url}) to host aws-eu (region eu-west-1 at ${ep.url}): an EC2 instance cannot move to another region, account or endpoint; undeploy the VM and deploy it there instead`,
+  );
+  assert.equal(stateOf(v.deployId), "running");
+  await v.terminate();
+});
+
+test("every action one_vmm_sh can call that EC2 cannot do exists and fails with a reason", async () => {
+  const v = vm("5.x", 209);
+  v.deployId = "i-0123456789abcdef0";
+  const calls = ep.countCalls();
+  for (
+    const action of [
+      "attach_disk",
+      "detach_disk",
+      "attach_nic",
+      "detach_nic",
+      "snapshot_create",
+      "snapshot_revert",
+      "snapshot_delete",
+      "resize_disk",
+      "resize",
+      "prereconfigure",
+      "reconfigure",
+      "update_sg",
+      "migrate_local",
+    ]
+  ) {
+    const reply = await v.other(action, ["x"]);
+    assert.match(
+      reply,
+      new RegExp(
+        `^${action.toUpperCase()} FAILURE 209 Action ${action} is not supported by the EC2 driver: \\S`,
+      ),
+    );
+  }
+  assert.equal(ep.countCalls(), calls, "no API call for an unsupported action");
+});
+
+test("restore with a checkpoint file that names another instance fails and starts nothing", async () => {
+  const v = vm("5.x", 210);
+  await v.deploy();
+  await v.save();
+  const other = "i-00000000000000001";
+  const text = await Deno.readTextFile(v.checkpointFile);
+  await Deno.writeTextFile(v.checkpointFile, text.replace(v.deployId!, other));
+  const reply = await v.restore();
+  assert.equal(
+    reply,
+    `RESTORE FAILURE 210 Cannot restore VM 210: checkpoint file ${v.checkpointFile} names ${other} but OpenNebula restores ${v.deployId}`,
+  );
+  assert.equal(stateOf(v.deployId), "stopped");
+  await v.terminate();
+});

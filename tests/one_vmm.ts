@@ -1,0 +1,225 @@
+/**
+ * Plays OpenNebula's `one_vmm_sh` for the integration tests: builds each action's command
+ * line with the argument list, quoting and stdin of one OpenNebula generation, runs it through
+ * `/bin/sh -c` from `dist/` as the driver layer does, and turns exit code, stdout and the
+ * stderr fence into the protocol reply oned would record (`DEPLOY SUCCESS 42 i-...`,
+ * `SAVE FAILURE 42 <message>`).
+ *
+ * @module
+ */
+
+import { actionData, templateDeployment, vmDeployment } from "./deployments.ts";
+import { DIST_VMM, oneBase64 } from "./harness.ts";
+
+/** The generations whose driver layers differ. */
+export type OneGeneration = "3.2" | "5.x";
+
+/** LCM states the simulated oned sends with each operation (5.x numbering). */
+const LCM = {
+  BOOT: 2,
+  RUNNING: 3,
+  SAVE_STOP: 5,
+  SHUTDOWN: 12,
+  CANCEL: 13,
+  SHUTDOWN_POWEROFF: 18,
+  BOOT_POWEROFF: 20,
+  BOOT_STOPPED: 22,
+  SHUTDOWN_UNDEPLOY: 29,
+  BOOT_UNDEPLOY: 32,
+} as const;
+
+/** One action as the driver layer ran it. */
+export interface Exchange {
+  /** The command line given to the shell. */
+  readonly command: string;
+  /** The reply line oned records. */
+  readonly reply: string;
+  /** The exit code. */
+  readonly code: number;
+}
+
+/** A VM as oned tracks it, driving the driver through OpenNebula operations. */
+export class SimulatedVm {
+  /** The deploy id oned stored, once deployed. */
+  deployId: string | undefined;
+  /** The VM's LCM state. */
+  lcmState: number = LCM.BOOT;
+  /** Replies so far. */
+  readonly log: Exchange[] = [];
+  #seq = 0;
+  readonly #stime = Math.floor(Date.now() / 1000);
+
+  /**
+   * @param generation Which OpenNebula generation's driver layer to play.
+   * @param id VM id.
+   * @param host OpenNebula host name.
+   * @param section The template's EC2 section.
+   * @param workDir Where oned's files (deployment, checkpoint) go.
+   * @param env The driver's environment.
+   */
+  constructor(
+    readonly generation: OneGeneration,
+    readonly id: number,
+    readonly host: string,
+    readonly section: Record<string, string>,
+    readonly workDir: string,
+    readonly env: Record<string, string>,
+  ) {}
+
+  /** Where oned keeps this VM's checkpoint. */
+  get checkpointFile(): string {
+    return `${this.workDir}/datastores/0/${this.id}/checkpoint`;
+  }
+
+  /** Deploys (or, with a deploy id after power-off/undeploy, resumes) the VM. */
+  async deploy(lcmState: number = LCM.BOOT): Promise<string> {
+    this.lcmState = lcmState;
+    const xml = this.generation === "3.2"
+      ? templateDeployment(this.id, this.section)
+      : vmDeployment(this.id, this.section, {
+        lcmState,
+        stime: this.#stime,
+        ...(this.deployId ? { deployId: this.deployId } : {}),
+      });
+    const dir = `${this.workDir}/vms/${this.id}`;
+    await Deno.mkdir(dir, { recursive: true });
+    const file = `${dir}/deployment.${this.#seq++}`;
+    await Deno.writeTextFile(file, xml);
+    const exchange = await this.#run(
+      "deploy",
+      [file],
+      this.generation === "5.x" ? oneBase64(xml) : "",
+    );
+    if (exchange.code === 0) {
+      this.deployId = exchange.reply.split(" ")[3];
+      this.lcmState = LCM.RUNNING;
+    }
+    return exchange.reply;
+  }
+
+  /** Polls the VM. */
+  poll(): Promise<string> {
+    return this.#vmAction("poll", []);
+  }
+
+  /** `onevm suspend` (save). */
+  save(): Promise<string> {
+    this.lcmState = LCM.SAVE_STOP;
+    return this.#vmAction("save", [this.checkpointFile]);
+  }
+
+  /** `onevm resume` of a suspended VM (restore), in the generation's argument form. */
+  async restore(): Promise<string> {
+    this.lcmState = LCM.BOOT_STOPPED;
+    const params = this.generation === "3.2"
+      ? [this.checkpointFile]
+      : [this.checkpointFile, this.host, this.deployId ?? "-"];
+    const exchange = this.generation === "3.2"
+      ? await this.#run("restore", params, "")
+      : await this.#run("restore", params, this.#actionData(), false);
+    if (exchange.code === 0) this.lcmState = LCM.RUNNING;
+    return exchange.reply;
+  }
+
+  /** `onevm reboot`. */
+  reboot(): Promise<string> {
+    return this.#vmAction("reboot", []);
+  }
+
+  /** `onevm reboot --hard` (reset, 4.x and later). */
+  reset(): Promise<string> {
+    return this.#vmAction("reset", []);
+  }
+
+  /** `onevm poweroff` (shutdown in SHUTDOWN_POWEROFF), or `--hard` (cancel). */
+  poweroff(hard = false): Promise<string> {
+    this.lcmState = LCM.SHUTDOWN_POWEROFF;
+    return this.#vmAction(hard ? "cancel" : "shutdown", []);
+  }
+
+  /** `onevm resume` after power-off (deploy in BOOT_POWEROFF with the deploy id). */
+  resumeFromPoweroff(): Promise<string> {
+    return this.deploy(LCM.BOOT_POWEROFF);
+  }
+
+  /** `onevm undeploy` (shutdown in SHUTDOWN_UNDEPLOY), or `--hard` (cancel). */
+  undeploy(hard = false): Promise<string> {
+    this.lcmState = LCM.SHUTDOWN_UNDEPLOY;
+    return this.#vmAction(hard ? "cancel" : "shutdown", []);
+  }
+
+  /** `onevm resume` after undeploy (deploy in BOOT_UNDEPLOY with the deploy id). */
+  resumeFromUndeploy(): Promise<string> {
+    return this.deploy(LCM.BOOT_UNDEPLOY);
+  }
+
+  /** `onevm terminate` (shutdown), or `--hard` (cancel). */
+  terminate(hard = false): Promise<string> {
+    this.lcmState = hard ? LCM.CANCEL : LCM.SHUTDOWN;
+    return this.#vmAction(hard ? "cancel" : "shutdown", []);
+  }
+
+  /** `onevm migrate` to another host. */
+  migrate(destination: string): Promise<string> {
+    return this.#vmAction("migrate", [destination]);
+  }
+
+  /** Any other action, with its own parameters after the deploy id. */
+  other(action: string, params: string[]): Promise<string> {
+    return this.#vmAction(action, params);
+  }
+
+  #actionData(): string {
+    return this.generation === "5.x"
+      ? oneBase64(
+        actionData(this.id, this.host, this.deployId ?? "", {
+          lcmState: this.lcmState,
+          stime: this.#stime,
+        }),
+      )
+      : "";
+  }
+
+  async #vmAction(action: string, params: string[]): Promise<string> {
+    // migrate: <deploy_id> <dest_host> <host> ...; save: <deploy_id> <checkpoint> <host> ...
+    return (await this.#run(action, [this.deployId ?? "-", ...params], this.#actionData())).reply;
+  }
+
+  /**
+   * Runs an action: `<script> <params...> <host> <vmid> <host>` (the action's own parameters,
+   * then the host one_vmm_sh adds to most of them, then `<vmid> <host>`), single-quoted from
+   * 5.x on.
+   */
+  async #run(action: string, params: string[], stdin: string, addHost = true): Promise<Exchange> {
+    const args = [...params, ...(addHost ? [this.host] : []), String(this.id), this.host];
+    const quote = (a: string) => this.generation === "5.x" ? `'${a.replace(/'/g, `'\\''`)}'` : a;
+    const command = [`${DIST_VMM}${action}`, ...args].map(quote).join(" ");
+    const child = new Deno.Command("/bin/sh", {
+      args: ["-c", command],
+      clearEnv: true,
+      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...this.env },
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    if (stdin) await writer.write(new TextEncoder().encode(stdin));
+    await writer.close();
+    const out = await child.output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    const stderr = new TextDecoder().decode(out.stderr);
+    const verb = action.toUpperCase();
+    let reply: string;
+    if (out.code === 0) {
+      reply = `${verb} SUCCESS ${this.id} ${stdout.trim() || "-"}`;
+    } else if (this.generation === "3.2") {
+      reply = `${verb} FAILURE ${this.id} ${stdout.split("\n")[0] || "-"}`;
+    } else {
+      const fenced = /ERROR MESSAGE --8<------\n([^\n]*)\n/.exec(stderr)?.[1];
+      reply = `${verb} FAILURE ${this.id} ${fenced || "-"}`;
+    }
+    const exchange = { command, reply, code: out.code };
+    this.log.push(exchange);
+    return exchange;
+  }
+}
