@@ -15,7 +15,14 @@ import {
 } from "./ec2_endpoint/mod.ts";
 import { AMAZON_LINUX_AMI } from "./ec2_endpoint/mod.ts";
 import { actionData, type Section, templateDeployment, vmDeployment } from "./deployments.ts";
-import { type ActionResult, fenced, oneBase64, runAction, writeLocalConfig } from "./harness.ts";
+import {
+  type ActionResult,
+  DIST_VMM,
+  fenced,
+  oneBase64,
+  runAction,
+  writeLocalConfig,
+} from "./harness.ts";
 
 const HOST = "aws-test";
 const SECTION = {
@@ -483,4 +490,20 @@ test("an action with the wrong number of arguments prints its usage", async () =
     await runAction("shutdown", ["i-0123456789abcdef0"], { env: ENV }),
     "Wrong number of arguments for shutdown: got 1, expected 3 or 4. Usage: shutdown <deploy_id> <host> <vmid> [<host>]",
   );
+});
+
+test("an action run from a terminal does not wait for stdin", async () => {
+  // `script` gives the action a pseudo-terminal as stdin that never closes.
+  const command = new Deno.Command("script", {
+    args: ["-qec", `${DIST_VMM}poll bad-id ${HOST} 131 ${HOST}`, "/dev/null"],
+    env: ENV,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const timer = setTimeout(() => command.kill(), 10_000);
+  const out = await command.output();
+  clearTimeout(timer);
+  assert.equal(out.code, 1, "finished on its own, with the failure's exit code");
+  assert.match(new TextDecoder().decode(out.stdout), /Invalid deploy id "bad-id"/);
 });
