@@ -20,6 +20,7 @@ interface CallTypes {
   createImage: [Sdk.CreateImageCommandInput, Sdk.CreateImageCommandOutput];
   describeImages: [Sdk.DescribeImagesCommandInput, Sdk.DescribeImagesCommandOutput];
   associateAddress: [Sdk.AssociateAddressCommandInput, Sdk.AssociateAddressCommandOutput];
+  describeAddresses: [Sdk.DescribeAddressesCommandInput, Sdk.DescribeAddressesCommandOutput];
 }
 
 /** The names of the EC2 calls the driver makes. */
@@ -36,6 +37,7 @@ export const CALL_NAMES: readonly CallName[] = [
   "createImage",
   "describeImages",
   "associateAddress",
+  "describeAddresses",
 ];
 
 /** The EC2 calls, each taking its command input and returning its output. */

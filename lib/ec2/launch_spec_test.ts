@@ -467,20 +467,462 @@ Deno.test("toLaunchSpec() stores a tag named __proto__ as an ordinary tag", () =
   assert.equal(Object.getPrototypeOf(spec.tags), Object.prototype);
 });
 
-Deno.test("toLaunchSpec() refuses BLOCKDEVICEMAPPING and ELASTICIP until they are supported", () => {
-  assertInvalid(
-    () => withKey("BLOCKDEVICEMAPPING", "/dev/sdh=:20"),
-    "PUBLIC_CLOUD attribute BLOCKDEVICEMAPPING is not supported yet: remove it",
+Deno.test("toLaunchSpec() reads BLOCKDEVICEMAPPING in OpenNebula's snapshot:size:delete:type:iops order", () => {
+  const spec = withKey(
+    "BLOCKDEVICEMAPPING",
+    "/dev/sdb=:100:true:gp3 /dev/sdc=snap-0123456789abcdef0::false\n/dev/sdd=:500:yes:io2:20000  /dev/sde=snap-12345678",
+  );
+  assert.deepEqual(spec.blockDeviceMappings, [
+    {
+      kind: "ebs",
+      deviceName: "/dev/sdb",
+      sizeGiB: 100,
+      deleteOnTermination: true,
+      volumeType: "gp3",
+    },
+    {
+      kind: "ebs",
+      deviceName: "/dev/sdc",
+      snapshotId: "snap-0123456789abcdef0",
+      deleteOnTermination: false,
+    },
+    {
+      kind: "ebs",
+      deviceName: "/dev/sdd",
+      sizeGiB: 500,
+      deleteOnTermination: true,
+      volumeType: "io2",
+      iops: 20000,
+    },
+    { kind: "ebs", deviceName: "/dev/sde", snapshotId: "snap-12345678" },
+  ]);
+});
+
+Deno.test("toLaunchSpec() reads BLOCKDEVICEMAPPING's none and ephemeralN entries", () => {
+  assert.deepEqual(
+    withKey(
+      "BLOCKDEVICEMAPPING",
+      "/dev/sdb=none /dev/sdc=ephemeral0 xvdd=Ephemeral23 /dev/sdf=NONE",
+    )
+      .blockDeviceMappings,
+    [
+      { kind: "none", deviceName: "/dev/sdb" },
+      { kind: "ephemeral", deviceName: "/dev/sdc", virtualName: "ephemeral0" },
+      { kind: "ephemeral", deviceName: "xvdd", virtualName: "ephemeral23" },
+      { kind: "none", deviceName: "/dev/sdf" },
+    ],
   );
   assertInvalid(
-    () => toLaunchSpec({ ...BASE, elasticip: "203.0.113.10" }, {}, "EC2"),
-    "EC2 attribute ELASTICIP is not supported yet: remove it",
+    () => withKey("BLOCKDEVICEMAPPING", "/dev/sdc=ephemeral24"),
+    'Invalid PUBLIC_CLOUD attribute BLOCKDEVICEMAPPING: entry "/dev/sdc=ephemeral24": "ephemeral24" is not an instance store volume (ephemeral0 to ephemeral23)',
+  );
+});
+
+Deno.test("toLaunchSpec() accepts the device names EC2 documents and no others", () => {
+  for (
+    const device of [
+      "/dev/sda1",
+      "/dev/sdf",
+      "/dev/sdp15",
+      "/dev/xvda",
+      "/dev/xvdba",
+      "/dev/hdb1",
+      "xvdh",
+    ]
+  ) {
+    assert.equal(
+      withKey("BLOCKDEVICEMAPPING", `${device}=none`).blockDeviceMappings?.[0]?.deviceName,
+      device,
+    );
+  }
+  for (
+    const device of ["/dev/sda16", "/dev/nvme1n1", "/dev/sd", "/dev/xvdabc", "sdb/", "/mnt/sdb", ""]
+  ) {
+    assertInvalid(
+      () => withKey("BLOCKDEVICEMAPPING", `${device}=none`),
+      `Invalid PUBLIC_CLOUD attribute BLOCKDEVICEMAPPING: entry ${
+        JSON.stringify(`${device}=none`)
+      }: ${JSON.stringify(device)} is not an EC2 device name (e.g. /dev/sdf, /dev/xvdb)`,
+    );
+  }
+});
+
+Deno.test("toLaunchSpec() applies each EBS volume type's size limits", () => {
+  const sized = (size: number, type: string, iops = "") =>
+    withKey("BLOCKDEVICEMAPPING", `/dev/sdb=:${size}::${type}${iops}`).blockDeviceMappings?.[0];
+  const fits: [number, string, string?][] = [
+    [1, "gp2"],
+    [16384, "gp2"],
+    [65536, "gp3"],
+    [4, "io1", ":100"],
+    [16384, "io1", ":100"],
+    [65536, "io2", ":100"],
+    [125, "st1"],
+    [16384, "sc1"],
+    [1, "standard"],
+    [1024, "standard"],
+  ];
+  for (const [size, type, iops] of fits) assert.equal(sized(size, type, iops)?.kind, "ebs");
+  const refused: [number, string, string, string?][] = [
+    [0, "gp2", "1 to 16384"],
+    [16385, "gp2", "1 to 16384"],
+    [65537, "gp3", "1 to 65536"],
+    [3, "io1", "4 to 16384", ":100"],
+    [16385, "io1", "4 to 16384", ":100"],
+    [65537, "io2", "4 to 65536", ":100"],
+    [124, "st1", "125 to 16384"],
+    [16385, "sc1", "125 to 16384"],
+    [1025, "standard", "1 to 1024"],
+  ];
+  for (const [size, type, range, iops] of refused) {
+    assertInvalid(
+      () => sized(size, type, iops),
+      new RegExp(`: size "${size}" is not a whole number of GiB from ${range} for ${type}$`),
+    );
+  }
+  // Without a type, EC2 (or the AMI) decides: only the widest range applies.
+  assert.equal(
+    withKey("BLOCKDEVICEMAPPING", "/dev/sdb=:65536").blockDeviceMappings?.[0]?.kind,
+    "ebs",
+  );
+  assertInvalid(() => withKey("BLOCKDEVICEMAPPING", "/dev/sdb=:65537"), /from 1 to 65536$/);
+  assertInvalid(
+    () => withKey("BLOCKDEVICEMAPPING", "/dev/sdb=:1.5"),
+    /size "1\.5" is not a whole number/,
   );
   assertInvalid(
-    () => toLaunchSpec(BASE, { ELASTICIP: "eipalloc-12345678" }),
-    "PUBLIC_CLOUD attribute ELASTICIP (default from the driver configuration) is not supported yet: remove it",
+    () => withKey("BLOCKDEVICEMAPPING", "/dev/sdb=:-1"),
+    /size "-1" is not a whole number/,
   );
-  assert.deepEqual(withKey("ELASTICIP", " ").tags, {}, "an empty value asks for nothing");
+});
+
+Deno.test("toLaunchSpec() requires IOPS for io1 and io2 and allows them for gp3 only", () => {
+  assert.equal(
+    withKey("BLOCKDEVICEMAPPING", "/dev/sdb=:10::gp3:3000").blockDeviceMappings?.[0]?.kind,
+    "ebs",
+  );
+  assertInvalid(
+    () => withKey("BLOCKDEVICEMAPPING", "/dev/sdb=:10::io1"),
+    'Invalid PUBLIC_CLOUD attribute BLOCKDEVICEMAPPING: entry "/dev/sdb=:10::io1": volume type io1 needs IOPS',
+  );
+  assertInvalid(
+    () => withKey("BLOCKDEVICEMAPPING", "/dev/sdb=:10::io2:"),
+    /volume type io2 needs IOPS$/,
+  );
+  assertInvalid(
+    () => withKey("BLOCKDEVICEMAPPING", "/dev/sdb=:10::gp2:3000"),
+    /: IOPS apply to volume types io1, io2 or gp3 only, not gp2$/,
+  );
+  assertInvalid(
+    () => withKey("BLOCKDEVICEMAPPING", "/dev/sdb=:10:::3000"),
+    /: IOPS apply to volume types io1, io2 or gp3 only$/,
+  );
+  assertInvalid(
+    () => withKey("BLOCKDEVICEMAPPING", "/dev/sdb=:10::gp3:2999"),
+    /: IOPS "2999" is not a whole number from 3000 to 80000 for gp3$/,
+  );
+  assertInvalid(
+    () => withKey("BLOCKDEVICEMAPPING", "/dev/sdb=:10::io1:64001"),
+    /: IOPS "64001" is not a whole number from 100 to 64000 for io1$/,
+  );
+  assert.equal(
+    withKey("BLOCKDEVICEMAPPING", "/dev/sdb=:1000::io2:256000").blockDeviceMappings?.[0]?.kind,
+    "ebs",
+  );
+});
+
+Deno.test("toLaunchSpec() refuses malformed BLOCKDEVICEMAPPING entries, naming the entry", () => {
+  const cases: [string, string][] = [
+    ["/dev/sdb", '"/dev/sdb": not device=volume (e.g. /dev/sdf=:100:true:gp3)'],
+    ["/dev/sdb=", '"/dev/sdb=": nothing after ='],
+    ["/dev/sdb=::::", '"/dev/sdb=::::": every part is empty'],
+    [
+      "/dev/sdb=:1:true:gp3:3000:x",
+      '"/dev/sdb=:1:true:gp3:3000:x": more than 5 parts (snapshot:size:delete:type:iops)',
+    ],
+    [
+      "/dev/sdb=snap-xyz:10",
+      '"/dev/sdb=snap-xyz:10": "snap-xyz" is not a snapshot id (snap-xxxxxxxx)',
+    ],
+    [
+      "/dev/sdb=vol-12345678",
+      '"/dev/sdb=vol-12345678": "vol-12345678" is not a snapshot id (snap-xxxxxxxx)',
+    ],
+    [
+      "/dev/sdb=:10:maybe",
+      '"/dev/sdb=:10:maybe": delete-on-termination "maybe" is not true, false, yes or no',
+    ],
+    [
+      "/dev/sdb=:10::gp4",
+      '"/dev/sdb=:10::gp4": volume type "gp4" is not standard, gp2, gp3, io1, io2, st1, sc1',
+    ],
+  ];
+  for (const [entry, problem] of cases) {
+    assertInvalid(
+      () => withKey("BLOCKDEVICEMAPPING", `/dev/sdf=none ${entry}`),
+      `Invalid PUBLIC_CLOUD attribute BLOCKDEVICEMAPPING: entry ${problem}`,
+    );
+  }
+  assertInvalid(
+    () => withKey("BLOCKDEVICEMAPPING", "/dev/sdb=none sdb=:10"),
+    'Invalid PUBLIC_CLOUD attribute BLOCKDEVICEMAPPING: device "sdb" is mapped twice',
+  );
+  assert.equal(withKey("BLOCKDEVICEMAPPING", " \n ").blockDeviceMappings, undefined);
+});
+
+Deno.test("toLaunchSpec() reads volume types and flags in any case", () => {
+  assert.deepEqual(
+    withKey("BLOCKDEVICEMAPPING", "/dev/sdb=:10:TRUE:GP3:3000").blockDeviceMappings,
+    [
+      {
+        kind: "ebs",
+        deviceName: "/dev/sdb",
+        sizeGiB: 10,
+        deleteOnTermination: true,
+        volumeType: "gp3",
+        iops: 3000,
+      },
+    ],
+  );
+});
+
+Deno.test("toLaunchSpec() reads ELASTICIP as a public IPv4 address or an allocation id", () => {
+  assert.deepEqual(withKey("ELASTICIP", "203.0.113.10").elasticIp, { publicIp: "203.0.113.10" });
+  assert.deepEqual(withKey("ELASTICIP", "eipalloc-0123456789abcdef0").elasticIp, {
+    allocationId: "eipalloc-0123456789abcdef0",
+  });
+  assert.deepEqual(
+    toLaunchSpec({ ...BASE, elasticip: "eipalloc-12345678" }, {}, "EC2").elasticIp,
+    { allocationId: "eipalloc-12345678" },
+  );
+  assert.deepEqual(toLaunchSpec(BASE, { ELASTICIP: "198.51.100.7" }).elasticIp, {
+    publicIp: "198.51.100.7",
+  });
+  assert.equal(withKey("ELASTICIP", " ").elasticIp, undefined, "an empty value asks for nothing");
+  for (
+    const ip of [
+      "10.1.2.3",
+      "172.16.0.1",
+      "192.168.1.1",
+      "127.0.0.1",
+      "169.254.169.254",
+      "100.64.0.1",
+      "0.0.0.0",
+      "224.0.0.1",
+    ]
+  ) {
+    assertInvalid(
+      () => withKey("ELASTICIP", ip),
+      `Invalid PUBLIC_CLOUD attribute ELASTICIP: "${ip}" is not a public IPv4 address`,
+    );
+  }
+  for (const value of ["203.0.113", "2001:db8::1", "eip-12345678", "my-eip"]) {
+    assertInvalid(
+      () => withKey("ELASTICIP", value),
+      `Invalid PUBLIC_CLOUD attribute ELASTICIP: "${value}" is neither an IPv4 address nor an allocation id (eipalloc-xxxxxxxx)`,
+    );
+  }
+  assertInvalid(
+    () => toLaunchSpec(BASE, { ELASTICIP: "eipalloc-xyz" }),
+    'Invalid PUBLIC_CLOUD attribute ELASTICIP (default from the driver configuration): "eipalloc-xyz" is not an allocation id (eipalloc-xxxxxxxx)',
+  );
+});
+
+Deno.test("toLaunchSpec() reads IAMINSTANCEPROFILE as a name or an instance-profile ARN", () => {
+  assert.deepEqual(withKey("IAMINSTANCEPROFILE", "web-role_1+=,.@").iamInstanceProfile, {
+    name: "web-role_1+=,.@",
+  });
+  for (
+    const arn of [
+      "arn:aws:iam::123456789012:instance-profile/web",
+      "arn:aws:iam::123456789012:instance-profile/team/app/web",
+      "arn:aws-us-gov:iam::123456789012:instance-profile/web",
+      "arn:aws-cn:iam::123456789012:instance-profile/web",
+    ]
+  ) {
+    assert.deepEqual(withKey("IAMINSTANCEPROFILE", arn).iamInstanceProfile, { arn });
+  }
+  assertRejected(
+    "IAMINSTANCEPROFILE",
+    [
+      "arn:aws:iam::12345:instance-profile/web",
+      "arn:aws:iam::123456789012:role/web",
+      "arn:aws:iam::123456789012:instance-profile/",
+    ],
+    (v) =>
+      `Invalid PUBLIC_CLOUD attribute IAMINSTANCEPROFILE: ${
+        JSON.stringify(v)
+      } is not an instance profile ARN (arn:aws:iam::<account>:instance-profile/<name>)`,
+  );
+  assertRejected(
+    "IAMINSTANCEPROFILE",
+    ["web role", "p".repeat(129), "rôle"],
+    () => /is not an instance profile name \(1 to 128 letters, digits or \+=,\.@_-\) or ARN$/,
+  );
+});
+
+Deno.test("toLaunchSpec() reads the root volume keys, each error naming its key", () => {
+  assert.deepEqual(withKey("ROOTVOLUMESIZE", "40").rootVolume, { sizeGiB: 40 });
+  assert.deepEqual(
+    toLaunchSpec({ ...BASE, ROOTVOLUMESIZE: "100", ROOTVOLUMETYPE: "io2", ROOTVOLUMEIOPS: "5000" })
+      .rootVolume,
+    { sizeGiB: 100, volumeType: "io2", iops: 5000 },
+  );
+  assert.deepEqual(
+    toLaunchSpec({ ...BASE, ROOTVOLUMETYPE: "GP3" }, { ROOTVOLUMEDEVICE: "/dev/sda1" }).rootVolume,
+    { deviceName: "/dev/sda1", volumeType: "gp3" },
+  );
+  assert.equal(
+    toLaunchSpec(BASE, { ROOTVOLUMEDEVICE: "/dev/xvda" }).rootVolume,
+    undefined,
+    "a device name alone changes nothing",
+  );
+  assertInvalid(
+    () => toLaunchSpec({ ...BASE, ROOTVOLUMESIZE: "2000", ROOTVOLUMETYPE: "standard" }),
+    'Invalid PUBLIC_CLOUD attribute ROOTVOLUMESIZE: size "2000" is not a whole number of GiB from 1 to 1024 for standard',
+  );
+  assertInvalid(
+    () => toLaunchSpec({ ...BASE, ROOTVOLUMESIZE: "20", ROOTVOLUMETYPE: "io1" }),
+    "Invalid PUBLIC_CLOUD attribute ROOTVOLUMETYPE: volume type io1 needs IOPS",
+  );
+  assertInvalid(
+    () => toLaunchSpec({ ...BASE, ROOTVOLUMEIOPS: "3000" }),
+    "Invalid PUBLIC_CLOUD attribute ROOTVOLUMEIOPS: IOPS apply to volume types io1, io2 or gp3 only",
+  );
+  assertInvalid(
+    () => withKey("ROOTVOLUMETYPE", "fast"),
+    'Invalid PUBLIC_CLOUD attribute ROOTVOLUMETYPE: volume type "fast" is not standard, gp2, gp3, io1, io2, st1, sc1',
+  );
+  for (const hdd of ["st1", "SC1"]) {
+    assertInvalid(
+      () => withKey("ROOTVOLUMETYPE", hdd),
+      `Invalid PUBLIC_CLOUD attribute ROOTVOLUMETYPE: "${hdd}": HDD volumes cannot be root volumes`,
+    );
+  }
+  assertInvalid(
+    () => toLaunchSpec({ ...BASE, ROOTVOLUMESIZE: "8", ROOTVOLUMEDEVICE: "/dev/root" }),
+    'Invalid PUBLIC_CLOUD attribute ROOTVOLUMEDEVICE: "/dev/root" is not an EC2 device name (e.g. /dev/xvda, /dev/sda1)',
+  );
+});
+
+Deno.test("toLaunchSpec() refuses a root volume set both by ROOTVOLUME keys and BLOCKDEVICEMAPPING", () => {
+  assertInvalid(
+    () =>
+      toLaunchSpec({
+        ...BASE,
+        ROOTVOLUMESIZE: "30",
+        ROOTVOLUMEDEVICE: "/dev/xvda",
+        BLOCKDEVICEMAPPING: "/dev/sdf=none xvda=:20",
+      }),
+    'Invalid PUBLIC_CLOUD attribute BLOCKDEVICEMAPPING: device "xvda" is the root volume (ROOTVOLUMEDEVICE): set it with the ROOTVOLUME keys or here, not both',
+  );
+});
+
+Deno.test("toLaunchSpec() reads the IMDS keys", () => {
+  assert.equal(toLaunchSpec(BASE).metadataHttpTokens, undefined, "the default is run_input's");
+  assert.equal(withKey("METADATA_HTTP_TOKENS", "Optional").metadataHttpTokens, "optional");
+  assert.equal(withKey("METADATA_HTTP_TOKENS", "required").metadataHttpTokens, "required");
+  assert.equal(
+    toLaunchSpec(BASE, { METADATA_HTTP_TOKENS: "optional" }).metadataHttpTokens,
+    "optional",
+  );
+  assertInvalid(
+    () => withKey("METADATA_HTTP_TOKENS", "v2"),
+    'Invalid PUBLIC_CLOUD attribute METADATA_HTTP_TOKENS: "v2" is not required or optional',
+  );
+  assert.equal(withKey("METADATA_HOP_LIMIT", "1").metadataHopLimit, 1);
+  assert.equal(withKey("METADATA_HOP_LIMIT", "64").metadataHopLimit, 64);
+  assertRejected(
+    "METADATA_HOP_LIMIT",
+    ["0", "65", "2.5", "two"],
+    (v) =>
+      `Invalid PUBLIC_CLOUD attribute METADATA_HOP_LIMIT: ${
+        JSON.stringify(v)
+      } is not a whole number of hops from 1 to 64`,
+  );
+});
+
+Deno.test("toLaunchSpec() reads SPOT with one-time and terminate as defaults", () => {
+  assert.equal(toLaunchSpec(BASE).spot, undefined);
+  assert.equal(withKey("SPOT", "no").spot, undefined);
+  assert.deepEqual(withKey("SPOT", "YES").spot, { type: "one-time", interruption: "terminate" });
+  assert.deepEqual(
+    toLaunchSpec({ ...BASE, SPOT: "yes", SPOTPRICE: "0.0125", SPOTTYPE: "Persistent" }).spot,
+    { maxPrice: "0.0125", type: "persistent", interruption: "stop" },
+  );
+  assert.deepEqual(
+    toLaunchSpec({ ...BASE, SPOT: "true", SPOTTYPE: "persistent", SPOTINTERRUPTION: "hibernate" })
+      .spot,
+    { type: "persistent", interruption: "hibernate" },
+  );
+  assertInvalid(
+    () => withKey("SPOT", "maybe"),
+    'Invalid PUBLIC_CLOUD attribute SPOT: "maybe" is not yes, no, true or false',
+  );
+});
+
+Deno.test("toLaunchSpec() applies AWS's rules between SPOTTYPE and SPOTINTERRUPTION", () => {
+  assertInvalid(
+    () =>
+      toLaunchSpec({ ...BASE, SPOT: "yes", SPOTTYPE: "persistent", SPOTINTERRUPTION: "terminate" }),
+    "Invalid PUBLIC_CLOUD attribute SPOTINTERRUPTION: a persistent Spot request needs SPOTINTERRUPTION stop or hibernate",
+  );
+  for (const behaviour of ["stop", "hibernate"]) {
+    assertInvalid(
+      () => toLaunchSpec({ ...BASE, SPOT: "yes", SPOTINTERRUPTION: behaviour }),
+      `Invalid PUBLIC_CLOUD attribute SPOTINTERRUPTION: ${behaviour} needs SPOTTYPE=persistent (a one-time Spot request can only terminate)`,
+    );
+  }
+  assertInvalid(
+    () => toLaunchSpec({ ...BASE, SPOT: "yes", SPOTTYPE: "forever" }),
+    'Invalid PUBLIC_CLOUD attribute SPOTTYPE: "forever" is not one-time or persistent',
+  );
+  assertInvalid(
+    () => toLaunchSpec({ ...BASE, SPOT: "yes", SPOTINTERRUPTION: "pause" }),
+    'Invalid PUBLIC_CLOUD attribute SPOTINTERRUPTION: "pause" is not terminate, stop or hibernate',
+  );
+});
+
+Deno.test("toLaunchSpec() checks SPOTPRICE as USD above 0.001", () => {
+  for (const price of ["0.0011", "0.05", "3", "12.5"]) {
+    assert.equal(toLaunchSpec({ ...BASE, SPOT: "yes", SPOTPRICE: price }).spot?.maxPrice, price);
+  }
+  for (const price of ["0.001", "0", "-1", "1e3", "$0.05", "0,05", "abc"]) {
+    assertInvalid(
+      () => toLaunchSpec({ ...BASE, SPOT: "yes", SPOTPRICE: price }),
+      `Invalid PUBLIC_CLOUD attribute SPOTPRICE: ${
+        JSON.stringify(price)
+      } is not a price in USD above 0.001 (e.g. 0.05)`,
+    );
+  }
+});
+
+Deno.test("toLaunchSpec() refuses Spot keys without SPOT=yes unless they are driver defaults", () => {
+  for (const key of ["SPOTPRICE", "SPOTTYPE", "SPOTINTERRUPTION"]) {
+    assertInvalid(() => withKey(key, "x"), `Invalid PUBLIC_CLOUD attribute ${key}: needs SPOT=yes`);
+  }
+  assertInvalid(
+    () => toLaunchSpec({ ...BASE, SPOT: "no", SPOTPRICE: "0.05" }),
+    "Invalid PUBLIC_CLOUD attribute SPOTPRICE: needs SPOT=yes",
+  );
+  const defaults = { SPOTPRICE: "0.05", SPOTTYPE: "persistent" };
+  assert.equal(toLaunchSpec(BASE, defaults).spot, undefined, "unused defaults are ignored");
+  assert.deepEqual(toLaunchSpec({ ...BASE, SPOT: "yes" }, defaults).spot, {
+    maxPrice: "0.05",
+    type: "persistent",
+    interruption: "stop",
+  });
+  assert.deepEqual(toLaunchSpec(BASE, { ...defaults, SPOT: "yes" }).spot?.type, "persistent");
+});
+
+Deno.test("toLaunchSpec() reads CLOUD_INIT as the context format", () => {
+  assert.equal(toLaunchSpec(BASE).contextFormat, undefined);
+  assert.equal(withKey("CLOUD_INIT", "yes").contextFormat, "cloud-config");
+  assert.equal(withKey("CLOUD_INIT", "NO").contextFormat, "shell");
+  assertInvalid(
+    () => withKey("CLOUD_INIT", "auto"),
+    /CLOUD_INIT: "auto" is not yes, no, true or false$/,
+  );
 });
 
 Deno.test("toLaunchSpec() ignores selectors and keys it does not know", () => {

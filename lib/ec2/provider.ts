@@ -11,7 +11,9 @@ import { selectSection } from "../opennebula/template.ts";
 import type { Ec2Api } from "./api.ts";
 import { isNotFound, toDriverError } from "./errors.ts";
 import { STATE_MAP, toInstance } from "./instances.ts";
-import { type LaunchSpec, toLaunchSpec } from "./launch_spec.ts";
+import { type ElasticIp, type LaunchSpec, toLaunchSpec } from "./launch_spec.ts";
+import { needsRootDeviceName, runInstancesInput } from "./run_input.ts";
+import { contextUserData } from "../opennebula/context.ts";
 import { DRIVER_NAME, DRIVER_TAG, instanceTags, VM_ID_TAG } from "./tags.ts";
 import { launchToken } from "./token.ts";
 
@@ -71,7 +73,13 @@ export class Ec2Provider implements Provider {
   /** Validates the template's EC2 section; the returned launch is idempotent by its token. */
   prepareLaunch(request: LaunchRequest): PreparedLaunch {
     const section = selectSection(request.deployment, EC2_TYPE, request.host);
-    const spec = toLaunchSpec(section.attributes, this.#settings.template, section.origin);
+    const checked = toLaunchSpec(section.attributes, this.#settings.template, section.origin);
+    const contextData = checked.userData === undefined
+      ? contextUserData(request.deployment.context, request.deployment.name, checked.contextFormat)
+      : undefined;
+    const spec: LaunchSpec = contextData === undefined
+      ? checked
+      : { ...checked, userData: contextData };
     const base = spec.clientToken;
     const token = base ?? launchToken(request, section.attributes);
     return { token, run: () => this.#launchAndBoot(request, spec, token, base !== undefined) };
@@ -87,13 +95,53 @@ export class Ec2Provider implements Provider {
     token: string,
     fixed: boolean,
   ): Promise<Instance> {
-    const instance = await this.#launch(request, spec, token, fixed);
-    if (instance.state === "running") return instance;
+    let instance = await this.#launch(request, spec, token, fixed);
     if (instance.state === "stopped" || instance.state === "stopping") {
       if (instance.state === "stopping") await this.waitFor(instance.id, "stopped");
       await this.start(instance.id);
     }
-    return await this.waitFor(instance.id, "running");
+    if (instance.state !== "running") instance = await this.waitFor(instance.id, "running");
+    if (spec.elasticIp) instance = await this.#attachElasticIp(instance, spec.elasticIp);
+    return instance;
+  }
+
+  /**
+   * Associates the template's Elastic IP with a running instance (nothing to do when it
+   * already is). If that fails, the instance is terminated before the error is reported, so a
+   * failed deploy leaves no instance running without the address the VM asked for; a retried
+   * deploy then launches a fresh one.
+   */
+  async #attachElasticIp(instance: Instance, address: ElasticIp): Promise<Instance> {
+    const wanted = "allocationId" in address ? address.allocationId : address.publicIp;
+    try {
+      const out = await this.#api.describeAddresses(
+        "allocationId" in address
+          ? { AllocationIds: [address.allocationId] }
+          : { PublicIps: [address.publicIp] },
+      );
+      const found = out.Addresses?.[0];
+      if (!found?.AllocationId) {
+        throw new CloudError(
+          "InvalidAddress.NotFound",
+          `Elastic IP ${wanted} does not exist in this region`,
+        );
+      }
+      if (found.InstanceId !== instance.id) {
+        await this.#api.associateAddress({
+          InstanceId: instance.id,
+          AllocationId: found.AllocationId,
+        });
+      }
+      return await this.describe(instance.id);
+    } catch (error) {
+      const cause = this.#error(error, `Cannot associate Elastic IP ${wanted} with ${instance.id}`);
+      await this.terminate(instance.id).catch(() => {});
+      throw new CloudError(
+        cause instanceof CloudError ? cause.code : "ElasticIpFailed",
+        `${cause.message}; instance ${instance.id} was terminated`,
+        { cause },
+      );
+    }
   }
 
   async #launch(
@@ -133,31 +181,11 @@ export class Ec2Provider implements Provider {
 
   async #run(request: LaunchRequest, spec: LaunchSpec, token: string): Promise<Instance> {
     const tags = instanceTags(request.vmId, request.host, request.deployment.name, spec.tags);
-    const placement = {
-      ...(spec.availabilityZone ? { AvailabilityZone: spec.availabilityZone } : {}),
-      ...(spec.placementGroup ? { GroupName: spec.placementGroup } : {}),
-      ...(spec.tenancy ? { Tenancy: spec.tenancy } : {}),
-    };
     try {
-      const out = await this.#api.runInstances({
-        ImageId: spec.imageId,
-        InstanceType: spec.instanceType as never,
-        MinCount: 1,
-        MaxCount: 1,
-        ClientToken: token,
-        ...(spec.keyName ? { KeyName: spec.keyName } : {}),
-        ...(spec.securityGroups?.length ? { SecurityGroups: [...spec.securityGroups] } : {}),
-        ...(spec.securityGroupIds?.length ? { SecurityGroupIds: [...spec.securityGroupIds] } : {}),
-        ...(spec.subnetId ? { SubnetId: spec.subnetId } : {}),
-        ...(spec.privateIpAddress ? { PrivateIpAddress: spec.privateIpAddress } : {}),
-        ...(Object.keys(placement).length ? { Placement: placement } : {}),
-        ...(spec.ebsOptimized !== undefined ? { EbsOptimized: spec.ebsOptimized } : {}),
-        ...(spec.userData ? { UserData: spec.userData } : {}),
-        TagSpecifications: [
-          { ResourceType: "instance", Tags: tags },
-          { ResourceType: "volume", Tags: tags },
-        ],
-      });
+      const rootDevice = needsRootDeviceName(spec)
+        ? (await this.#api.describeImages({ ImageIds: [spec.imageId] })).Images?.[0]?.RootDeviceName
+        : undefined;
+      const out = await this.#api.runInstances(runInstancesInput(spec, token, tags, rootDevice));
       const first = out.Instances?.[0];
       if (!first?.InstanceId) {
         throw new CloudError("EmptyResponse", "Cannot launch instance: EC2 returned no instance");

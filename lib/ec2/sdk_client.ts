@@ -8,6 +8,7 @@
 import {
   AssociateAddressCommand,
   CreateImageCommand,
+  DescribeAddressesCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
   EC2Client,
@@ -31,6 +32,7 @@ const COMMANDS = {
   createImage: CreateImageCommand,
   describeImages: DescribeImagesCommand,
   associateAddress: AssociateAddressCommand,
+  describeAddresses: DescribeAddressesCommand,
 } satisfies Record<CallName, unknown>;
 
 /**
