@@ -106,7 +106,7 @@ export const errors = {
   incorrectState: (id: string, verb: string) =>
     new Ec2Error(
       "IncorrectInstanceState",
-      `The instance '${id}' is not in a state from which it can be ${verb}.`,
+      `This instance '${id}' is not in a state from which it can be ${verb}.`,
     ),
   /** A filter name the action does not know. */
   invalidFilter: (name: string) =>

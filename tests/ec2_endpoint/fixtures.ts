@@ -1,7 +1,8 @@
 /**
- * The fixture "account" every region starts with: public and private AMIs, instance types,
- * key pairs, a default VPC with a subnet in each of two Availability Zones, a second
- * (non-default) VPC with a private subnet, and security groups.
+ * The fixture "account" every region starts with: public and private AMIs, instance types
+ * (with Spot prices), key pairs, a default VPC with a subnet in each of two Availability
+ * Zones, a second (non-default) VPC with a private subnet, security groups, IAM instance
+ * profiles, EBS snapshots and allocated Elastic IP addresses.
  *
  * @module
  */
@@ -26,8 +27,10 @@ export interface ImageFixture {
   readonly platformDetails: string;
   /** Root device name (`/dev/xvda`). */
   readonly rootDeviceName: string;
-  /** Root volume size in GiB. */
+  /** Root volume size in GiB (the size of its root snapshot). */
   readonly rootVolumeSizeGiB: number;
+  /** Root snapshot id; `snap-` and the AMI id's digits when absent. */
+  readonly rootSnapshotId?: string;
   /** ISO-8601 creation time. */
   readonly creationDate: string;
   /** `v2.0` when instances launched from it require IMDSv2 by default. */
@@ -52,6 +55,11 @@ export interface InstanceTypeFixture {
   readonly burstable: boolean;
   /** `nitro` or `xen`. */
   readonly hypervisor: string;
+  /**
+   * Current Spot price in USD per hour; a `SpotOptions.MaxPrice` below it answers
+   * `SpotMaxPriceTooLow`. Any price is enough when absent.
+   */
+  readonly spotPrice?: number;
 }
 
 /** A VPC. */
@@ -90,6 +98,34 @@ export interface SecurityGroupFixture {
   readonly vpcId: string;
 }
 
+/** An IAM instance profile RunInstances may name. */
+export interface InstanceProfileFixture {
+  /** Name (`one-burst-role`). */
+  readonly name: string;
+  /** IAM path, `/` or `/a/b/`. */
+  readonly path: string;
+}
+
+/** An EBS snapshot volumes may be created from. */
+export interface SnapshotFixture {
+  /** `snap-` id. */
+  readonly snapshotId: string;
+  /** Size in GiB (the smallest volume made from it). */
+  readonly volumeSizeGiB: number;
+  /** Description. */
+  readonly description: string;
+}
+
+/** An Elastic IP address allocated to the account (domain `vpc`), not associated. */
+export interface AddressFixture {
+  /** `eipalloc-` id. */
+  readonly allocationId: string;
+  /** The public IPv4 address. */
+  readonly publicIp: string;
+  /** Tags. */
+  readonly tags?: Readonly<Record<string, string>>;
+}
+
 /** Everything a region's account starts with. */
 export interface Fixtures {
   /** AMIs. */
@@ -104,6 +140,12 @@ export interface Fixtures {
   readonly subnets: readonly SubnetFixture[];
   /** Security groups. */
   readonly securityGroups: readonly SecurityGroupFixture[];
+  /** IAM instance profiles. */
+  readonly instanceProfiles: readonly InstanceProfileFixture[];
+  /** EBS snapshots besides the AMIs' root snapshots. */
+  readonly snapshots: readonly SnapshotFixture[];
+  /** Allocated Elastic IP addresses. */
+  readonly addresses: readonly AddressFixture[];
 }
 
 /** The fixture account's id. */
@@ -136,6 +178,31 @@ export const DEFAULT_SECURITY_GROUP = "sg-0123456789abcdef0";
 export const WEB_SECURITY_GROUP = "sg-0fedcba9876543210";
 /** The second VPC's `default` security group. */
 export const PRIVATE_SECURITY_GROUP = "sg-0a0a0a0a0a0a0a0a0";
+
+/** An instance profile at path `/`. */
+export const INSTANCE_PROFILE = "one-burst-role";
+/** An instance profile at path `/ops/`. */
+export const OPS_INSTANCE_PROFILE = "ops-readonly";
+
+/** A 20 GiB snapshot (a data disk seed). */
+export const DATA_SNAPSHOT = "snap-0da7a5eed00000001";
+/** A 100 GiB snapshot. */
+export const BACKUP_SNAPSHOT = "snap-0bac0b0000000002f";
+/** A well-formed snapshot id that does not exist. */
+export const MISSING_SNAPSHOT = "snap-0deadbeefdeadbee0";
+
+/** Allocation id of the first fixture Elastic IP. */
+export const EIP_ALLOCATION_A = "eipalloc-0e1a571c0000000a1";
+/** Address of the first fixture Elastic IP. */
+export const EIP_ADDRESS_A = "203.0.113.10";
+/** Allocation id of the second fixture Elastic IP. */
+export const EIP_ALLOCATION_B = "eipalloc-0e1a571c0000000b2";
+/** Address of the second fixture Elastic IP. */
+export const EIP_ADDRESS_B = "203.0.113.11";
+/** Allocation id of the third fixture Elastic IP (tagged `Name=one-burst-spare`). */
+export const EIP_ALLOCATION_C = "eipalloc-0e1a571c0000000c3";
+/** Address of the third fixture Elastic IP. */
+export const EIP_ADDRESS_C = "203.0.113.12";
 
 const AMAZON_OWNER = "137112412989";
 
@@ -196,15 +263,15 @@ export const DEFAULT_FIXTURES: Fixtures = {
     },
   ],
   instanceTypes: [
-    type("t2.micro", 1, 1024, ["i386", "x86_64"], { free: true, burst: true, xen: true }),
-    type("t3.micro", 2, 1024, ["x86_64"], { free: true, burst: true }),
-    type("t3.small", 2, 2048, ["x86_64"], { burst: true }),
-    type("t3.medium", 2, 4096, ["x86_64"], { burst: true }),
-    type("t4g.micro", 2, 1024, ["arm64"], { free: true, burst: true }),
-    type("m5.large", 2, 8192, ["x86_64"], {}),
-    type("c5.xlarge", 4, 8192, ["x86_64"], {}),
-    type("r5.large", 2, 16384, ["x86_64"], {}),
-    type("m1.small", 1, 1740, ["i386", "x86_64"], { old: true, xen: true }),
+    type("t2.micro", 1, 1024, ["i386", "x86_64"], 0.0035, { free: true, burst: true, xen: true }),
+    type("t3.micro", 2, 1024, ["x86_64"], 0.0031, { free: true, burst: true }),
+    type("t3.small", 2, 2048, ["x86_64"], 0.0062, { burst: true }),
+    type("t3.medium", 2, 4096, ["x86_64"], 0.0125, { burst: true }),
+    type("t4g.micro", 2, 1024, ["arm64"], 0.0025, { free: true, burst: true }),
+    type("m5.large", 2, 8192, ["x86_64"], 0.035, {}),
+    type("c5.xlarge", 4, 8192, ["x86_64"], 0.068, {}),
+    type("r5.large", 2, 16384, ["x86_64"], 0.043, {}),
+    type("m1.small", 1, 1740, ["i386", "x86_64"], 0.0075, { old: true, xen: true }),
   ],
   keyPairs: ["one-key", "ops"],
   vpcs: [
@@ -242,6 +309,23 @@ export const DEFAULT_FIXTURES: Fixtures = {
     { groupId: WEB_SECURITY_GROUP, groupName: "web", vpcId: DEFAULT_VPC },
     { groupId: PRIVATE_SECURITY_GROUP, groupName: "default", vpcId: PRIVATE_VPC },
   ],
+  instanceProfiles: [
+    { name: INSTANCE_PROFILE, path: "/" },
+    { name: OPS_INSTANCE_PROFILE, path: "/ops/" },
+  ],
+  snapshots: [
+    { snapshotId: DATA_SNAPSHOT, volumeSizeGiB: 20, description: "one-hybrid datastore seed" },
+    { snapshotId: BACKUP_SNAPSHOT, volumeSizeGiB: 100, description: "nightly backup" },
+  ],
+  addresses: [
+    { allocationId: EIP_ALLOCATION_A, publicIp: EIP_ADDRESS_A },
+    { allocationId: EIP_ALLOCATION_B, publicIp: EIP_ADDRESS_B },
+    {
+      allocationId: EIP_ALLOCATION_C,
+      publicIp: EIP_ADDRESS_C,
+      tags: { Name: "one-burst-spare" },
+    },
+  ],
 };
 
 function type(
@@ -249,9 +333,11 @@ function type(
   vCpus: number,
   memoryMiB: number,
   architectures: readonly string[],
+  spotPrice: number,
   flags: { free?: boolean; burst?: boolean; xen?: boolean; old?: boolean },
 ): InstanceTypeFixture {
   return {
+    spotPrice,
     instanceType,
     vCpus,
     memoryMiB,

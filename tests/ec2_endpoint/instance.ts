@@ -4,23 +4,28 @@
  * @module
  */
 
+import type { VolumeSpec } from "./ebs.ts";
 import type { SecurityGroupFixture, SubnetFixture } from "./fixtures.ts";
 import type { InstanceStateName, StateReason } from "./lifecycle.ts";
 
 /** An EBS volume attached to an instance. */
-export interface BlockDevice {
-  /** Device name (`/dev/xvda`). */
-  readonly deviceName: string;
+export interface BlockDevice extends VolumeSpec {
   /** `vol-` id. */
   readonly volumeId: string;
-  /** Deleted with the instance. */
-  readonly deleteOnTermination: boolean;
-  /** Size in GiB. */
-  readonly sizeGiB: number;
-  /** Volume type (`gp3`). */
-  readonly volumeType: string;
   /** Tags (from `TagSpecification` of type `volume`, or CreateTags). */
   readonly tags: Map<string, string>;
+}
+
+/** The Spot request behind a Spot Instance. */
+export interface SpotInfo {
+  /** `sir-` id. */
+  readonly requestId: string;
+  /** `one-time` or `persistent`. */
+  readonly type: string;
+  /** `terminate`, `stop` or `hibernate`. */
+  readonly interruptionBehavior: string;
+  /** `MaxPrice` as given. */
+  readonly maxPrice: string | undefined;
 }
 
 /** IMDS settings of an instance. */
@@ -92,7 +97,9 @@ export interface InstanceRecord {
   /** IMDS settings. */
   readonly metadataOptions: MetadataOptions;
   /** Spot request, for Spot Instances. */
-  readonly spot: { readonly requestId: string; readonly type: string } | undefined;
+  readonly spot: SpotInfo | undefined;
+  /** Launched enabled for hibernation (`HibernationOptions.Configured`). */
+  readonly hibernationConfigured: boolean;
   /** User data, base64 as given. */
   readonly userData: string | undefined;
   /** Platform details of the AMI. */
@@ -113,6 +120,10 @@ export interface InstanceRecord {
   next: { readonly state: InstanceStateName; readonly at: number } | undefined;
   /** When it stops being visible at all (terminated + retention), ms. */
   goneAt: number | undefined;
+  /** Reboots so far (RebootInstances, and CreateImage without `NoReboot`). */
+  rebootCount: number;
+  /** When it last rebooted (ms). */
+  lastRebootAt: number | undefined;
 }
 
 /** A launch: the instances one RunInstances created. */
@@ -147,8 +158,19 @@ export interface InstanceSnapshot {
   readonly availabilityZone: string;
   /** Private IPv4 address. */
   readonly privateIpAddress: string;
-  /** Public IPv4 address, while it has one. */
+  /** Public IPv4 address, while it has one (its Elastic IP address when one is associated). */
   readonly publicIpAddress: string | undefined;
+  /** The associated Elastic IP address. */
+  readonly elasticIp:
+    | {
+      /** The address. */
+      readonly publicIp: string;
+      /** `eipalloc-` id. */
+      readonly allocationId: string;
+      /** `eipassoc-` id. */
+      readonly associationId: string;
+    }
+    | undefined;
   /** Security group ids. */
   readonly securityGroupIds: readonly string[];
   /** Instance tags. */
@@ -161,4 +183,35 @@ export interface InstanceSnapshot {
   readonly launchTime: Date;
   /** Whether Describe calls can see it yet. */
   readonly visible: boolean;
+  /** `spot` for Spot Instances. */
+  readonly instanceLifecycle: "spot" | undefined;
+  /** `sir-` id of a Spot Instance's request. */
+  readonly spotInstanceRequestId: string | undefined;
+  /** `one-time` or `persistent`, for Spot Instances. */
+  readonly spotInstanceType: string | undefined;
+  /** ARN of the instance profile. */
+  readonly iamInstanceProfileArn: string | undefined;
+  /** IMDS `HttpTokens`: `required` or `optional`. */
+  readonly metadataHttpTokens: string;
+  /** Attached volumes, root first. */
+  readonly blockDevices: readonly {
+    /** Device name. */
+    readonly deviceName: string;
+    /** `vol-` id. */
+    readonly volumeId: string;
+    /** Size in GiB. */
+    readonly sizeGiB: number;
+    /** Volume type. */
+    readonly volumeType: string;
+    /** Provisioned IOPS. */
+    readonly iops: number | undefined;
+    /** Snapshot it was created from. */
+    readonly snapshotId: string | undefined;
+    /** Deleted with the instance. */
+    readonly deleteOnTermination: boolean;
+  }[];
+  /** Reboots so far (RebootInstances, and CreateImage without `NoReboot`). */
+  readonly rebootCount: number;
+  /** When it last rebooted. */
+  readonly lastRebootAt: Date | undefined;
 }

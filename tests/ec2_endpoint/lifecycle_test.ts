@@ -9,8 +9,8 @@ import {
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import assert from "node:assert/strict";
-import { AMAZON_LINUX_AMI } from "./mod.ts";
-import { expectError, ManualClock, sleep, withEndpoint } from "./testing.ts";
+import { AMAZON_LINUX_AMI, DEFAULT_TIMING, REALISTIC_TIMING } from "./mod.ts";
+import { expectError, launchOne, ManualClock, rawRequest, sleep, withEndpoint } from "./testing.ts";
 
 const TIMING = {
   pendingMs: 300,
@@ -269,5 +269,135 @@ Deno.test("StartInstances beyond the type's capacity fails with InsufficientInst
       );
       assert.equal((await describe(ec2, first)).State?.Name, "stopped");
     },
+  );
+});
+
+Deno.test("StartInstances of a stopping instance fails with IncorrectInstanceState and changes nothing", async () => {
+  const clock = new ManualClock();
+  await withEndpoint({ clock: clock.now, timing: TIMING }, async (_ep, ec2) => {
+    const id = await launch(ec2);
+    clock.advance(300);
+    await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+    const error = await expectError(
+      ec2.send(new StartInstancesCommand({ InstanceIds: [id] })),
+      "IncorrectInstanceState",
+      400,
+    );
+    assert.match(error.message, /can be started/);
+    assert.equal((await describe(ec2, id)).State?.Name, "stopping");
+  });
+});
+
+Deno.test("a stop refused for one instance stops none of the others", async () => {
+  const clock = new ManualClock();
+  await withEndpoint({ clock: clock.now, timing: TIMING }, async (_ep, ec2) => {
+    const up = await launch(ec2);
+    clock.advance(300);
+    const booting = await launch(ec2);
+    await expectError(
+      ec2.send(new StopInstancesCommand({ InstanceIds: [up, booting] })),
+      "IncorrectInstanceState",
+    );
+    assert.equal((await describe(ec2, up)).State?.Name, "running");
+  });
+});
+
+Deno.test("RebootInstances counts reboots of running instances, ignores terminated ones and refuses stopped ones", async () => {
+  const clock = new ManualClock();
+  await withEndpoint({ clock: clock.now, timing: TIMING }, async (ep, ec2) => {
+    const id = await launch(ec2);
+    const gone = await launch(ec2);
+    clock.advance(300);
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [gone] }));
+    clock.advance(300);
+    const out = await ec2.send(new RebootInstancesCommand({ InstanceIds: [id, gone] }));
+    assert.equal(out.$metadata.httpStatusCode, 200);
+    await ec2.send(new RebootInstancesCommand({ InstanceIds: [id] }));
+    const [rebooted, terminated] = ep.instances();
+    assert.equal(rebooted?.rebootCount, 2);
+    assert.deepEqual(rebooted?.lastRebootAt, new Date(clock.now()));
+    assert.equal(rebooted?.state, "running", "a reboot keeps the instance running");
+    assert.equal(terminated?.rebootCount, 0);
+    await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+    clock.advance(300);
+    const error = await expectError(
+      ec2.send(new RebootInstancesCommand({ InstanceIds: [id] })),
+      "IncorrectInstanceState",
+      400,
+    );
+    assert.match(error.message, /can be rebooted/);
+    assert.equal(ep.instances()[0]?.rebootCount, 2);
+  });
+});
+
+Deno.test("StopInstances with Force ends a stop already in progress at once", async () => {
+  const clock = new ManualClock();
+  await withEndpoint(
+    { clock: clock.now, timing: { ...TIMING, stoppingMs: 60_000 } },
+    async (_ep, ec2) => {
+      const id = await launch(ec2);
+      const other = await launch(ec2);
+      clock.advance(300);
+      await ec2.send(new StopInstancesCommand({ InstanceIds: [id, other] }));
+      clock.advance(1_000);
+      const forced = await ec2.send(new StopInstancesCommand({ InstanceIds: [id], Force: true }));
+      assert.deepEqual(forced.StoppingInstances?.[0]?.PreviousState, {
+        Code: 64,
+        Name: "stopping",
+      });
+      assert.equal((await describe(ec2, id)).State?.Name, "stopped");
+      assert.equal((await describe(ec2, other)).State?.Name, "stopping", "only the forced one");
+      const fresh = await launch(ec2);
+      clock.advance(300);
+      await ec2.send(new StopInstancesCommand({ InstanceIds: [fresh], Force: true }));
+      assert.equal(
+        (await describe(ec2, fresh)).State?.Name,
+        "stopping",
+        "a forced stop still stops",
+      );
+    },
+  );
+});
+
+Deno.test("state change responses give each instance's currentState before its previousState", async () => {
+  const clock = new ManualClock();
+  await withEndpoint({ clock: clock.now, timing: TIMING }, async (ep) => {
+    const launched = await rawRequest(
+      ep,
+      `Action=RunInstances&Version=2016-11-15&ImageId=${AMAZON_LINUX_AMI}&MinCount=1&MaxCount=1`,
+    );
+    const id = /<instanceId>(i-[0-9a-f]+)<\/instanceId>/.exec(launched.text)![1]!;
+    clock.advance(300);
+    const out = await rawRequest(
+      ep,
+      `Action=StopInstances&Version=2016-11-15&InstanceId.1=${id}`,
+    );
+    assert.match(
+      out.text,
+      new RegExp(
+        `<item><instanceId>${id}</instanceId><currentState><code>64</code><name>stopping</name></currentState><previousState><code>16</code><name>running</name></previousState></item>`,
+      ),
+    );
+  });
+});
+
+Deno.test("REALISTIC_TIMING takes seconds where DEFAULT_TIMING takes a blink", async () => {
+  assert.ok(DEFAULT_TIMING.pendingMs <= 500 && DEFAULT_TIMING.imageMs <= 1_000);
+  const clock = new ManualClock();
+  await withEndpoint({ clock: clock.now, timing: REALISTIC_TIMING }, async (ep, ec2) => {
+    const id = await launchOne(ec2);
+    clock.advance(2_999);
+    assert.equal((await describe(ec2, id)).State?.Name, "pending");
+    clock.advance(1);
+    assert.equal((await describe(ec2, id)).State?.Name, "running");
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    clock.advance(2_999);
+    assert.equal(ep.instances()[0]?.state, "shutting-down");
+    clock.advance(1);
+    assert.equal(ep.instances()[0]?.state, "terminated");
+  });
+  assert.deepEqual(
+    [REALISTIC_TIMING.stoppingMs, REALISTIC_TIMING.shuttingDownMs, REALISTIC_TIMING.imageMs],
+    [3_000, 3_000, 5_000],
   );
 });

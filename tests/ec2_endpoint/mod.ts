@@ -1,11 +1,12 @@
 /**
  * A local EC2-compatible endpoint for the demo and the integration tests: it speaks the EC2
  * Query API (form-encoded POST, version 2016-11-15, XML answers) as `@aws-sdk/client-ec2`
- * sends it, checks SigV4 for real, and models instances over time, idempotency tokens,
- * eventual consistency, throttling and EC2's error codes.
+ * sends it, checks SigV4 for real, and models instances over time (with Spot, IAM instance
+ * profiles, IMDS options and EBS block device mappings), AMIs made by CreateImage, Elastic IP
+ * addresses, idempotency tokens, eventual consistency, throttling and EC2's error codes.
  *
  * ```ts ignore
- * const ep = await startEc2Endpoint({ timing: { pendingMs: 50 } });
+ * const ep = await startEc2Endpoint({ timing: { pendingMs: 50 } }); // or { timing: REALISTIC_TIMING }
  * const client = new EC2Client({ endpoint: ep.url, region: "us-east-1", credentials: TEST_CREDENTIALS });
  * // ...
  * await ep.close();
@@ -22,13 +23,15 @@ import {
   type TestCredential,
   type ThrottleCategory,
 } from "./options.ts";
+import type { AddressSnapshot } from "./addresses.ts";
+import type { ImageSnapshot } from "./images.ts";
 import type { InstanceSnapshot } from "./instance.ts";
 import { type CallRecord, EndpointCore, type InjectedError } from "./server.ts";
 
 export * from "./fixtures.ts";
 export { STATE_CODES } from "./lifecycle.ts";
 export type { InstanceStateName, StateReason } from "./lifecycle.ts";
-export { DEFAULT_TIMING, TEST_CREDENTIALS } from "./options.ts";
+export { DEFAULT_TIMING, REALISTIC_TIMING, TEST_CREDENTIALS } from "./options.ts";
 export type {
   BucketConfig,
   EndpointOptions,
@@ -37,6 +40,9 @@ export type {
   Timing,
 } from "./options.ts";
 export type { InstanceSnapshot } from "./instance.ts";
+export type { ImageSnapshot, ImageStateName } from "./images.ts";
+export type { AddressSnapshot } from "./addresses.ts";
+export type { VolumeSpec } from "./ebs.ts";
 export type { CallRecord, InjectedError } from "./server.ts";
 
 /** A running endpoint and its test knobs. */
@@ -87,6 +93,19 @@ export interface Ec2Endpoint extends AsyncDisposable {
    * @param region One region; all regions when absent.
    */
   instances(region?: string): InstanceSnapshot[];
+  /**
+   * The AMIs the endpoint knows (fixtures and CreateImage's, deregistered ones until
+   * forgotten), brought up to now.
+   *
+   * @param region One region; all regions when absent.
+   */
+  images(region?: string): ImageSnapshot[];
+  /**
+   * The Elastic IP addresses allocated to the account, with their associations.
+   *
+   * @param region One region; all regions when absent.
+   */
+  addresses(region?: string): AddressSnapshot[];
   /**
    * Forces an instance into a state (e.g. terminated from outside), with what the state
    * brings (follow-up transition, addresses, retention).
@@ -141,6 +160,8 @@ export function startEc2Endpoint(options: EndpointOptions = {}): Promise<Ec2Endp
             setLatency: (action, ms) => core.setLatency(action, ms),
             setThrottle: (category, config) => core.setThrottle(category, config),
             instances: (region) => core.instances(region),
+            images: (region) => core.images(region),
+            addresses: (region) => core.addresses(region),
             setInstanceState: (id, state, reason) => core.setInstanceState(id, state, reason),
             reset: () => core.reset(),
             close,

@@ -1,6 +1,6 @@
 /**
  * The endpoint's options: credentials, timing of state transitions, throttling, capacity and
- * fixtures, with defaults suited to fast tests.
+ * fixtures, with defaults suited to fast tests (and {@link REALISTIC_TIMING} for demos).
  *
  * @module
  */
@@ -38,6 +38,11 @@ export interface Timing {
   readonly terminatedRetentionMs: number;
   /** How long a new instance is unknown to every call but the launch's own replay. */
   readonly visibilityDelayMs: number;
+  /**
+   * CreateImage's pending → available; also how long a deregistered image still shows (as
+   * `deregistered`) in DescribeImages.
+   */
+  readonly imageMs: number;
 }
 
 /** Defaults of {@link Timing}: quick transitions, a minute of retention, no delay. */
@@ -47,6 +52,21 @@ export const DEFAULT_TIMING: Timing = {
   shuttingDownMs: 300,
   terminatedRetentionMs: 60_000,
   visibilityDelayMs: 0,
+  imageMs: 500,
+};
+
+/**
+ * Delays for a demo that should feel like EC2: real-world durations shortened to seconds
+ * (a launch, stop or termination ~3 s, an AMI ~5 s). No visibility delay, so a demo is not
+ * at the mercy of a client's eventual-consistency handling.
+ */
+export const REALISTIC_TIMING: Timing = {
+  pendingMs: 3_000,
+  stoppingMs: 3_000,
+  shuttingDownMs: 3_000,
+  terminatedRetentionMs: 60_000,
+  visibilityDelayMs: 0,
+  imageMs: 5_000,
 };
 
 /** API rate categories, each with its own token bucket (as EC2 throttles them). */
@@ -85,6 +105,11 @@ export interface EndpointOptions {
    * default 1000.
    */
   readonly instanceLimit?: number;
+  /**
+   * Elastic IP addresses per region, fixtures included (`AddressLimitExceeded` beyond);
+   * default 5, EC2's default quota.
+   */
+  readonly elasticIpLimit?: number;
   /** Allowed distance between `X-Amz-Date` and now; default 15 minutes. */
   readonly maxClockSkewMs?: number;
   /** Clock in ms since the epoch; default `Date.now`. */
@@ -107,6 +132,8 @@ export interface ResolvedOptions {
   readonly capacity: Readonly<Record<string, number>>;
   /** Instance limit per region. */
   readonly instanceLimit: number;
+  /** Elastic IP addresses per region. */
+  readonly elasticIpLimit: number;
   /** Clock skew allowed. */
   readonly maxClockSkewMs: number;
   /** Clock. */
@@ -131,6 +158,7 @@ export function resolveOptions(options: EndpointOptions = {}): ResolvedOptions {
     fixtures,
     capacity: options.capacity ?? {},
     instanceLimit: options.instanceLimit ?? 1000,
+    elasticIpLimit: options.elasticIpLimit ?? 5,
     maxClockSkewMs: options.maxClockSkewMs ?? 15 * 60_000,
     clock: options.clock ?? Date.now,
   };

@@ -1,19 +1,33 @@
 /**
- * One region of the fixture account: its resources, its instances and their lifecycle.
+ * One region of the fixture account: its resources, its instances and their lifecycle, its
+ * images, snapshots and Elastic IP addresses.
  *
- * Transitions are not driven by timers: each instance carries the next state and when it is
- * due, and every read first brings instances up to the current time ({@link RegionState.refresh}).
+ * Transitions are not driven by timers: each instance (and image) carries the next state and
+ * when it is due, and every read first brings them up to the current time
+ * ({@link RegionState.refresh}).
  *
  * @module
  */
 
-import type {
-  Fixtures,
-  ImageFixture,
-  InstanceTypeFixture,
-  SubnetFixture,
-  VpcFixture,
+import { type AddressRecord, type AddressSnapshot, addressSnapshot } from "./addresses.ts";
+import type { SnapshotRecord } from "./ebs.ts";
+import {
+  ACCOUNT_ID,
+  type Fixtures,
+  type InstanceProfileFixture,
+  type InstanceTypeFixture,
+  type SubnetFixture,
+  type VpcFixture,
 } from "./fixtures.ts";
+import { newId } from "./ids.ts";
+import { imageView, instanceView } from "./views.ts";
+import {
+  imageFromFixture,
+  type ImageRecord,
+  type ImageSnapshot,
+  isListed,
+  rootSnapshotId,
+} from "./images.ts";
 import type { InstanceRecord, InstanceSnapshot, Reservation } from "./instance.ts";
 import { errors } from "./errors.ts";
 import {
@@ -48,27 +62,70 @@ export class RegionState {
   readonly reservations = new Map<string, Reservation>();
   /** Idempotency tokens: what each launched, and a fingerprint of its parameters. */
   readonly tokens = new Map<string, { fingerprint: string; reservationId: string }>();
-  /** Tags of fixture resources (AMIs, groups, subnets, VPCs), by id. */
+  /** Tags of fixture resources (groups, subnets, VPCs), by id. */
   readonly resourceTags = new Map<string, Map<string, string>>();
+  /** AMIs by id: the fixtures', then CreateImage's in creation order. */
+  readonly images = new Map<string, ImageRecord>();
+  /** EBS snapshots by id. */
+  readonly snapshots = new Map<string, SnapshotRecord>();
+  /** Elastic IP addresses by allocation id, in allocation order. */
+  readonly addresses = new Map<string, AddressRecord>();
+  /** Association ids that existed once (DisassociateAddress is idempotent). */
+  readonly pastAssociations = new Set<string>();
+  /** Public addresses released by ReleaseAddress (AllocateAddress may recover them). */
+  readonly releasedAddresses = new Set<string>();
+  /** The account. */
+  readonly accountId: string;
   readonly #subnets = new Map<string, SubnetInfo>();
   readonly #usedIps = new Set<string>();
   #seq = 0;
   #publicCounter = 0;
+  #elasticCounter = 0;
 
   /**
    * @param region Region name (from the SigV4 scope).
    * @param fixtures The account's resources.
    * @param timing Lifecycle durations.
+   * @param accountId The account (owner of its snapshots).
    */
-  constructor(region: string, fixtures: Fixtures, timing: Timing) {
+  constructor(region: string, fixtures: Fixtures, timing: Timing, accountId = ACCOUNT_ID) {
     this.region = region;
     this.fixtures = fixtures;
     this.timing = timing;
+    this.accountId = accountId;
     for (const subnet of fixtures.subnets) {
       this.#subnets.set(subnet.subnetId, {
         fixture: subnet,
         cidr: parseCidr(subnet.cidrBlock),
         nextOffset: 10,
+      });
+    }
+    for (const fixture of fixtures.images) {
+      this.images.set(fixture.imageId, imageFromFixture(fixture));
+      const snapshotId = rootSnapshotId(fixture);
+      this.snapshots.set(snapshotId, {
+        snapshotId,
+        sizeGiB: fixture.rootVolumeSizeGiB,
+        description: `Root volume of ${fixture.name}`,
+        ownerId: fixture.ownerId,
+        tags: new Map(),
+      });
+    }
+    for (const snapshot of fixtures.snapshots) {
+      this.snapshots.set(snapshot.snapshotId, {
+        snapshotId: snapshot.snapshotId,
+        sizeGiB: snapshot.volumeSizeGiB,
+        description: snapshot.description,
+        ownerId: accountId,
+        tags: new Map(),
+      });
+    }
+    for (const address of fixtures.addresses) {
+      this.addresses.set(address.allocationId, {
+        allocationId: address.allocationId,
+        publicIp: address.publicIp,
+        tags: new Map(Object.entries(address.tags ?? {})),
+        association: undefined,
       });
     }
   }
@@ -83,9 +140,54 @@ export class RegionState {
     return `${this.region}${subnet.zone}`;
   }
 
-  /** An AMI by id. */
-  image(imageId: string): ImageFixture | undefined {
-    return this.fixtures.images.find((i) => i.imageId === imageId);
+  /**
+   * An AMI by id, whatever its state.
+   *
+   * @param imageId The id.
+   * @returns The image, unless it was never known or is forgotten.
+   */
+  image(imageId: string): ImageRecord | undefined {
+    return this.images.get(imageId);
+  }
+
+  /**
+   * Whether DescribeImages lists an image now.
+   *
+   * @param image The image.
+   * @param now The current time (ms).
+   * @returns true for available and pending images, and recently deregistered ones.
+   */
+  isImageListed(image: ImageRecord, now: number): boolean {
+    return isListed(image, now, this.timing.imageMs);
+  }
+
+  /**
+   * Whether an instance that has not vanished was launched from an image.
+   *
+   * @param imageId The image.
+   * @param now The current time (ms).
+   * @returns true when one was.
+   */
+  imageInUse(imageId: string, now: number): boolean {
+    for (const i of this.instances.values()) {
+      if (i.imageId === imageId && (i.goneAt === undefined || now < i.goneAt)) return true;
+    }
+    return false;
+  }
+
+  /** An instance profile by name. */
+  instanceProfile(name: string): InstanceProfileFixture | undefined {
+    return this.fixtures.instanceProfiles.find((p) => p.name === name);
+  }
+
+  /** The ARN of an instance profile of the account. */
+  instanceProfileArn(profile: InstanceProfileFixture): string {
+    const partition = this.region.startsWith("cn-")
+      ? "aws-cn"
+      : this.region.startsWith("us-gov-")
+      ? "aws-us-gov"
+      : "aws";
+    return `arn:${partition}:iam::${this.accountId}:instance-profile${profile.path}${profile.name}`;
   }
 
   /** An instance type by name. */
@@ -146,10 +248,88 @@ export class RegionState {
     throw errors.invalidValue("SubnetId", subnetId, "The subnet has no free addresses.");
   }
 
-  /** A fresh public IPv4 address. */
+  /** A fresh public IPv4 address from Amazon's pool, for an instance. */
   #allocatePublicIp(): string {
     const n = this.#publicCounter++;
     return formatIpv4(54 * 2 ** 24 + 160 * 2 ** 16 + 256 + (n % 60_000));
+  }
+
+  /** A fresh public IPv4 address from Amazon's pool, for AllocateAddress. */
+  allocateElasticIp(): string {
+    const n = this.#elasticCounter++;
+    return formatIpv4(18 * 2 ** 24 + 204 * 2 ** 16 + 256 + (n % 60_000));
+  }
+
+  /** An Elastic IP address by its public address. */
+  addressByIp(publicIp: string): AddressRecord | undefined {
+    for (const address of this.addresses.values()) {
+      if (address.publicIp === publicIp) return address;
+    }
+    return undefined;
+  }
+
+  /** The Elastic IP address associated with an instance, if any. */
+  elasticIpOf(instanceId: string): AddressRecord | undefined {
+    for (const address of this.addresses.values()) {
+      if (address.association?.instanceId === instanceId) return address;
+    }
+    return undefined;
+  }
+
+  /** An instance's public IPv4 address: its Elastic IP address, or the one from the pool. */
+  publicIpOf(instance: InstanceRecord): string | undefined {
+    return this.elasticIpOf(instance.id)?.publicIp ?? instance.publicIp;
+  }
+
+  /**
+   * Associates an Elastic IP address with an instance's primary interface: the address leaves
+   * any other instance, an address the instance had leaves it, and the instance's pool address
+   * is released.
+   *
+   * @param address The address.
+   * @param instance The instance.
+   * @param privateIp The private address to map to.
+   * @returns The `eipassoc-` id (the same when already associated with this instance).
+   */
+  associate(address: AddressRecord, instance: InstanceRecord, privateIp: string): string {
+    const current = address.association;
+    if (current?.instanceId === instance.id && current.privateIp === privateIp) {
+      return current.associationId;
+    }
+    if (current) this.disassociate(address);
+    const previous = this.elasticIpOf(instance.id);
+    if (previous) this.disassociate(previous, false);
+    instance.publicIp = undefined;
+    const associationId = newId("eipassoc");
+    address.association = {
+      associationId,
+      instanceId: instance.id,
+      networkInterfaceId: instance.networkInterfaceId,
+      privateIp,
+    };
+    return associationId;
+  }
+
+  /**
+   * Ends an address's association; a running instance left without a public address gets a
+   * new one from the pool if its subnet gives them.
+   *
+   * @param address The address.
+   * @param readdress Whether the instance gets a pool address (not when another Elastic IP
+   *   address replaces this one).
+   */
+  disassociate(address: AddressRecord, readdress = true): void {
+    const association = address.association;
+    if (!association) return;
+    address.association = undefined;
+    this.pastAssociations.add(association.associationId);
+    const instance = this.instances.get(association.instanceId);
+    if (
+      readdress && instance?.state === "running" && instance.subnet.mapPublicIpOnLaunch &&
+      instance.publicIp === undefined
+    ) {
+      instance.publicIp = this.#allocatePublicIp();
+    }
   }
 
   /** Private DNS name of an address (`ip-172-31-0-10.ec2.internal`). */
@@ -205,7 +385,10 @@ export class RegionState {
       case "running":
         instance.stateReason = undefined;
         instance.stateTransitionReason = "";
-        if (instance.subnet.mapPublicIpOnLaunch && instance.publicIp === undefined) {
+        if (
+          instance.subnet.mapPublicIpOnLaunch && instance.publicIp === undefined &&
+          !this.elasticIpOf(instance.id)
+        ) {
           instance.publicIp = this.#allocatePublicIp();
         }
         break;
@@ -222,13 +405,37 @@ export class RegionState {
     if (state === "terminated") {
       this.#usedIps.delete(instance.privateIp);
       instance.goneAt = at + this.timing.terminatedRetentionMs;
+      const address = this.elasticIpOf(instance.id);
+      if (address) this.disassociate(address, false);
     } else {
       this.#usedIps.add(instance.privateIp);
     }
   }
 
   /**
-   * Brings every instance up to a time: due transitions happen, in order.
+   * Makes a due transition of an instance happen no later than a time (a forced stop).
+   *
+   * @param instance The instance.
+   * @param at The latest time (ms).
+   */
+  hurry(instance: InstanceRecord, at: number): void {
+    if (instance.next && instance.next.at > at) instance.next = { ...instance.next, at };
+  }
+
+  /**
+   * Records a reboot of an instance (it stays running).
+   *
+   * @param instance The instance.
+   * @param at When (ms).
+   */
+  reboot(instance: InstanceRecord, at: number): void {
+    instance.rebootCount++;
+    instance.lastRebootAt = at;
+  }
+
+  /**
+   * Brings every instance and image up to a time: due transitions happen, in order; images
+   * deregistered long enough ago that nothing refers to them are forgotten.
    *
    * @param now The current time (ms).
    */
@@ -237,6 +444,19 @@ export class RegionState {
       while (instance.next && instance.next.at <= now) {
         const { state, at } = instance.next;
         this.enter(instance, state, at);
+      }
+    }
+    for (const image of [...this.images.values()]) {
+      if (
+        image.state === "pending" && image.availableAt !== undefined && now >= image.availableAt
+      ) {
+        image.state = "available";
+      }
+      if (
+        image.state === "deregistered" && !this.isImageListed(image, now) &&
+        !this.imageInUse(image.imageId, now)
+      ) {
+        this.images.delete(image.imageId);
       }
     }
   }
@@ -299,34 +519,35 @@ export class RegionState {
    * @returns A plain, detached view.
    */
   snapshot(instance: InstanceRecord, now: number): InstanceSnapshot {
-    return {
-      instanceId: instance.id,
-      region: this.region,
-      state: instance.state,
-      reservationId: instance.reservationId,
-      imageId: instance.imageId,
-      instanceType: instance.instanceType,
-      clientToken: instance.clientToken,
-      keyName: instance.keyName,
-      subnetId: instance.subnet.subnetId,
-      availabilityZone: instance.availabilityZone,
-      privateIpAddress: instance.privateIp,
-      publicIpAddress: instance.publicIp,
-      securityGroupIds: instance.securityGroups.map((g) => g.groupId),
-      tags: Object.fromEntries(instance.tags),
-      volumeTags: Object.fromEntries(
-        instance.blockDevices.map((d) => [d.volumeId, Object.fromEntries(d.tags)]),
-      ),
-      userData: instance.userData,
-      launchTime: new Date(instance.launchTime),
-      visible: this.isVisible(instance, now),
-    };
+    return instanceView(this, instance, now);
+  }
+
+  /**
+   * A snapshot of an image for tests.
+   *
+   * @param image The image.
+   * @param now The current time (ms).
+   * @returns A plain, detached view.
+   */
+  imageSnapshot(image: ImageRecord, now: number): ImageSnapshot {
+    return imageView(this, image, now);
+  }
+
+  /**
+   * A snapshot of an Elastic IP address for tests.
+   *
+   * @param address The address.
+   * @returns A plain, detached view.
+   */
+  addressSnapshot(address: AddressRecord): AddressSnapshot {
+    return addressSnapshot(address, this.region);
   }
 
   /**
    * Finds the tag map of a taggable resource of this region.
    *
-   * @param resourceId An instance, volume, AMI, group, subnet or VPC id.
+   * @param resourceId An instance, volume, AMI, snapshot, Elastic IP allocation, group,
+   *   subnet or VPC id.
    * @param now The current time (ms).
    * @returns The live tag map, or undefined when no such (visible) resource exists.
    */
@@ -338,7 +559,11 @@ export class RegionState {
       const device = i.blockDevices.find((d) => d.volumeId === resourceId);
       if (device) return device.tags;
     }
-    const known = this.image(resourceId) ?? this.subnet(resourceId) ?? this.vpc(resourceId) ??
+    const image = this.images.get(resourceId);
+    if (image) return this.isImageListed(image, now) ? image.tags : undefined;
+    const other = this.snapshots.get(resourceId) ?? this.addresses.get(resourceId);
+    if (other) return other.tags;
+    const known = this.subnet(resourceId) ?? this.vpc(resourceId) ??
       this.fixtures.securityGroups.find((g) => g.groupId === resourceId);
     if (!known) return undefined;
     let tags = this.resourceTags.get(resourceId);

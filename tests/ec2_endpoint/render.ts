@@ -40,7 +40,8 @@ function iso(ms: number): string {
  * One instance's description, as in DescribeInstances and RunInstances.
  *
  * A terminated instance has no addresses, DNS names, subnet, interfaces or volumes any more;
- * a public address shows only while the instance has one (running until stopped).
+ * a public address shows only while the instance has one: from the pool while running, an
+ * associated Elastic IP address in any state.
  *
  * @param region The instance's region.
  * @param i The instance.
@@ -49,7 +50,7 @@ function iso(ms: number): string {
  */
 export function instanceXml(region: RegionState, i: InstanceRecord, accountId: string): Xml {
   const gone = i.state === "terminated";
-  const publicIp = gone ? undefined : i.publicIp;
+  const publicIp = gone ? undefined : region.publicIpOf(i);
   const groups = gone ? [] : i.securityGroups;
   const groupItems = groups.map((g) =>
     frag(el("groupId", g.groupId), el("groupName", g.groupName))
@@ -120,7 +121,7 @@ export function instanceXml(region: RegionState, i: InstanceRecord, accountId: s
       : frag(),
     el("ebsOptimized", i.ebsOptimized),
     el("enaSupport", i.hypervisor === "nitro"),
-    el("hibernationOptions", el("configured", false)),
+    el("hibernationOptions", el("configured", i.hibernationConfigured)),
     el("enclaveOptions", el("enabled", false)),
     el(
       "metadataOptions",
@@ -138,13 +139,14 @@ export function instanceXml(region: RegionState, i: InstanceRecord, accountId: s
 }
 
 function networkInterfaceXml(region: RegionState, i: InstanceRecord, accountId: string): Xml {
-  const publicIp = i.publicIp;
+  const elastic = region.elasticIpOf(i.id);
+  const publicIp = region.publicIpOf(i);
   const association = publicIp
     ? el(
       "association",
       el("publicIp", publicIp),
       el("publicDnsName", region.publicDnsName(publicIp)),
-      el("ipOwnerId", "amazon"),
+      el("ipOwnerId", elastic ? accountId : "amazon"),
     )
     : frag();
   return frag(

@@ -10,6 +10,7 @@ import {
   ARM64_AMI,
   DEFAULT_SECURITY_GROUP,
   DEREGISTERED_AMI,
+  INSTANCE_PROFILE,
   PRIVATE_SUBNET,
   SUBNET_A,
   SUBNET_B,
@@ -255,7 +256,7 @@ Deno.test("RunInstances echoes placement, IAM profile, IMDS, volumes, EBS optimi
       new RunInstancesCommand({
         ...LAUNCH,
         Placement: { AvailabilityZone: "us-east-1b", GroupName: "burst", Tenancy: "default" },
-        IamInstanceProfile: { Name: "one-burst" },
+        IamInstanceProfile: { Name: INSTANCE_PROFILE },
         MetadataOptions: { HttpTokens: "optional", HttpPutResponseHopLimit: 3 },
         BlockDeviceMappings: [
           { DeviceName: "/dev/xvda", Ebs: { VolumeSize: 20, DeleteOnTermination: true } },
@@ -278,7 +279,7 @@ Deno.test("RunInstances echoes placement, IAM profile, IMDS, volumes, EBS optimi
     assert.equal(i.SubnetId, SUBNET_B);
     assert.equal(
       i.IamInstanceProfile?.Arn,
-      `arn:aws:iam::${ep.accountId}:instance-profile/one-burst`,
+      `arn:aws:iam::${ep.accountId}:instance-profile/${INSTANCE_PROFILE}`,
     );
     assert.match(i.IamInstanceProfile?.Id ?? "", /^AIPA[A-Z2-7]{17}$/);
     assert.equal(i.MetadataOptions?.HttpTokens, "optional");

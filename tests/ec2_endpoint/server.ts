@@ -11,6 +11,8 @@ import { Ec2Error, errorDocument } from "./errors.ts";
 import type { InstanceStateName, StateReason } from "./lifecycle.ts";
 import type { BucketConfig, ResolvedOptions, ThrottleCategory } from "./options.ts";
 import { boolParam, parseQuery } from "./query.ts";
+import type { AddressSnapshot } from "./addresses.ts";
+import type { ImageSnapshot } from "./images.ts";
 import type { InstanceSnapshot } from "./instance.ts";
 import { RegionState } from "./region_state.ts";
 import { verifySignature } from "./sigv4.ts";
@@ -97,7 +99,12 @@ export class EndpointCore {
   region(name: string): RegionState {
     let state = this.#regions.get(name);
     if (!state) {
-      state = new RegionState(name, this.#options.fixtures, this.#options.timing);
+      state = new RegionState(
+        name,
+        this.#options.fixtures,
+        this.#options.timing,
+        this.#options.accountId,
+      );
       this.#regions.set(name, state);
     }
     return state;
@@ -137,15 +144,36 @@ export class EndpointCore {
   /** See {@link Ec2Endpoint.instances}. */
   instances(region?: string): InstanceSnapshot[] {
     const now = this.#options.clock();
+    return this.#refreshed(region, now).flatMap((state) =>
+      [...state.instances.values()]
+        .filter((i) => i.goneAt === undefined || now < i.goneAt)
+        .map((i) => state.snapshot(i, now))
+    );
+  }
+
+  /** See {@link Ec2Endpoint.images}. */
+  images(region?: string): ImageSnapshot[] {
+    const now = this.#options.clock();
+    return this.#refreshed(region, now).flatMap((state) =>
+      [...state.images.values()].map((i) => state.imageSnapshot(i, now))
+    );
+  }
+
+  /** See {@link Ec2Endpoint.addresses}. */
+  addresses(region?: string): AddressSnapshot[] {
+    const now = this.#options.clock();
+    return this.#refreshed(region, now).flatMap((state) =>
+      [...state.addresses.values()].map((a) => state.addressSnapshot(a))
+    );
+  }
+
+  /** The regions in use (or the one named, if in use), brought up to now. */
+  #refreshed(region: string | undefined, now: number): RegionState[] {
     const states = region === undefined
       ? [...this.#regions.values()]
       : [this.#regions.get(region)].filter((s) => s !== undefined);
-    return states.flatMap((state) => {
-      state.refresh(now);
-      return [...state.instances.values()]
-        .filter((i) => i.goneAt === undefined || now < i.goneAt)
-        .map((i) => state.snapshot(i, now));
-    });
+    for (const state of states) state.refresh(now);
+    return states;
   }
 
   /** See {@link Ec2Endpoint.setInstanceState}. */

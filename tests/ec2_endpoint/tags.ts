@@ -1,12 +1,13 @@
 /**
- * Tag rules shared by RunInstances' tag specifications and CreateTags: key 1-128 characters,
- * value up to 256, the `aws:` prefix reserved, at most 50 tags per resource.
+ * Tag rules shared by the tag specifications of RunInstances, CreateImage and AllocateAddress
+ * and by CreateTags: key 1-128 characters, value up to 256, the `aws:` prefix reserved, at most
+ * 50 tags per resource.
  *
  * @module
  */
 
-import { Ec2Error } from "./errors.ts";
-import type { Tag } from "./query.ts";
+import { Ec2Error, errors } from "./errors.ts";
+import { type Params, structList, type Tag, tagsOf } from "./query.ts";
 
 /** Tags a resource may carry. */
 export const MAX_TAGS_PER_RESOURCE = 50;
@@ -70,4 +71,46 @@ export function applyTags(
     );
   }
   for (const { key, value } of tags) target.set(key, value);
+}
+
+/**
+ * The `TagSpecification.N` of a request, checked, by resource type.
+ *
+ * @param params The request's parameters.
+ * @param allowed The resource types the action takes.
+ * @returns The tags of each resource type named (merged when named twice).
+ * @throws {Ec2Error} `MissingParameter` for a specification without a resource type,
+ *   `InvalidParameterValue` for another resource type or for tags {@link validateTags} refuses.
+ */
+export function tagSpecificationsOf(
+  params: Params,
+  allowed: ReadonlySet<string>,
+): Map<string, Tag[]> {
+  const byType = new Map<string, Tag[]>();
+  structList(params, "TagSpecification").forEach((spec, i) => {
+    const where = `TagSpecification.${i + 1}`;
+    const resourceType = spec["ResourceType"];
+    if (resourceType === undefined) throw errors.missingParameter(`${where}.ResourceType`);
+    if (!allowed.has(resourceType)) {
+      throw new Ec2Error(
+        "InvalidParameterValue",
+        `'${resourceType}' is not a valid taggable resource type for this operation.`,
+      );
+    }
+    const tags = tagsOf(spec, `${where}.Tag`);
+    validateTags(tags);
+    byType.set(resourceType, [...(byType.get(resourceType) ?? []), ...tags]);
+  });
+  for (const tags of byType.values()) validateTags(tags);
+  return byType;
+}
+
+/**
+ * A tag map of tags.
+ *
+ * @param tags Tags (validated).
+ * @returns A new map, in the tags' order.
+ */
+export function tagMap(tags: readonly Tag[] | undefined): Map<string, string> {
+  return new Map((tags ?? []).map((t) => [t.key, t.value]));
 }

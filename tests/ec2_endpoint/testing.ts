@@ -1,13 +1,22 @@
 /**
  * Helpers for this directory's tests: an SDK client pointed at an endpoint, an endpoint with
- * a client for one test, SDK error capture, a controllable clock, and raw signed requests.
+ * a client for one test, one-instance launches and look-ups, SDK error capture, a controllable
+ * clock, and raw signed requests.
  *
  * @module
  */
 
-import { EC2Client, type EC2ClientConfig } from "@aws-sdk/client-ec2";
+import {
+  DescribeInstancesCommand,
+  EC2Client,
+  type EC2ClientConfig,
+  type Instance,
+  RunInstancesCommand,
+  type RunInstancesCommandInput,
+} from "@aws-sdk/client-ec2";
 import assert from "node:assert/strict";
 import {
+  AMAZON_LINUX_AMI,
   type Ec2Endpoint,
   type EndpointOptions,
   startEc2Endpoint,
@@ -53,6 +62,41 @@ export async function withEndpoint(
     client.destroy();
     await endpoint.close();
   }
+}
+
+/**
+ * Launches one t3.micro of Amazon Linux, with changes.
+ *
+ * @param ec2 The client.
+ * @param extra Parameters to add or override.
+ * @returns The instance id.
+ */
+export async function launchOne(
+  ec2: EC2Client,
+  extra: Partial<RunInstancesCommandInput> = {},
+): Promise<string> {
+  const out = await ec2.send(
+    new RunInstancesCommand({
+      ImageId: AMAZON_LINUX_AMI,
+      InstanceType: "t3.micro",
+      MinCount: 1,
+      MaxCount: 1,
+      ...extra,
+    }),
+  );
+  return out.Instances![0]!.InstanceId!;
+}
+
+/**
+ * DescribeInstances of one instance.
+ *
+ * @param ec2 The client.
+ * @param id The instance id.
+ * @returns Its description.
+ */
+export async function describeOne(ec2: EC2Client, id: string): Promise<Instance> {
+  const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+  return out.Reservations![0]!.Instances![0]!;
 }
 
 /** An SDK service error as thrown by `client.send`. */

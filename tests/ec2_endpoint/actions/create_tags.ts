@@ -1,7 +1,8 @@
 /**
- * CreateTags: adds or overwrites tags on instances, their volumes, and the fixture AMIs,
- * security groups, subnets and VPCs. Every resource must exist (and an instance be visible)
- * before any tag is set.
+ * CreateTags: adds or overwrites tags on instances, their volumes, AMIs (fixtures and
+ * CreateImage's), snapshots, Elastic IP addresses (by allocation id), and the fixture security
+ * groups, subnets and VPCs. Every resource must exist (and an instance be visible) before any
+ * tag is set.
  *
  * @module
  */
@@ -11,12 +12,15 @@ import { Ec2Error, errors } from "../errors.ts";
 import { stringList, tagsOf } from "../query.ts";
 import { applyTags, validateTags } from "../tags.ts";
 import { el, type Xml } from "../xml.ts";
+import { allocationNotFound } from "./address_ids.ts";
 
 /** The not-found error of each resource id prefix. */
 const NOT_FOUND: Readonly<Record<string, (id: string) => Ec2Error>> = {
   i: (id) => errors.instancesNotFound([id]),
   vol: (id) => new Ec2Error("InvalidVolume.NotFound", `The volume '${id}' does not exist.`),
   ami: (id) => errors.imagesNotFound([id]),
+  snap: (id) => new Ec2Error("InvalidSnapshot.NotFound", `The snapshot '${id}' does not exist.`),
+  eipalloc: (id) => allocationNotFound(id),
   sg: (id) => new Ec2Error("InvalidGroup.NotFound", `The security group '${id}' does not exist`),
   subnet: (id) => new Ec2Error("InvalidSubnetID.NotFound", `The subnet ID '${id}' does not exist`),
   vpc: (id) => new Ec2Error("InvalidVpcID.NotFound", `The vpc ID '${id}' does not exist`),

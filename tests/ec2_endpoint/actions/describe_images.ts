@@ -1,19 +1,52 @@
 /**
- * DescribeImages: the AMIs the account may launch (public ones and its own), narrowed by
- * `ImageId.N`, `Owner.N` (`self`, `amazon`, an account id, ...) and filters, paginated.
+ * DescribeImages: the AMIs the account may launch (public ones and its own, CreateImage's
+ * included, in creation order), narrowed by `ImageId.N`, `Owner.N` (`self`, `amazon`, an
+ * account id, ...) and filters, paginated.
+ *
+ * A recently deregistered image shows as `deregistered`; after that, asking for it by id gives
+ * an empty result while instances launched from it live, and `InvalidAMIID.NotFound` later.
  *
  * @module
  */
 
 import type { ActionContext } from "../context.ts";
 import { Ec2Error, errors } from "../errors.ts";
-import type { ImageFixture } from "../fixtures.ts";
 import { applyFilters, type FilterSpec } from "../filters.ts";
 import { isWellFormed } from "../ids.ts";
+import type { ImageRecord } from "../images.ts";
 import { paginate, readPageRequest } from "../pagination.ts";
-import { filtersOf, stringList } from "../query.ts";
+import { boolParam, filtersOf, stringList } from "../query.ts";
 import { tagSet } from "../render.ts";
 import { el, frag, list, opt, type Xml } from "../xml.ts";
+
+const SPEC: FilterSpec<ImageRecord> = {
+  tags: (i) => i.tags,
+  fields: {
+    "image-id": (i) => i.imageId,
+    "name": (i) => i.name,
+    "description": (i) => i.description,
+    "architecture": (i) => i.architecture,
+    "owner-id": (i) => i.ownerId,
+    "owner-alias": (i) => i.ownerAlias,
+    "is-public": (i) => String(i.public),
+    "state": (i) => i.state,
+    "image-type": () => "machine",
+    "root-device-type": () => "ebs",
+    "root-device-name": (i) => i.rootDeviceName,
+    "virtualization-type": () => "hvm",
+    "platform-details": (i) => i.platformDetails,
+    "hypervisor": () => "xen",
+    "creation-date": (i) => i.creationDate,
+    "source-instance-id": (i) => i.sourceInstanceId,
+    "block-device-mapping.device-name": (i) => i.blockDevices.map((d) => d.deviceName),
+    "block-device-mapping.snapshot-id": (i) =>
+      i.blockDevices.flatMap((d) => d.snapshotId === undefined ? [] : [d.snapshotId]),
+    "block-device-mapping.volume-size": (i) => i.blockDevices.map((d) => String(d.sizeGiB)),
+    "block-device-mapping.volume-type": (i) => i.blockDevices.map((d) => d.volumeType),
+    "block-device-mapping.delete-on-termination": (i) =>
+      i.blockDevices.map((d) => String(d.deleteOnTermination)),
+  },
+};
 
 /**
  * Handles DescribeImages.
@@ -32,15 +65,18 @@ export function describeImages(context: ActionContext): Xml {
       "The parameter imagesSet cannot be used with the parameter maxResults",
     );
   }
-  const launchable = region.fixtures.images.filter((i) =>
+  boolParam(p, "IncludeDeprecated");
+  boolParam(p, "IncludeDisabled");
+  const all = [...region.images.values()].filter((i) =>
     i.public || i.ownerId === options.accountId
   );
-  const order = new Map(launchable.map((image, index) => [image.imageId, index + 1]));
-  let images = launchable;
+  const order = new Map(all.map((image, index) => [image.imageId, index + 1]));
+  let images = all.filter((i) => region.isImageListed(i, now));
   if (ids.length > 0) {
-    const missing = ids.filter((id) => !order.has(id));
+    const known = new Set(all.map((i) => i.imageId));
+    const missing = ids.filter((id) => !known.has(id));
     if (missing.length > 0) throw errors.imagesNotFound(missing);
-    images = launchable.filter((i) => ids.includes(i.imageId));
+    images = images.filter((i) => ids.includes(i.imageId));
   }
   const owners = stringList(p, "Owner");
   if (owners.length > 0) {
@@ -50,42 +86,19 @@ export function describeImages(context: ActionContext): Xml {
       )
     );
   }
-  const tags = (i: ImageFixture) => region.tagsOf(i.imageId, now) ?? new Map<string, string>();
-  const spec: FilterSpec<ImageFixture> = {
-    tags,
-    fields: {
-      "image-id": (i) => i.imageId,
-      "name": (i) => i.name,
-      "description": (i) => i.description,
-      "architecture": (i) => i.architecture,
-      "owner-id": (i) => i.ownerId,
-      "owner-alias": (i) => i.ownerAlias,
-      "is-public": (i) => String(i.public),
-      "state": () => "available",
-      "image-type": () => "machine",
-      "root-device-type": () => "ebs",
-      "root-device-name": (i) => i.rootDeviceName,
-      "virtualization-type": () => "hvm",
-      "platform-details": (i) => i.platformDetails,
-      "hypervisor": () => "xen",
-    },
-  };
   const filters = filtersOf(p);
   const scope = JSON.stringify(["DescribeImages", region.region, filters, owners]);
   const request = readPageRequest(p, { min: 5, max: 1000 }, scope);
-  const matching = applyFilters(images, filters, spec);
+  const matching = applyFilters(images, filters, SPEC);
   const { items, nextToken } = paginate(matching, (i) => order.get(i.imageId)!, request, scope);
-  return frag(
-    list("imagesSet", items.map((i) => imageXml(i, tags(i)))),
-    opt("nextToken", nextToken),
-  );
+  return frag(list("imagesSet", items.map(imageXml)), opt("nextToken", nextToken));
 }
 
-function imageXml(i: ImageFixture, tags: ReadonlyMap<string, string>): Xml {
+function imageXml(i: ImageRecord): Xml {
   return frag(
     el("imageId", i.imageId),
     el("imageLocation", `${i.ownerAlias ?? i.ownerId}/${i.name}`),
-    el("imageState", "available"),
+    el("imageState", i.state),
     el("imageOwnerId", i.ownerId),
     el("creationDate", i.creationDate),
     el("isPublic", i.public),
@@ -95,27 +108,33 @@ function imageXml(i: ImageFixture, tags: ReadonlyMap<string, string>): Xml {
     el("usageOperation", "RunInstances"),
     opt("imageOwnerAlias", i.ownerAlias),
     el("name", i.name),
-    el("description", i.description),
+    opt("description", i.description),
     el("rootDeviceType", "ebs"),
     el("rootDeviceName", i.rootDeviceName),
-    list("blockDeviceMapping", [
-      frag(
-        el("deviceName", i.rootDeviceName),
-        el(
-          "ebs",
-          el("snapshotId", `snap-${i.imageId.slice(4)}`),
-          el("volumeSize", i.rootVolumeSizeGiB),
-          el("deleteOnTermination", true),
-          el("volumeType", "gp3"),
-          el("encrypted", false),
-        ),
+    list(
+      "blockDeviceMapping",
+      i.blockDevices.map((d) =>
+        frag(
+          el("deviceName", d.deviceName),
+          el(
+            "ebs",
+            opt("snapshotId", d.snapshotId),
+            el("volumeSize", d.sizeGiB),
+            el("deleteOnTermination", d.deleteOnTermination),
+            el("volumeType", d.volumeType),
+            opt("iops", d.iops),
+            opt("throughput", d.throughput),
+            el("encrypted", d.encrypted),
+          ),
+        )
       ),
-    ]),
+    ),
     el("virtualizationType", "hvm"),
-    tagSet(tags),
+    tagSet(i.tags),
     el("hypervisor", "xen"),
     el("enaSupport", true),
     el("sriovNetSupport", "simple"),
     opt("imdsSupport", i.imdsSupport),
+    opt("sourceInstanceId", i.sourceInstanceId),
   );
 }

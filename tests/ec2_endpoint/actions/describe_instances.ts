@@ -37,10 +37,25 @@ function instanceFilters(region: RegionState): FilterSpec<InstanceRecord> {
       "architecture": (i) => i.architecture,
       "ami-launch-index": (i) => String(i.launchIndex),
       "private-ip-address": (i) => live(i) ? i.privateIp : undefined,
-      "ip-address": (i) => live(i) ? i.publicIp : undefined,
+      "ip-address": (i) => live(i) ? region.publicIpOf(i) : undefined,
       "private-dns-name": (i) => live(i) ? region.privateDnsName(i.privateIp) : undefined,
-      "dns-name": (i) => i.publicIp && live(i) ? region.publicDnsName(i.publicIp) : undefined,
+      "dns-name": (i) => {
+        const publicIp = live(i) ? region.publicIpOf(i) : undefined;
+        return publicIp && region.publicDnsName(publicIp);
+      },
       "instance-lifecycle": (i) => i.spot ? "spot" : undefined,
+      "spot-instance-request-id": (i) => i.spot?.requestId,
+      "iam-instance-profile.arn": (i) => i.iamInstanceProfile?.arn,
+      "metadata-options.http-tokens": (i) => i.metadataOptions.httpTokens,
+      "hibernation-options.configured": (i) => String(i.hibernationConfigured),
+      "block-device-mapping.device-name": (i) =>
+        live(i) ? i.blockDevices.map((d) => d.deviceName) : undefined,
+      "block-device-mapping.volume-id": (i) =>
+        live(i) ? i.blockDevices.map((d) => d.volumeId) : undefined,
+      "network-interface.association.public-ip": (i) => live(i) ? region.publicIpOf(i) : undefined,
+      "network-interface.association.allocation-id": (i) => region.elasticIpOf(i.id)?.allocationId,
+      "network-interface.association.association-id": (i) =>
+        region.elasticIpOf(i.id)?.association?.associationId,
       "instance.group-id": (i) => i.securityGroups.map((g) => g.groupId),
       "instance.group-name": (i) => i.securityGroups.map((g) => g.groupName),
       "tenancy": (i) => i.tenancy,

@@ -4,23 +4,24 @@
  * @module
  */
 
+import type { VolumeSpec } from "../ebs.ts";
 import { Ec2Error, errors } from "../errors.ts";
-import type { ImageFixture, SecurityGroupFixture, SubnetFixture } from "../fixtures.ts";
-import { instanceProfileId, isWellFormed } from "../ids.ts";
+import type { SecurityGroupFixture, SubnetFixture } from "../fixtures.ts";
+import { isWellFormed } from "../ids.ts";
+import type { ImageRecord } from "../images.ts";
 import { contains, isAssignable, parseIpv4 } from "../net.ts";
-import {
-  boolParam,
-  intParam,
-  type Params,
-  stringList,
-  structList,
-  sub,
-  type Tag,
-  tagsOf,
-} from "../query.ts";
+import { boolParam, type Params, stringList, sub, type Tag } from "../query.ts";
 import type { MetadataOptions } from "../instance.ts";
 import type { RegionState } from "../region_state.ts";
-import { validateTags } from "../tags.ts";
+import { tagSpecificationsOf } from "../tags.ts";
+import { launchVolumes } from "./block_devices.ts";
+import {
+  type SpotSpec,
+  validateHibernation,
+  validateInstanceProfile,
+  validateMarket,
+  validateMetadataOptions,
+} from "./launch_options.ts";
 
 /** The instance type RunInstances uses when none is given (as documented). */
 const DEFAULT_INSTANCE_TYPE = "m1.small";
@@ -28,11 +29,10 @@ const DEFAULT_INSTANCE_TYPE = "m1.small";
 const MAX_USER_DATA_BYTES = 16 * 1024;
 /** Resource types a RunInstances tag specification may name. */
 const TAGGABLE = new Set(["instance", "volume", "network-interface", "spot-instances-request"]);
-const VOLUME_TYPES = new Set(["standard", "io1", "io2", "gp2", "gp3", "sc1", "st1"]);
 
 /** A validated launch request. */
 export interface LaunchSpec {
-  readonly image: ImageFixture;
+  readonly image: ImageRecord;
   readonly instanceType: string;
   readonly hypervisor: string;
   readonly keyName: string | undefined;
@@ -43,33 +43,27 @@ export interface LaunchSpec {
   readonly userData: string | undefined;
   readonly instanceTags: readonly Tag[];
   readonly volumeTags: readonly Tag[];
-  readonly devices: readonly DeviceSpec[];
+  readonly devices: readonly VolumeSpec[];
   readonly ebsOptimized: boolean;
   readonly monitoring: boolean;
   readonly placementGroup: string;
   readonly tenancy: string;
   readonly iamInstanceProfile: { readonly arn: string; readonly id: string } | undefined;
   readonly metadataOptions: MetadataOptions;
-  readonly spotType: string | undefined;
-}
-
-/** A volume to create at launch. */
-export interface DeviceSpec {
-  readonly deviceName: string;
-  readonly sizeGiB: number;
-  readonly volumeType: string;
-  readonly deleteOnTermination: boolean;
+  readonly spot: SpotSpec | undefined;
+  readonly hibernationConfigured: boolean;
 }
 
 /**
  * Checks a RunInstances request against the region's resources, in EC2's order of concern:
  * AMI, instance type (and architecture), key pair, subnet or zone, security groups, private
- * address, tenancy, tag specifications, user data, volumes, instance profile, IMDS, market.
+ * address, tenancy, tag specifications, user data, volumes, instance profile, IMDS,
+ * hibernation, market.
  *
  * @param region The region.
  * @param p The request's parameters.
  * @param maxCount `MaxCount` (a private address allows one instance only).
- * @param accountId The account (for instance profile ARNs).
+ * @param now The current time (ms).
  * @returns The launch to make.
  * @throws {Ec2Error} The first problem found.
  */
@@ -77,9 +71,9 @@ export function validateLaunch(
   region: RegionState,
   p: Params,
   maxCount: number,
-  accountId: string,
+  now: number,
 ): LaunchSpec {
-  const image = validateImage(region, p);
+  const image = validateImage(region, p, now);
   const instanceType = p["InstanceType"] ?? DEFAULT_INSTANCE_TYPE;
   const type = region.instanceType(instanceType);
   if (!type) {
@@ -108,8 +102,13 @@ export function validateLaunch(
   if (!["default", "dedicated", "host"].includes(tenancy)) {
     throw errors.invalidValue("tenancy", tenancy);
   }
-  const { instanceTags, volumeTags } = validateTagSpecifications(p);
-  const market = sub(p, "InstanceMarketOptions");
+  const tags = tagSpecificationsOf(p, TAGGABLE);
+  const userData = validateUserData(p["UserData"]);
+  const devices = launchVolumes(region, p, image);
+  const iamInstanceProfile = validateInstanceProfile(region, sub(p, "IamInstanceProfile"));
+  const metadataOptions = validateMetadataOptions(sub(p, "MetadataOptions"), image);
+  const hibernationConfigured = validateHibernation(p, devices[0]!);
+  const spot = validateMarket(sub(p, "InstanceMarketOptions"), type, hibernationConfigured, now);
   return {
     image,
     instanceType,
@@ -119,28 +118,42 @@ export function validateLaunch(
     availabilityZone: region.zoneOf(subnet),
     securityGroups,
     privateIp,
-    userData: validateUserData(p["UserData"]),
-    instanceTags,
-    volumeTags,
-    devices: validateDevices(p, image),
+    userData,
+    instanceTags: tags.get("instance") ?? [],
+    volumeTags: tags.get("volume") ?? [],
+    devices,
     ebsOptimized: boolParam(p, "EbsOptimized") ?? false,
     monitoring: boolParam(p, "Monitoring.Enabled") ?? false,
     placementGroup: placement["GroupName"] ?? "",
     tenancy,
-    iamInstanceProfile: validateInstanceProfile(sub(p, "IamInstanceProfile"), accountId),
-    metadataOptions: validateMetadataOptions(sub(p, "MetadataOptions"), image),
-    spotType: validateMarket(market),
+    iamInstanceProfile,
+    metadataOptions,
+    spot,
+    hibernationConfigured,
   };
 }
 
-function validateImage(region: RegionState, p: Params): ImageFixture {
+/**
+ * The AMI to launch: it must exist, and be available (a pending or deregistered one answers
+ * `InvalidAMIID.Unavailable`).
+ */
+function validateImage(region: RegionState, p: Params, now: number): ImageRecord {
   const imageId = p["ImageId"];
   if (imageId === undefined || imageId === "") throw errors.missingParameter("ImageId");
   if (!isWellFormed(imageId, "ami")) {
     throw errors.malformed("InvalidAMIID.Malformed", imageId, "ami");
   }
   const image = region.image(imageId);
-  if (!image) throw errors.imagesNotFound([imageId]);
+  if (!image || !region.isImageListed(image, now)) throw errors.imagesNotFound([imageId]);
+  if (image.state === "pending") {
+    throw new Ec2Error("InvalidAMIID.Unavailable", `AMI ${imageId} is pending, and cannot be run`);
+  }
+  if (image.state === "deregistered") {
+    throw new Ec2Error(
+      "InvalidAMIID.Unavailable",
+      `AMI ${imageId} has been deregistered, and cannot be run`,
+    );
+  }
   return image;
 }
 
@@ -262,141 +275,4 @@ function validateUserData(userData: string | undefined): string | undefined {
     );
   }
   return userData;
-}
-
-function validateTagSpecifications(p: Params): { instanceTags: Tag[]; volumeTags: Tag[] } {
-  const instanceTags: Tag[] = [];
-  const volumeTags: Tag[] = [];
-  structList(p, "TagSpecification").forEach((spec, i) => {
-    const where = `TagSpecification.${i + 1}`;
-    const resourceType = spec["ResourceType"];
-    if (resourceType === undefined) throw errors.missingParameter(`${where}.ResourceType`);
-    if (!TAGGABLE.has(resourceType)) {
-      throw new Ec2Error(
-        "InvalidParameterValue",
-        `'${resourceType}' is not a valid taggable resource type for this operation.`,
-      );
-    }
-    const tags = tagsOf(spec, `${where}.Tag`);
-    validateTags(tags);
-    if (resourceType === "instance") instanceTags.push(...tags);
-    if (resourceType === "volume") volumeTags.push(...tags);
-  });
-  validateTags(instanceTags);
-  validateTags(volumeTags);
-  return { instanceTags, volumeTags };
-}
-
-function validateDevices(p: Params, image: ImageFixture): DeviceSpec[] {
-  let root: DeviceSpec = {
-    deviceName: image.rootDeviceName,
-    sizeGiB: image.rootVolumeSizeGiB,
-    volumeType: "gp3",
-    deleteOnTermination: true,
-  };
-  const extra: DeviceSpec[] = [];
-  structList(p, "BlockDeviceMapping").forEach((mapping, i) => {
-    const deviceName = mapping["DeviceName"];
-    if (deviceName === undefined) {
-      throw errors.missingParameter(`BlockDeviceMapping.${i + 1}.DeviceName`);
-    }
-    if (mapping["NoDevice"] !== undefined || mapping["VirtualName"] !== undefined) return;
-    const ebs = sub(mapping, "Ebs");
-    const isRoot = deviceName === image.rootDeviceName;
-    const size = intParam(ebs, "VolumeSize") ?? (isRoot ? image.rootVolumeSizeGiB : undefined);
-    if (size === undefined) {
-      throw errors.missingParameter(`BlockDeviceMapping.${i + 1}.Ebs.VolumeSize`);
-    }
-    if (size < 1 || size > 16384) {
-      throw errors.invalidValue("volumeSize", String(size), "Expecting 1 to 16384 GiB.");
-    }
-    if (isRoot && size < image.rootVolumeSizeGiB) {
-      throw new Ec2Error(
-        "InvalidBlockDeviceMapping",
-        `Volume of size ${size}GB is smaller than snapshot of ${image.imageId}, expect size >= ${image.rootVolumeSizeGiB}GB`,
-      );
-    }
-    const volumeType = ebs["VolumeType"] ?? "gp3";
-    if (!VOLUME_TYPES.has(volumeType)) throw errors.invalidValue("volumeType", volumeType);
-    const device = {
-      deviceName,
-      sizeGiB: size,
-      volumeType,
-      deleteOnTermination: boolParam(ebs, "DeleteOnTermination") ?? true,
-    };
-    if (isRoot) root = device;
-    else extra.push(device);
-  });
-  return [root, ...extra];
-}
-
-function validateInstanceProfile(
-  profile: Params,
-  accountId: string,
-): { arn: string; id: string } | undefined {
-  const arn = profile["Arn"];
-  const name = profile["Name"];
-  if (arn !== undefined) {
-    const m = /^arn:aws[a-z-]*:iam::(\d{12}):instance-profile\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]+)$/
-      .exec(arn);
-    if (!m) {
-      throw errors.invalidValue("iamInstanceProfile.arn", arn, "Invalid IAM Instance Profile ARN");
-    }
-    return { arn, id: instanceProfileId(m[2]!) };
-  }
-  if (name !== undefined) {
-    if (!/^[\w+=,.@-]{1,128}$/.test(name)) {
-      throw errors.invalidValue(
-        "iamInstanceProfile.name",
-        name,
-        "Invalid IAM Instance Profile name",
-      );
-    }
-    return {
-      arn: `arn:aws:iam::${accountId}:instance-profile/${name}`,
-      id: instanceProfileId(name),
-    };
-  }
-  return undefined;
-}
-
-function validateMetadataOptions(options: Params, image: ImageFixture): MetadataOptions {
-  const v2 = image.imdsSupport === "v2.0";
-  const pick = (name: string, allowed: readonly string[], fallback: string) => {
-    const value = options[name] ?? fallback;
-    if (!allowed.includes(value)) throw errors.invalidValue(`MetadataOptions.${name}`, value);
-    return value;
-  };
-  const hops = intParam(options, "HttpPutResponseHopLimit") ?? (v2 ? 2 : 1);
-  if (hops < 1 || hops > 64) {
-    throw errors.invalidValue("MetadataOptions.HttpPutResponseHopLimit", String(hops));
-  }
-  return {
-    httpTokens: pick("HttpTokens", ["optional", "required"], v2 ? "required" : "optional"),
-    httpPutResponseHopLimit: hops,
-    httpEndpoint: pick("HttpEndpoint", ["enabled", "disabled"], "enabled"),
-    httpProtocolIpv6: pick("HttpProtocolIpv6", ["enabled", "disabled"], "disabled"),
-    instanceMetadataTags: pick("InstanceMetadataTags", ["enabled", "disabled"], "disabled"),
-  };
-}
-
-function validateMarket(market: Params): string | undefined {
-  const type = market["MarketType"];
-  if (type === undefined) return undefined;
-  if (type !== "spot") {
-    throw errors.invalidValue(
-      "InstanceMarketOptions.MarketType",
-      type,
-      "Only 'spot' is supported by this endpoint.",
-    );
-  }
-  const spotType = market["SpotOptions.SpotInstanceType"] ?? "one-time";
-  if (spotType !== "one-time" && spotType !== "persistent") {
-    throw errors.invalidValue("SpotOptions.SpotInstanceType", spotType);
-  }
-  const maxPrice = market["SpotOptions.MaxPrice"];
-  if (maxPrice !== undefined && !/^\d+(\.\d+)?$/.test(maxPrice)) {
-    throw errors.invalidValue("SpotOptions.MaxPrice", maxPrice);
-  }
-  return spotType;
 }

@@ -7,7 +7,12 @@
 
 import type { ActionHandler } from "../context.ts";
 import type { ThrottleCategory } from "../options.ts";
+import { allocateAddress, releaseAddress } from "./allocate_address.ts";
+import { associateAddress, disassociateAddress } from "./associate_address.ts";
+import { createImage } from "./create_image.ts";
 import { createTags } from "./create_tags.ts";
+import { deregisterImage } from "./deregister_image.ts";
+import { describeAddresses } from "./describe_addresses.ts";
 import { describeImages } from "./describe_images.ts";
 import { describeInstanceTypes } from "./describe_instance_types.ts";
 import { describeInstances } from "./describe_instances.ts";
@@ -38,4 +43,11 @@ export const ACTIONS: ReadonlyMap<string, ActionDefinition> = new Map([
   ["CreateTags", { handler: createTags, category: "mutate" }],
   ["DescribeImages", { handler: describeImages, category: "describe" }],
   ["DescribeInstanceTypes", { handler: describeInstanceTypes, category: "describe" }],
+  ["CreateImage", { handler: createImage, category: "mutate" }],
+  ["DeregisterImage", { handler: deregisterImage, category: "mutate" }],
+  ["DescribeAddresses", { handler: describeAddresses, category: "describe" }],
+  ["AllocateAddress", { handler: allocateAddress, category: "mutate" }],
+  ["AssociateAddress", { handler: associateAddress, category: "mutate" }],
+  ["DisassociateAddress", { handler: disassociateAddress, category: "mutate" }],
+  ["ReleaseAddress", { handler: releaseAddress, category: "mutate" }],
 ]);

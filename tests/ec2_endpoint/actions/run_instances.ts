@@ -13,6 +13,7 @@ import { intParam, type Params } from "../query.ts";
 import type { BlockDevice, InstanceRecord } from "../instance.ts";
 import type { RegionState } from "../region_state.ts";
 import { instanceXml, reservationXml } from "../render.ts";
+import { tagMap } from "../tags.ts";
 import type { Xml } from "../xml.ts";
 import { type LaunchSpec, validateLaunch } from "./launch_spec.ts";
 
@@ -50,7 +51,7 @@ export function runInstances(context: ActionContext): Xml {
       return replay(region, earlier.reservationId, options.accountId);
     }
   }
-  const spec = validateLaunch(region, p, maxCount, options.accountId);
+  const spec = validateLaunch(region, p, maxCount, now);
   const count = launchableCount(context, spec, minCount, maxCount);
   const reservationId = newId("r");
   const launched: InstanceRecord[] = [];
@@ -150,7 +151,7 @@ function createInstance(
   const devices: BlockDevice[] = spec.devices.map((d) => ({
     ...d,
     volumeId: newId("vol"),
-    tags: new Map(spec.volumeTags.map((t) => [t.key, t.value])),
+    tags: tagMap(spec.volumeTags),
   }));
   return {
     id: newId("i"),
@@ -173,7 +174,7 @@ function createInstance(
     networkInterfaceId: newId("eni"),
     attachmentId: newId("eni-attach"),
     securityGroups: spec.securityGroups,
-    tags: new Map(spec.instanceTags.map((t) => [t.key, t.value])),
+    tags: tagMap(spec.instanceTags),
     blockDevices: devices,
     rootDeviceName: spec.image.rootDeviceName,
     ebsOptimized: spec.ebsOptimized,
@@ -182,7 +183,8 @@ function createInstance(
     tenancy: spec.tenancy,
     iamInstanceProfile: spec.iamInstanceProfile,
     metadataOptions: spec.metadataOptions,
-    spot: spec.spotType ? { requestId: `sir-${randomHex(8)}`, type: spec.spotType } : undefined,
+    spot: spec.spot ? { ...spec.spot, requestId: `sir-${randomHex(8)}` } : undefined,
+    hibernationConfigured: spec.hibernationConfigured,
     userData: spec.userData,
     platformDetails: spec.image.platformDetails,
     hypervisor: spec.hypervisor,
@@ -193,5 +195,7 @@ function createInstance(
     stateReason: undefined,
     next: undefined,
     goneAt: undefined,
+    rebootCount: 0,
+    lastRebootAt: undefined,
   };
 }

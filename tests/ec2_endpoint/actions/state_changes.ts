@@ -1,14 +1,19 @@
 /**
  * TerminateInstances, StopInstances, StartInstances and RebootInstances. Every named instance
  * must be visible and in a state that allows the change before any of them changes; the
- * response lists each instance's previous and current state.
+ * response lists each instance's current, then previous state.
  *
  * - Terminate: idempotent; any state but terminated goes to shutting-down.
  * - Stop: running → stopping; stopping/stopped unchanged; pending, shutting-down and
- *   terminated are refused, as is a Spot Instance of a one-time request.
+ *   terminated are refused, as is a Spot Instance of a one-time request. `Force` (or
+ *   `SkipOsShutdown`) on an instance already stopping ends the stop now (the documented cure
+ *   for an instance stuck in stopping); `Hibernate` needs an instance launched enabled for
+ *   hibernation (`UnsupportedHibernationConfiguration`).
  * - Start: stopped → pending; pending/running unchanged; stopping, shutting-down and
  *   terminated are refused; so is a start beyond the instance type's capacity.
- * - Reboot: running only.
+ * - Reboot: running instances reboot (they stay running; `rebootCount` counts it); terminated
+ *   ones are ignored, as documented; pending, stopping, stopped and shutting-down ones are
+ *   refused.
  *
  * @module
  */
@@ -58,15 +63,16 @@ export function terminateInstances(context: ActionContext): Xml {
 }
 
 /**
- * Handles StopInstances (`Force` and `Hibernate` accepted; the stop takes `stoppingMs`).
+ * Handles StopInstances (the stop takes `stoppingMs`).
  *
  * @param context The request.
  * @returns `instancesSet` of state changes.
  */
 export function stopInstances(context: ActionContext): Xml {
   const instances = target(context);
-  boolParam(context.params, "Force");
-  boolParam(context.params, "Hibernate");
+  const force = boolParam(context.params, "Force") === true ||
+    boolParam(context.params, "SkipOsShutdown") === true;
+  const hibernate = boolParam(context.params, "Hibernate") ?? false;
   for (const i of instances) {
     if (i.state === "pending" || i.state === "shutting-down" || i.state === "terminated") {
       throw errors.incorrectState(i.id, "stopped");
@@ -76,6 +82,17 @@ export function stopInstances(context: ActionContext): Xml {
         "UnsupportedOperation",
         `You can't stop the Spot Instance '${i.id}' because it is associated with a one-time Spot Instance request. You can only stop Spot Instances associated with persistent Spot Instance requests.`,
       );
+    }
+    if (hibernate && !i.hibernationConfigured) {
+      throw new Ec2Error(
+        "UnsupportedHibernationConfiguration",
+        `The instance '${i.id}' could not be hibernated because it is not enabled for hibernation.`,
+      );
+    }
+  }
+  if (force) {
+    for (const i of instances) {
+      if (i.state === "stopping") context.region.hurry(i, context.now);
     }
   }
   return changes(context, instances, (i) => i.state === "running" ? "stopping" : undefined);
@@ -117,8 +134,14 @@ export function startInstances(context: ActionContext): Xml {
  * @returns `return` true.
  */
 export function rebootInstances(context: ActionContext): Xml {
-  for (const i of target(context)) {
-    if (i.state !== "running") throw errors.incorrectState(i.id, "rebooted");
+  const instances = target(context);
+  for (const i of instances) {
+    if (i.state !== "running" && i.state !== "terminated") {
+      throw errors.incorrectState(i.id, "rebooted");
+    }
+  }
+  for (const i of instances) {
+    if (i.state === "running") context.region.reboot(i, context.now);
   }
   return el("return", true);
 }
