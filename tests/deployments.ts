@@ -18,13 +18,19 @@ function cdata(section: Section): string {
  *
  * @param vmId VM id.
  * @param section The PUBLIC_CLOUD attributes (TYPE added).
- * @param options VM name, creation time, LCM state, existing deploy id.
+ * @param options VM name, creation time, LCM state, existing deploy id, CONTEXT section.
  * @returns The XML text.
  */
 export function vmDeployment(
   vmId: number,
   section: Section,
-  options: { name?: string; stime?: number; lcmState?: number; deployId?: string } = {},
+  options: {
+    name?: string;
+    stime?: number;
+    lcmState?: number;
+    deployId?: string;
+    context?: Section;
+  } = {},
 ): string {
   const stime = options.stime ?? 1_700_000_000 + vmId;
   return `<VM><ID>${vmId}</ID><UID>0</UID><GID>0</GID><UNAME>oneadmin</UNAME><GNAME>oneadmin</GNAME>` +
@@ -33,7 +39,9 @@ export function vmDeployment(
     `<DEPLOY_ID>${
       options.deployId ?? ""
     }</DEPLOY_ID><TEMPLATE><CPU><![CDATA[1]]></CPU><MEMORY><![CDATA[1024]]></MEMORY>` +
-    `<VMID><![CDATA[${vmId}]]></VMID></TEMPLATE><USER_TEMPLATE><PUBLIC_CLOUD><TYPE><![CDATA[ec2]]></TYPE>` +
+    `<VMID><![CDATA[${vmId}]]></VMID>${
+      options.context ? `<CONTEXT>${cdata(options.context)}</CONTEXT>` : ""
+    }</TEMPLATE><USER_TEMPLATE><PUBLIC_CLOUD><TYPE><![CDATA[ec2]]></TYPE>` +
     `${cdata(section)}</PUBLIC_CLOUD></USER_TEMPLATE><HISTORY_RECORDS/></VM>`;
 }
 

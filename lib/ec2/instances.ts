@@ -52,6 +52,7 @@ export function toInstance(source: Ec2Instance): Instance {
     source.SecurityGroups?.map((g) => g.GroupId ?? g.GroupName).filter(Boolean).join(","),
   );
   put("KEY_NAME", source.KeyName);
+  put("INSTANCE_LIFECYCLE", source.InstanceLifecycle);
   put("LAUNCH_TIME", source.LaunchTime?.toISOString());
   put("STATE_REASON", source.StateReason?.Code);
   const size = source.InstanceType ? instanceTypeSize(source.InstanceType) : undefined;

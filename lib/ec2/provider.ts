@@ -127,9 +127,12 @@ export class Ec2Provider implements Provider {
         );
       }
       if (found.InstanceId !== instance.id) {
+        // EC2 moves an address that another instance holds unless told not to: never take
+        // one from another VM.
         await this.#api.associateAddress({
           InstanceId: instance.id,
           AllocationId: found.AllocationId,
+          AllowReassociation: false,
         });
       }
       return await this.describe(instance.id);
