@@ -1,95 +1,82 @@
 /**
- * The demo: runs the built driver against the local EC2-compatible endpoint exactly as oned
- * would (OpenNebula 5.x argument lists, base64 stdin, an environment of its own), showing each
- * call, its exit code and its output. No cloud account needed. `deno task demo` builds first.
+ * The demo: a VM's whole life on the local EC2-compatible endpoint, driven the way OpenNebula
+ * 5.x drives a VMM driver (`tests/one_vmm.ts` plays `one_vmm_sh`: argument lists, quoting,
+ * base64 stdin, an environment of its own). Each step prints the command oned runs and the
+ * reply it records. The endpoint uses seconds-long transitions (`REALISTIC_TIMING`), so every
+ * step that waits for EC2 visibly does. No cloud account needed. `deno task demo` builds first.
  *
  * @module
  */
 
-import { startEc2Endpoint, TEST_CREDENTIALS } from "../tests/ec2_endpoint/mod.ts";
-import { actionData, vmDeployment } from "../tests/deployments.ts";
 import {
-  type ActionResult,
-  DIST_VMM,
-  oneBase64,
-  runAction,
-  writeLocalConfig,
-} from "../tests/harness.ts";
+  AMAZON_LINUX_AMI,
+  REALISTIC_TIMING,
+  startEc2Endpoint,
+  TEST_CREDENTIALS,
+} from "../tests/ec2_endpoint/mod.ts";
+import { DIST_VMM, writeLocalConfig } from "../tests/harness.ts";
+import { SimulatedVm } from "../tests/one_vmm.ts";
 
 const HOST = "aws-demo";
 const VM_ID = 42;
+const SECTION = {
+  AMI: AMAZON_LINUX_AMI,
+  INSTANCETYPE: "t3.micro",
+  KEYPAIR: "one-key",
+  TAGS: "team=demo",
+};
 
-const ep = await startEc2Endpoint({ timing: { pendingMs: 1_500, shuttingDownMs: 1_500 } });
+const ep = await startEc2Endpoint({ timing: REALISTIC_TIMING });
 const tmp = await Deno.makeTempDir({ prefix: "hybrid-demo-" });
 try {
   const config = `${tmp}/hybrid_driver.json`;
-  await writeLocalConfig(config, ep.url, TEST_CREDENTIALS, { hosts: { [HOST]: {} } });
-
-  await Deno.mkdir(`${tmp}/vms/${VM_ID}`, { recursive: true });
-  const deployment = `${tmp}/vms/${VM_ID}/deployment.0`;
-  const xml = vmDeployment(VM_ID, {
-    AMI: "ami-0abcdef1234567890",
-    INSTANCETYPE: "t3.micro",
-    KEYPAIR: "one-key",
-    TAGS: "team=demo",
-  }, { name: "web" });
-  await Deno.writeTextFile(deployment, xml);
-  const env = { HOME: `${tmp}`, HYBRID_DRIVER_CONFIG: config };
-
-  console.log(`Local EC2 endpoint: ${ep.url} (region us-east-1)`);
+  await writeLocalConfig(config, ep.url, TEST_CREDENTIALS, {
+    defaults: { statePollSeconds: 0.5 },
+    hosts: { [HOST]: {} },
+  });
+  const env = { HOME: tmp, HYBRID_DRIVER_CONFIG: config };
+  console.log(`Local EC2 endpoint: ${ep.url} (region us-east-1, transitions take ~3 s)`);
   console.log(`Driver: ${DIST_VMM}`);
   console.log(`Driver configuration (HYBRID_DRIVER_CONFIG): ${config}\n`);
 
-  const deployed = await show(
-    "deploy",
-    [deployment, HOST, String(VM_ID), HOST],
-    oneBase64(xml),
-    env,
-  );
-  if (deployed.code !== 0) throw new Error("deploy failed");
-  const id = deployed.stdout.trim();
-  const data = oneBase64(actionData(VM_ID, HOST, id));
-  await show("poll", [id, HOST, String(VM_ID), HOST], data, env);
-  console.log("(waiting for the instance to boot)\n");
-  await new Promise((resolve) => setTimeout(resolve, 1_800));
-  await show("poll", [id, HOST, String(VM_ID), HOST], data, env);
-  console.log("(oned retries the same deployment: same instance, nothing new launched)\n");
-  await show("deploy", [deployment, HOST, String(VM_ID), HOST], oneBase64(xml), env);
-  await show(
-    "shutdown",
-    [id, HOST, String(VM_ID), HOST],
-    oneBase64(actionData(VM_ID, HOST, id, { lcmState: 12 })),
-    env,
-  );
-  await new Promise((resolve) => setTimeout(resolve, 1_800));
-  await show("poll", [id, HOST, String(VM_ID), HOST], data, env);
-  await show("poll", ["i-0000000000000000f", HOST, "43", HOST], "", env);
+  const vm = new SimulatedVm("5.x", VM_ID, HOST, SECTION, tmp, env);
+  const steps: [string, () => Promise<string>][] = [
+    ["onevm deploy: launch, tagged, wait for running", () => vm.deploy()],
+    ["monitoring", () => vm.poll()],
+    ["oned retries the deploy: same instance, nothing launched", () => vm.deploy()],
+    ["onevm suspend: stop the instance, write the checkpoint file", () => vm.save()],
+    ["monitoring", () => vm.poll()],
+    ["onevm resume: start it again", () => vm.restore()],
+    ["onevm reboot", () => vm.reboot()],
+    [
+      "a checkpoint: an AMI of the running VM, no reboot",
+      () => vm.other("checkpoint", [vm.checkpointFile]),
+    ],
+    ["onevm poweroff: stop, keep the instance", () => vm.poweroff()],
+    ["onevm resume after poweroff: start the same instance", () => vm.resumeFromPoweroff()],
+    [
+      "onevm disk-attach: EC2 cannot, so it fails",
+      () => vm.other("attach_disk", ["/tmp/x", "sdb", "1", "-"]),
+    ],
+    ["onevm terminate: terminate, wait for terminated", () => vm.terminate()],
+    ["monitoring", () => vm.poll()],
+  ];
+  for (const [what, step] of steps) {
+    const started = performance.now();
+    await step();
+    const last = vm.log.at(-1)!;
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    console.log(`# ${what} (${seconds} s)`);
+    console.log(`$ ${last.command.replace(DIST_VMM, "")}`);
+    console.log(`  ${last.reply}\n`);
+  }
 
   const calls = ep.calls.map((c) => c.action);
-  console.log(
-    `EC2 API calls made: ${calls.length} (${
-      [...new Set(calls)].map((a) => `${a} ${calls.filter((c) => c === a).length}`).join(", ")
-    })`,
-  );
+  const counts = [...new Set(calls)].map((a) => `${a} ${calls.filter((c) => c === a).length}`);
+  console.log(`EC2 API calls made: ${calls.length} (${counts.join(", ")})`);
   console.log(`Instances launched: ${ep.instances("us-east-1").length}`);
+  console.log(`Images created: ${ep.images("us-east-1").filter((i) => i.sourceInstanceId).length}`);
 } finally {
   await ep.close();
   await Deno.remove(tmp, { recursive: true });
-}
-
-/** Runs one action as oned would and prints the call and what oned gets back. */
-async function show(
-  action: string,
-  args: string[],
-  stdin: string,
-  env: Record<string, string>,
-): Promise<ActionResult> {
-  const quoted = args.map((a) => `'${a}'`).join(" ");
-  console.log(`$ ${action} ${quoted}${stdin ? "   <<< base64 on stdin" : ""}`);
-  const result = await runAction(action, args, { stdin, env });
-  console.log(`exit ${result.code}`);
-  if (result.stdout) console.log(`stdout: ${result.stdout.trimEnd()}`);
-  if (result.stderr) console.log(`stderr: ${result.stderr.trimEnd().replace(/\n/g, "\n        ")}`);
-  console.log("");
-  return result;
 }
