@@ -17,10 +17,12 @@ import { AMAZON_LINUX_AMI } from "./ec2_endpoint/mod.ts";
 import { actionData, type Section, templateDeployment, vmDeployment } from "./deployments.ts";
 import {
   type ActionResult,
+  deployedId,
   DIST_VMM,
-  fenced,
+  failureLine,
   oneBase64,
   runAction,
+  sharedTest,
   writeLocalConfig,
 } from "./harness.ts";
 
@@ -46,10 +48,7 @@ await writeLocalConfig(configPath, ep.url, TEST_CREDENTIALS, {
 const ENV = { HOME: home, HYBRID_DRIVER_CONFIG: configPath };
 globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
 
-/** A test sharing the module's endpoint, whose server ops span tests. */
-function test(name: string, fn: () => Promise<void>): void {
-  Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
-}
+const test = sharedTest;
 
 /** Writes a deployment file where oned would, and returns its path. */
 async function writeDeployment(vmId: number, xml: string, seq = 0): Promise<string> {
@@ -71,22 +70,11 @@ async function deploy(
   return runAction("deploy", [path, host, String(vmId), host], { stdin: oneBase64(xml), env: ENV });
 }
 
-/** Asserts a success with one line matching an instance id, and returns the id. */
-function deployedId(result: ActionResult): string {
-  assert.equal(result.stderr, "");
-  assert.equal(result.code, 0);
-  assert.match(result.stdout, /^i-[0-9a-f]{17}\n$/);
-  return result.stdout.trim();
-}
-
-/** Asserts a failure as the contract wants it: exit 1, the line on stdout, fenced on stderr. */
+/** Asserts a failure as the contract wants it, with this line (or a line matching it). */
 function assertFailure(result: ActionResult, message: string | RegExp): void {
-  assert.equal(result.code, 1, `expected a failure, got ${JSON.stringify(result)}`);
-  const line = result.stdout.replace(/\n$/, "");
+  const line = failureLine(result);
   if (typeof message === "string") assert.equal(line, message);
   else assert.match(line, message);
-  assert.ok(!line.includes("\n"));
-  assert.equal(result.stderr, fenced(line));
 }
 
 /** Parses a monitoring string into pairs, checking that it is one line of KEY=VALUE. */

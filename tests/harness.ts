@@ -6,6 +6,8 @@
  * @module
  */
 
+import assert from "node:assert/strict";
+
 /** Where the build puts the VMM actions. */
 export const DIST_VMM = new URL("../dist/vmm/provider/", import.meta.url).pathname;
 
@@ -107,4 +109,42 @@ export async function writeLocalConfig(
   };
   await Deno.writeTextFile(path, JSON.stringify(config, null, 2));
   return path;
+}
+
+/**
+ * Registers a test that shares its module's endpoint, whose server ops span tests.
+ *
+ * @param name What the test proves.
+ * @param fn The test.
+ */
+export function sharedTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
+}
+
+/**
+ * Asserts a successful deploy: exit 0, nothing on stderr, one instance id on stdout.
+ *
+ * @param result The deploy's result.
+ * @returns The instance id.
+ */
+export function deployedId(result: ActionResult): string {
+  assert.equal(result.stderr, "");
+  assert.equal(result.code, 0);
+  assert.match(result.stdout, /^i-[0-9a-f]{17}\n$/);
+  return result.stdout.trim();
+}
+
+/**
+ * Asserts a failure as the contract wants it: exit 1, one line on stdout, the same line fenced
+ * on stderr.
+ *
+ * @param result The action's result.
+ * @returns The line.
+ */
+export function failureLine(result: ActionResult): string {
+  assert.equal(result.code, 1, `expected a failure, got ${JSON.stringify(result)}`);
+  const line = result.stdout.replace(/\n$/, "");
+  assert.ok(!line.includes("\n"));
+  assert.equal(result.stderr, fenced(line));
+  return line;
 }

@@ -13,7 +13,7 @@ import {
   SUBNET_A,
   TEST_CREDENTIALS,
 } from "./ec2_endpoint/mod.ts";
-import { writeLocalConfig } from "./harness.ts";
+import { sharedTest, writeLocalConfig } from "./harness.ts";
 import { type OneGeneration, SimulatedVm } from "./one_vmm.ts";
 
 const HOST = "aws-test";
@@ -41,10 +41,7 @@ const config = await writeLocalConfig(`${tmp}/hybrid_driver.json`, ep.url, TEST_
 });
 const ENV = { HOME: tmp, HYBRID_DRIVER_CONFIG: config };
 
-/** A test sharing the module's endpoint, whose server ops span tests. */
-function test(name: string, fn: () => Promise<void>): void {
-  Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
-}
+const test = sharedTest;
 
 function vm(generation: OneGeneration, id: number, env: Record<string, string> = ENV): SimulatedVm {
   return new SimulatedVm(generation, id, HOST, SECTION, tmp, env);

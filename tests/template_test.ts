@@ -19,7 +19,15 @@ import {
   TEST_CREDENTIALS,
 } from "./ec2_endpoint/mod.ts";
 import { actionData, type Section, vmDeployment } from "./deployments.ts";
-import { type ActionResult, fenced, oneBase64, runAction, writeLocalConfig } from "./harness.ts";
+import {
+  type ActionResult,
+  deployedId,
+  failureLine,
+  oneBase64,
+  runAction,
+  sharedTest,
+  writeLocalConfig,
+} from "./harness.ts";
 
 const HOST = "aws-test";
 const BASE: Section = {
@@ -39,10 +47,7 @@ const config = await writeLocalConfig(`${tmp}/hybrid_driver.json`, ep.url, TEST_
 });
 const ENV = { HOME: tmp, HYBRID_DRIVER_CONFIG: config };
 
-/** A test sharing the module's endpoint, whose server ops span tests. */
-function test(name: string, fn: () => Promise<void>): void {
-  Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
-}
+const test = sharedTest;
 
 /** Deploys as oned 5.x does: the deployment file's path, and the file base64 on stdin. */
 async function deploy(vmId: number, section: Section, context?: Section): Promise<ActionResult> {
@@ -54,23 +59,6 @@ async function deploy(vmId: number, section: Section, context?: Section): Promis
     stdin: oneBase64(xml),
     env: ENV,
   });
-}
-
-/** Asserts a successful deploy and returns the instance id it printed. */
-function deployedId(result: ActionResult): string {
-  assert.equal(result.stderr, "");
-  assert.equal(result.code, 0);
-  assert.match(result.stdout, /^i-[0-9a-f]{17}\n$/);
-  return result.stdout.trim();
-}
-
-/** Asserts a failure as the contract wants it, returning its one line. */
-function failureLine(result: ActionResult): string {
-  assert.equal(result.code, 1, `expected a failure, got ${JSON.stringify(result)}`);
-  const line = result.stdout.replace(/\n$/, "");
-  assert.ok(!line.includes("\n"));
-  assert.equal(result.stderr, fenced(line));
-  return line;
 }
 
 function instance(id: string) {
