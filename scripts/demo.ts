@@ -3,7 +3,8 @@
  * 5.x drives a VMM driver (`tests/one_vmm.ts` plays `one_vmm_sh`: argument lists, quoting,
  * base64 stdin, an environment of its own). Each step prints the command oned runs and the
  * reply it records. The endpoint uses seconds-long transitions (`REALISTIC_TIMING`), so every
- * step that waits for EC2 visibly does. No cloud account needed. `deno task demo` builds first.
+ * step that waits for EC2 visibly does. Each step shows the command, its exit code, stdout and
+ * stderr, and the reply oned records. No cloud account needed. `deno task demo` builds first.
  *
  * @module
  */
@@ -68,7 +69,12 @@ try {
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     console.log(`# ${what} (${seconds} s)`);
     console.log(`$ ${last.command.replace(DIST_VMM, "")}`);
-    console.log(`  ${last.reply}\n`);
+    console.log(`  exit ${last.code}`);
+    if (last.stdout) console.log(`  stdout: ${last.stdout.trimEnd()}`);
+    if (last.stderr) {
+      console.log(`  stderr: ${last.stderr.trimEnd().replace(/\n/g, "\n          ")}`);
+    }
+    console.log(`  oned records: ${last.reply}\n`);
   }
 
   const calls = ep.calls.map((c) => c.action);

@@ -36,6 +36,10 @@ export interface Exchange {
   readonly reply: string;
   /** The exit code. */
   readonly code: number;
+  /** What the action printed on stdout. */
+  readonly stdout: string;
+  /** What the action printed on stderr. */
+  readonly stderr: string;
 }
 
 /** A VM as oned tracks it, driving the driver through OpenNebula operations. */
@@ -218,7 +222,7 @@ export class SimulatedVm {
       const fenced = /ERROR MESSAGE --8<------\n([^\n]*)\n/.exec(stderr)?.[1];
       reply = `${verb} FAILURE ${this.id} ${fenced || "-"}`;
     }
-    const exchange = { command, reply, code: out.code };
+    const exchange = { command, reply, code: out.code, stdout, stderr };
     this.log.push(exchange);
     return exchange;
   }
