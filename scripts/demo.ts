@@ -44,7 +44,7 @@ try {
   const steps: [string, () => Promise<string>][] = [
     ["onevm deploy: launch, tagged, wait for running", () => vm.deploy()],
     ["monitoring", () => vm.poll()],
-    ["oned retries the deploy: same instance, nothing launched", () => vm.deploy()],
+    ["oned retries the same deploy: same instance, nothing launched", () => vm.retryDeploy()],
     ["onevm suspend: stop the instance, write the checkpoint file", () => vm.save()],
     ["monitoring", () => vm.poll()],
     ["onevm resume: start it again", () => vm.restore()],

@@ -206,6 +206,32 @@ test("an action that outlasts its wait fails with the state the instance reached
   }
 });
 
+test("a deploy whose instance does not come up in time fails, terminating it, and a retry launches afresh", async () => {
+  const slow = await startEc2Endpoint({ timing: { pendingMs: 10_000, shuttingDownMs: 100 } });
+  try {
+    const slowConfig = await writeLocalConfig(`${tmp}/slow-boot.json`, slow.url, TEST_CREDENTIALS, {
+      defaults: { statePollSeconds: 0.1, stateWaitSeconds: 1, actionTimeoutSeconds: 30 },
+    });
+    const v = vm("5.x", 209, { HOME: tmp, HYBRID_DRIVER_CONFIG: slowConfig });
+    const reply = await v.deploy();
+    const [first] = slow.instances("us-east-1");
+    assert.ok(first, "the deploy launched an instance");
+    assert.equal(
+      reply,
+      `DEPLOY FAILURE 209 Timed out after 1 s waiting for ${first.instanceId} to be running; it is pending; instance ${first.instanceId} was terminated`,
+    );
+    assert.ok(["shutting-down", "terminated"].includes(first.state), first.state);
+    assert.equal(slow.countCalls("TerminateInstances"), 1);
+
+    await v.retryDeploy(); // the same deployment file: its token names a terminated instance
+    const launched = slow.instances("us-east-1").map((i) => i.instanceId);
+    assert.equal(launched.length, 2, "the retry launched a fresh instance");
+    assert.equal(new Set(launched).size, 2);
+  } finally {
+    await slow.close();
+  }
+});
+
 test("resume of a VM whose instance was terminated behind OpenNebula's back launches a new one", async () => {
   const v = vm("5.x", 206);
   await v.deploy();

@@ -89,6 +89,19 @@ export class SimulatedVm {
     await Deno.mkdir(dir, { recursive: true });
     const file = `${dir}/deployment.${this.#seq++}`;
     await Deno.writeTextFile(file, xml);
+    return await this.#deployFile(file);
+  }
+
+  /**
+   * Runs the last deploy again with the same deployment file and stdin, as one_vmm_sh does
+   * when it retries a failed or lost action (`-r N`).
+   */
+  retryDeploy(): Promise<string> {
+    return this.#deployFile(`${this.workDir}/vms/${this.id}/deployment.${this.#seq - 1}`);
+  }
+
+  async #deployFile(file: string): Promise<string> {
+    const xml = await Deno.readTextFile(file);
     const exchange = await this.#run(
       "deploy",
       [file],

@@ -4,7 +4,13 @@
  * @module
  */
 
-import { CloudError, DeadlineError, InvalidInputError, NotFoundError } from "../errors.ts";
+import {
+  CloudError,
+  DeadlineError,
+  DriverError,
+  InvalidInputError,
+  NotFoundError,
+} from "../errors.ts";
 import type { HostSettings } from "../config.ts";
 import type { Instance, LaunchRequest, PreparedLaunch, Provider, StateGoal } from "../provider.ts";
 import { selectSection } from "../opennebula/template.ts";
@@ -87,7 +93,10 @@ export class Ec2Provider implements Provider {
 
   /**
    * Launches (or finds the earlier launch of) the instance and waits until it runs. An
-   * instance an earlier attempt left stopped is started.
+   * instance an earlier attempt left stopped is started. A deploy is all or nothing: when the
+   * instance does not come up (or its Elastic IP cannot be associated), it is terminated before
+   * the failure is reported, so oned's failed deploy leaves nothing running and billing, and a
+   * retried deploy launches afresh.
    */
   async #launchAndBoot(
     request: LaunchRequest,
@@ -96,20 +105,45 @@ export class Ec2Provider implements Provider {
     fixed: boolean,
   ): Promise<Instance> {
     let instance = await this.#launch(request, spec, token, fixed);
-    if (instance.state === "stopped" || instance.state === "stopping") {
-      if (instance.state === "stopping") await this.waitFor(instance.id, "stopped");
-      await this.start(instance.id);
+    try {
+      if (instance.state === "stopped" || instance.state === "stopping") {
+        if (instance.state === "stopping") await this.waitFor(instance.id, "stopped");
+        await this.start(instance.id);
+      }
+      if (instance.state !== "running") instance = await this.waitFor(instance.id, "running");
+      if (spec.elasticIp) instance = await this.#attachElasticIp(instance, spec.elasticIp);
+      return instance;
+    } catch (error) {
+      throw await this.#abandon(
+        instance.id,
+        request.vmId,
+        this.#error(error, `Cannot boot ${instance.id}`),
+      );
     }
-    if (instance.state !== "running") instance = await this.waitFor(instance.id, "running");
-    if (spec.elasticIp) instance = await this.#attachElasticIp(instance, spec.elasticIp);
-    return instance;
+  }
+
+  /** Terminates the instance of a failed deploy; the failure, saying what became of it. */
+  async #abandon(id: string, vmId: number, failure: DriverError): Promise<DriverError> {
+    let outcome: string;
+    try {
+      await this.terminate(id);
+      outcome = `instance ${id} was terminated`;
+    } catch (error) {
+      const code = error instanceof CloudError ? error.code : "UnknownError";
+      outcome =
+        `instance ${id} could not be terminated (${code}); it is tagged ${VM_ID_TAG}=${vmId}`;
+    }
+    const message = `${failure.message}; ${outcome}`;
+    if (failure instanceof CloudError) {
+      return new CloudError(failure.code, message, { cause: failure });
+    }
+    if (failure instanceof DeadlineError) return new DeadlineError(message, { cause: failure });
+    return new DriverError(message, { cause: failure });
   }
 
   /**
    * Associates the template's Elastic IP with a running instance (nothing to do when it
-   * already is). If that fails, the instance is terminated before the error is reported, so a
-   * failed deploy leaves no instance running without the address the VM asked for; a retried
-   * deploy then launches a fresh one.
+   * already is). An address another instance holds is never taken.
    */
   async #attachElasticIp(instance: Instance, address: ElasticIp): Promise<Instance> {
     const wanted = "allocationId" in address ? address.allocationId : address.publicIp;
@@ -123,7 +157,7 @@ export class Ec2Provider implements Provider {
       if (!found?.AllocationId) {
         throw new CloudError(
           "InvalidAddress.NotFound",
-          `Elastic IP ${wanted} does not exist in this region`,
+          `Cannot associate Elastic IP ${wanted} with ${instance.id}: InvalidAddress.NotFound (the account has no such address in this region)`,
         );
       }
       if (found.InstanceId !== instance.id) {
@@ -137,13 +171,7 @@ export class Ec2Provider implements Provider {
       }
       return await this.describe(instance.id);
     } catch (error) {
-      const cause = this.#error(error, `Cannot associate Elastic IP ${wanted} with ${instance.id}`);
-      await this.terminate(instance.id).catch(() => {});
-      throw new CloudError(
-        cause instanceof CloudError ? cause.code : "ElasticIpFailed",
-        `${cause.message}; instance ${instance.id} was terminated`,
-        { cause },
-      );
+      throw this.#error(error, `Cannot associate Elastic IP ${wanted} with ${instance.id}`);
     }
   }
 
