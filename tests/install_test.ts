@@ -1,0 +1,136 @@
+/**
+ * The install script and the installed driver: `dist/` copied into a remotes directory works
+ * there on its own, with no Deno on the PATH and no usable HOME, as oned's oneadmin runs it.
+ */
+
+import assert from "node:assert/strict";
+import {
+  AMAZON_LINUX_AMI,
+  type Ec2Endpoint,
+  startEc2Endpoint,
+  TEST_CREDENTIALS,
+} from "./ec2_endpoint/mod.ts";
+import { vmDeployment } from "./deployments.ts";
+import { deployedId, failureLine, oneBase64, sharedTest, writeLocalConfig } from "./harness.ts";
+
+const test = sharedTest;
+const INSTALL = new URL("../scripts/install.ts", import.meta.url).pathname;
+const DIST = new URL("../dist", import.meta.url).pathname;
+
+const tmp = await Deno.makeTempDir({ prefix: "hybrid-install-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
+const ep: Ec2Endpoint = await startEc2Endpoint({ timing: { pendingMs: 100 } });
+
+/** Runs the install script with its task's permissions. */
+async function install(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", "--allow-env", INSTALL, ...args],
+    env: { NO_COLOR: "1" },
+  }).output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
+/**
+ * A PATH holding only what the launchers and oned's shell need (`sh`, `dirname`), so that a
+ * Deno installed on this machine cannot be what runs the driver.
+ */
+async function bareBin(): Promise<string> {
+  const bin = `${tmp}/bare-bin`;
+  await Deno.mkdir(bin, { recursive: true });
+  for (const tool of ["sh", "dirname"]) {
+    const found = ["/usr/bin", "/bin"].map((d) => `${d}/${tool}`).find((p) => {
+      try {
+        return Deno.statSync(p).isFile;
+      } catch {
+        return false;
+      }
+    });
+    assert.ok(found, `this machine has no ${tool}`);
+    await Deno.symlink(found, `${bin}/${tool}`).catch(() => {});
+  }
+  return bin;
+}
+
+/** Runs an installed action with a bare environment. */
+async function runInstalled(
+  path: string,
+  args: string[],
+  stdin: string,
+  env: Record<string, string>,
+) {
+  const child = new Deno.Command(path, {
+    args,
+    clearEnv: true,
+    env,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(stdin));
+  await writer.close();
+  const out = await child.output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
+test("install copies every action into remotes/vmm/provider and prints the oned.conf section and onehost command", async () => {
+  const remotes = `${tmp}/remotes-a`;
+  const result = await install(["--remotes", remotes, "--host", "aws-eu-west-1"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(
+    result.stdout,
+    new RegExp(`^Installed the provider driver \\(\\w+ build\\) into ${remotes}/vmm/provider\\n`),
+  );
+  assert.ok(result.stdout.includes('ARGUMENTS  = "-t 15 -r 0 -p -w 600 provider"'), result.stdout);
+  assert.ok(
+    result.stdout.includes("onehost create aws-eu-west-1 -i dummy -v provider"),
+    result.stdout,
+  );
+  const built = [...Deno.readDirSync(`${DIST}/vmm/provider`)].map((e) => e.name).sort();
+  const installed = [...Deno.readDirSync(`${remotes}/vmm/provider`)].map((e) => e.name).sort();
+  assert.deepEqual(installed, built);
+  for (const action of ["deploy", "poll", "shutdown", "cancel", "save", "restore"]) {
+    const mode = Deno.statSync(`${remotes}/vmm/provider/${action}`).mode! & 0o777;
+    assert.equal(mode & 0o111, 0o111, `${action} is executable by everyone`);
+  }
+});
+
+test("install without a build fails with one line and installs nothing", async () => {
+  const remotes = `${tmp}/remotes-b`;
+  const result = await install(["--remotes", remotes, "--dist", `${tmp}/no-dist`]);
+  assert.equal(result.code, 1);
+  assert.equal(
+    result.stderr,
+    `Cannot install: ${tmp}/no-dist/vmm/provider/deploy does not exist; run "deno task build" first\n`,
+  );
+  await assert.rejects(Deno.stat(remotes), Deno.errors.NotFound);
+});
+
+test("the installed driver deploys with no Deno on the PATH and no HOME, from its new place", async () => {
+  const remotes = `${tmp}/remotes-c`;
+  assert.equal((await install(["--remotes", remotes])).code, 0);
+  const config = await writeLocalConfig(`${tmp}/hybrid_driver.json`, ep.url, TEST_CREDENTIALS, {
+    defaults: { statePollSeconds: 0.05 },
+  });
+  const env = { PATH: await bareBin(), HYBRID_DRIVER_CONFIG: config };
+  const xml = vmDeployment(61, { AMI: AMAZON_LINUX_AMI, INSTANCETYPE: "t3.micro" });
+  const file = `${tmp}/deployment.0`;
+  await Deno.writeTextFile(file, xml);
+  const deploy = `${remotes}/vmm/provider/deploy`;
+  const id = deployedId(
+    await runInstalled(deploy, [file, "aws", "61", "aws"], oneBase64(xml), env),
+  );
+  assert.equal(ep.instances("us-east-1").find((i) => i.instanceId === id)?.state, "running");
+  const bad = await runInstalled(
+    `${remotes}/vmm/provider/poll`,
+    ["x", "aws", "61", "aws"],
+    "",
+    env,
+  );
+  assert.equal(
+    failureLine(bad),
+    'Invalid deploy id "x": not an EC2 instance id (i-xxxxxxxxxxxxxxxxx)',
+  );
+});
