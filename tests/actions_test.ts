@@ -310,6 +310,26 @@ test("poll of an unknown deploy id long after its deploy reports STATE=d", async
   assert.deepEqual(result, { code: 0, stdout: "STATE=d AWS_STATE=not-found\n", stderr: "" });
 });
 
+test("poll while the endpoint is unreachable fails, and never reports the VM gone", async () => {
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (closed.addr as Deno.NetAddr).port;
+  closed.close();
+  const config = await writeLocalConfig(
+    `${tmp}/unreachable.json`,
+    `http://127.0.0.1:${port}`,
+    TEST_CREDENTIALS,
+  );
+  const old = Math.floor(Date.now() / 1000) - 3600;
+  const result = await runAction("poll", ["i-0123456789abcdef0", HOST, "115", HOST], {
+    stdin: oneBase64(actionData(115, HOST, "i-0123456789abcdef0", { stime: old })),
+    env: { HOME: home, HYBRID_DRIVER_CONFIG: config },
+  });
+  assertFailure(
+    result,
+    /^Cannot describe i-0123456789abcdef0: cannot reach the EC2 endpoint for host aws-test, region us-east-1: ECONNREFUSED: /,
+  );
+});
+
 test("poll of a deploy id that is not an EC2 id fails without calling the API", async () => {
   ep.reset();
   assertFailure(
