@@ -9,6 +9,7 @@
 
 import { InvalidInputError } from "../errors.ts";
 import { instanceTags, RESERVED_TAG_PREFIX } from "./tags.ts";
+import { MAX_USER_DATA_BYTES, userDataBase64 } from "./user_data.ts";
 
 /** A validated RunInstances request for one instance. */
 export interface LaunchSpec {
@@ -120,7 +121,7 @@ export interface SpotOptions {
 }
 
 /** Raw user data EC2 accepts, in bytes (16 KB before base64 encoding). */
-export const MAX_USER_DATA_BYTES = 16 * 1024;
+export { MAX_USER_DATA_BYTES } from "./user_data.ts";
 /** Tags EC2 allows on one instance, the driver's own included. */
 export const MAX_TAGS_PER_INSTANCE = 50;
 
@@ -580,14 +581,6 @@ function asBase64(value: string): string | undefined {
   }
 }
 
-function bytesToBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
-}
-
 function userDataOf(check: Checker, source: Source): string {
   const encoded = asBase64(source.value);
   let size: number;
@@ -598,7 +591,7 @@ function userDataOf(check: Checker, source: Source): string {
   } else {
     const bytes = new TextEncoder().encode(source.value);
     size = bytes.length;
-    result = bytesToBase64(bytes);
+    result = userDataBase64(bytes);
   }
   if (size > MAX_USER_DATA_BYTES) {
     throw check.invalid(

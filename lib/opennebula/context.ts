@@ -27,9 +27,10 @@
  */
 
 import { InvalidInputError } from "../errors.ts";
+import { MAX_USER_DATA_BYTES, userDataBase64 } from "../ec2/user_data.ts";
 
 /** Raw user data EC2 accepts, in bytes (16 KB before base64 encoding). */
-export const USER_DATA_LIMIT_BYTES = 16 * 1024;
+export const USER_DATA_LIMIT_BYTES = MAX_USER_DATA_BYTES;
 
 /** Where the `#cloud-config` writes the context variables. */
 export const CONTEXT_FILE = "/context/context.sh";
@@ -127,14 +128,6 @@ function cloudConfig(
   return lines.length > 1 ? lines.join("\n") + "\n" : undefined;
 }
 
-function bytesToBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
-}
-
 /**
  * Renders a VM's `CONTEXT` as EC2 user data.
  *
@@ -199,5 +192,5 @@ export function contextUserData(
       `Cannot pass CONTEXT as user data: the ${what} is ${bytes.length} bytes, EC2 accepts at most ${USER_DATA_LIMIT_BYTES} (16 KB) before base64 encoding; shorten CONTEXT or set USERDATA`,
     );
   }
-  return bytesToBase64(bytes);
+  return userDataBase64(bytes);
 }
