@@ -10,7 +10,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { startEc2Endpoint, TEST_CREDENTIALS } from "../tests/ec2_endpoint/mod.ts";
+import { AMAZON_LINUX_AMI, startEc2Endpoint, TEST_CREDENTIALS } from "../tests/ec2_endpoint/mod.ts";
 import { actionData, vmDeployment } from "../tests/deployments.ts";
 import { DIST_VMM, oneBase64, runAction, writeLocalConfig } from "../tests/harness.ts";
 
@@ -26,7 +26,7 @@ try {
   await writeLocalConfig(config, ep.url, TEST_CREDENTIALS);
 
   const env = { HOME: tmp, HYBRID_DRIVER_CONFIG: config };
-  const xml = vmDeployment(7, { AMI: "ami-0abcdef1234567890", INSTANCETYPE: "t3.micro" });
+  const xml = vmDeployment(7, { AMI: AMAZON_LINUX_AMI, INSTANCETYPE: "t3.micro" });
   const file = `${tmp}/deployment.0`;
   await Deno.writeTextFile(file, xml);
   const id = (await runAction("deploy", [file, "aws", "7", "aws"], { env })).stdout.trim();

@@ -14,15 +14,23 @@ import {
   UBUNTU_AMI,
 } from "./ec2_endpoint/mod.ts";
 import { AMAZON_LINUX_AMI } from "./ec2_endpoint/mod.ts";
-import { actionData, type Section, templateDeployment, vmDeployment } from "./deployments.ts";
+import {
+  actionData,
+  type Section,
+  templateDeployment,
+  vmDeployment,
+  writeDeployment as writeDeploymentFile,
+} from "./deployments.ts";
 import {
   type ActionResult,
   deployedId,
   DIST_VMM,
   failureLine,
+  instanceOf as endpointInstance,
+  monitoringPairs,
   oneBase64,
   runAction,
-  sharedTest,
+  sharedTest as test,
   writeLocalConfig,
 } from "./harness.ts";
 
@@ -48,16 +56,9 @@ await writeLocalConfig(configPath, ep.url, TEST_CREDENTIALS, {
 const ENV = { HOME: home, HYBRID_DRIVER_CONFIG: configPath };
 globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
 
-const test = sharedTest;
-
 /** Writes a deployment file where oned would, and returns its path. */
-async function writeDeployment(vmId: number, xml: string, seq = 0): Promise<string> {
-  const dir = `${tmp}/vms/${vmId}`;
-  await Deno.mkdir(dir, { recursive: true });
-  const path = `${dir}/deployment.${seq}`;
-  await Deno.writeTextFile(path, xml);
-  return path;
-}
+const writeDeployment = (vmId: number, xml: string) => writeDeploymentFile(tmp, vmId, xml);
+const instanceOf = (id: string) => endpointInstance(ep, id);
 
 /** Deploys a 5.x VM as oned 5.x does (path argument plus base64 stdin). */
 async function deploy(
@@ -80,15 +81,7 @@ function assertFailure(result: ActionResult, message: string | RegExp): void {
 /** Parses a monitoring string into pairs, checking that it is one line of KEY=VALUE. */
 function pairs(stdout: string): Record<string, string> {
   assert.match(stdout, /^\S+=\S*( \S+=\S*)*\n$/);
-  return Object.fromEntries(
-    stdout.trim().split(" ").map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)]),
-  );
-}
-
-function instanceOf(id: string) {
-  const found = ep.instances("us-east-1").find((i) => i.instanceId === id);
-  assert.ok(found, `the endpoint has no instance ${id}`);
-  return found;
+  return monitoringPairs(stdout);
 }
 
 async function waitForState(id: string, state: string): Promise<void> {
@@ -136,22 +129,18 @@ test("a retried deploy returns the same instance and launches no second one", as
 });
 
 test("a deploy retried while the first instance is not yet visible still gets that instance", async () => {
-  const slow = await startEc2Endpoint({ timing: { visibilityDelayMs: 1_500 } });
-  try {
-    const config = `${tmp}/slow.json`;
-    await writeLocalConfig(config, slow.url, TEST_CREDENTIALS, {
-      defaults: { statePollSeconds: 0.1 },
-    });
+  await using slow = await startEc2Endpoint({ timing: { visibilityDelayMs: 1_500 } });
+  const config = `${tmp}/slow.json`;
+  await writeLocalConfig(config, slow.url, TEST_CREDENTIALS, {
+    defaults: { statePollSeconds: 0.1 },
+  });
 
-    const path = await writeDeployment(150, vmDeployment(150, SECTION));
-    const env = { ...ENV, HYBRID_DRIVER_CONFIG: config };
-    const first = deployedId(await runAction("deploy", [path, HOST, "150", HOST], { env }));
-    const again = deployedId(await runAction("deploy", [path, HOST, "150", HOST], { env }));
-    assert.equal(again, first);
-    assert.equal(slow.instances("us-east-1").length, 1);
-  } finally {
-    await slow.close();
-  }
+  const path = await writeDeployment(150, vmDeployment(150, SECTION));
+  const env = { ...ENV, HYBRID_DRIVER_CONFIG: config };
+  const first = deployedId(await runAction("deploy", [path, HOST, "150", HOST], { env }));
+  const again = deployedId(await runAction("deploy", [path, HOST, "150", HOST], { env }));
+  assert.equal(again, first);
+  assert.equal(slow.instances("us-east-1").length, 1);
 });
 
 test("a new deployment of the same VM after its instance was terminated launches a new one", async () => {
@@ -414,18 +403,10 @@ test("deploy with no credentials anywhere fails clearly, without waiting on inst
 test("deploy with an unknown access key fails with AuthFailure and never prints the secret", async () => {
   ep.reset();
   const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYUNKNOWNKEY";
-  const config = `${tmp}/badkey.json`;
-  await Deno.writeTextFile(
-    config,
-    JSON.stringify({
-      defaults: {
-        region: "us-east-1",
-        endpoint: ep.url,
-        accessKeyId: "AKIAUNKNOWN000000000",
-        secretAccessKey: secret,
-      },
-    }),
-  );
+  const config = await writeLocalConfig(`${tmp}/badkey.json`, ep.url, {
+    accessKeyId: "AKIAUNKNOWN000000000",
+    secretAccessKey: secret,
+  });
   const path = await writeDeployment(127, vmDeployment(127, SECTION));
   const result = await runAction("deploy", [path, HOST, "127", HOST], {
     env: { HOME: home, HYBRID_DRIVER_CONFIG: config },

@@ -81,3 +81,24 @@ export function actionData(
     `<STIME>${stime}</STIME><HISTORY_RECORDS><HISTORY><SEQ>0</SEQ><HOSTNAME>${host}</HOSTNAME>` +
     `<STIME>${stime}</STIME></HISTORY></HISTORY_RECORDS></VM><DATASTORE/></VMM_DRIVER_ACTION_DATA>`;
 }
+
+/**
+ * Writes a deployment file where oned would (`<dir>/vms/<vmid>/deployment.<seq>`).
+ *
+ * @param dir oned's working directory.
+ * @param vmId VM id.
+ * @param xml The file's text.
+ * @param seq The deployment's sequence number.
+ * @returns The file's path.
+ */
+export async function writeDeployment(
+  dir: string,
+  vmId: number,
+  xml: string,
+  seq = 0,
+): Promise<string> {
+  await Deno.mkdir(`${dir}/vms/${vmId}`, { recursive: true });
+  const path = `${dir}/vms/${vmId}/deployment.${seq}`;
+  await Deno.writeTextFile(path, xml);
+  return path;
+}

@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import type { Ec2Endpoint, InstanceSnapshot } from "./ec2_endpoint/mod.ts";
 
 /** Where the build puts the VMM actions. */
 export const DIST_VMM = new URL("../dist/vmm/provider/", import.meta.url).pathname;
@@ -37,12 +38,29 @@ export interface RunOptions {
  * @param options stdin and environment.
  * @returns Exit code, stdout and stderr.
  */
-export async function runAction(
+export function runAction(
   action: string,
   args: readonly string[],
   options: RunOptions = {},
 ): Promise<ActionResult> {
-  const child = new Deno.Command(`${DIST_VMM}${action}`, {
+  return runProcess(`${DIST_VMM}${action}`, args, options);
+}
+
+/**
+ * Runs a program as oned's driver layer does: an environment of its own (PATH from this
+ * process unless the options set one), stdin written and closed.
+ *
+ * @param path The program.
+ * @param args Its arguments.
+ * @param options stdin and environment.
+ * @returns Exit code, stdout and stderr.
+ */
+export async function runProcess(
+  path: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<ActionResult> {
+  const child = new Deno.Command(path, {
     args: [...args],
     clearEnv: true,
     env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...options.env },
@@ -147,4 +165,40 @@ export function failureLine(result: ActionResult): string {
   assert.ok(!line.includes("\n"));
   assert.equal(result.stderr, fenced(line));
   return line;
+}
+
+/**
+ * Splits a monitoring string into its pairs (the value is everything after the first `=`).
+ *
+ * @param line The monitoring string.
+ * @returns The pairs.
+ */
+export function monitoringPairs(line: string): Record<string, string> {
+  return Object.fromEntries(
+    line.trim().split(" ").map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)]),
+  );
+}
+
+/**
+ * The endpoint's instance with this id, in us-east-1; fails the test when there is none.
+ *
+ * @param ep The endpoint.
+ * @param id The instance id.
+ * @returns The instance.
+ */
+export function instanceOf(ep: Ec2Endpoint, id: string): InstanceSnapshot {
+  const found = ep.instances("us-east-1").find((i) => i.instanceId === id);
+  assert.ok(found, `the endpoint has no instance ${id}`);
+  return found;
+}
+
+/**
+ * The endpoint's instances tagged with this OpenNebula VM id, in us-east-1.
+ *
+ * @param ep The endpoint.
+ * @param vmId The VM id.
+ * @returns The instances, oldest first.
+ */
+export function instancesOfVm(ep: Ec2Endpoint, vmId: number): InstanceSnapshot[] {
+  return ep.instances("us-east-1").filter((i) => i.tags["opennebula:vm-id"] === String(vmId));
 }

@@ -11,9 +11,16 @@ import {
   TEST_CREDENTIALS,
 } from "./ec2_endpoint/mod.ts";
 import { vmDeployment } from "./deployments.ts";
-import { deployedId, failureLine, oneBase64, sharedTest, writeLocalConfig } from "./harness.ts";
+import {
+  type ActionResult,
+  deployedId,
+  failureLine,
+  oneBase64,
+  runProcess,
+  sharedTest as test,
+  writeLocalConfig,
+} from "./harness.ts";
 
-const test = sharedTest;
 const INSTALL = new URL("../scripts/install.ts", import.meta.url).pathname;
 const DIST = new URL("../dist", import.meta.url).pathname;
 
@@ -22,7 +29,7 @@ globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: tr
 const ep: Ec2Endpoint = await startEc2Endpoint({ timing: { pendingMs: 100 } });
 
 /** Runs the install script with its task's permissions. */
-async function install(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function install(args: string[]): Promise<ActionResult> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-read", "--allow-write", "--allow-env", INSTALL, ...args],
     env: { NO_COLOR: "1" },
@@ -50,29 +57,6 @@ async function bareBin(): Promise<string> {
     await Deno.symlink(found, `${bin}/${tool}`).catch(() => {});
   }
   return bin;
-}
-
-/** Runs an installed action with a bare environment. */
-async function runInstalled(
-  path: string,
-  args: string[],
-  stdin: string,
-  env: Record<string, string>,
-) {
-  const child = new Deno.Command(path, {
-    args,
-    clearEnv: true,
-    env,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(stdin));
-  await writer.close();
-  const out = await child.output();
-  const text = new TextDecoder();
-  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
 }
 
 test("install copies every action into remotes/vmm/provider and prints the oned.conf section and onehost command", async () => {
@@ -120,15 +104,10 @@ test("the installed driver deploys with no Deno on the PATH and no HOME, from it
   await Deno.writeTextFile(file, xml);
   const deploy = `${remotes}/vmm/provider/deploy`;
   const id = deployedId(
-    await runInstalled(deploy, [file, "aws", "61", "aws"], oneBase64(xml), env),
+    await runProcess(deploy, [file, "aws", "61", "aws"], { stdin: oneBase64(xml), env }),
   );
   assert.equal(ep.instances("us-east-1").find((i) => i.instanceId === id)?.state, "running");
-  const bad = await runInstalled(
-    `${remotes}/vmm/provider/poll`,
-    ["x", "aws", "61", "aws"],
-    "",
-    env,
-  );
+  const bad = await runProcess(`${remotes}/vmm/provider/poll`, ["x", "aws", "61", "aws"], { env });
   assert.equal(
     failureLine(bad),
     'Invalid deploy id "x": not an EC2 instance id (i-xxxxxxxxxxxxxxxxx)',

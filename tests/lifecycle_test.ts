@@ -13,7 +13,7 @@ import {
   SUBNET_A,
   TEST_CREDENTIALS,
 } from "./ec2_endpoint/mod.ts";
-import { sharedTest, writeLocalConfig } from "./harness.ts";
+import { instancesOfVm, sharedTest as test, writeLocalConfig } from "./harness.ts";
 import { type OneGeneration, SimulatedVm } from "./one_vmm.ts";
 
 const HOST = "aws-test";
@@ -41,8 +41,6 @@ const config = await writeLocalConfig(`${tmp}/hybrid_driver.json`, ep.url, TEST_
 });
 const ENV = { HOME: tmp, HYBRID_DRIVER_CONFIG: config };
 
-const test = sharedTest;
-
 function vm(generation: OneGeneration, id: number, env: Record<string, string> = ENV): SimulatedVm {
   return new SimulatedVm(generation, id, HOST, SECTION, tmp, env);
 }
@@ -51,9 +49,7 @@ function stateOf(id: string | undefined): string | undefined {
   return ep.instances("us-east-1").find((i) => i.instanceId === id)?.state;
 }
 
-function instancesOf(vmId: number) {
-  return ep.instances("us-east-1").filter((i) => i.tags["opennebula:vm-id"] === String(vmId));
-}
+const instancesOf = (vmId: number) => instancesOfVm(ep, vmId);
 
 test("OpenNebula 5.x: deploy, poll, save, restore, reboot, reset, power-off, resume, undeploy, resume, terminate", async () => {
   const v = vm("5.x", 201);
@@ -190,46 +186,38 @@ test("a failure at each step is reported with the EC2 code, and the step works w
 });
 
 test("an action that outlasts its wait fails with the state the instance reached", async () => {
-  const slow = await startEc2Endpoint({ timing: { pendingMs: 100, stoppingMs: 10_000 } });
-  try {
-    const slowConfig = await writeLocalConfig(`${tmp}/slow.json`, slow.url, TEST_CREDENTIALS, {
-      defaults: { statePollSeconds: 0.1, stateWaitSeconds: 1, actionTimeoutSeconds: 30 },
-    });
-    const v = vm("5.x", 205, { HOME: tmp, HYBRID_DRIVER_CONFIG: slowConfig });
-    await v.deploy();
-    assert.match(
-      await v.save(),
-      /^SAVE FAILURE 205 Timed out after 1 s waiting for i-[0-9a-f]+ to be stopped; it is stopping$/,
-    );
-  } finally {
-    await slow.close();
-  }
+  await using slow = await startEc2Endpoint({ timing: { pendingMs: 100, stoppingMs: 10_000 } });
+  const slowConfig = await writeLocalConfig(`${tmp}/slow.json`, slow.url, TEST_CREDENTIALS, {
+    defaults: { statePollSeconds: 0.1, stateWaitSeconds: 1, actionTimeoutSeconds: 30 },
+  });
+  const v = vm("5.x", 205, { HOME: tmp, HYBRID_DRIVER_CONFIG: slowConfig });
+  await v.deploy();
+  assert.match(
+    await v.save(),
+    /^SAVE FAILURE 205 Timed out after 1 s waiting for i-[0-9a-f]+ to be stopped; it is stopping$/,
+  );
 });
 
 test("a deploy whose instance does not come up in time fails, terminating it, and a retry launches afresh", async () => {
-  const slow = await startEc2Endpoint({ timing: { pendingMs: 10_000, shuttingDownMs: 100 } });
-  try {
-    const slowConfig = await writeLocalConfig(`${tmp}/slow-boot.json`, slow.url, TEST_CREDENTIALS, {
-      defaults: { statePollSeconds: 0.1, stateWaitSeconds: 1, actionTimeoutSeconds: 30 },
-    });
-    const v = vm("5.x", 209, { HOME: tmp, HYBRID_DRIVER_CONFIG: slowConfig });
-    const reply = await v.deploy();
-    const [first] = slow.instances("us-east-1");
-    assert.ok(first, "the deploy launched an instance");
-    assert.equal(
-      reply,
-      `DEPLOY FAILURE 209 Timed out after 1 s waiting for ${first.instanceId} to be running; it is pending; instance ${first.instanceId} was terminated`,
-    );
-    assert.ok(["shutting-down", "terminated"].includes(first.state), first.state);
-    assert.equal(slow.countCalls("TerminateInstances"), 1);
+  await using slow = await startEc2Endpoint({ timing: { pendingMs: 10_000, shuttingDownMs: 100 } });
+  const slowConfig = await writeLocalConfig(`${tmp}/slow-boot.json`, slow.url, TEST_CREDENTIALS, {
+    defaults: { statePollSeconds: 0.1, stateWaitSeconds: 1, actionTimeoutSeconds: 30 },
+  });
+  const v = vm("5.x", 209, { HOME: tmp, HYBRID_DRIVER_CONFIG: slowConfig });
+  const reply = await v.deploy();
+  const [first] = slow.instances("us-east-1");
+  assert.ok(first, "the deploy launched an instance");
+  assert.equal(
+    reply,
+    `DEPLOY FAILURE 209 Timed out after 1 s waiting for ${first.instanceId} to be running; it is pending; instance ${first.instanceId} was terminated`,
+  );
+  assert.ok(["shutting-down", "terminated"].includes(first.state), first.state);
+  assert.equal(slow.countCalls("TerminateInstances"), 1);
 
-    await v.retryDeploy(); // the same deployment file: its token names a terminated instance
-    const launched = slow.instances("us-east-1").map((i) => i.instanceId);
-    assert.equal(launched.length, 2, "the retry launched a fresh instance");
-    assert.equal(new Set(launched).size, 2);
-  } finally {
-    await slow.close();
-  }
+  await v.retryDeploy(); // the same deployment file: its token names a terminated instance
+  const launched = slow.instances("us-east-1").map((i) => i.instanceId);
+  assert.equal(launched.length, 2, "the retry launched a fresh instance");
+  assert.equal(new Set(launched).size, 2);
 });
 
 test("resume of a VM whose instance was terminated behind OpenNebula's back launches a new one", async () => {

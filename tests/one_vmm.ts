@@ -9,7 +9,7 @@
  */
 
 import { actionData, templateDeployment, vmDeployment } from "./deployments.ts";
-import { DIST_VMM, oneBase64 } from "./harness.ts";
+import { DIST_VMM, oneBase64, runProcess } from "./harness.ts";
 
 /** The generations whose driver layers differ. */
 export type OneGeneration = "3.2" | "5.x";
@@ -89,19 +89,19 @@ export class SimulatedVm {
     await Deno.mkdir(dir, { recursive: true });
     const file = `${dir}/deployment.${this.#seq++}`;
     await Deno.writeTextFile(file, xml);
-    return await this.#deployFile(file);
+    return await this.#deployFile(file, xml);
   }
 
   /**
    * Runs the last deploy again with the same deployment file and stdin, as one_vmm_sh does
    * when it retries a failed or lost action (`-r N`).
    */
-  retryDeploy(): Promise<string> {
-    return this.#deployFile(`${this.workDir}/vms/${this.id}/deployment.${this.#seq - 1}`);
+  async retryDeploy(): Promise<string> {
+    const file = `${this.workDir}/vms/${this.id}/deployment.${this.#seq - 1}`;
+    return await this.#deployFile(file, await Deno.readTextFile(file));
   }
 
-  async #deployFile(file: string): Promise<string> {
-    const xml = await Deno.readTextFile(file);
+  async #deployFile(file: string, xml: string): Promise<string> {
     const exchange = await this.#run(
       "deploy",
       [file],
@@ -131,9 +131,13 @@ export class SimulatedVm {
     const params = this.generation === "3.2"
       ? [this.checkpointFile]
       : [this.checkpointFile, this.host, this.deployId ?? "-"];
-    const exchange = this.generation === "3.2"
-      ? await this.#run("restore", params, "")
-      : await this.#run("restore", params, this.#actionData(), false);
+    // 4.x+ passes the host itself, before the deploy id; 3.2 gets it appended as usual.
+    const exchange = await this.#run(
+      "restore",
+      params,
+      this.#actionData(),
+      this.generation === "3.2",
+    );
     if (exchange.code === 0) this.lcmState = LCM.RUNNING;
     return exchange.reply;
   }
@@ -211,20 +215,8 @@ export class SimulatedVm {
     const args = [...params, ...(addHost ? [this.host] : []), String(this.id), this.host];
     const quote = (a: string) => this.generation === "5.x" ? `'${a.replace(/'/g, `'\\''`)}'` : a;
     const command = [`${DIST_VMM}${action}`, ...args].map(quote).join(" ");
-    const child = new Deno.Command("/bin/sh", {
-      args: ["-c", command],
-      clearEnv: true,
-      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...this.env },
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    if (stdin) await writer.write(new TextEncoder().encode(stdin));
-    await writer.close();
-    const out = await child.output();
-    const stdout = new TextDecoder().decode(out.stdout);
-    const stderr = new TextDecoder().decode(out.stderr);
+    const out = await runProcess("/bin/sh", ["-c", command], { stdin, env: this.env });
+    const { stdout, stderr } = out;
     const verb = action.toUpperCase();
     let reply: string;
     if (out.code === 0) {

@@ -18,14 +18,17 @@ import {
   SUBNET_A,
   TEST_CREDENTIALS,
 } from "./ec2_endpoint/mod.ts";
-import { actionData, type Section, vmDeployment } from "./deployments.ts";
+import { actionData, type Section, vmDeployment, writeDeployment } from "./deployments.ts";
 import {
   type ActionResult,
   deployedId,
   failureLine,
+  instanceOf,
+  instancesOfVm as instancesOfVmIn,
+  monitoringPairs,
   oneBase64,
   runAction,
-  sharedTest,
+  sharedTest as test,
   writeLocalConfig,
 } from "./harness.ts";
 
@@ -47,29 +50,18 @@ const config = await writeLocalConfig(`${tmp}/hybrid_driver.json`, ep.url, TEST_
 });
 const ENV = { HOME: tmp, HYBRID_DRIVER_CONFIG: config };
 
-const test = sharedTest;
-
 /** Deploys as oned 5.x does: the deployment file's path, and the file base64 on stdin. */
 async function deploy(vmId: number, section: Section, context?: Section): Promise<ActionResult> {
   const xml = vmDeployment(vmId, { ...BASE, ...section }, context ? { context } : {});
-  const dir = `${tmp}/vms/${vmId}`;
-  await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(`${dir}/deployment.0`, xml);
-  return await runAction("deploy", [`${dir}/deployment.0`, HOST, String(vmId), HOST], {
+  const path = await writeDeployment(tmp, vmId, xml);
+  return await runAction("deploy", [path, HOST, String(vmId), HOST], {
     stdin: oneBase64(xml),
     env: ENV,
   });
 }
 
-function instance(id: string) {
-  const found = ep.instances("us-east-1").find((i) => i.instanceId === id);
-  assert.ok(found, `the endpoint has no instance ${id}`);
-  return found;
-}
-
-function instancesOfVm(vmId: number) {
-  return ep.instances("us-east-1").filter((i) => i.tags["opennebula:vm-id"] === String(vmId));
-}
+const instance = (id: string) => instanceOf(ep, id);
+const instancesOfVm = (vmId: number) => instancesOfVmIn(ep, vmId);
 
 async function poll(vmId: number, id: string): Promise<Record<string, string>> {
   const result = await runAction("poll", [id, HOST, String(vmId), HOST], {
@@ -77,7 +69,7 @@ async function poll(vmId: number, id: string): Promise<Record<string, string>> {
     env: ENV,
   });
   assert.equal(result.code, 0, result.stdout);
-  return Object.fromEntries(result.stdout.trim().split(" ").map((p) => p.split("=", 2)));
+  return monitoringPairs(result.stdout);
 }
 
 test("ELASTICIP: deploy associates the address once the instance runs, and poll reports it", async () => {
