@@ -102,6 +102,21 @@ export const errors = {
         ? `The image id '[${ids[0]}]' does not exist`
         : `The image ids '[${ids.join(", ")}]' do not exist`,
     ),
+  /** A snapshot id that does not exist. */
+  snapshotNotFound: (id: string) =>
+    new Ec2Error("InvalidSnapshot.NotFound", `The snapshot '${id}' does not exist.`),
+  /** A security group id that does not exist. */
+  groupNotFound: (id: string) =>
+    new Ec2Error("InvalidGroup.NotFound", `The security group '${id}' does not exist`),
+  /** A subnet id that does not exist. */
+  subnetNotFound: (id: string) =>
+    new Ec2Error("InvalidSubnetID.NotFound", `The subnet ID '${id}' does not exist`),
+  /** A public address that is not an IPv4 address. */
+  addressMalformed: (publicIp: string) =>
+    new Ec2Error("InvalidAddress.Malformed", `Invalid IPv4 address: ${publicIp}`),
+  /** A public address the account does not have. */
+  addressNotFound: (publicIp: string) =>
+    new Ec2Error("InvalidAddress.NotFound", `Address '${publicIp}' not found.`),
   /** An instance's state does not allow the requested change. */
   incorrectState: (id: string, verb: string) =>
     new Ec2Error(

@@ -129,16 +129,6 @@ export function rootSnapshotId(fixture: ImageFixture): string {
 }
 
 /**
- * The size of an image's root volume.
- *
- * @param image The image.
- * @returns GiB.
- */
-export function rootSizeGiB(image: ImageRecord): number {
-  return image.blockDevices.find((d) => d.deviceName === image.rootDeviceName)?.sizeGiB ?? 8;
-}
-
-/**
  * Whether DescribeImages lists an image: any state but deregistered, or deregistered less
  * than `retentionMs` ago.
  *

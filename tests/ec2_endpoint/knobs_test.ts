@@ -1,19 +1,10 @@
 import {
   DescribeInstancesCommand,
   RunInstancesCommand,
-  type RunInstancesCommandInput,
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import assert from "node:assert/strict";
-import { AMAZON_LINUX_AMI } from "./mod.ts";
-import { clientFor, expectError, ManualClock, withEndpoint } from "./testing.ts";
-
-const LAUNCH: RunInstancesCommandInput = {
-  ImageId: AMAZON_LINUX_AMI,
-  InstanceType: "t3.micro",
-  MinCount: 1,
-  MaxCount: 1,
-};
+import { clientFor, expectError, LAUNCH, ManualClock, withEndpoint } from "./testing.ts";
 
 Deno.test("fail() makes the next calls of an action fail before any state change", async () => {
   await withEndpoint({}, async (ep, ec2) => {

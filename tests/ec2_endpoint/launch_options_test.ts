@@ -6,7 +6,6 @@ import {
 } from "@aws-sdk/client-ec2";
 import assert from "node:assert/strict";
 import {
-  AMAZON_LINUX_AMI,
   BACKUP_SNAPSHOT,
   DATA_SNAPSHOT,
   INSTANCE_PROFILE,
@@ -15,14 +14,14 @@ import {
   PRIVATE_AMI,
   UBUNTU_AMI,
 } from "./mod.ts";
-import { describeOne, expectError, launchOne, ManualClock, withEndpoint } from "./testing.ts";
-
-const LAUNCH: RunInstancesCommandInput = {
-  ImageId: AMAZON_LINUX_AMI,
-  InstanceType: "t3.micro",
-  MinCount: 1,
-  MaxCount: 1,
-};
+import {
+  describeOne,
+  expectError,
+  LAUNCH,
+  launchOne,
+  ManualClock,
+  withEndpoint,
+} from "./testing.ts";
 
 Deno.test("IamInstanceProfile must name an instance profile of the account, by name or ARN", async () => {
   await withEndpoint({}, async (ep, ec2) => {

@@ -23,16 +23,6 @@ export const STATE_CODES: Readonly<Record<InstanceStateName, number>> = {
   stopped: 80,
 };
 
-/**
- * Whether a text names an instance state.
- *
- * @param text Any text.
- * @returns true for the six state names.
- */
-export function isStateName(text: string): text is InstanceStateName {
-  return Object.hasOwn(STATE_CODES, text);
-}
-
 /** `stateReason` of an instance. */
 export interface StateReason {
   /** Reason code (`Client.UserInitiatedShutdown`, `pending`, ...). */

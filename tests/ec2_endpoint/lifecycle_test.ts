@@ -1,16 +1,21 @@
 import {
   DescribeInstancesCommand,
-  type EC2Client,
-  type Instance,
   RebootInstancesCommand,
-  RunInstancesCommand,
   StartInstancesCommand,
   StopInstancesCommand,
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import assert from "node:assert/strict";
 import { AMAZON_LINUX_AMI, DEFAULT_TIMING, REALISTIC_TIMING } from "./mod.ts";
-import { expectError, launchOne, ManualClock, rawRequest, sleep, withEndpoint } from "./testing.ts";
+import {
+  describeOne,
+  expectError,
+  launchOne,
+  ManualClock,
+  rawRequest,
+  sleep,
+  withEndpoint,
+} from "./testing.ts";
 
 const TIMING = {
   pendingMs: 300,
@@ -20,34 +25,16 @@ const TIMING = {
 };
 const USER_INITIATED = /^User initiated \(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d GMT\)$/;
 
-async function launch(ec2: EC2Client, extra: Record<string, unknown> = {}): Promise<string> {
-  const out = await ec2.send(
-    new RunInstancesCommand({
-      ImageId: AMAZON_LINUX_AMI,
-      InstanceType: "t3.micro",
-      MinCount: 1,
-      MaxCount: 1,
-      ...extra,
-    }),
-  );
-  return out.Instances![0]!.InstanceId!;
-}
-
-async function describe(ec2: EC2Client, id: string): Promise<Instance> {
-  const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
-  return out.Reservations![0]!.Instances![0]!;
-}
-
 Deno.test("a launched instance is pending for pendingMs, then running", async () => {
   const clock = new ManualClock();
   await withEndpoint({ clock: clock.now, timing: TIMING }, async (_ep, ec2) => {
-    const id = await launch(ec2);
+    const id = await launchOne(ec2);
     clock.advance(299);
-    const pending = await describe(ec2, id);
+    const pending = await describeOne(ec2, id);
     assert.deepEqual(pending.State, { Code: 0, Name: "pending" });
     assert.deepEqual(pending.StateReason, { Code: "pending", Message: "pending" });
     clock.advance(1);
-    const running = await describe(ec2, id);
+    const running = await describeOne(ec2, id);
     assert.deepEqual(running.State, { Code: 16, Name: "running" });
     assert.equal(running.StateReason, undefined);
     assert.equal(running.StateTransitionReason, "");
@@ -57,9 +44,9 @@ Deno.test("a launched instance is pending for pendingMs, then running", async ()
 Deno.test("StopInstances moves running to stopping, then stopped without a public address", async () => {
   const clock = new ManualClock();
   await withEndpoint({ clock: clock.now, timing: TIMING }, async (_ep, ec2) => {
-    const id = await launch(ec2);
+    const id = await launchOne(ec2);
     clock.advance(300);
-    assert.ok((await describe(ec2, id)).PublicIpAddress);
+    assert.ok((await describeOne(ec2, id)).PublicIpAddress);
     const out = await ec2.send(new StopInstancesCommand({ InstanceIds: [id], Force: true }));
     assert.deepEqual(out.StoppingInstances, [
       {
@@ -69,7 +56,7 @@ Deno.test("StopInstances moves running to stopping, then stopped without a publi
       },
     ]);
     clock.advance(300);
-    const stopped = await describe(ec2, id);
+    const stopped = await describeOne(ec2, id);
     assert.deepEqual(stopped.State, { Code: 80, Name: "stopped" });
     assert.equal(stopped.PublicIpAddress, undefined);
     assert.equal(stopped.PublicDnsName, "");
@@ -88,16 +75,16 @@ Deno.test("StopInstances moves running to stopping, then stopped without a publi
 Deno.test("StartInstances of a stopped instance goes pending then running with a new launch time", async () => {
   const clock = new ManualClock();
   await withEndpoint({ clock: clock.now, timing: TIMING }, async (_ep, ec2) => {
-    const id = await launch(ec2);
+    const id = await launchOne(ec2);
     clock.advance(300);
-    const firstLaunch = (await describe(ec2, id)).LaunchTime!;
+    const firstLaunch = (await describeOne(ec2, id)).LaunchTime!;
     await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
     clock.advance(1_000);
     const out = await ec2.send(new StartInstancesCommand({ InstanceIds: [id] }));
     assert.deepEqual(out.StartingInstances?.[0]?.PreviousState, { Code: 80, Name: "stopped" });
     assert.deepEqual(out.StartingInstances?.[0]?.CurrentState, { Code: 0, Name: "pending" });
     clock.advance(300);
-    const running = await describe(ec2, id);
+    const running = await describeOne(ec2, id);
     assert.equal(running.State?.Name, "running");
     assert.ok(running.LaunchTime! > firstLaunch);
     assert.ok(running.PublicIpAddress);
@@ -107,7 +94,7 @@ Deno.test("StartInstances of a stopped instance goes pending then running with a
 Deno.test("StartInstances of a running instance changes nothing and returns its state", async () => {
   const clock = new ManualClock();
   await withEndpoint({ clock: clock.now, timing: TIMING }, async (_ep, ec2) => {
-    const id = await launch(ec2);
+    const id = await launchOne(ec2);
     clock.advance(300);
     const out = await ec2.send(new StartInstancesCommand({ InstanceIds: [id] }));
     assert.deepEqual(out.StartingInstances, [
@@ -122,7 +109,7 @@ Deno.test("StartInstances of a running instance changes nothing and returns its 
 
 Deno.test("StopInstances of a pending instance fails with IncorrectInstanceState", async () => {
   await withEndpoint({ timing: TIMING }, async (_ep, ec2) => {
-    const id = await launch(ec2);
+    const id = await launchOne(ec2);
     const error = await expectError(
       ec2.send(new StopInstancesCommand({ InstanceIds: [id] })),
       "IncorrectInstanceState",
@@ -135,7 +122,7 @@ Deno.test("StopInstances of a pending instance fails with IncorrectInstanceState
 Deno.test("TerminateInstances shuts down, terminates after shuttingDownMs, and the instance vanishes after retention", async () => {
   const clock = new ManualClock();
   await withEndpoint({ clock: clock.now, timing: TIMING }, async (ep, ec2) => {
-    const id = await launch(ec2);
+    const id = await launchOne(ec2);
     clock.advance(300);
     const out = await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
     assert.deepEqual(out.TerminatingInstances, [
@@ -146,7 +133,7 @@ Deno.test("TerminateInstances shuts down, terminates after shuttingDownMs, and t
       },
     ]);
     clock.advance(300);
-    const gone = await describe(ec2, id);
+    const gone = await describeOne(ec2, id);
     assert.deepEqual(gone.State, { Code: 48, Name: "terminated" });
     assert.equal(gone.PrivateIpAddress, undefined);
     assert.equal(gone.PublicIpAddress, undefined);
@@ -174,7 +161,7 @@ Deno.test("TerminateInstances shuts down, terminates after shuttingDownMs, and t
     );
 
     clock.advance(4_999);
-    assert.equal((await describe(ec2, id)).State?.Name, "terminated");
+    assert.equal((await describeOne(ec2, id)).State?.Name, "terminated");
     clock.advance(1);
     await expectError(
       ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] })),
@@ -187,34 +174,34 @@ Deno.test("TerminateInstances shuts down, terminates after shuttingDownMs, and t
 Deno.test("a state change naming one unknown instance changes none of them", async () => {
   const clock = new ManualClock();
   await withEndpoint({ clock: clock.now, timing: TIMING }, async (_ep, ec2) => {
-    const id = await launch(ec2);
+    const id = await launchOne(ec2);
     clock.advance(300);
     await expectError(
       ec2.send(new TerminateInstancesCommand({ InstanceIds: [id, "i-0123456789abcdef0"] })),
       "InvalidInstanceID.NotFound",
     );
-    assert.equal((await describe(ec2, id)).State?.Name, "running");
+    assert.equal((await describeOne(ec2, id)).State?.Name, "running");
   });
 });
 
 Deno.test("RebootInstances needs a running instance", async () => {
   const clock = new ManualClock();
   await withEndpoint({ clock: clock.now, timing: TIMING }, async (_ep, ec2) => {
-    const id = await launch(ec2);
+    const id = await launchOne(ec2);
     await expectError(
       ec2.send(new RebootInstancesCommand({ InstanceIds: [id] })),
       "IncorrectInstanceState",
     );
     clock.advance(300);
     await ec2.send(new RebootInstancesCommand({ InstanceIds: [id] }));
-    assert.equal((await describe(ec2, id)).State?.Name, "running");
+    assert.equal((await describeOne(ec2, id)).State?.Name, "running");
   });
 });
 
 Deno.test("a Spot Instance of a one-time request cannot be stopped", async () => {
   const clock = new ManualClock();
   await withEndpoint({ clock: clock.now, timing: TIMING }, async (_ep, ec2) => {
-    const id = await launch(ec2, { InstanceMarketOptions: { MarketType: "spot" } });
+    const id = await launchOne(ec2, { InstanceMarketOptions: { MarketType: "spot" } });
     clock.advance(300);
     await expectError(
       ec2.send(new StopInstancesCommand({ InstanceIds: [id] })),
@@ -227,7 +214,7 @@ Deno.test("a Spot Instance of a one-time request cannot be stopped", async () =>
 Deno.test("setInstanceState simulates a termination from outside, with its reason", async () => {
   const clock = new ManualClock();
   await withEndpoint({ clock: clock.now, timing: TIMING }, async (ep, ec2) => {
-    const id = await launch(ec2, { InstanceMarketOptions: { MarketType: "spot" } });
+    const id = await launchOne(ec2, { InstanceMarketOptions: { MarketType: "spot" } });
     clock.advance(300);
     const reason = {
       code: "Server.SpotInstanceTermination",
@@ -235,7 +222,7 @@ Deno.test("setInstanceState simulates a termination from outside, with its reaso
     };
     assert.equal(ep.setInstanceState(id, "shutting-down", reason).state, "shutting-down");
     clock.advance(300);
-    const gone = await describe(ec2, id);
+    const gone = await describeOne(ec2, id);
     assert.equal(gone.State?.Name, "terminated");
     assert.equal(gone.StateReason?.Code, "Server.SpotInstanceTermination");
     assert.match(gone.StateTransitionReason ?? "", /^Server initiated/);
@@ -245,10 +232,10 @@ Deno.test("setInstanceState simulates a termination from outside, with its reaso
 
 Deno.test("transitions follow the wall clock by default", async () => {
   await withEndpoint({ timing: { pendingMs: 40 } }, async (_ep, ec2) => {
-    const id = await launch(ec2);
-    assert.equal((await describe(ec2, id)).State?.Name, "pending");
+    const id = await launchOne(ec2);
+    assert.equal((await describeOne(ec2, id)).State?.Name, "pending");
     await sleep(60);
-    assert.equal((await describe(ec2, id)).State?.Name, "running");
+    assert.equal((await describeOne(ec2, id)).State?.Name, "running");
   });
 });
 
@@ -257,17 +244,17 @@ Deno.test("StartInstances beyond the type's capacity fails with InsufficientInst
   await withEndpoint(
     { clock: clock.now, timing: TIMING, capacity: { "t3.micro": 1 } },
     async (_ep, ec2) => {
-      const first = await launch(ec2);
+      const first = await launchOne(ec2);
       clock.advance(300);
       await ec2.send(new StopInstancesCommand({ InstanceIds: [first] }));
       clock.advance(300);
-      await launch(ec2);
+      await launchOne(ec2);
       await expectError(
         ec2.send(new StartInstancesCommand({ InstanceIds: [first] })),
         "InsufficientInstanceCapacity",
         500,
       );
-      assert.equal((await describe(ec2, first)).State?.Name, "stopped");
+      assert.equal((await describeOne(ec2, first)).State?.Name, "stopped");
     },
   );
 });
@@ -275,7 +262,7 @@ Deno.test("StartInstances beyond the type's capacity fails with InsufficientInst
 Deno.test("StartInstances of a stopping instance fails with IncorrectInstanceState and changes nothing", async () => {
   const clock = new ManualClock();
   await withEndpoint({ clock: clock.now, timing: TIMING }, async (_ep, ec2) => {
-    const id = await launch(ec2);
+    const id = await launchOne(ec2);
     clock.advance(300);
     await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
     const error = await expectError(
@@ -284,29 +271,29 @@ Deno.test("StartInstances of a stopping instance fails with IncorrectInstanceSta
       400,
     );
     assert.match(error.message, /can be started/);
-    assert.equal((await describe(ec2, id)).State?.Name, "stopping");
+    assert.equal((await describeOne(ec2, id)).State?.Name, "stopping");
   });
 });
 
 Deno.test("a stop refused for one instance stops none of the others", async () => {
   const clock = new ManualClock();
   await withEndpoint({ clock: clock.now, timing: TIMING }, async (_ep, ec2) => {
-    const up = await launch(ec2);
+    const up = await launchOne(ec2);
     clock.advance(300);
-    const booting = await launch(ec2);
+    const booting = await launchOne(ec2);
     await expectError(
       ec2.send(new StopInstancesCommand({ InstanceIds: [up, booting] })),
       "IncorrectInstanceState",
     );
-    assert.equal((await describe(ec2, up)).State?.Name, "running");
+    assert.equal((await describeOne(ec2, up)).State?.Name, "running");
   });
 });
 
 Deno.test("RebootInstances counts reboots of running instances, ignores terminated ones and refuses stopped ones", async () => {
   const clock = new ManualClock();
   await withEndpoint({ clock: clock.now, timing: TIMING }, async (ep, ec2) => {
-    const id = await launch(ec2);
-    const gone = await launch(ec2);
+    const id = await launchOne(ec2);
+    const gone = await launchOne(ec2);
     clock.advance(300);
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [gone] }));
     clock.advance(300);
@@ -335,8 +322,8 @@ Deno.test("StopInstances with Force ends a stop already in progress at once", as
   await withEndpoint(
     { clock: clock.now, timing: { ...TIMING, stoppingMs: 60_000 } },
     async (_ep, ec2) => {
-      const id = await launch(ec2);
-      const other = await launch(ec2);
+      const id = await launchOne(ec2);
+      const other = await launchOne(ec2);
       clock.advance(300);
       await ec2.send(new StopInstancesCommand({ InstanceIds: [id, other] }));
       clock.advance(1_000);
@@ -345,13 +332,13 @@ Deno.test("StopInstances with Force ends a stop already in progress at once", as
         Code: 64,
         Name: "stopping",
       });
-      assert.equal((await describe(ec2, id)).State?.Name, "stopped");
-      assert.equal((await describe(ec2, other)).State?.Name, "stopping", "only the forced one");
-      const fresh = await launch(ec2);
+      assert.equal((await describeOne(ec2, id)).State?.Name, "stopped");
+      assert.equal((await describeOne(ec2, other)).State?.Name, "stopping", "only the forced one");
+      const fresh = await launchOne(ec2);
       clock.advance(300);
       await ec2.send(new StopInstancesCommand({ InstanceIds: [fresh], Force: true }));
       assert.equal(
-        (await describe(ec2, fresh)).State?.Name,
+        (await describeOne(ec2, fresh)).State?.Name,
         "stopping",
         "a forced stop still stops",
       );
@@ -387,9 +374,9 @@ Deno.test("REALISTIC_TIMING takes seconds where DEFAULT_TIMING takes a blink", a
   await withEndpoint({ clock: clock.now, timing: REALISTIC_TIMING }, async (ep, ec2) => {
     const id = await launchOne(ec2);
     clock.advance(2_999);
-    assert.equal((await describe(ec2, id)).State?.Name, "pending");
+    assert.equal((await describeOne(ec2, id)).State?.Name, "pending");
     clock.advance(1);
-    assert.equal((await describe(ec2, id)).State?.Name, "running");
+    assert.equal((await describeOne(ec2, id)).State?.Name, "running");
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
     clock.advance(2_999);
     assert.equal(ep.instances()[0]?.state, "shutting-down");

@@ -170,7 +170,7 @@ export class RegionState {
    */
   imageInUse(imageId: string, now: number): boolean {
     for (const i of this.instances.values()) {
-      if (i.imageId === imageId && (i.goneAt === undefined || now < i.goneAt)) return true;
+      if (i.imageId === imageId && this.notVanished(i, now)) return true;
     }
     return false;
   }
@@ -470,7 +470,18 @@ export class RegionState {
    * @returns true when visible.
    */
   isVisible(instance: InstanceRecord, now: number): boolean {
-    return now >= instance.visibleAt && (instance.goneAt === undefined || now < instance.goneAt);
+    return now >= instance.visibleAt && this.notVanished(instance, now);
+  }
+
+  /**
+   * Whether an instance has not vanished: it has no vanishing time, or that time is still ahead.
+   *
+   * @param instance The instance.
+   * @param now The current time (ms).
+   * @returns true when not vanished.
+   */
+  notVanished(instance: InstanceRecord, now: number): boolean {
+    return instance.goneAt === undefined || now < instance.goneAt;
   }
 
   /** Instances the API can see, in launch order. */

@@ -189,21 +189,23 @@ function networkInterfaceXml(region: RegionState, i: InstanceRecord, accountId: 
 /**
  * A reservation's `item` in DescribeInstances (or the body of RunInstances).
  *
+ * @param region The instances' region.
  * @param reservationId The `r-` id.
  * @param accountId Owner.
- * @param instances The instances' `item` contents.
+ * @param instances The instances, each described by {@link instanceXml}.
  * @returns The reservation elements.
  */
 export function reservationXml(
+  region: RegionState,
   reservationId: string,
   accountId: string,
-  instances: readonly Xml[],
+  instances: readonly InstanceRecord[],
 ): Xml {
   return frag(
     el("reservationId", reservationId),
     el("ownerId", accountId),
     el("groupSet"),
-    list("instancesSet", instances),
+    list("instancesSet", instances.map((i) => instanceXml(region, i, accountId))),
   );
 }
 

@@ -16,14 +16,7 @@ import {
   SUBNET_B,
   WEB_SECURITY_GROUP,
 } from "./mod.ts";
-import { clientFor, expectError, ManualClock, withEndpoint } from "./testing.ts";
-
-const LAUNCH: RunInstancesCommandInput = {
-  ImageId: AMAZON_LINUX_AMI,
-  InstanceType: "t3.micro",
-  MinCount: 1,
-  MaxCount: 1,
-};
+import { clientFor, expectError, LAUNCH, ManualClock, withEndpoint } from "./testing.ts";
 
 function base64(bytes: number): string {
   return btoa("x".repeat(bytes));

@@ -9,7 +9,7 @@
 import { ACTIONS } from "./actions/registry.ts";
 import { Ec2Error, errorDocument } from "./errors.ts";
 import type { InstanceStateName, StateReason } from "./lifecycle.ts";
-import type { BucketConfig, ResolvedOptions, ThrottleCategory } from "./options.ts";
+import type { BucketConfig, ResolvedOptions, TestCredential, ThrottleCategory } from "./options.ts";
 import { boolParam, parseQuery } from "./query.ts";
 import type { AddressSnapshot } from "./addresses.ts";
 import type { ImageSnapshot } from "./images.ts";
@@ -146,7 +146,7 @@ export class EndpointCore {
     const now = this.#options.clock();
     return this.#refreshed(region, now).flatMap((state) =>
       [...state.instances.values()]
-        .filter((i) => i.goneAt === undefined || now < i.goneAt)
+        .filter((i) => state.notVanished(i, now))
         .map((i) => state.snapshot(i, now))
     );
   }
@@ -221,11 +221,14 @@ export class EndpointCore {
         Object.assign(params, parseQuery(new TextDecoder().decode(body)));
       }
       action = params["Action"] ?? "";
+      let credential: TestCredential | undefined;
       const signature = verifySignature(
         { method: request.method, url, headers: request.headers, body },
         {
-          secretFor: (id) =>
-            this.#options.credentials.find((c) => c.accessKeyId === id)?.secretAccessKey,
+          secretFor: (id) => {
+            credential = this.#options.credentials.find((c) => c.accessKeyId === id);
+            return credential?.secretAccessKey;
+          },
           service: "ec2",
           now: at,
           maxSkewMs: this.#options.maxClockSkewMs,
@@ -233,13 +236,8 @@ export class EndpointCore {
       );
       region = signature.region;
       accessKeyId = signature.accessKeyId;
-      text = await this.#dispatch(
-        action,
-        params,
-        signature.region,
-        signature.accessKeyId,
-        requestId,
-      );
+      // A verified signature found its credential.
+      text = await this.#dispatch(action, params, signature.region, credential!, requestId);
     } catch (error) {
       const failure = error instanceof Ec2Error ? error : internalError(error);
       status = failure.status;
@@ -266,7 +264,7 @@ export class EndpointCore {
     action: string,
     params: Record<string, string>,
     regionName: string,
-    accessKeyId: string,
+    credential: TestCredential,
     requestId: string,
   ): Promise<string> {
     if (action === "") {
@@ -287,8 +285,7 @@ export class EndpointCore {
     this.#injectedFailure(action);
     const now = this.#options.clock();
     this.#throttled(regionName, definition.category, now);
-    const credential = this.#options.credentials.find((c) => c.accessKeyId === accessKeyId);
-    const allowed = credential?.allowedActions;
+    const allowed = credential.allowedActions;
     if (allowed && !allowed.includes(action)) {
       throw new Ec2Error("UnauthorizedOperation", DEFAULT_MESSAGES["UnauthorizedOperation"]!);
     }
@@ -313,9 +310,7 @@ export class EndpointCore {
       const { code, status } = next.error;
       const message = next.error.message ?? DEFAULT_MESSAGES[code] ??
         `${code} (injected by the test endpoint)`;
-      throw status === undefined
-        ? new Ec2Error(code, message)
-        : new Ec2Error(code, message, status);
+      throw new Ec2Error(code, message, status);
     }
   }
 

@@ -18,10 +18,6 @@ export interface VerifiedSignature {
   readonly accessKeyId: string;
   /** The region of the credential scope; it selects the region's state. */
   readonly region: string;
-  /** The request time (`X-Amz-Date`), in ms since the epoch. */
-  readonly signedAt: number;
-  /** `X-Amz-Security-Token`, when given. */
-  readonly sessionToken: string | undefined;
 }
 
 /** The parts of a request the signature covers. */
@@ -205,6 +201,33 @@ function parseAuthorization(header: string): ParsedAuthorization | undefined {
   };
 }
 
+/**
+ * The credential scope and hex signature of a request over its signed headers.
+ *
+ * @param request The request.
+ * @param signedHeaders Lowercase, sorted names of the signed headers.
+ * @param amzDate `X-Amz-Date` (its first 8 characters are the scope's date).
+ * @param secret Secret access key.
+ * @param region Region of the scope.
+ * @param service Service of the scope.
+ * @returns The scope and the signature.
+ */
+function sign(
+  request: SignableRequest,
+  signedHeaders: readonly string[],
+  amzDate: string,
+  secret: string,
+  region: string,
+  service: string,
+): { scope: string; signature: string } {
+  const date = amzDate.slice(0, 8);
+  const scope = `${date}/${region}/${service}/aws4_request`;
+  const toSign = stringToSign(amzDate, scope, canonicalRequest(request, signedHeaders));
+  const signature = createHmac("sha256", signingKey(secret, date, region, service))
+    .update(toSign).digest("hex");
+  return { scope, signature };
+}
+
 function mismatch(message: string): Ec2Error {
   return new Ec2Error("SignatureDoesNotMatch", message);
 }
@@ -214,7 +237,7 @@ function mismatch(message: string): Ec2Error {
  *
  * @param request The request as received.
  * @param options Key lookup, service, clock and allowed skew.
- * @returns The access key, region and time the request was signed with.
+ * @returns The access key and region the request was signed with.
  * @throws {Ec2Error} `AuthFailure` (no or unparseable header, unknown key, no date),
  *   `RequestExpired` (time off by more than the skew) or `SignatureDoesNotMatch`.
  */
@@ -263,10 +286,14 @@ export function verifySignature(
   for (const name of signedHeaders) {
     if (!request.headers.has(name)) throw mismatch(`Signed header '${name}' is missing.`);
   }
-  const scope = `${auth.date}/${auth.region}/${auth.service}/aws4_request`;
-  const toSign = stringToSign(amzDate, scope, canonicalRequest(request, signedHeaders));
-  const expected = createHmac("sha256", signingKey(secret, auth.date, auth.region, auth.service))
-    .update(toSign).digest("hex");
+  const { signature: expected } = sign(
+    request,
+    signedHeaders,
+    amzDate,
+    secret,
+    auth.region,
+    auth.service,
+  );
   const given = auth.signature.toLowerCase();
   const same = given.length === expected.length &&
     timingSafeEqual(new TextEncoder().encode(given), new TextEncoder().encode(expected));
@@ -275,12 +302,7 @@ export function verifySignature(
       "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
     );
   }
-  return {
-    accessKeyId: auth.accessKeyId,
-    region: auth.region,
-    signedAt,
-    sessionToken: request.headers.get("x-amz-security-token") ?? undefined,
-  };
+  return { accessKeyId: auth.accessKeyId, region: auth.region };
 }
 
 /** What {@link signRequest} needs. */
@@ -317,13 +339,14 @@ export function signRequest(request: SignableRequest, options: SignOptions): Hea
   const signed = [...headers.keys()].map((k) => k.toLowerCase()).filter((k) =>
     k !== "authorization"
   ).sort();
-  const date = amzDate.slice(0, 8);
-  const scope = `${date}/${options.region}/${service}/aws4_request`;
-  const toSign = stringToSign(amzDate, scope, canonicalRequest(request, signed));
-  const signature = createHmac(
-    "sha256",
-    signingKey(options.secretAccessKey, date, options.region, service),
-  ).update(toSign).digest("hex");
+  const { scope, signature } = sign(
+    request,
+    signed,
+    amzDate,
+    options.secretAccessKey,
+    options.region,
+    service,
+  );
   headers.set(
     "authorization",
     `${ALGORITHM} Credential=${options.accessKeyId}/${scope}, SignedHeaders=${

@@ -51,15 +51,16 @@ export function validateTags(tags: readonly Tag[]): void {
 }
 
 /**
- * Sets tags on a resource's tag map, keeping the per-resource limit.
+ * Checks that setting tags on a resource keeps the per-resource limit (call before
+ * {@link setTags}).
  *
- * @param target The resource's tags (changed in place).
- * @param tags The tags to set (overwriting values of existing keys).
+ * @param target The resource's tags (not changed).
+ * @param tags The tags to set.
  * @param resourceId For the error message.
  * @throws {Ec2Error} `TagLimitExceeded` when the resource would carry more than 50 tags.
  */
-export function applyTags(
-  target: Map<string, string>,
+export function checkTagLimit(
+  target: ReadonlyMap<string, string>,
   tags: readonly Tag[],
   resourceId: string,
 ): void {
@@ -70,6 +71,15 @@ export function applyTags(
       `The maximum number of tags per resource (${MAX_TAGS_PER_RESOURCE}) would be exceeded for '${resourceId}'`,
     );
   }
+}
+
+/**
+ * Sets tags on a resource's tag map, after {@link checkTagLimit}.
+ *
+ * @param target The resource's tags (changed in place).
+ * @param tags The tags to set (overwriting values of existing keys).
+ */
+export function setTags(target: Map<string, string>, tags: readonly Tag[]): void {
   for (const { key, value } of tags) target.set(key, value);
 }
 

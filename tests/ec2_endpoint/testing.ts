@@ -64,6 +64,14 @@ export async function withEndpoint(
   }
 }
 
+/** RunInstances of one t3.micro of Amazon Linux; spread it to add or override parameters. */
+export const LAUNCH: RunInstancesCommandInput = {
+  ImageId: AMAZON_LINUX_AMI,
+  InstanceType: "t3.micro",
+  MinCount: 1,
+  MaxCount: 1,
+};
+
 /**
  * Launches one t3.micro of Amazon Linux, with changes.
  *
@@ -76,13 +84,7 @@ export async function launchOne(
   extra: Partial<RunInstancesCommandInput> = {},
 ): Promise<string> {
   const out = await ec2.send(
-    new RunInstancesCommand({
-      ImageId: AMAZON_LINUX_AMI,
-      InstanceType: "t3.micro",
-      MinCount: 1,
-      MaxCount: 1,
-      ...extra,
-    }),
+    new RunInstancesCommand({ ...LAUNCH, ...extra }),
   );
   return out.Instances![0]!.InstanceId!;
 }

@@ -7,7 +7,7 @@
  */
 
 import type { AddressRecord } from "../addresses.ts";
-import { Ec2Error } from "../errors.ts";
+import { Ec2Error, errors } from "../errors.ts";
 import { parseIpv4 } from "../net.ts";
 import type { RegionState } from "../region_state.ts";
 
@@ -35,10 +35,10 @@ export function addressByAllocation(region: RegionState, allocationId: string): 
  */
 export function addressByIp(region: RegionState, publicIp: string): AddressRecord {
   if (parseIpv4(publicIp) === undefined) {
-    throw new Ec2Error("InvalidAddress.Malformed", `Invalid IPv4 address: ${publicIp}`);
+    throw errors.addressMalformed(publicIp);
   }
   const address = region.addressByIp(publicIp);
-  if (!address) throw new Ec2Error("InvalidAddress.NotFound", `Address '${publicIp}' not found.`);
+  if (!address) throw errors.addressNotFound(publicIp);
   return address;
 }
 

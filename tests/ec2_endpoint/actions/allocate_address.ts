@@ -47,10 +47,10 @@ export function allocateAddress(context: ActionContext): Xml {
   const recover = p["Address"];
   if (recover !== undefined) {
     if (parseIpv4(recover) === undefined) {
-      throw new Ec2Error("InvalidAddress.Malformed", `Invalid IPv4 address: ${recover}`);
+      throw errors.addressMalformed(recover);
     }
     if (!region.releasedAddresses.has(recover)) {
-      throw new Ec2Error("InvalidAddress.NotFound", `Address '${recover}' not found.`);
+      throw errors.addressNotFound(recover);
     }
   }
   if (region.addresses.size >= options.elasticIpLimit) {

@@ -249,7 +249,7 @@ function findSnapshot(region: RegionState, snapshotId: string): SnapshotRecord {
   }
   const snapshot = region.snapshots.get(snapshotId);
   if (!snapshot) {
-    throw new Ec2Error("InvalidSnapshot.NotFound", `The snapshot '${snapshotId}' does not exist.`);
+    throw errors.snapshotNotFound(snapshotId);
   }
   return snapshot;
 }

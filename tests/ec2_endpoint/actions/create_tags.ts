@@ -10,7 +10,7 @@
 import type { ActionContext } from "../context.ts";
 import { Ec2Error, errors } from "../errors.ts";
 import { stringList, tagsOf } from "../query.ts";
-import { applyTags, validateTags } from "../tags.ts";
+import { checkTagLimit, setTags, validateTags } from "../tags.ts";
 import { el, type Xml } from "../xml.ts";
 import { allocationNotFound } from "./address_ids.ts";
 
@@ -19,10 +19,10 @@ const NOT_FOUND: Readonly<Record<string, (id: string) => Ec2Error>> = {
   i: (id) => errors.instancesNotFound([id]),
   vol: (id) => new Ec2Error("InvalidVolume.NotFound", `The volume '${id}' does not exist.`),
   ami: (id) => errors.imagesNotFound([id]),
-  snap: (id) => new Ec2Error("InvalidSnapshot.NotFound", `The snapshot '${id}' does not exist.`),
+  snap: (id) => errors.snapshotNotFound(id),
   eipalloc: (id) => allocationNotFound(id),
-  sg: (id) => new Ec2Error("InvalidGroup.NotFound", `The security group '${id}' does not exist`),
-  subnet: (id) => new Ec2Error("InvalidSubnetID.NotFound", `The subnet ID '${id}' does not exist`),
+  sg: (id) => errors.groupNotFound(id),
+  subnet: (id) => errors.subnetNotFound(id),
   vpc: (id) => new Ec2Error("InvalidVpcID.NotFound", `The vpc ID '${id}' does not exist`),
 };
 
@@ -47,7 +47,7 @@ export function createTags(context: ActionContext): Xml {
     if (!map) throw notFound(id);
     return [id, map] as const;
   });
-  for (const [id, map] of targets) applyTags(new Map(map), tags, id);
-  for (const [id, map] of targets) applyTags(map, tags, id);
+  for (const [id, map] of targets) checkTagLimit(map, tags, id);
+  for (const [, map] of targets) setTags(map, tags);
   return el("return", true);
 }

@@ -14,7 +14,7 @@ import { paginate, readPageRequest } from "../pagination.ts";
 import { filtersOf } from "../query.ts";
 import type { InstanceRecord } from "../instance.ts";
 import type { RegionState } from "../region_state.ts";
-import { instanceXml, reservationXml } from "../render.ts";
+import { reservationXml } from "../render.ts";
 import { frag, list, opt, type Xml } from "../xml.ts";
 import { instanceIds } from "./instance_ids.ts";
 
@@ -97,11 +97,7 @@ export function describeInstances(context: ActionContext): Xml {
     groups.set(instance.reservationId, group);
   }
   const reservations = [...groups].map(([reservationId, instances]) =>
-    reservationXml(
-      reservationId,
-      options.accountId,
-      instances.map((i) => instanceXml(region, i, options.accountId)),
-    )
+    reservationXml(region, reservationId, options.accountId, instances)
   );
   return frag(list("reservationSet", reservations), opt("nextToken", nextToken));
 }

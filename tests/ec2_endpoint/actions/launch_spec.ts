@@ -169,7 +169,7 @@ function validateSubnet(
     }
     const subnet = region.subnet(subnetId);
     if (!subnet) {
-      throw new Ec2Error("InvalidSubnetID.NotFound", `The subnet ID '${subnetId}' does not exist`);
+      throw errors.subnetNotFound(subnetId);
     }
     return subnet;
   }
@@ -199,7 +199,7 @@ function validateGroups(
     }
     const group = all.find((g) => g.groupId === groupId);
     if (!group) {
-      throw new Ec2Error("InvalidGroup.NotFound", `The security group '${groupId}' does not exist`);
+      throw errors.groupNotFound(groupId);
     }
     if (group.vpcId !== subnet.vpcId) {
       throw new Ec2Error(

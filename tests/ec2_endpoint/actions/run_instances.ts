@@ -12,7 +12,7 @@ import { newId, newMacAddress, randomHex } from "../ids.ts";
 import { intParam, type Params } from "../query.ts";
 import type { BlockDevice, InstanceRecord } from "../instance.ts";
 import type { RegionState } from "../region_state.ts";
-import { instanceXml, reservationXml } from "../render.ts";
+import { reservationXml } from "../render.ts";
 import { tagMap } from "../tags.ts";
 import type { Xml } from "../xml.ts";
 import { type LaunchSpec, validateLaunch } from "./launch_spec.ts";
@@ -63,11 +63,7 @@ export function runInstances(context: ActionContext): Xml {
   }
   region.reservations.set(reservationId, { reservationId, instanceIds: launched.map((i) => i.id) });
   if (token !== undefined) region.tokens.set(token, { fingerprint: fingerprint(p), reservationId });
-  return reservationXml(
-    reservationId,
-    options.accountId,
-    launched.map((i) => instanceXml(region, i, options.accountId)),
-  );
+  return reservationXml(region, reservationId, options.accountId, launched);
 }
 
 function requiredInt(p: Params, name: string): number {
@@ -101,11 +97,7 @@ function fingerprint(p: Params): string {
 function replay(region: RegionState, reservationId: string, accountId: string): Xml {
   const reservation = region.reservations.get(reservationId)!;
   const instances = reservation.instanceIds.map((id) => region.instances.get(id)!);
-  return reservationXml(
-    reservationId,
-    accountId,
-    instances.map((i) => instanceXml(region, i, accountId)),
-  );
+  return reservationXml(region, reservationId, accountId, instances);
 }
 
 function launchableCount(
