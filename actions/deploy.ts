@@ -7,7 +7,8 @@
  *
  * - A deployment that names an existing instance (`DEPLOY_ID`: resume after power-off or
  *   undeploy) starts that instance instead of launching a new one. Only an instance the cloud
- *   reports terminated is replaced; one it does not know makes the deploy fail.
+ *   reports terminated is replaced; one it does not know makes the deploy fail, and so does
+ *   one tagged as launched for another VM.
  * - A retry of the same deployment returns the instance the first attempt launched.
  *
  * @module
@@ -15,7 +16,7 @@
 
 import { runAction } from "../lib/action.ts";
 import { NotFoundError } from "../lib/errors.ts";
-import { powerOnVm } from "../lib/lifecycle.ts";
+import { checkOwner, powerOnVm } from "../lib/lifecycle.ts";
 import { parseDeployArgs } from "../lib/opennebula/args.ts";
 import { readDeploymentFile } from "../lib/opennebula/deployment_file.ts";
 import { parseDeployment } from "../lib/opennebula/template.ts";
@@ -36,6 +37,7 @@ export default async function deploy(argv: readonly string[]): Promise<string> {
       }
       throw error;
     });
+    checkOwner(existing, args.vmId, `resume VM ${args.vmId}`);
     if (existing.state !== "terminated" && existing.state !== "shutting-down") {
       return (await powerOnVm(provider, existing.id)).id;
     }

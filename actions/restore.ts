@@ -4,14 +4,15 @@
  *
  * Resumes a saved VM: starts the stopped instance and returns when it runs; prints nothing.
  * The instance comes from the deploy id when OpenNebula passes one, else from the checkpoint
- * file save wrote. When both are there they must agree.
+ * file save wrote. When both are there they must agree; the file must have been written for
+ * this VM, and the instance must not be tagged as another VM's.
  *
  * @module
  */
 
 import { runAction } from "../lib/action.ts";
 import { InvalidInputError } from "../lib/errors.ts";
-import { powerOnVm } from "../lib/lifecycle.ts";
+import { checkOwner, powerOnVm } from "../lib/lifecycle.ts";
 import { parseRestoreArgs } from "../lib/opennebula/args.ts";
 import { type Checkpoint, readCheckpoint } from "../lib/opennebula/checkpoint.ts";
 import { openHost } from "../lib/providers.ts";
@@ -31,7 +32,13 @@ export default async function restore(argv: readonly string[]): Promise<string> 
       `Cannot restore VM ${args.vmId}: checkpoint file ${args.checkpointFile} names ${checkpoint.deployId} but OpenNebula restores ${deployId}`,
     );
   }
+  if (checkpoint && checkpoint.vmId !== args.vmId) {
+    throw new InvalidInputError(
+      `Cannot restore VM ${args.vmId}: checkpoint file ${args.checkpointFile} was written for VM ${checkpoint.vmId}`,
+    );
+  }
   const { provider } = await openHost(args.host, `restore of VM ${args.vmId}`);
+  checkOwner(await provider.describe(deployId), args.vmId, `restore VM ${args.vmId}`);
   await powerOnVm(provider, deployId);
   return "";
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { NotFoundError } from "./errors.ts";
+import { InvalidInputError, NotFoundError } from "./errors.ts";
 import type { Instance, Provider } from "./provider.ts";
 
 /**
@@ -55,4 +55,30 @@ export async function powerOffVm(
 export async function powerOnVm(provider: Provider, deployId: string): Promise<Instance> {
   const instance = await provider.start(deployId);
   return instance.state === "running" ? instance : await provider.waitFor(deployId, "running");
+}
+
+/**
+ * Refuses an instance that the driver launched for another VM (its VM id tag names another
+ * VM), so that a deployment or checkpoint naming another VM's instance never takes it over.
+ * Instances without the tag (launched outside OpenNebula, or by other drivers) are accepted.
+ *
+ * @param instance The instance, as described.
+ * @param vmId The VM the action is for.
+ * @param doing What the action was about to do, for the message (`resume VM 42`).
+ * @throws {InvalidInputError} naming both VM ids and the instance on a mismatch.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkOwner } from "./lifecycle.ts";
+ * const instance = { id: "i-0abc", state: "stopped", vmState: "p" as const, ownerVmId: 7, facts: {} };
+ * checkOwner(instance, 7, "resume VM 7");
+ * assert.throws(() => checkOwner(instance, 42, "resume VM 42"), /launched for VM 7/);
+ * ```
+ */
+export function checkOwner(instance: Instance, vmId: number, doing: string): void {
+  if (instance.ownerVmId !== undefined && instance.ownerVmId !== vmId) {
+    throw new InvalidInputError(
+      `Cannot ${doing}: instance ${instance.id} was launched for VM ${instance.ownerVmId}, not VM ${vmId}`,
+    );
+  }
 }

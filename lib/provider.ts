@@ -21,6 +21,8 @@ export interface Instance {
   readonly vmState: VmState;
   /** Memory given to the instance in KiB, when known. */
   readonly memoryKiB?: number;
+  /** The OpenNebula VM the driver launched the instance for, when it is tagged with one. */
+  readonly ownerVmId?: number;
   /** Provider facts for the monitoring string, keys without prefix (`PUBLIC_IP_ADDRESS`). */
   readonly facts: Readonly<Record<string, string>>;
 }
@@ -70,6 +72,16 @@ export interface Provider {
    * @throws {InvalidInputError} when the id is not a valid id for this provider.
    */
   describe(id: string): Promise<Instance>;
+
+  /**
+   * Lists the instances the driver launched for a VM on a host that still exist (running or
+   * stopped), found by the tags every launch puts on them. For a VM whose deploy never
+   * returned an id.
+   *
+   * @param vmId OpenNebula VM id.
+   * @param host OpenNebula host name.
+   */
+  findLaunched(vmId: number, host: string): Promise<Instance[]>;
 
   /**
    * Terminates an instance. Terminating one that is already shutting down or terminated

@@ -100,10 +100,12 @@ test("deploy launches one instance, tagged at launch, and prints its id", async 
   assert.equal(instance.keyName, "one-key");
   assert.equal(instance.subnetId, SUBNET_A);
   assert.deepEqual(instance.securityGroupIds, [DEFAULT_SECURITY_GROUP]);
+  assert.match(instance.clientToken ?? "", /^one-101-[0-9a-f]{40}$/);
   assert.deepEqual(instance.tags, {
     "opennebula:vm-id": "101",
     "opennebula:host": HOST,
     "opennebula:driver": "one-hybrid",
+    "opennebula:launch-token": instance.clientToken,
     Name: "one-101-web-101",
     team: "web",
     env: "burst",

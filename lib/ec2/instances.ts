@@ -7,6 +7,7 @@
 import type { Instance as Ec2Instance } from "@aws-sdk/client-ec2";
 import type { Instance, VmState } from "../provider.ts";
 import { instanceTypeSize } from "./instance_types.ts";
+import { VM_ID_TAG } from "./tags.ts";
 
 /**
  * How each EC2 state reads to OpenNebula (`STATE=` of a poll):
@@ -56,10 +57,12 @@ export function toInstance(source: Ec2Instance): Instance {
   put("LAUNCH_TIME", source.LaunchTime?.toISOString());
   put("STATE_REASON", source.StateReason?.Code);
   const size = source.InstanceType ? instanceTypeSize(source.InstanceType) : undefined;
+  const owner = source.Tags?.find((t) => t.Key === VM_ID_TAG)?.Value;
   return {
     id: source.InstanceId ?? "",
     state,
     vmState: STATE_MAP[state] ?? "-",
+    ...(owner !== undefined && /^\d{1,10}$/.test(owner) ? { ownerVmId: Number(owner) } : {}),
     ...(size ? { memoryKiB: size.memoryMiB * 1024 } : {}),
     facts,
   };

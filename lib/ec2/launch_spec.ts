@@ -630,7 +630,7 @@ function tagsOf(check: Checker, source: Source): Record<string, string> {
   }
   const tags = Object.fromEntries(pairs);
   // The driver adds its ownership tags (and a Name unless given): count them too.
-  const total = instanceTags(0, "host", undefined, tags).length;
+  const total = instanceTags(0, "host", undefined, tags, "token").length;
   if (total > MAX_TAGS_PER_INSTANCE) {
     const allowed = MAX_TAGS_PER_INSTANCE - (total - pairs.size);
     throw check.invalid(

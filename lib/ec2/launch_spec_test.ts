@@ -449,15 +449,15 @@ Deno.test("toLaunchSpec() refuses the aws: and opennebula: tag prefixes", () => 
 Deno.test("toLaunchSpec() keeps room for the driver's own tags within EC2's 50", () => {
   const tags = (n: number, first = "T0") =>
     Array.from({ length: n }, (_, i) => (i === 0 ? `${first}=v` : `T${i}=v`)).join(",");
-  // Without Name the driver adds 4 tags (3 ownership tags and Name): 46 fit.
-  assert.equal(Object.keys(withKey("TAGS", tags(46)).tags).length, 46);
+  // Without Name the driver adds 5 tags (4 ownership tags and Name): 45 fit.
+  assert.equal(Object.keys(withKey("TAGS", tags(45)).tags).length, 45);
   assertInvalid(
-    () => withKey("TAGS", tags(47)),
-    "Invalid PUBLIC_CLOUD attribute TAGS: 47 tags, at most 46 allowed (EC2 allows 50 per instance, the driver adds 4)",
+    () => withKey("TAGS", tags(46)),
+    "Invalid PUBLIC_CLOUD attribute TAGS: 46 tags, at most 45 allowed (EC2 allows 50 per instance, the driver adds 5)",
   );
-  // With a Name of its own the driver adds only its 3 ownership tags: 47 fit.
-  assert.equal(Object.keys(withKey("TAGS", tags(47, "Name")).tags).length, 47);
-  assertInvalid(() => withKey("TAGS", tags(48, "Name")), /48 tags, at most 47 allowed/);
+  // With a Name of its own the driver adds only its 4 ownership tags: 46 fit.
+  assert.equal(Object.keys(withKey("TAGS", tags(46, "Name")).tags).length, 46);
+  assertInvalid(() => withKey("TAGS", tags(47, "Name")), /47 tags, at most 46 allowed/);
 });
 
 Deno.test("toLaunchSpec() stores a tag named __proto__ as an ordinary tag", () => {

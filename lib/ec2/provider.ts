@@ -15,12 +15,22 @@ import type { HostSettings } from "../config.ts";
 import type { Instance, LaunchRequest, PreparedLaunch, Provider, StateGoal } from "../provider.ts";
 import { selectSection } from "../opennebula/template.ts";
 import type { Ec2Api } from "./api.ts";
-import { isNotFound, toDriverError } from "./errors.ts";
+import type { Instance as Ec2Instance } from "@aws-sdk/client-ec2";
+import { errorCode, isNotFound, toDriverError } from "./errors.ts";
+import { findLaunchedForVm, tagOf } from "./lookup.ts";
 import { STATE_MAP, toInstance } from "./instances.ts";
 import { type ElasticIp, type LaunchSpec, toLaunchSpec } from "./launch_spec.ts";
 import { needsRootDeviceName, runInstancesInput } from "./run_input.ts";
 import { contextUserData } from "../opennebula/context.ts";
-import { DRIVER_NAME, DRIVER_TAG, instanceTags, VM_ID_TAG } from "./tags.ts";
+import {
+  DRIVER_NAME,
+  DRIVER_TAG,
+  HOST_TAG,
+  instanceTags,
+  tagValue,
+  TOKEN_TAG,
+  VM_ID_TAG,
+} from "./tags.ts";
 import { launchToken } from "./token.ts";
 
 /** Section type of EC2 in deployment templates. */
@@ -28,6 +38,12 @@ export const EC2_TYPE = "ec2";
 
 /** How many fresh tokens deploy tries when earlier ones name terminated instances. */
 const MAX_RELAUNCHES = 5;
+
+/**
+ * RunInstances errors meaning a token cannot launch again: its instance was terminated, or EC2
+ * saw it with other parameters. Deploy moves on to the next derived token.
+ */
+const SPENT_TOKEN_CODES = new Set(["IdempotentInstanceTerminated", "IdempotentParameterMismatch"]);
 
 /** Delays between retries of a call answered with `InvalidInstanceID.NotFound`. */
 const NOT_FOUND_BACKOFF_MS = [500, 1_000, 2_000, 4_000, 8_000];
@@ -175,6 +191,15 @@ export class Ec2Provider implements Provider {
     }
   }
 
+  /**
+   * Returns the live instance an earlier attempt of this deploy launched (found by its launch
+   * tags, token included), or launches one. Tokens go in order: the deploy's own, then derived
+   * ones; a token whose instance EC2 reports terminated (`IdempotentInstanceTerminated`, or the
+   * launch answered with a terminated instance) or that EC2 saw with other parameters
+   * (`IdempotentParameterMismatch`) is passed over. Every live earlier instance is looked for
+   * before anything is launched, so an endpoint that does not deduplicate tokens (moto,
+   * LocalStack) never gets a second launch for a retried deploy.
+   */
   async #launch(
     request: LaunchRequest,
     spec: LaunchSpec,
@@ -182,36 +207,47 @@ export class Ec2Provider implements Provider {
     fixed: boolean,
   ): Promise<Instance> {
     const attempts = fixed ? 1 : MAX_RELAUNCHES;
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      const candidate = attempt === 0 ? token : `${token}-r${attempt}`;
-      const earlier = await this.#findByToken(candidate);
-      if (earlier && isGone(earlier)) continue;
-      if (earlier) return earlier;
+    const candidates = Array.from(
+      { length: attempts },
+      (_, i) => i === 0 ? token : `${token}-r${i}`,
+    );
+    let earlier: Ec2Instance[];
+    try {
+      earlier = await findLaunchedForVm(this.#api, request.vmId);
+    } catch (error) {
+      throw this.#error(error, "Cannot launch instance");
+    }
+    for (const candidate of candidates) {
+      const found = earlier.find((i) =>
+        tagOf(i, TOKEN_TAG) === candidate || i.ClientToken === candidate
+      );
+      if (found) return toInstance(found);
+    }
+    for (const candidate of candidates) {
       const launched = await this.#run(request, spec, candidate);
-      if (!isGone(launched)) return launched;
+      if (launched && !isGone(launched)) return launched;
     }
     throw new CloudError(
       "TokenExhausted",
       fixed
-        ? `Cannot launch instance: CLIENTTOKEN ${token} already launched an instance that is now terminated; remove or change CLIENTTOKEN`
+        ? `Cannot launch instance: CLIENTTOKEN ${token} already launched an instance that is now terminated, or was used with other parameters; remove or change CLIENTTOKEN`
         : `Cannot launch instance: the last ${attempts} launches for this deployment are terminated`,
     );
   }
 
-  async #findByToken(token: string): Promise<Instance | undefined> {
-    try {
-      const out = await this.#api.describeInstances({
-        Filters: [{ Name: "client-token", Values: [token] }],
-      });
-      const found = out.Reservations?.flatMap((r) => r.Instances ?? []).map(toInstance) ?? [];
-      return found.find((i) => !isGone(i)) ?? found[0];
-    } catch (error) {
-      throw this.#error(error, "Cannot launch instance");
-    }
-  }
-
-  async #run(request: LaunchRequest, spec: LaunchSpec, token: string): Promise<Instance> {
-    const tags = instanceTags(request.vmId, request.host, request.deployment.name, spec.tags);
+  /** One RunInstances; undefined when EC2 says the token is spent (terminated or mismatched). */
+  async #run(
+    request: LaunchRequest,
+    spec: LaunchSpec,
+    token: string,
+  ): Promise<Instance | undefined> {
+    const tags = instanceTags(
+      request.vmId,
+      request.host,
+      request.deployment.name,
+      spec.tags,
+      token,
+    );
     try {
       const rootDevice = needsRootDeviceName(spec)
         ? (await this.#api.describeImages({ ImageIds: [spec.imageId] })).Images?.[0]?.RootDeviceName
@@ -223,7 +259,18 @@ export class Ec2Provider implements Provider {
       }
       return toInstance(first);
     } catch (error) {
+      if (SPENT_TOKEN_CODES.has(errorCode(error) ?? "")) return undefined;
       throw this.#error(error, "Cannot launch instance");
+    }
+  }
+
+  /** The live instances launched for a VM on a host, found by their tags. */
+  async findLaunched(vmId: number, host: string): Promise<Instance[]> {
+    try {
+      const found = await findLaunchedForVm(this.#api, vmId);
+      return found.filter((i) => tagOf(i, HOST_TAG) === tagValue(host)).map(toInstance);
+    } catch (error) {
+      throw this.#error(error, `Cannot look for the instances of VM ${vmId}`);
     }
   }
 

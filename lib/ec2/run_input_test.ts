@@ -48,7 +48,7 @@ Deno.test("runInstancesInput() maps the 5.x fixture's section as the provider di
   const deployment = parseDeployment(v5);
   const section = selectSection(deployment, "ec2", "ec2-eu-west-1");
   const spec = toLaunchSpec(section.attributes);
-  const tags = instanceTags(42, "ec2-eu-west-1", deployment.name, spec.tags);
+  const tags = instanceTags(42, "ec2-eu-west-1", deployment.name, spec.tags, "one-42-token");
   assert.deepEqual(runInstancesInput(spec, TOKEN, tags), {
     ImageId: "ami-0abcdef1234567890",
     InstanceType: "t3.micro",

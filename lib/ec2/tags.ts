@@ -16,43 +16,79 @@ export const DRIVER_NAME = "one-hybrid";
 /** Prefix reserved for the driver's own tags; templates may not use it. */
 export const RESERVED_TAG_PREFIX = "opennebula:";
 
+/** Tag key holding the idempotency token of the launch that made the instance. */
+export const TOKEN_TAG = "opennebula:launch-token";
+
+/** Longest tag value EC2 accepts. */
+export const MAX_TAG_VALUE_LENGTH = 256;
+
 /**
- * The tags of an instance launched for an OpenNebula VM: ownership tags, a `Name` unless the
- * template sets one, and the template's own tags.
+ * The tags of an instance launched for an OpenNebula VM: ownership tags (VM id, host, driver,
+ * launch token), a `Name` unless the template sets one, and the template's own tags. Values
+ * longer than EC2 accepts (a very long host or VM name) are cut, the same way every time, so
+ * lookups compare what EC2 stored.
  *
  * @param vmId OpenNebula VM id.
  * @param host OpenNebula host name.
  * @param vmName The VM's name in OpenNebula, when known.
  * @param userTags Tags from the template's `TAGS`.
+ * @param token The launch's idempotency token.
  * @returns Tags as key/value pairs, ownership tags first.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { instanceTags } from "./tags.ts";
+ * const tags = instanceTags(7, "h".repeat(300), "web", {}, "one-7-abc");
+ * assert.deepEqual(tags.map((t) => t.Key), [
+ *   "opennebula:vm-id", "opennebula:host", "opennebula:driver", "opennebula:launch-token", "Name",
+ * ]);
+ * assert.equal(tags[1]?.Value.length, 256);
+ * ```
  */
 export function instanceTags(
   vmId: number,
   host: string,
   vmName: string | undefined,
   userTags: Readonly<Record<string, string>>,
+  token: string,
 ): { Key: string; Value: string }[] {
   const tags: Record<string, string> = {
     [VM_ID_TAG]: String(vmId),
-    [HOST_TAG]: host,
+    [HOST_TAG]: tagValue(host),
     [DRIVER_TAG]: DRIVER_NAME,
+    [TOKEN_TAG]: token,
   };
   if (!("Name" in userTags)) {
-    tags.Name = vmName ? `one-${vmId}-${vmName}`.slice(0, 256) : `one-${vmId}`;
+    tags.Name = tagValue(vmName ? `one-${vmId}-${vmName}` : `one-${vmId}`);
   }
   Object.assign(tags, userTags);
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 }
 
 /**
- * DescribeInstances filters that select this driver's instances for one OpenNebula host.
+ * A value as EC2 stores it as a tag: cut to its 256-character limit.
  *
- * @param host OpenNebula host name.
+ * @param value Any text.
+ * @returns The text, at most 256 characters.
+ */
+export function tagValue(value: string): string {
+  return value.length > MAX_TAG_VALUE_LENGTH ? value.slice(0, MAX_TAG_VALUE_LENGTH) : value;
+}
+
+/** The EC2 states of an instance that still exists (can run again). */
+export const LIVE_STATES: readonly string[] = ["pending", "running", "stopping", "stopped"];
+
+/**
+ * DescribeInstances filters that select the live instances this driver launched for one
+ * OpenNebula VM. Endpoints may ignore filters: callers check the tags again themselves.
+ *
+ * @param vmId OpenNebula VM id.
  * @returns Filters for the `Filters` parameter.
  */
-export function ownedByHostFilters(host: string): { Name: string; Values: string[] }[] {
+export function launchedForVmFilters(vmId: number): { Name: string; Values: string[] }[] {
   return [
+    { Name: `tag:${VM_ID_TAG}`, Values: [String(vmId)] },
     { Name: `tag:${DRIVER_TAG}`, Values: [DRIVER_NAME] },
-    { Name: `tag:${HOST_TAG}`, Values: [host] },
+    { Name: "instance-state-name", Values: [...LIVE_STATES] },
   ];
 }

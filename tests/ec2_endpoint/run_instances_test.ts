@@ -77,15 +77,16 @@ Deno.test("RunInstances with the same ClientToken returns the same instance", as
   });
 });
 
-Deno.test("RunInstances with the ClientToken of terminated instances returns them and launches nothing", async () => {
+Deno.test("RunInstances with the ClientToken of terminated instances fails with IdempotentInstanceTerminated and launches nothing", async () => {
   await withEndpoint({ timing: { shuttingDownMs: 0 } }, async (ep, ec2) => {
     const input = { ...LAUNCH, ClientToken: "one-43-deploy-0" };
     const first = await ec2.send(new RunInstancesCommand(input));
     const id = first.Instances![0]!.InstanceId!;
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
-    const again = await ec2.send(new RunInstancesCommand(input));
-    assert.equal(again.Instances?.[0]?.InstanceId, id);
-    assert.equal(again.Instances?.[0]?.State?.Name, "terminated");
+    await expectError(
+      ec2.send(new RunInstancesCommand(input)),
+      "IdempotentInstanceTerminated",
+    );
     assert.equal(ep.instances().length, 1);
   });
 });

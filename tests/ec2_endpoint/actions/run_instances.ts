@@ -1,6 +1,7 @@
 /**
  * RunInstances: idempotency by `ClientToken` (same token and parameters → the same
- * reservation, even after termination; other parameters → `IdempotentParameterMismatch`),
+ * reservation; other parameters → `IdempotentParameterMismatch`; a token whose instances are
+ * all terminated → `IdempotentInstanceTerminated`, as EC2 answers today),
  * validation, capacity and limits (`MinCount`..`MaxCount`), and the launch of pending instances.
  *
  * @module
@@ -97,6 +98,12 @@ function fingerprint(p: Params): string {
 function replay(region: RegionState, reservationId: string, accountId: string): Xml {
   const reservation = region.reservations.get(reservationId)!;
   const instances = reservation.instanceIds.map((id) => region.instances.get(id)!);
+  if (instances.every((i) => i.state === "terminated")) {
+    throw new Ec2Error(
+      "IdempotentInstanceTerminated",
+      "The client token you provided is associated with a resource that is already deleted. Please use a different client token.",
+    );
+  }
   return reservationXml(region, reservationId, accountId, instances);
 }
 
