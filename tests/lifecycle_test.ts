@@ -302,3 +302,34 @@ test("restore with a checkpoint file that names another instance fails and start
   assert.equal(stateOf(v.deployId), "stopped");
   await v.terminate();
 });
+
+test("a 3.2 restore of a checkpoint file written for another VM fails and starts nothing", async () => {
+  const owner = vm("3.2", 211);
+  await owner.deploy();
+  await owner.save();
+  const other = vm("3.2", 212);
+  await Deno.mkdir(other.checkpointFile.replace(/\/checkpoint$/, ""), { recursive: true });
+  await Deno.copyFile(owner.checkpointFile, other.checkpointFile);
+  const starts = ep.countCalls("StartInstances");
+  assert.equal(
+    await other.restore(),
+    `RESTORE FAILURE 212 Cannot restore VM 212: checkpoint file ${other.checkpointFile} was written for VM 211`,
+  );
+  assert.equal(ep.countCalls("StartInstances"), starts);
+  assert.equal(stateOf(owner.deployId), "stopped");
+});
+
+test("a 5.x restore of an instance tagged for another VM fails and starts nothing", async () => {
+  const owner = vm("5.x", 213);
+  await owner.deploy();
+  await owner.save();
+  const other = vm("5.x", 214);
+  other.deployId = owner.deployId;
+  const starts = ep.countCalls("StartInstances");
+  assert.equal(
+    await other.restore(),
+    `RESTORE FAILURE 214 Cannot restore VM 214: instance ${owner.deployId} was launched for VM 213, not VM 214`,
+  );
+  assert.equal(ep.countCalls("StartInstances"), starts);
+  assert.equal(stateOf(owner.deployId), "stopped");
+});

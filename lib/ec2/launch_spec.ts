@@ -434,13 +434,6 @@ export function canonicalDevice(name: string): string {
 }
 
 /** Whether an IPv4 address is private, shared, loopback, link-local or not unicast. */
-function isNonPublicIpv4(value: string): boolean {
-  const [a = 0, b = 0] = value.split(".").map(Number);
-  return a === 0 || a === 10 || a === 127 || a >= 224 ||
-    (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254) ||
-    (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
-}
-
 function elasticIpOf(check: Checker, source: Source): ElasticIp {
   const v = source.value;
   if (v.toLowerCase().startsWith("eipalloc-")) {
@@ -454,7 +447,6 @@ function elasticIpOf(check: Checker, source: Source): ElasticIp {
       `${quote(v)} is neither an IPv4 address nor an allocation id (eipalloc-xxxxxxxx)`,
     );
   }
-  if (isNonPublicIpv4(v)) throw check.invalid(source, `${quote(v)} is not a public IPv4 address`);
   return { publicIp: v };
 }
 
@@ -658,7 +650,7 @@ function tagsOf(check: Checker, source: Source): Record<string, string> {
  * | key | accepted values | when absent |
  * |---|---|---|
  * | `BLOCKDEVICEMAPPING` | blank-separated `dev=snapshot:size:delete:type:iops` (parts may be empty), `dev=none`, `dev=ephemeralN` | the AMI's mappings |
- * | `ELASTICIP` | a public IPv4 address or `eipalloc-...` | no association |
+ * | `ELASTICIP` | an IPv4 address or `eipalloc-...` | no association |
  * | `IAMINSTANCEPROFILE` | a profile name or `arn:aws:iam::<account>:instance-profile/<name>` | none |
  * | `ROOTVOLUMESIZE` | GiB, within the type's limits | the AMI's size |
  * | `ROOTVOLUMETYPE` | standard, gp2, gp3, io1, io2 | the AMI's type |

@@ -17,7 +17,7 @@ import { selectSection } from "../opennebula/template.ts";
 import type { Ec2Api } from "./api.ts";
 import type { Instance as Ec2Instance } from "@aws-sdk/client-ec2";
 import { errorCode, isNotFound, toDriverError } from "./errors.ts";
-import { findLaunchedForVm, tagOf } from "./lookup.ts";
+import { findLaunchedForVm, isUnsupportedRequest, tagOf } from "./lookup.ts";
 import { STATE_MAP, toInstance } from "./instances.ts";
 import { type ElasticIp, type LaunchSpec, toLaunchSpec } from "./launch_spec.ts";
 import { needsRootDeviceName, runInstancesInput } from "./run_input.ts";
@@ -354,7 +354,11 @@ export class Ec2Provider implements Provider {
     }
   }
 
-  /** Creates an AMI of the instance without rebooting it, tagged with the VM id. */
+  /**
+   * Creates an AMI of the instance without rebooting it, tagged with the VM id (its snapshots
+   * too). An endpoint that cannot tag snapshots at creation (moto) gets the image tagged alone;
+   * one that cannot tag at creation at all gets a plain request (the description names the VM).
+   */
   async snapshot(id: string, name: string, vmId: number): Promise<string> {
     checkInstanceId(id);
     const tags = [
@@ -362,27 +366,36 @@ export class Ec2Provider implements Provider {
       { Key: DRIVER_TAG, Value: DRIVER_NAME },
       { Key: "Name", Value: name },
     ];
-    try {
-      const out = await this.#api.createImage({
-        InstanceId: id,
-        Name: name,
-        Description: `OpenNebula checkpoint of VM ${vmId} (${id})`,
-        NoReboot: true,
-        TagSpecifications: [{ ResourceType: "image", Tags: tags }, {
-          ResourceType: "snapshot",
-          Tags: tags,
-        }],
-      });
-      if (!out.ImageId) {
-        throw new CloudError(
-          "EmptyResponse",
-          `Cannot create an image of ${id}: EC2 returned no image id`,
-        );
+    const tagSpecifications = [
+      [{ ResourceType: "image" as const, Tags: tags }, {
+        ResourceType: "snapshot" as const,
+        Tags: tags,
+      }],
+      [{ ResourceType: "image" as const, Tags: tags }],
+      undefined,
+    ];
+    for (const [index, specification] of tagSpecifications.entries()) {
+      try {
+        const out = await this.#api.createImage({
+          InstanceId: id,
+          Name: name,
+          Description: `OpenNebula checkpoint of VM ${vmId} (${id})`,
+          NoReboot: true,
+          ...(specification ? { TagSpecifications: specification } : {}),
+        });
+        if (!out.ImageId) {
+          throw new CloudError(
+            "EmptyResponse",
+            `Cannot create an image of ${id}: EC2 returned no image id`,
+          );
+        }
+        return out.ImageId;
+      } catch (error) {
+        if (index + 1 < tagSpecifications.length && isUnsupportedRequest(error)) continue;
+        throw this.#error(error, `Cannot create an image of ${id}`);
       }
-      return out.ImageId;
-    } catch (error) {
-      throw this.#error(error, `Cannot create an image of ${id}`);
     }
+    throw new CloudError("EmptyResponse", `Cannot create an image of ${id}`);
   }
 
   /**
