@@ -157,6 +157,32 @@ test("a new deployment of the same VM after its instance was terminated launches
   );
 });
 
+test("a new deployment file of the same VM gets a token of its own", async () => {
+  ep.reset();
+  const xml = vmDeployment(104, SECTION);
+  const first = deployedId(
+    await runAction("deploy", [await writeDeployment(104, xml), HOST, "104", HOST], { env: ENV }),
+  );
+  const next = await writeDeploymentFile(tmp, 104, xml, 1);
+  const second = deployedId(await runAction("deploy", [next, HOST, "104", HOST], { env: ENV }));
+  assert.notEqual(second, first, "deployment.1 is a new deploy, not a retry of deployment.0");
+  const tokens = ep.calls.filter((c) => c.action === "RunInstances").map((c) =>
+    c.params.ClientToken
+  );
+  assert.equal(tokens.length, 2);
+  assert.match(tokens[1] ?? "", /^one-104-[0-9a-f]{40}$/);
+  assert.notEqual(tokens[1], tokens[0]);
+});
+
+test("a retried deploy that finds its instance stopped starts it and returns it", async () => {
+  ep.reset();
+  const first = deployedId(await deploy(105));
+  ep.setInstanceState(first, "stopped");
+  assert.equal(deployedId(await deploy(105)), first);
+  assert.equal(instanceOf(first).state, "running");
+  assert.equal(ep.countCalls("RunInstances"), 1);
+});
+
 test("deploy reads the deployment file from base64 stdin when the path is not on this machine", async () => {
   ep.reset();
   const xml = vmDeployment(104, SECTION);
@@ -286,6 +312,18 @@ test("shutdown of a deploy id the cloud does not know succeeds after retrying", 
 test("poll of an unknown deploy id fails, naming InvalidInstanceID.NotFound", async () => {
   ep.reset();
   const result = await runAction("poll", ["i-0123456789abcdef0", HOST, "112", HOST], { env: ENV });
+  assertFailure(
+    result,
+    "Cannot describe i-0123456789abcdef0: InvalidInstanceID.NotFound: The instance ID 'i-0123456789abcdef0' does not exist",
+  );
+});
+
+test("poll of an unknown deploy id shortly after its deploy fails: not visible yet is not gone", async () => {
+  const recent = Math.floor(Date.now() / 1000) - 5;
+  const result = await runAction("poll", ["i-0123456789abcdef0", HOST, "114", HOST], {
+    stdin: oneBase64(actionData(114, HOST, "i-0123456789abcdef0", { stime: recent })),
+    env: ENV,
+  });
   assertFailure(
     result,
     "Cannot describe i-0123456789abcdef0: InvalidInstanceID.NotFound: The instance ID 'i-0123456789abcdef0' does not exist",
@@ -474,6 +512,32 @@ test("an action reads all of a large stdin, so oned's writer never sees a broken
     result,
     'Invalid deploy id "not-an-id": not an EC2 instance id (i-xxxxxxxxxxxxxxxxx)',
   );
+});
+
+test("a failing action still reads stdin that arrives after it is done, so oned's writer never sees a broken pipe", async () => {
+  // one_vmm_sh writes the action data while the action runs; exiting first makes the write fail
+  // (EPIPE), which oned records as a FAILURE whatever the exit code.
+  const result = await runAction("poll", ["not-an-id", HOST, "132", HOST], {
+    stdin: oneBase64(actionData(132, HOST, "i-0123456789abcdef0")),
+    stdinPauseMs: 500,
+    env: ENV,
+  });
+  assertFailure(
+    result,
+    'Invalid deploy id "not-an-id": not an EC2 instance id (i-xxxxxxxxxxxxxxxxx)',
+  );
+});
+
+test("a deploy that reads its deployment from the file still reads all of stdin", async () => {
+  ep.reset();
+  const xml = vmDeployment(133, SECTION);
+  const path = await writeDeployment(133, xml);
+  const result = await runAction("deploy", [path, HOST, "133", HOST], {
+    stdin: oneBase64(xml),
+    stdinPauseMs: 500,
+    env: ENV,
+  });
+  deployedId(result);
 });
 
 test("an action with the wrong number of arguments prints its usage", async () => {

@@ -26,6 +26,11 @@ export interface ActionResult {
 export interface RunOptions {
   /** Text written to stdin, then closed; empty stdin when absent. */
   readonly stdin?: string;
+  /**
+   * Write stdin in two halves with this pause between them, as a writer that is still writing
+   * when the action may already be done; a write the action no longer reads fails the run.
+   */
+  readonly stdinPauseMs?: number;
   /** Environment variables (nothing else is inherited but PATH). */
   readonly env?: Record<string, string>;
 }
@@ -69,7 +74,15 @@ export async function runProcess(
     stderr: "piped",
   }).spawn();
   const writer = child.stdin.getWriter();
-  if (options.stdin) await writer.write(new TextEncoder().encode(options.stdin));
+  const input = new TextEncoder().encode(options.stdin ?? "");
+  if (options.stdinPauseMs !== undefined) {
+    const half = Math.floor(input.length / 2);
+    await writer.write(input.subarray(0, half));
+    await new Promise((resolve) => setTimeout(resolve, options.stdinPauseMs));
+    await writer.write(input.subarray(half));
+  } else if (input.length > 0) {
+    await writer.write(input);
+  }
   await writer.close();
   const out = await child.output();
   const decoder = new TextDecoder();

@@ -333,3 +333,23 @@ test("a 5.x restore of an instance tagged for another VM fails and starts nothin
   assert.equal(ep.countCalls("StartInstances"), starts);
   assert.equal(stateOf(owner.deployId), "stopped");
 });
+
+test("power-off --hard and undeploy --hard force the stop; the soft ones let the guest shut down", async () => {
+  const v = vm("5.x", 215);
+  await v.deploy();
+  const lastStop = () => ep.calls.filter((c) => c.action === "StopInstances").at(-1)?.params;
+  for (
+    const [step, forced] of [
+      [() => v.poweroff(false), false],
+      [() => v.poweroff(true), true],
+      [() => v.undeploy(false), false],
+      [() => v.undeploy(true), true],
+    ] as const
+  ) {
+    assert.match(await step(), /^(SHUTDOWN|CANCEL) SUCCESS 215 -$/);
+    assert.equal(lastStop()?.Force, forced ? "true" : undefined);
+    assert.equal(stateOf(v.deployId), "stopped");
+    assert.equal(await v.resumeFromPoweroff(), `DEPLOY SUCCESS 215 ${v.deployId}`);
+  }
+  await v.terminate();
+});

@@ -182,3 +182,26 @@ Deno.test("the call log keeps the flat Query parameters as the SDK serialised th
     assert.match(params["ClientToken"] ?? "", /^[0-9a-f-]{36}$/, "the SDK fills in a ClientToken");
   });
 });
+
+Deno.test("random faults throttle or fail a call before applying it", async () => {
+  const draws = [0.1, 0.9, 0.5, 0.05];
+  const random = () => draws.shift() ?? 0.99;
+  await withEndpoint(
+    { faults: { throttleRate: 0.3, serverErrorRate: 0.1, random } },
+    async (ep, ec2) => {
+      // First call: 0.1 < 0.3, throttled. Second: 0.9 and 0.5, neither. Third: 0.05, throttled.
+      await expectError(ec2.send(new RunInstancesCommand(LAUNCH)), "RequestLimitExceeded", 503);
+      await ec2.send(new RunInstancesCommand(LAUNCH));
+      await expectError(ec2.send(new RunInstancesCommand(LAUNCH)), "RequestLimitExceeded", 503);
+      assert.equal(ep.instances().length, 1, "only the call that was not throttled launched");
+    },
+  );
+});
+
+Deno.test("a dropped connection leaves the call applied and the client without an answer", async () => {
+  await withEndpoint({ faults: { dropAfterApplyRate: 1 } }, async (ep, ec2) => {
+    await assert.rejects(ec2.send(new RunInstancesCommand({ ...LAUNCH, ClientToken: "drop-1" })));
+    assert.equal(ep.instances().length, 1, "the launch happened");
+    assert.equal(ep.calls[0]?.dropped, true);
+  });
+});

@@ -35,6 +35,7 @@ export { DEFAULT_TIMING, REALISTIC_TIMING, TEST_CREDENTIALS } from "./options.ts
 export type {
   BucketConfig,
   EndpointOptions,
+  Faults,
   TestCredential,
   ThrottleCategory,
   Timing,
@@ -135,7 +136,7 @@ export interface Ec2Endpoint extends AsyncDisposable {
  */
 export function startEc2Endpoint(options: EndpointOptions = {}): Promise<Ec2Endpoint> {
   const resolved = resolveOptions(options);
-  const core = new EndpointCore(resolved, options.throttle);
+  const core = new EndpointCore(resolved, options.throttle, options.faults);
   return new Promise((resolve) => {
     const server = Deno.serve(
       {

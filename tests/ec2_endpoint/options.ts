@@ -81,6 +81,22 @@ export interface BucketConfig {
 }
 
 /** Options of {@link startEc2Endpoint}. */
+/**
+ * Random faults, each drawn per call from `random` (a seeded generator makes a run repeatable):
+ * throttling and server errors before the call is applied, and connections dropped after it was
+ * applied (the client never learns that it was).
+ */
+export interface Faults {
+  /** Share of calls answered `RequestLimitExceeded` (HTTP 503) before they are applied. */
+  readonly throttleRate?: number;
+  /** Share of calls answered `InternalError` (HTTP 500) before they are applied. */
+  readonly serverErrorRate?: number;
+  /** Share of calls applied whose connection is then dropped before the answer's body. */
+  readonly dropAfterApplyRate?: number;
+  /** Random numbers in [0, 1); `Math.random` by default. */
+  readonly random?: () => number;
+}
+
 export interface EndpointOptions {
   /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
   readonly port?: number;
@@ -114,6 +130,8 @@ export interface EndpointOptions {
   readonly maxClockSkewMs?: number;
   /** Clock in ms since the epoch; default `Date.now`. */
   readonly clock?: () => number;
+  /** Random faults (none by default). */
+  readonly faults?: Faults;
 }
 
 /** Options with every default applied. */

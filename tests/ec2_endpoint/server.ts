@@ -9,7 +9,13 @@
 import { ACTIONS } from "./actions/registry.ts";
 import { Ec2Error, errorDocument } from "./errors.ts";
 import type { InstanceStateName, StateReason } from "./lifecycle.ts";
-import type { BucketConfig, ResolvedOptions, TestCredential, ThrottleCategory } from "./options.ts";
+import type {
+  BucketConfig,
+  Faults,
+  ResolvedOptions,
+  TestCredential,
+  ThrottleCategory,
+} from "./options.ts";
 import { boolParam, parseQuery } from "./query.ts";
 import type { AddressSnapshot } from "./addresses.ts";
 import type { ImageSnapshot } from "./images.ts";
@@ -33,6 +39,8 @@ export interface CallRecord {
   readonly status: number;
   /** EC2 error code, for failed calls. */
   readonly errorCode?: string;
+  /** Whether the call was applied and its connection then dropped (random faults). */
+  readonly dropped?: boolean;
   /** The request id answered. */
   readonly requestId: string;
   /** When the request arrived. */
@@ -70,6 +78,7 @@ export class EndpointCore {
   readonly #latency = new Map<string, number>();
   readonly #throttle = new Map<ThrottleCategory, BucketConfig>();
   readonly #buckets = new Map<string, TokenBucket>();
+  readonly #faults: Faults;
 
   /**
    * @param options Resolved options.
@@ -78,8 +87,10 @@ export class EndpointCore {
   constructor(
     options: ResolvedOptions,
     throttle: Partial<Record<ThrottleCategory, BucketConfig>> = {},
+    faults: Faults = {},
   ) {
     this.#options = options;
+    this.#faults = faults;
     for (const [category, config] of Object.entries(throttle)) {
       if (config) this.#throttle.set(category as ThrottleCategory, config);
     }
@@ -209,6 +220,7 @@ export class EndpointCore {
     let status = 200;
     let errorCode: string | undefined;
     let text: string;
+    let dropped = false;
     try {
       if (request.method !== "POST" && request.method !== "GET") {
         throw new Ec2Error("MethodNotAllowed", `The HTTP method ${request.method} is not allowed`);
@@ -238,6 +250,7 @@ export class EndpointCore {
       accessKeyId = signature.accessKeyId;
       // A verified signature found its credential.
       text = await this.#dispatch(action, params, signature.region, credential!, requestId);
+      dropped = this.#draw(this.#faults.dropAfterApplyRate);
     } catch (error) {
       const failure = error instanceof Ec2Error ? error : internalError(error);
       status = failure.status;
@@ -253,7 +266,13 @@ export class EndpointCore {
       ...(errorCode === undefined ? {} : { errorCode }),
       requestId,
       at: new Date(at),
+      ...(dropped ? { dropped } : {}),
     });
+    if (dropped) {
+      // The call was applied; the client gets the headers and then a broken connection.
+      const body = new ReadableStream({ start: (c) => c.error(new Error("connection dropped")) });
+      return new Response(body, { status, headers: XML_HEADERS });
+    }
     return new Response(text, {
       status,
       headers: { ...XML_HEADERS, "x-amzn-requestid": requestId },
@@ -283,6 +302,12 @@ export class EndpointCore {
     const latency = this.#latency.get(action) ?? this.#latency.get("*") ?? 0;
     if (latency > 0) await new Promise((resolve) => setTimeout(resolve, latency));
     this.#injectedFailure(action);
+    if (this.#draw(this.#faults.throttleRate)) {
+      throw new Ec2Error("RequestLimitExceeded", DEFAULT_MESSAGES["RequestLimitExceeded"]!);
+    }
+    if (this.#draw(this.#faults.serverErrorRate)) {
+      throw new Ec2Error("InternalError", DEFAULT_MESSAGES["InternalError"]!);
+    }
     const now = this.#options.clock();
     this.#throttled(regionName, definition.category, now);
     const allowed = credential.allowedActions;
@@ -299,6 +324,10 @@ export class EndpointCore {
     region.refresh(now);
     const body = definition.handler({ region, params, now, options: this.#options });
     return responseDocument(action, requestId, body);
+  }
+
+  #draw(rate: number | undefined): boolean {
+    return rate !== undefined && rate > 0 && (this.#faults.random ?? Math.random)() < rate;
   }
 
   #injectedFailure(action: string): void {
