@@ -1,6 +1,6 @@
 /**
- * The built actions against endpoints that are not EC2: a silent one, and proxies and portals
- * answering something else.
+ * The built actions against endpoints that are not EC2, or not only EC2: a silent one, proxies
+ * and portals answering something else, and one whose error messages echo the caller's secrets.
  * Each is a tiny raw HTTP server on 127.0.0.1 written here; exit code, stdout and stderr are
  * checked exactly.
  */
@@ -255,4 +255,58 @@ Deno.test("a silent endpoint fails every action within 3 attempts of 10 s, namin
   assert.equal(ep.requests.length, 3 * ACTIONS.length);
   // README: 10 s per attempt, 3 attempts, a back-off under a second: about 30 s.
   assert.ok(seconds < 45, `the actions took ${seconds} s`);
+});
+
+/** An endpoint whose AuthFailure message echoes the secret key it knows and the token it got. */
+function echoingEndpoint(): RawEndpoint {
+  return rawEndpoint((request) => {
+    const token = /\r\nx-amz-security-token:\s*([^\r]*)/i.exec(request)?.[1] ?? "none";
+    return http(
+      "401 Unauthorized",
+      "text/xml;charset=UTF-8",
+      `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>AuthFailure</Code><Message>Key ${SECRET} with token ${token} was not accepted</Message></Error></Errors><RequestID>0f1e2d3c-aaaa-bbbb-cccc-000000000000</RequestID></Response>`,
+    );
+  });
+}
+
+const ECHOED =
+  `Cannot describe ${ID}: AuthFailure: Key *** with token *** was not accepted (host ${HOST}, region us-east-1)`;
+
+/** Runs poll against an echoing endpoint and checks that neither secret came through. */
+async function assertPollRedacted(env: Record<string, string>, ep: RawEndpoint): Promise<void> {
+  const result = await ACTIONS[0]!.run(env);
+  assert.equal(ep.requests.length, 1);
+  assert.match(ep.requests[0]!, new RegExp(`\r\nx-amz-security-token: ${TOKEN}\r\n`, "i"));
+  assertFails(result, ECHOED);
+}
+
+Deno.test("secrets from the configuration file never reach the output, even when EC2 echoes them", async () => {
+  await using ep = echoingEndpoint();
+  const env = { HOME: home, HYBRID_DRIVER_CONFIG: await writeConfig("echo-config", ep.url, true) };
+  await assertPollRedacted(env, ep);
+});
+
+Deno.test("secrets from AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN never reach the output", async () => {
+  await using ep = echoingEndpoint();
+  await assertPollRedacted({
+    HOME: home,
+    HYBRID_DRIVER_CONFIG: await writeConfig("echo-env", ep.url, false),
+    AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+    AWS_SECRET_ACCESS_KEY: SECRET,
+    AWS_SESSION_TOKEN: TOKEN,
+  }, ep);
+});
+
+Deno.test("secrets from the shared credentials file never reach the output", async () => {
+  await using ep = echoingEndpoint();
+  const profileHome = `${tmp}/profile-home`;
+  await Deno.mkdir(`${profileHome}/.aws`, { recursive: true });
+  await Deno.writeTextFile(
+    `${profileHome}/.aws/credentials`,
+    `[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = ${SECRET}\naws_session_token = ${TOKEN}\n`,
+  );
+  await assertPollRedacted({
+    HOME: profileHome,
+    HYBRID_DRIVER_CONFIG: await writeConfig("echo-profile", ep.url, false),
+  }, ep);
 });

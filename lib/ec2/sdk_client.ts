@@ -1,7 +1,8 @@
 /**
  * The only module that loads the AWS SDK at run time; `api.ts` imports it on the first EC2
  * call. The client is built so that every answer passes `transport.ts` before the SDK reads
- * it, and the SDK itself prints nothing.
+ * it, every secret the SDK resolves is registered for redaction before any request, and the
+ * SDK itself prints nothing.
  *
  * @module
  */
@@ -22,6 +23,7 @@ import {
 } from "@aws-sdk/client-ec2";
 import { CALL_LIMITS, type CallName, type Ec2Calls } from "./api.ts";
 import { CheckedHandler, type HandlerLike } from "./transport.ts";
+import { addSecret } from "../redact.ts";
 
 /** The SDK command behind each call. */
 const COMMANDS = {
@@ -56,16 +58,36 @@ export function sdkCalls(config: EC2ClientConfig): Ec2Calls {
 /** A logger that drops everything: the driver's only output is the action's one line. */
 const SILENT = { debug() {}, info() {}, warn() {}, error() {} };
 
+/** What the SDK's credential chain resolves to (a subset of its `AwsCredentialIdentity`). */
+interface Credentials {
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string | undefined;
+}
+
 /**
- * The SDK's runtime extension point, as far as the driver uses it: the client's HTTP handler,
- * replaced by a wrapper.
+ * The SDK's runtime extension point, as far as the driver uses it: the client's HTTP handler
+ * and credential provider, each replaced by a wrapper.
  */
 const DRIVER_EXTENSION = {
   configure(extension: {
     httpHandler(): unknown;
     setHttpHandler(handler: never): void;
+    credentials(): unknown;
+    setCredentials(credentials: never): void;
   }): void {
     const handler = new CheckedHandler(extension.httpHandler() as HandlerLike, CALL_LIMITS);
     extension.setHttpHandler(handler as never);
+    const resolve = extension.credentials();
+    if (resolve === undefined) return;
+    // Whatever the chain finds (environment, shared files, process, SSO) is registered as a
+    // secret before the signer uses it, so that no answer can echo it into the output.
+    const registering = async (options?: unknown): Promise<unknown> => {
+      const credentials =
+        (typeof resolve === "function" ? await resolve(options) : resolve) as Credentials;
+      addSecret(credentials.secretAccessKey);
+      addSecret(credentials.sessionToken);
+      return credentials;
+    };
+    extension.setCredentials(registering as never);
   },
 };
