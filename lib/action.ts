@@ -90,10 +90,14 @@ export async function runAction(
   finish(code, output);
 }
 
+/**
+ * The only place that writes an action's output, and so the one place where secrets are
+ * removed from it, whatever path the text took.
+ */
 function finish(code: number, output: { stdout: string; stderr: string }): never {
   const encoder = new TextEncoder();
-  if (output.stdout) writeAll(Deno.stdout, encoder.encode(output.stdout));
-  if (output.stderr) writeAll(Deno.stderr, encoder.encode(output.stderr));
+  if (output.stdout) writeAll(Deno.stdout, encoder.encode(redact(output.stdout)));
+  if (output.stderr) writeAll(Deno.stderr, encoder.encode(redact(output.stderr)));
   Deno.exit(code);
 }
 

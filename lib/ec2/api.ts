@@ -49,16 +49,23 @@ export interface Ec2Api extends Ec2Calls {
   readonly region: string | undefined;
 }
 
-/** Seconds to wait for a TCP connection to the endpoint. */
-const CONNECTION_TIMEOUT_MS = 5_000;
-/** Seconds to wait for a response once connected. */
-const REQUEST_TIMEOUT_MS = 20_000;
-/** Attempts per call (the SDK's standard retry mode, with its retry quota and back-off). */
-const MAX_ATTEMPTS = 3;
+/**
+ * Time limits of one EC2 call, as the README states them. A silent endpoint fails a call
+ * after at most `attempts` × `requestMs` plus the SDK's back-off (under a second): about 30 s,
+ * so a poll never holds oned for long and an action has time left to report.
+ */
+export const CALL_LIMITS = {
+  /** Milliseconds to wait for a TCP (and TLS) connection, within `requestMs`. */
+  connectMs: 5_000,
+  /** Milliseconds one attempt may take, from connecting to the answer's last byte. */
+  requestMs: 10_000,
+  /** Attempts per call (the SDK's standard retry mode, with its retry quota and back-off). */
+  attempts: 3,
+} as const;
 
 /**
  * Builds the SDK client configuration for a host: region, credentials (static keys or a
- * profile; otherwise the SDK's chain), endpoint, timeouts and retries. Unless the settings
+ * profile; otherwise the SDK's chain), endpoint, connection timeout and retries. Unless the settings
  * allow it, the instance metadata service is switched off, so an on-premises front-end never
  * waits on it.
  *
@@ -74,12 +81,11 @@ export function clientConfig(
     env.set("AWS_EC2_METADATA_DISABLED", "true");
   }
   const config: Sdk.EC2ClientConfig = {
-    maxAttempts: MAX_ATTEMPTS,
+    maxAttempts: CALL_LIMITS.attempts,
     retryMode: "standard",
-    requestHandler: {
-      connectionTimeout: CONNECTION_TIMEOUT_MS,
-      requestTimeout: REQUEST_TIMEOUT_MS,
-    },
+    // The per-attempt deadline is kept by `transport.ts`, which aborts the request; the SDK's
+    // own request timeout would only print a warning.
+    requestHandler: { connectionTimeout: CALL_LIMITS.connectMs },
   };
   if (settings.region) config.region = settings.region;
   if (settings.profile) config.profile = settings.profile;

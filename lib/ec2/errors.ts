@@ -1,7 +1,9 @@
 /**
  * The only place that reads AWS SDK errors. The SDK puts EC2's error code in the exception's
  * `name`; this module sorts codes into the driver's error classes, keeping the code in the
- * message and the SDK error as `cause`.
+ * message and the SDK error as `cause`. Failures below EC2 (no answer, no connection, an answer
+ * that is not EC2's) arrive as `TransportError`s from `transport.ts` and name the call and the
+ * endpoint.
  *
  * @module
  */
@@ -38,6 +40,42 @@ const NETWORK = new Set([
 ]);
 
 /**
+ * One HTTP exchange with the endpoint that produced no answer from EC2: no connection, no
+ * answer in time, or an answer that is not EC2's answer to the call. Never means "not found".
+ * Its `name` and `$metadata.httpStatusCode` are what the SDK's retry strategy reads (timeouts
+ * and 5xx are retried); the retry strategy adds `$metadata.attempts`.
+ */
+export class TransportError extends Error {
+  /** The EC2 action, e.g. `DescribeInstances`. */
+  readonly call: string;
+  /** Where it was sent, e.g. `https://ec2.us-east-1.amazonaws.com`. */
+  readonly endpoint: string;
+  /** What went wrong, as the end of a sentence ("got no answer within 10 s"). */
+  readonly problem: string;
+  /** The driver's code for it: `TimeoutError`, a network code (`ECONNREFUSED`) or `NotAnEc2Answer`. */
+  readonly code: string;
+  /** HTTP status of a non-EC2 answer (read by the SDK's retry strategy) and the attempts made. */
+  $metadata: { httpStatusCode?: number; attempts?: number };
+
+  /**
+   * @param what The call, the endpoint, the problem and the code.
+   * @param options `status` of a non-EC2 answer; `cause` keeps the network error.
+   */
+  constructor(
+    what: { call: string; endpoint: string; problem: string; code: string },
+    options: { status?: number; cause?: unknown } = {},
+  ) {
+    super(`${what.call} to ${what.endpoint} ${what.problem}`, { cause: options.cause });
+    this.name = what.code === "TimeoutError" ? "TimeoutError" : "TransportError";
+    this.call = what.call;
+    this.endpoint = what.endpoint;
+    this.problem = what.problem;
+    this.code = what.code;
+    this.$metadata = options.status === undefined ? {} : { httpStatusCode: options.status };
+  }
+}
+
+/**
  * Reads the EC2 error code of an SDK error.
  *
  * @param error What the SDK threw.
@@ -45,6 +83,7 @@ const NETWORK = new Set([
  */
 export function errorCode(error: unknown): string | undefined {
   if (!(error instanceof Error)) return undefined;
+  if (error instanceof TransportError) return error.code;
   const code = (error as { code?: unknown }).code;
   if (typeof code === "string" && NETWORK.has(code)) return code;
   if (error.name && error.name !== "Error") return error.name;
@@ -80,12 +119,16 @@ export function isThrottled(error: unknown): boolean {
  * @returns A `DriverError` whose message names the EC2 code.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toDriverError } from "./errors.ts";
  * const sdkError = Object.assign(new Error("The image id '[ami-1]' does not exist"), {
  *   name: "InvalidAMIID.NotFound",
  * });
  * const error = toDriverError(sdkError, "Cannot launch instance", { host: "aws", region: "us-east-1" });
- * console.assert(error.message === "Cannot launch instance: InvalidAMIID.NotFound: The image id '[ami-1]' does not exist");
+ * assert.equal(
+ *   error.message,
+ *   "Cannot launch instance: InvalidAMIID.NotFound: The image id '[ami-1]' does not exist",
+ * );
  * ```
  */
 export function toDriverError(
@@ -94,6 +137,14 @@ export function toDriverError(
   context: { host: string; region?: string | undefined },
 ): DriverError {
   if (error instanceof DriverError) return error;
+  if (error instanceof TransportError) {
+    const attempts = error.$metadata.attempts ?? 1;
+    return new CloudError(
+      error.code,
+      `${doing}: ${error.message}${attempts > 1 ? ` (${attempts} attempts)` : ""}`,
+      { cause: error },
+    );
+  }
   const code = errorCode(error) ?? "UnknownError";
   const raw = oneLine(error instanceof Error ? error.message : String(error));
   const where = context.region
@@ -123,6 +174,18 @@ export function toDriverError(
       {
         cause: error,
       },
+    );
+  }
+  if (/Deserialization error/i.test(raw)) {
+    // The SDK could not parse an answer; its message is about its own internals.
+    const status = (error as { $metadata?: { httpStatusCode?: unknown } }).$metadata
+      ?.httpStatusCode;
+    return new CloudError(
+      "UnreadableAnswer",
+      `${doing}: the answer from the EC2 endpoint for ${where} could not be read${
+        typeof status === "number" ? ` (HTTP ${status})` : ""
+      }`,
+      { cause: error },
     );
   }
   return new CloudError(code, `${doing}: ${code}: ${raw}`, { cause: error });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { CloudError, CredentialsError, DriverError, NotFoundError } from "../errors.ts";
-import { errorCode, isNotFound, isThrottled, toDriverError } from "./errors.ts";
+import { errorCode, isNotFound, isThrottled, toDriverError, TransportError } from "./errors.ts";
 
 function sdkError(name: string, message: string): Error {
   return Object.assign(new Error(message), { name });
@@ -77,4 +77,47 @@ Deno.test("toDriverError() names unreachable endpoints and keeps driver errors a
   );
   const own = new DriverError("already described");
   assert.equal(toDriverError(own, "Cannot x", where), own);
+});
+
+Deno.test("toDriverError() reports a transport failure in one line with call, endpoint and attempts", () => {
+  const silent = new TransportError({
+    call: "DescribeInstances",
+    endpoint: "http://127.0.0.1:9",
+    problem: "got no answer within 10 s",
+    code: "TimeoutError",
+  });
+  silent.$metadata.attempts = 3;
+  const converted = toDriverError(silent, "Cannot describe i-1", where);
+  assert.ok(converted instanceof CloudError && !(converted instanceof NotFoundError));
+  assert.equal(converted.code, "TimeoutError");
+  assert.equal(
+    converted.message,
+    "Cannot describe i-1: DescribeInstances to http://127.0.0.1:9 got no answer within 10 s (3 attempts)",
+  );
+  assert.equal(errorCode(silent), "TimeoutError");
+
+  const portal = new TransportError({
+    call: "TerminateInstances",
+    endpoint: "http://127.0.0.1:9",
+    problem: "got HTTP 200 (text/html), not an EC2 answer",
+    code: "NotAnEc2Answer",
+  }, { status: 200 });
+  portal.$metadata.attempts = 1;
+  assert.equal(
+    toDriverError(portal, "Cannot terminate i-1", where).message,
+    "Cannot terminate i-1: TerminateInstances to http://127.0.0.1:9 got HTTP 200 (text/html), not an EC2 answer",
+  );
+});
+
+Deno.test("toDriverError() never repeats the SDK's deserialization internals", () => {
+  const sdk = Object.assign(
+    new Error(
+      "Unexpected end of input\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.",
+    ),
+    { $metadata: { httpStatusCode: 200 } },
+  );
+  assert.equal(
+    toDriverError(sdk, "Cannot x", where).message,
+    "Cannot x: the answer from the EC2 endpoint for host aws, region us-east-1 could not be read (HTTP 200)",
+  );
 });

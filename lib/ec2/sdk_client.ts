@@ -1,6 +1,8 @@
 /**
  * The only module that loads the AWS SDK at run time; `api.ts` imports it on the first EC2
- * call.
+ * call. The client is built so that every answer passes `transport.ts` before the SDK reads
+ * it, every secret the SDK resolves is registered for redaction before any request, and the
+ * SDK itself prints nothing.
  *
  * @module
  */
@@ -19,7 +21,9 @@ import {
   StopInstancesCommand,
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
-import type { CallName, Ec2Calls } from "./api.ts";
+import { CALL_LIMITS, type CallName, type Ec2Calls } from "./api.ts";
+import { CheckedHandler, type HandlerLike } from "./transport.ts";
+import { addSecret } from "../redact.ts";
 
 /** The SDK command behind each call. */
 const COMMANDS = {
@@ -42,7 +46,7 @@ const COMMANDS = {
  * @returns The calls.
  */
 export function sdkCalls(config: EC2ClientConfig): Ec2Calls {
-  const client = new EC2Client(config);
+  const client = new EC2Client({ ...config, logger: SILENT, extensions: [DRIVER_EXTENSION] });
   const calls: Record<string, unknown> = {};
   for (const [name, Command] of Object.entries(COMMANDS)) {
     // deno-lint-ignore no-explicit-any
@@ -50,3 +54,40 @@ export function sdkCalls(config: EC2ClientConfig): Ec2Calls {
   }
   return calls as unknown as Ec2Calls;
 }
+
+/** A logger that drops everything: the driver's only output is the action's one line. */
+const SILENT = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** What the SDK's credential chain resolves to (a subset of its `AwsCredentialIdentity`). */
+interface Credentials {
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string | undefined;
+}
+
+/**
+ * The SDK's runtime extension point, as far as the driver uses it: the client's HTTP handler
+ * and credential provider, each replaced by a wrapper.
+ */
+const DRIVER_EXTENSION = {
+  configure(extension: {
+    httpHandler(): unknown;
+    setHttpHandler(handler: never): void;
+    credentials(): unknown;
+    setCredentials(credentials: never): void;
+  }): void {
+    const handler = new CheckedHandler(extension.httpHandler() as HandlerLike, CALL_LIMITS);
+    extension.setHttpHandler(handler as never);
+    const resolve = extension.credentials();
+    if (resolve === undefined) return;
+    // Whatever the chain finds (environment, shared files, process, SSO) is registered as a
+    // secret before the signer uses it, so that no answer can echo it into the output.
+    const registering = async (options?: unknown): Promise<unknown> => {
+      const credentials =
+        (typeof resolve === "function" ? await resolve(options) : resolve) as Credentials;
+      addSecret(credentials.secretAccessKey);
+      addSecret(credentials.sessionToken);
+      return credentials;
+    };
+    extension.setCredentials(registering as never);
+  },
+};

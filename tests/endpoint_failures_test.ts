@@ -1,0 +1,312 @@
+/**
+ * The built actions against endpoints that are not EC2, or not only EC2: a silent one, proxies
+ * and portals answering something else, and one whose error messages echo the caller's secrets.
+ * Each is a tiny raw HTTP server on 127.0.0.1 written here; exit code, stdout and stderr are
+ * checked exactly.
+ */
+
+import assert from "node:assert/strict";
+import { actionData, vmDeployment } from "./deployments.ts";
+import { type ActionResult, fenced, oneBase64, runAction, writeLocalConfig } from "./harness.ts";
+import { writeDeployment } from "./deployments.ts";
+
+const HOST = "aws-test";
+const ID = "i-0123456789abcdef0";
+const SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY";
+const TOKEN = "FwoGZXIvYXdzEXAMPLEsessionTOKENvalue0123456789";
+
+const tmp = await Deno.makeTempDir({ prefix: "hybrid-endpoint-failures-" });
+const home = `${tmp}/home`;
+await Deno.mkdir(home);
+globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
+
+/** A raw HTTP server: answers each request with `answer(request)`, or never when it is null. */
+interface RawEndpoint extends AsyncDisposable {
+  /** `http://127.0.0.1:<port>`. */
+  readonly url: string;
+  /** Requests received so far. */
+  readonly requests: string[];
+}
+
+/** Starts a raw endpoint on 127.0.0.1. */
+function rawEndpoint(answer: (request: string) => string | null): RawEndpoint {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const open = new Set<Deno.Conn>();
+  const requests: string[] = [];
+  const serve = async (conn: Deno.Conn) => {
+    open.add(conn);
+    try {
+      const request = await readRequest(conn);
+      if (request === undefined) return;
+      requests.push(request);
+      const response = answer(request);
+      if (response === null) {
+        // Silent: hold the connection, reading until the client gives up on it.
+        while (await conn.read(new Uint8Array(1024)) !== null);
+        return;
+      }
+      const bytes = new TextEncoder().encode(response);
+      for (let offset = 0; offset < bytes.length;) {
+        offset += await conn.write(bytes.subarray(offset));
+      }
+    } catch {
+      // The client went away; nothing to do.
+    } finally {
+      open.delete(conn);
+      try {
+        conn.close();
+      } catch {
+        // Already closed.
+      }
+    }
+  };
+  const accepting = (async () => {
+    const serving: Promise<void>[] = [];
+    try {
+      for await (const conn of listener) serving.push(serve(conn));
+    } catch {
+      // The listener was closed.
+    }
+    await Promise.all(serving);
+  })();
+  return {
+    url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
+    requests,
+    async [Symbol.asyncDispose]() {
+      listener.close();
+      for (const conn of open) conn.close();
+      open.clear();
+      await accepting;
+    },
+  };
+}
+
+/** Reads one HTTP request (headers and a Content-Length body); undefined if the peer left. */
+async function readRequest(conn: Deno.Conn): Promise<string | undefined> {
+  let text = "";
+  const decoder = new TextDecoder();
+  const buffer = new Uint8Array(16 * 1024);
+  for (;;) {
+    const end = text.indexOf("\r\n\r\n");
+    if (end >= 0) {
+      const length = Number(/\r\ncontent-length:\s*(\d+)/i.exec(text)?.[1] ?? 0);
+      if (new TextEncoder().encode(text.slice(end + 4)).length >= length) return text;
+    }
+    const n = await conn.read(buffer);
+    if (n === null) return undefined;
+    text += decoder.decode(buffer.subarray(0, n), { stream: true });
+  }
+}
+
+/** An HTTP/1.1 response with a body. */
+function http(status: string, contentType: string, body: string): string {
+  const length = new TextEncoder().encode(body).length;
+  return `HTTP/1.1 ${status}\r\nContent-Type: ${contentType}\r\nContent-Length: ${length}\r\n` +
+    `Connection: close\r\n\r\n${body}`;
+}
+
+/** The EC2 action a request asks for. */
+function actionIn(request: string): string {
+  return /\r\n\r\nAction=([A-Za-z]+)/.exec(request)?.[1] ?? "?";
+}
+
+/** Writes a configuration for one endpoint; `keys` false leaves credentials to the SDK chain. */
+function writeConfig(name: string, url: string, keys: boolean): Promise<string> {
+  const path = `${tmp}/${name}.json`;
+  if (keys) {
+    return writeLocalConfig(path, url, { accessKeyId: "AKIDEXAMPLE", secretAccessKey: SECRET }, {
+      defaults: { sessionToken: TOKEN, notFoundRetrySeconds: 1 },
+    });
+  }
+  return Deno.writeTextFile(
+    path,
+    JSON.stringify({ defaults: { region: "us-east-1", endpoint: url, notFoundRetrySeconds: 1 } }),
+  ).then(() => path);
+}
+
+/** The actions under test, each as oned runs it, with the line its failure starts with. */
+const ACTIONS: {
+  name: string;
+  doing: string;
+  call: string;
+  run(env: Record<string, string>): Promise<ActionResult>;
+}[] = [
+  {
+    name: "poll",
+    doing: `Cannot describe ${ID}`,
+    call: "DescribeInstances",
+    // Long after the deploy: an unknown id would be reported as gone, so only EC2 may say so.
+    run: (env) =>
+      runAction("poll", [ID, HOST, "7", HOST], {
+        stdin: oneBase64(actionData(7, HOST, ID, { stime: Math.floor(Date.now() / 1000) - 3600 })),
+        env,
+      }),
+  },
+  {
+    name: "shutdown",
+    doing: `Cannot terminate ${ID}`,
+    call: "TerminateInstances",
+    run: (env) => runAction("shutdown", [ID, HOST, "7", HOST], { env }),
+  },
+  {
+    name: "cancel",
+    doing: `Cannot terminate ${ID}`,
+    call: "TerminateInstances",
+    run: (env) => runAction("cancel", [ID, HOST, "7", HOST], { env }),
+  },
+  {
+    name: "reboot",
+    doing: `Cannot reboot ${ID}`,
+    call: "RebootInstances",
+    run: (env) => runAction("reboot", [ID, HOST, "7", HOST], { env }),
+  },
+  {
+    name: "deploy",
+    doing: "Cannot launch instance",
+    call: "DescribeInstances",
+    run: async (env) => {
+      const xml = vmDeployment(8, { AMI: "ami-0123456789abcdef0", INSTANCETYPE: "t3.micro" });
+      const path = await writeDeployment(tmp, 8, xml);
+      return runAction("deploy", [path, HOST, "8", HOST], { stdin: oneBase64(xml), env });
+    },
+  },
+];
+
+/** Asserts the one failure line, on stdout and fenced on stderr, with exit code 1. */
+function assertFails(result: ActionResult, line: string): void {
+  assert.deepEqual(result, { code: 1, stdout: `${line}\n`, stderr: fenced(line) });
+}
+
+const NOT_EC2: {
+  kind: string;
+  answer: (action: string) => string;
+  problem: string;
+  attempts: number;
+}[] = [
+  {
+    kind: "an empty HTTP 200",
+    answer: () => http("200 OK", "text/xml", ""),
+    problem: "got HTTP 200 with an empty body, not an EC2 answer",
+    attempts: 1,
+  },
+  {
+    kind: "a proxy's HTML 502 page",
+    answer: () =>
+      http(
+        "502 Bad Gateway",
+        "text/html; charset=utf-8",
+        "<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1>\n<p>Deserialization error $response</p></body></html>",
+      ),
+    problem: "got HTTP 502 (text/html), not an EC2 answer (3 attempts)",
+    attempts: 3,
+  },
+  {
+    kind: "a captive portal's unrelated XML 200",
+    answer: () =>
+      http(
+        "200 OK",
+        "application/xml",
+        '<?xml version="1.0"?>\n<WISPAccessGatewayParam><Redirect><LoginURL>http://portal/</LoginURL></Redirect></WISPAccessGatewayParam>',
+      ),
+    problem: "got HTTP 200 (application/xml), not an EC2 answer",
+    attempts: 1,
+  },
+  {
+    kind: "EC2's answer cut short",
+    answer: (action) =>
+      http(
+        "200 OK",
+        "text/xml;charset=UTF-8",
+        `<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>0f1e2d3c-aaaa-bbbb-cccc-000000000000</requestId><instancesSet><item>`,
+      ),
+    problem: "got HTTP 200 with an incomplete {action}Response, not a whole EC2 answer",
+    attempts: 1,
+  },
+];
+
+for (const { kind, answer, problem, attempts } of NOT_EC2) {
+  Deno.test(`an endpoint answering ${kind} fails poll, shutdown, cancel, reboot and deploy, naming call and endpoint`, async () => {
+    await using ep = rawEndpoint((request) => answer(actionIn(request)));
+    const env = { HOME: home, HYBRID_DRIVER_CONFIG: await writeConfig("not-ec2", ep.url, true) };
+    for (const action of ACTIONS) {
+      ep.requests.length = 0;
+      const result = await action.run(env);
+      assertFails(
+        result,
+        `${action.doing}: ${action.call} to ${ep.url} ${problem.replace("{action}", action.call)}`,
+      );
+      assert.deepEqual(ep.requests.map(actionIn), Array(attempts).fill(action.call), action.name);
+    }
+  });
+}
+
+Deno.test("a silent endpoint fails every action within 3 attempts of 10 s, naming call and endpoint", async () => {
+  await using ep = rawEndpoint(() => null);
+  const env = { HOME: home, HYBRID_DRIVER_CONFIG: await writeConfig("silent", ep.url, true) };
+  const started = Date.now();
+  const results = await Promise.all(ACTIONS.map((action) => action.run(env)));
+  const seconds = (Date.now() - started) / 1000;
+  ACTIONS.forEach((action, i) =>
+    assertFails(
+      results[i]!,
+      `${action.doing}: ${action.call} to ${ep.url} got no answer within 10 s (3 attempts)`,
+    )
+  );
+  assert.equal(ep.requests.length, 3 * ACTIONS.length);
+  // README: 10 s per attempt, 3 attempts, a back-off under a second: about 30 s.
+  assert.ok(seconds < 45, `the actions took ${seconds} s`);
+});
+
+/** An endpoint whose AuthFailure message echoes the secret key it knows and the token it got. */
+function echoingEndpoint(): RawEndpoint {
+  return rawEndpoint((request) => {
+    const token = /\r\nx-amz-security-token:\s*([^\r]*)/i.exec(request)?.[1] ?? "none";
+    return http(
+      "401 Unauthorized",
+      "text/xml;charset=UTF-8",
+      `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>AuthFailure</Code><Message>Key ${SECRET} with token ${token} was not accepted</Message></Error></Errors><RequestID>0f1e2d3c-aaaa-bbbb-cccc-000000000000</RequestID></Response>`,
+    );
+  });
+}
+
+const ECHOED =
+  `Cannot describe ${ID}: AuthFailure: Key *** with token *** was not accepted (host ${HOST}, region us-east-1)`;
+
+/** Runs poll against an echoing endpoint and checks that neither secret came through. */
+async function assertPollRedacted(env: Record<string, string>, ep: RawEndpoint): Promise<void> {
+  const result = await ACTIONS[0]!.run(env);
+  assert.equal(ep.requests.length, 1);
+  assert.match(ep.requests[0]!, new RegExp(`\r\nx-amz-security-token: ${TOKEN}\r\n`, "i"));
+  assertFails(result, ECHOED);
+}
+
+Deno.test("secrets from the configuration file never reach the output, even when EC2 echoes them", async () => {
+  await using ep = echoingEndpoint();
+  const env = { HOME: home, HYBRID_DRIVER_CONFIG: await writeConfig("echo-config", ep.url, true) };
+  await assertPollRedacted(env, ep);
+});
+
+Deno.test("secrets from AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN never reach the output", async () => {
+  await using ep = echoingEndpoint();
+  await assertPollRedacted({
+    HOME: home,
+    HYBRID_DRIVER_CONFIG: await writeConfig("echo-env", ep.url, false),
+    AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+    AWS_SECRET_ACCESS_KEY: SECRET,
+    AWS_SESSION_TOKEN: TOKEN,
+  }, ep);
+});
+
+Deno.test("secrets from the shared credentials file never reach the output", async () => {
+  await using ep = echoingEndpoint();
+  const profileHome = `${tmp}/profile-home`;
+  await Deno.mkdir(`${profileHome}/.aws`, { recursive: true });
+  await Deno.writeTextFile(
+    `${profileHome}/.aws/credentials`,
+    `[default]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = ${SECRET}\naws_session_token = ${TOKEN}\n`,
+  );
+  await assertPollRedacted({
+    HOME: profileHome,
+    HYBRID_DRIVER_CONFIG: await writeConfig("echo-profile", ep.url, false),
+  }, ep);
+});
