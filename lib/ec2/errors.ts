@@ -100,14 +100,33 @@ export function isNotFound(error: unknown): boolean {
   return NOT_FOUND.has(errorCode(error) ?? "");
 }
 
+/** Server-side codes that say "try again later". */
+const SERVER_BUSY = new Set([
+  "InternalError",
+  "InternalFailure",
+  "Unavailable",
+  "ServiceUnavailable",
+]);
+
 /**
- * Whether an SDK error is EC2 throttling.
+ * Whether a failed call may well succeed if asked again a little later: throttling, EC2's
+ * server errors, no answer in time, a dropped or refused connection. The SDK has already
+ * retried it; a caller that polls anyway (a wait for a state) keeps polling.
  *
- * @param error What the SDK threw.
- * @returns true for `RequestLimitExceeded` and its kin.
+ * @param error What the call threw (an SDK error or the driver's error for it).
+ * @returns true for transient failures.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isTransient } from "./errors.ts";
+ * assert.equal(isTransient(Object.assign(new Error("slow down"), { name: "RequestLimitExceeded" })), true);
+ * assert.equal(isTransient(Object.assign(new Error("no"), { name: "AuthFailure" })), false);
+ * ```
  */
-export function isThrottled(error: unknown): boolean {
-  return THROTTLED.has(errorCode(error) ?? "");
+export function isTransient(error: unknown): boolean {
+  const code = error instanceof CloudError ? error.code : errorCode(error) ?? "";
+  return THROTTLED.has(code) || SERVER_BUSY.has(code) || NETWORK.has(code) ||
+    code === "TimeoutError";
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { CloudError, CredentialsError, DriverError, NotFoundError } from "../errors.ts";
-import { errorCode, isNotFound, isThrottled, toDriverError, TransportError } from "./errors.ts";
+import { errorCode, isNotFound, isTransient, toDriverError, TransportError } from "./errors.ts";
 
 function sdkError(name: string, message: string): Error {
   return Object.assign(new Error(message), { name });
@@ -17,11 +17,24 @@ Deno.test("errorCode() reads EC2 codes from the name and network codes from code
   assert.equal(errorCode(undefined), undefined);
 });
 
-Deno.test("isNotFound() and isThrottled() classify by code", () => {
+Deno.test("isNotFound() and isTransient() classify by code", () => {
   assert.ok(isNotFound(sdkError("InvalidInstanceID.NotFound", "")));
   assert.ok(!isNotFound(sdkError("InvalidAMIID.NotFound", "")));
-  assert.ok(isThrottled(sdkError("RequestLimitExceeded", "")));
-  assert.ok(!isThrottled(null));
+  for (const code of ["RequestLimitExceeded", "InternalError", "Unavailable", "ECONNRESET"]) {
+    assert.ok(isTransient(sdkError(code, "")), code);
+    assert.ok(isTransient(new CloudError(code, "x")), code);
+  }
+  const silent = new TransportError({
+    call: "DescribeInstances",
+    endpoint: "http://127.0.0.1:1",
+    problem: "got no answer within 10 s",
+    code: "TimeoutError",
+  });
+  assert.ok(isTransient(silent));
+  for (const code of ["AuthFailure", "InvalidAMIID.NotFound", "NotAnEc2Answer"]) {
+    assert.ok(!isTransient(sdkError(code, "")), code);
+  }
+  assert.ok(!isTransient(null));
 });
 
 Deno.test("toDriverError() sorts SDK errors into the driver's classes, keeping the code and cause", () => {

@@ -16,7 +16,7 @@ import type { Instance, LaunchRequest, PreparedLaunch, Provider, StateGoal } fro
 import { selectSection } from "../opennebula/template.ts";
 import type { Ec2Api } from "./api.ts";
 import type { Instance as Ec2Instance } from "@aws-sdk/client-ec2";
-import { errorCode, isNotFound, toDriverError } from "./errors.ts";
+import { errorCode, isNotFound, isTransient, toDriverError } from "./errors.ts";
 import { findLaunchedForVm, isUnsupportedRequest, tagOf } from "./lookup.ts";
 import { STATE_MAP, toInstance } from "./instances.ts";
 import { type ElasticIp, type LaunchSpec, toLaunchSpec } from "./launch_spec.ts";
@@ -401,7 +401,9 @@ export class Ec2Provider implements Provider {
   /**
    * Polls DescribeInstances until the instance reaches the goal, with growing pauses, for at
    * most the host's `stateWaitSeconds`. A "not found" while waiting is asked again (it may
-   * be eventual consistency), except when waiting for termination, where it means gone.
+   * be eventual consistency), except when waiting for termination, where it means gone; so is
+   * a transient failure (throttling, a server error, no answer), which says nothing about the
+   * instance.
    */
   async waitFor(id: string, goal: StateGoal): Promise<Instance> {
     const deadline = Date.now() + this.#settings.stateWaitSeconds * 1000;
@@ -420,9 +422,15 @@ export class Ec2Provider implements Provider {
           );
         }
       } catch (error) {
-        if (!(error instanceof NotFoundError)) throw error;
-        if (goal === "terminated") return changed(id, "terminated");
-        last = "not found";
+        if (error instanceof NotFoundError) {
+          if (goal === "terminated") return changed(id, "terminated");
+          last = "not found";
+        } else if (isTransient(error) && error instanceof CloudError) {
+          // Throttled or no answer: the instance did not fail, asking later may work.
+          last = `unknown (${error.code})`;
+        } else {
+          throw error;
+        }
       }
       if (Date.now() + interval > deadline) {
         throw new DeadlineError(
