@@ -77,7 +77,8 @@ export async function writeCheckpoint(path: string, checkpoint: Checkpoint): Pro
  * @param path The checkpoint file's path.
  * @returns What it records.
  * @throws {InvalidInputError} when the file is missing, unreadable, larger than
- * {@link MAX_CHECKPOINT_FILE_BYTES}, does not end in time, or is not a driver checkpoint.
+ * {@link MAX_CHECKPOINT_FILE_BYTES}, does not end in time (then its `cause` is an
+ * `InputLimitError`), or is not a driver checkpoint.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -95,7 +96,9 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
   try {
     text = await readBoundedText(path, MAX_CHECKPOINT_FILE_BYTES);
   } catch (error) {
-    throw new InvalidInputError(`Cannot read checkpoint file ${path}: ${fileErrorReason(error)}`);
+    throw new InvalidInputError(`Cannot read checkpoint file ${path}: ${fileErrorReason(error)}`, {
+      cause: error,
+    });
   }
   let data: Record<string, unknown>;
   try {
