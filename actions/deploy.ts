@@ -27,6 +27,13 @@ export default async function deploy(argv: readonly string[]): Promise<string> {
   const args = parseDeployArgs(argv);
   const deployment = parseDeployment(await readDeploymentFile(args.deploymentFile));
   const { provider } = await openHost(args.host, `deploy of VM ${args.vmId}`);
+  // Checks the template before any call, a resume included.
+  const launch = provider.prepareLaunch({
+    vmId: args.vmId,
+    host: args.host,
+    deployment,
+    deploymentName: args.deploymentFile.split("/").pop() ?? "",
+  });
   if (deployment.deployId) {
     const existing = await provider.describe(deployment.deployId).catch((error) => {
       if (error instanceof NotFoundError) {
@@ -42,12 +49,6 @@ export default async function deploy(argv: readonly string[]): Promise<string> {
       return (await powerOnVm(provider, existing.id)).id;
     }
   }
-  const launch = provider.prepareLaunch({
-    vmId: args.vmId,
-    host: args.host,
-    deployment,
-    deploymentName: args.deploymentFile.split("/").pop() ?? "",
-  });
   return (await launch.run()).id;
 }
 

@@ -12,6 +12,7 @@
 
 import { runAction } from "../lib/action.ts";
 import { InvalidInputError } from "../lib/errors.ts";
+import { InputLimitError } from "../lib/file_errors.ts";
 import { checkOwner, powerOnVm } from "../lib/lifecycle.ts";
 import { parseRestoreArgs } from "../lib/opennebula/args.ts";
 import { type Checkpoint, readCheckpoint } from "../lib/opennebula/checkpoint.ts";
@@ -24,7 +25,9 @@ export default async function restore(argv: readonly string[]): Promise<string> 
   try {
     checkpoint = await readCheckpoint(args.checkpointFile);
   } catch (error) {
-    if (!args.deployId) throw error;
+    // With the deploy id given (4.x+), a missing or foreign file does not matter; a huge or
+    // endless one is not a checkpoint at all and is reported.
+    if (!args.deployId || (error as Error).cause instanceof InputLimitError) throw error;
   }
   const deployId = args.deployId ?? checkpoint!.deployId;
   if (checkpoint && checkpoint.deployId !== deployId) {

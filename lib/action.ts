@@ -7,7 +7,7 @@
 
 import { DeadlineError, DriverError } from "./errors.ts";
 import { formatFailure, oneLine } from "./output.ts";
-import { readStdin } from "./opennebula/stdin.ts";
+import { stdinSettled } from "./opennebula/stdin.ts";
 import { redact } from "./redact.ts";
 
 /** An action: takes its arguments, returns the one line to print on success ("" for none). */
@@ -58,7 +58,8 @@ export function describeError(error: unknown): string {
 /**
  * Runs an action to completion and exits the process: exit 0 with its line on stdout, or
  * exit 1 with the failure on stdout and fenced on stderr. Standard input is always read to
- * the end (briefly waited for) so that oned's writer never sees a broken pipe.
+ * the end (briefly waited for) so that oned's writer never sees a broken pipe; input beyond
+ * its size or time limit is not waited for.
  *
  * @param action The action to run.
  * @param argv Its arguments (defaults to the process arguments).
@@ -67,7 +68,7 @@ export async function runAction(
   action: Action,
   argv: readonly string[] = Deno.args,
 ): Promise<void> {
-  const stdinDone = readStdin();
+  const stdinDone = stdinSettled();
   setDeadline(DEFAULT_ACTION_TIMEOUT_SECONDS);
   let code = 0;
   let output: { stdout: string; stderr: string };

@@ -12,14 +12,41 @@
  * @module
  */
 
+import { readBoundedText } from "./bounded_read.ts";
+import { templateKeyProblem } from "./ec2/template_keys.ts";
 import { InvalidInputError } from "./errors.ts";
 import { fileErrorReason } from "./file_errors.ts";
+import { JsonSyntaxError, parseJson } from "./json.ts";
 import { addSecret } from "./redact.ts";
+import { closestName } from "./suggest.ts";
 
 /** Where the configuration file is looked for when `HYBRID_DRIVER_CONFIG` is unset. */
 export const DEFAULT_CONFIG_PATH = "/etc/one/hybrid_driver.json";
 /** Environment variable that names another configuration file. */
 export const CONFIG_PATH_VARIABLE = "HYBRID_DRIVER_CONFIG";
+/** The largest configuration file read, in bytes (a file for hundreds of hosts is under 100 KB). */
+export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+
+/**
+ * The numeric settings: the least and most accepted, and the default, all in seconds. The
+ * most keeps every wait well inside what a timer can hold and what oned's `-w` allows.
+ */
+export const NUMERIC_SETTINGS = {
+  actionTimeoutSeconds: { min: 15, max: 86_400, default: 300 },
+  stateWaitSeconds: { min: 1, max: 86_390, default: 240 },
+  statePollSeconds: { min: 0.05, max: 60, default: 2 },
+  notFoundGraceSeconds: { min: 1, max: 86_400, default: 600 },
+  notFoundRetrySeconds: { min: 0.1, max: 3_600, default: 15 },
+} as const;
+
+/**
+ * Region names: letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit,
+ * at most 64 characters. AWS names (`us-east-1`) and those of EC2-compatible clouds
+ * (`RegionOne`) fit; blanks, slashes and anything that would change an endpoint's host do not.
+ */
+const REGION = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
+/** The longest endpoint URL accepted. */
+const MAX_ENDPOINT_LENGTH = 2048;
 
 /** Which usage keys a poll reports: 3.2–4.12 (`USEDMEMORY`) or 4.14+ (`MEMORY`). */
 export type MonitoringKeys = "legacy" | "current";
@@ -72,11 +99,7 @@ const KNOWN_KEYS = new Set<string>([
   ...STRING_KEYS,
   "useInstanceMetadata",
   "template",
-  "actionTimeoutSeconds",
-  "notFoundGraceSeconds",
-  "notFoundRetrySeconds",
-  "stateWaitSeconds",
-  "statePollSeconds",
+  ...Object.keys(NUMERIC_SETTINGS),
   "monitoringKeys",
 ]);
 
@@ -89,7 +112,8 @@ type RawSettings = Record<string, unknown>;
  * @param env Where to read `HYBRID_DRIVER_CONFIG` (defaults to the process environment).
  * @param defaultPath The file read when the variable is unset; its absence means "no file".
  * @returns The host's settings, with defaults applied.
- * @throws {InvalidInputError} when the file is unreadable or invalid, or does not list the host.
+ * @throws {InvalidInputError} when the file is unreadable, larger than
+ * {@link MAX_CONFIG_FILE_BYTES}, does not end in time, is invalid, or does not list the host.
  */
 export async function loadHostSettings(
   host: string,
@@ -100,7 +124,7 @@ export async function loadHostSettings(
   const path = named || defaultPath;
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    text = await readBoundedText(path, MAX_CONFIG_FILE_BYTES);
   } catch (error) {
     if (!named && error instanceof Deno.errors.NotFound) return settingsFor(host, "", {}, {});
     const reason = fileErrorReason(error);
@@ -116,29 +140,36 @@ export async function loadHostSettings(
  * @param path The file's path, for messages.
  * @param host OpenNebula host name.
  * @returns The host's settings.
- * @throws {InvalidInputError} on invalid JSON, unknown keys, wrong types or an unlisted host.
+ * @throws {InvalidInputError} on invalid JSON (by line and column, never quoting the text,
+ * which may hold a secret), unknown keys (template keys included), wrong types, numbers out of
+ * range, a malformed region or endpoint, or an unlisted host.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseConfig } from "./config.ts";
  * const text = '{"defaults":{"region":"eu-west-1"},"hosts":{"aws-eu":{"profile":"burst"}}}';
  * const settings = parseConfig(text, "/etc/one/hybrid_driver.json", "aws-eu");
- * console.assert(settings.region === "eu-west-1" && settings.profile === "burst");
+ * assert.equal(settings.region, "eu-west-1");
+ * assert.equal(settings.profile, "burst");
  * ```
  */
 export function parseConfig(text: string, path: string, host: string): HostSettings {
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = parseJson(text);
   } catch (error) {
+    if (!(error instanceof JsonSyntaxError)) throw error;
     throw new InvalidInputError(
-      `Invalid JSON in driver configuration ${path}: ${(error as Error).message}`,
+      `Invalid JSON in driver configuration ${path} at line ${error.line}, column ${error.column}: ${error.reason}`,
     );
   }
   const root = asObject(data, path, "the top level");
   for (const key of Object.keys(root)) {
     if (key !== "defaults" && key !== "hosts") {
       throw new InvalidInputError(
-        `Unknown key "${key}" at the top level of ${path} (expected defaults, hosts)`,
+        `Unknown key "${show(key)}" at the top level of ${path}${
+          didYouMean(key, ["defaults", "hosts"])
+        } (expected defaults, hosts)`,
       );
     }
   }
@@ -168,7 +199,9 @@ function settingsFor(
   for (const [scope, raw] of [["defaults", defaults], [`hosts.${host}`, own]] as const) {
     for (const key of Object.keys(raw)) {
       if (!KNOWN_KEYS.has(key)) {
-        throw new InvalidInputError(`Unknown setting "${key}" in ${scope} of ${where}`);
+        throw new InvalidInputError(
+          `Unknown setting "${show(key)}" in ${scope} of ${where}${didYouMean(key, KNOWN_KEYS)}`,
+        );
       }
     }
   }
@@ -183,11 +216,15 @@ function settingsFor(
     }
     return value.trim();
   };
-  const seconds = (key: string, fallback: number): number => {
-    const value = merged[key] ?? fallback;
-    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+  const seconds = (key: keyof typeof NUMERIC_SETTINGS): number => {
+    const range = NUMERIC_SETTINGS[key];
+    const value = merged[key] ?? range.default;
+    if (
+      typeof value !== "number" || !Number.isFinite(value) || value < range.min ||
+      value > range.max
+    ) {
       throw new InvalidInputError(
-        `Setting "${key}" for host ${host} in ${where} must be a positive number`,
+        `Setting "${key}" for host ${host} in ${where} must be a number of seconds from ${range.min} to ${range.max}`,
       );
     }
     return value;
@@ -196,9 +233,15 @@ function settingsFor(
   for (const [scope, raw] of [["defaults", defaults], [`hosts.${host}`, own]] as const) {
     if (raw.template === undefined) continue;
     for (const [key, value] of Object.entries(asObject(raw.template, where, `${scope}.template`))) {
+      const problem = templateKeyProblem(key.toUpperCase(), "template", false);
+      if (problem !== undefined) {
+        throw new InvalidInputError(
+          `Invalid key "${show(key)}" in ${scope}.template of ${where}: ${problem}`,
+        );
+      }
       if (typeof value !== "string") {
         throw new InvalidInputError(
-          `Template default "${key}" in ${scope} of ${where} must be a string`,
+          `Template default "${show(key)}" in ${scope} of ${where} must be a string`,
         );
       }
       template[key.toUpperCase()] = value;
@@ -209,11 +252,11 @@ function settingsFor(
     source,
     useInstanceMetadata: merged.useInstanceMetadata === true,
     template,
-    actionTimeoutSeconds: seconds("actionTimeoutSeconds", 300),
-    stateWaitSeconds: seconds("stateWaitSeconds", 240),
-    statePollSeconds: seconds("statePollSeconds", 2),
-    notFoundGraceSeconds: seconds("notFoundGraceSeconds", 600),
-    notFoundRetrySeconds: seconds("notFoundRetrySeconds", 15),
+    actionTimeoutSeconds: seconds("actionTimeoutSeconds"),
+    stateWaitSeconds: seconds("stateWaitSeconds"),
+    statePollSeconds: seconds("statePollSeconds"),
+    notFoundGraceSeconds: seconds("notFoundGraceSeconds"),
+    notFoundRetrySeconds: seconds("notFoundRetrySeconds"),
   };
   if (merged.useInstanceMetadata !== undefined && typeof merged.useInstanceMetadata !== "boolean") {
     throw new InvalidInputError(
@@ -238,10 +281,16 @@ function settingsFor(
       `Settings "accessKeyId" and "secretAccessKey" for host ${host} in ${where} must be given together`,
     );
   }
-  if (settings.endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(settings.endpoint as string)) {
+  if (settings.region !== undefined && !REGION.test(settings.region as string)) {
     throw new InvalidInputError(
-      `Setting "endpoint" for host ${host} in ${where} must be an http(s) URL`,
+      `Setting "region" for host ${host} in ${where} must be a region name: up to 64 letters, digits, '-', '_' or '.' (e.g. us-east-1)`,
     );
+  }
+  if (settings.endpoint !== undefined) {
+    const problem = endpointProblem(settings.endpoint as string);
+    if (problem !== undefined) {
+      throw new InvalidInputError(`Setting "endpoint" for host ${host} in ${where} ${problem}`);
+    }
   }
   if ((settings.stateWaitSeconds as number) > (settings.actionTimeoutSeconds as number) - 10) {
     throw new InvalidInputError(
@@ -251,6 +300,48 @@ function settingsFor(
   addSecret(settings.secretAccessKey as string | undefined);
   addSecret(settings.sessionToken as string | undefined);
   return settings as unknown as HostSettings;
+}
+
+/**
+ * What is wrong with an endpoint URL, never quoting it (it could hold a password).
+ *
+ * @returns `undefined` for an http(s) URL with a host and no user, password, query or fragment.
+ */
+function endpointProblem(value: string): string | undefined {
+  const expected = "must be an http(s) URL such as https://ec2.us-east-1.amazonaws.com";
+  if (value.length > MAX_ENDPOINT_LENGTH) {
+    return `${expected}, at most ${MAX_ENDPOINT_LENGTH} characters`;
+  }
+  // The URL parser would quietly drop tabs and line breaks; refuse every blank and control character.
+  // deno-lint-ignore no-control-regex -- control characters are what must be refused
+  if (/[\s\x00-\x1F\x7F]/.test(value)) return `${expected}, without blanks`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return expected;
+  }
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
+    return expected;
+  }
+  if (url.username !== "" || url.password !== "") {
+    return "must not contain a user name or password (put credentials in accessKeyId and secretAccessKey)";
+  }
+  if (url.search !== "" || url.hash !== "") return `${expected}, without a query or fragment`;
+  return undefined;
+}
+
+/** `; did you mean x?` when a known name is close to `name`, else "". */
+function didYouMean(name: string, known: Iterable<string>): string {
+  const closest = closestName(name, known);
+  return closest === undefined ? "" : `; did you mean ${closest}?`;
+}
+
+/** A key from the file for a one-line message: control characters replaced, long ones shortened. */
+function show(key: string): string {
+  // deno-lint-ignore no-control-regex -- control characters are what must go
+  const flat = key.replace(/[\x00-\x1F\x7F]/g, "?");
+  return flat.length > 64 ? `${flat.slice(0, 61)}...` : flat;
 }
 
 function asObject(value: unknown, path: string, where: string): RawSettings {

@@ -36,11 +36,13 @@ Deno.test("parseConfig() serves any host when there is no hosts section", () => 
 Deno.test("parseConfig() names unknown settings, so typos do not pass silently", () => {
   assert.throws(
     () => parseConfig('{"defaults":{"regoin":"x"}}', PATH, "a"),
-    /Unknown setting "regoin" in defaults/,
+    invalid(`Unknown setting "regoin" in defaults of ${PATH}; did you mean region?`),
   );
   assert.throws(
     () => parseConfig('{"default":{}}', PATH, "a"),
-    /Unknown key "default" at the top level/,
+    invalid(
+      `Unknown key "default" at the top level of ${PATH}; did you mean defaults? (expected defaults, hosts)`,
+    ),
   );
 });
 
@@ -57,11 +59,159 @@ Deno.test("parseConfig() checks types and pairs", () => {
     () => parseConfig('{"defaults":{"endpoint":"ftp://x"}}', PATH, "a"),
     /must be an http\(s\) URL/,
   );
-  assert.throws(
-    () => parseConfig('{"defaults":{"actionTimeoutSeconds":-1}}', PATH, "a"),
-    /positive number/,
-  );
   assert.throws(() => parseConfig("{", PATH, "a"), /Invalid JSON in driver configuration/);
+});
+
+const invalid = (message: string) => new InvalidInputError(message);
+const config = (defaults: Record<string, unknown>, hosts?: Record<string, unknown>) =>
+  JSON.stringify({ defaults, ...(hosts ? { hosts } : {}) });
+
+Deno.test("parseConfig() range-checks every numeric setting, naming the key, file and range", () => {
+  const cases: [string, number | string, string][] = [
+    ["actionTimeoutSeconds", 3_000_000, "from 15 to 86400"],
+    ["actionTimeoutSeconds", 5, "from 15 to 86400"],
+    ["stateWaitSeconds", 0, "from 1 to 86390"],
+    ["statePollSeconds", 0.001, "from 0.05 to 60"],
+    ["statePollSeconds", 61, "from 0.05 to 60"],
+    ["notFoundGraceSeconds", -1, "from 1 to 86400"],
+    ["notFoundRetrySeconds", 1e9, "from 0.1 to 3600"],
+    ["notFoundRetrySeconds", "15", "from 0.1 to 3600"],
+  ];
+  for (const [key, value, range] of cases) {
+    assert.throws(
+      () => parseConfig(config({ [key]: value }), PATH, "a"),
+      invalid(`Setting "${key}" for host a in ${PATH} must be a number of seconds ${range}`),
+    );
+  }
+  const edges = parseConfig(
+    config({
+      actionTimeoutSeconds: 86_400,
+      stateWaitSeconds: 86_390,
+      statePollSeconds: 0.05,
+      notFoundGraceSeconds: 1,
+      notFoundRetrySeconds: 0.1,
+    }),
+    PATH,
+    "a",
+  );
+  assert.equal(edges.actionTimeoutSeconds, 86_400);
+  assert.equal(edges.statePollSeconds, 0.05);
+});
+
+Deno.test("parseConfig() accepts region names of AWS and of EC2-compatible clouds", () => {
+  for (const region of ["us-east-1", "us-gov-west-1", "RegionOne", "nova", "eu_lab.2"]) {
+    assert.equal(parseConfig(config({ region }), PATH, "a").region, region);
+  }
+});
+
+Deno.test("parseConfig() refuses region names with blanks, slashes or other characters, or too long", () => {
+  for (
+    const region of ["us east 1", "us-east-1/", "../x", "-us", "us-", "x".repeat(65), "é", "a\tb"]
+  ) {
+    assert.throws(
+      () => parseConfig(config({ region }), PATH, "h"),
+      invalid(
+        `Setting "region" for host h in ${PATH} must be a region name: up to 64 letters, digits, '-', '_' or '.' (e.g. us-east-1)`,
+      ),
+      region,
+    );
+  }
+  assert.throws(() => parseConfig(config({ region: "  " }), PATH, "h"), /non-empty string/);
+});
+
+Deno.test("parseConfig() accepts http and https endpoints, with a port and a path", () => {
+  for (
+    const endpoint of [
+      "https://ec2.eu-west-1.amazonaws.com",
+      "http://127.0.0.1:8773/services/Cloud",
+    ]
+  ) {
+    assert.equal(parseConfig(config({ endpoint }), PATH, "a").endpoint, endpoint);
+  }
+});
+
+Deno.test("parseConfig() refuses endpoints that are not plain http(s) URLs, never quoting them", () => {
+  const prefix = `Setting "endpoint" for host a in ${PATH} must`;
+  const url = "be an http(s) URL such as https://ec2.us-east-1.amazonaws.com";
+  const cases: [string, string][] = [
+    ["ec2.amazonaws.com", `${prefix} ${url}`],
+    ["ftp://ec2.example", `${prefix} ${url}`],
+    ["https://", `${prefix} ${url}`],
+    ["https://ec2 .example", `${prefix} ${url}, without blanks`],
+    ["https://ec2.exa\tmple/", `${prefix} ${url}, without blanks`],
+    ["https://ec2.example/?a=b", `${prefix} ${url}, without a query or fragment`],
+    ["https://ec2.example/#x", `${prefix} ${url}, without a query or fragment`],
+    [`https://ec2.example/${"x".repeat(2048)}`, `${prefix} ${url}, at most 2048 characters`],
+    [
+      "https://admin:hunter2-pass@ec2.example",
+      `${prefix} not contain a user name or password (put credentials in accessKeyId and secretAccessKey)`,
+    ],
+  ];
+  for (const [endpoint, message] of cases) {
+    assert.throws(() => parseConfig(config({ endpoint }), PATH, "a"), invalid(message), endpoint);
+  }
+});
+
+Deno.test("parseConfig() reports a JSON syntax error by line and column, never showing the text", () => {
+  const text = '{\n  "defaults": {\n    "secretAccessKey": "wJalrXUtnFEMI/K7MDENG" x\n  }\n}';
+  assert.throws(
+    () => parseConfig(text, PATH, "a"),
+    invalid(
+      `Invalid JSON in driver configuration ${PATH} at line 3, column 48: expected ',' or '}'`,
+    ),
+  );
+  const unquoted = '{"defaults": {"secretAccessKey": wJalrXUtnFEMI}}';
+  assert.throws(
+    () => parseConfig(unquoted, PATH, "a"),
+    invalid(
+      `Invalid JSON in driver configuration ${PATH} at line 1, column 34: unexpected character, expected a value`,
+    ),
+  );
+});
+
+Deno.test("parseConfig() refuses deep nesting without exhausting memory or the stack", () => {
+  const deep = `{"defaults":{"template":${"[".repeat(100_000)}`;
+  assert.throws(
+    () => parseConfig(deep, PATH, "a"),
+    invalid(
+      `Invalid JSON in driver configuration ${PATH} at line 1, column 87: objects and arrays nest deeper than 64 levels`,
+    ),
+  );
+});
+
+Deno.test("parseConfig() names an unknown template key, its place and file, and the closest key", () => {
+  assert.throws(
+    () => parseConfig(config({}, { aws: { template: { KEYPAIRR: "ops" } } }), PATH, "aws"),
+    invalid(
+      `Invalid key "KEYPAIRR" in hosts.aws.template of ${PATH}: unknown template attribute; did you mean KEYPAIR?`,
+    ),
+  );
+  assert.throws(
+    () => parseConfig(config({ template: { subnet_id: "subnet-12345678" } }), PATH, "aws"),
+    invalid(
+      `Invalid key "subnet_id" in defaults.template of ${PATH}: unknown template attribute; did you mean SUBNETID?`,
+    ),
+  );
+  assert.throws(
+    () => parseConfig(config({ template: { HOST: "aws" } }), PATH, "aws"),
+    invalid(
+      `Invalid key "HOST" in defaults.template of ${PATH}: it selects a template section, it is not a launch setting`,
+    ),
+  );
+});
+
+Deno.test("parseConfig() does not judge the template of hosts other than its own", () => {
+  const text = config({}, { aws: {}, other: { template: { KEYPAIRR: "x" } } });
+  assert.deepEqual(parseConfig(text, PATH, "aws").template, {});
+});
+
+Deno.test("parseConfig() suggests the closest setting for a misspelt one", () => {
+  assert.throws(
+    () => parseConfig(config({ actionTimeoutSecond: 60 }), PATH, "a"),
+    invalid(
+      `Unknown setting "actionTimeoutSecond" in defaults of ${PATH}; did you mean actionTimeoutSeconds?`,
+    ),
+  );
 });
 
 Deno.test("parseConfig() registers secrets so they are never printed", () => {
@@ -90,5 +240,27 @@ Deno.test("loadHostSettings() fails clearly when the named file is missing", asy
     new InvalidInputError(
       "Cannot read driver configuration /nonexistent/hybrid.json: no such file",
     ),
+  );
+});
+
+Deno.test("loadHostSettings() refuses a configuration larger than 1 MiB, naming it and the limit", async () => {
+  const path = await Deno.makeTempFile();
+  try {
+    await Deno.writeTextFile(path, `{"defaults":{}}${" ".repeat(1024 * 1024)}`);
+    await assert.rejects(
+      loadHostSettings("aws", { get: () => path }),
+      invalid(`Cannot read driver configuration ${path}: larger than the 1 MiB limit`),
+    );
+    await Deno.truncate(path, 1024 * 1024);
+    assert.equal((await loadHostSettings("aws", { get: () => path })).host, "aws");
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("loadHostSettings() reads a device such as /dev/zero only up to the limit", async () => {
+  await assert.rejects(
+    loadHostSettings("aws", { get: () => "/dev/zero" }),
+    invalid("Cannot read driver configuration /dev/zero: larger than the 1 MiB limit"),
   );
 });

@@ -6,8 +6,9 @@
  * Document type declarations are refused outright, so no entity can be defined and nothing is
  * ever expanded beyond a single character. The reader makes one pass over the input, keeps
  * its own stack (deep nesting cannot overflow the call stack) and never backtracks, so its
- * cost grows linearly with the size of the document. Namespaces are not interpreted: a name
- * such as `a:b` is kept as written.
+ * cost grows linearly with the size of the document. The number of elements and their depth
+ * are capped, since each element costs far more memory than its text. Namespaces are not
+ * interpreted: a name such as `a:b` is kept as written.
  *
  * @module
  */
@@ -68,6 +69,21 @@ const PREDEFINED: Readonly<Record<string, string>> = {
   quot: '"',
   apos: "'",
 };
+
+/** Limits on what a document may hold. */
+export interface XmlLimits {
+  /** The most elements in the document. */
+  readonly maxElements: number;
+  /** How deep elements may nest (the root is at depth 1). */
+  readonly maxDepth: number;
+}
+
+/**
+ * Default limits: far beyond oned's documents (a deployment file of a VM with a long history
+ * has a few thousand elements, nested 5 deep), and small enough that the parsed tree of a
+ * hostile document stays in tens of MB.
+ */
+export const DEFAULT_XML_LIMITS: XmlLimits = { maxElements: 200_000, maxDepth: 100 };
 
 /** Characters XML 1.0 forbids anywhere in a document. */
 // deno-lint-ignore no-control-regex -- matching control characters is the point
@@ -281,10 +297,11 @@ function close(element: OpenElement): XmlElement {
  *
  * @param text The whole document. A leading byte-order mark is ignored; `\r\n` and `\r`
  * line ends are read as `\n`, as XML requires.
+ * @param limits How many elements, and how deep, the document may hold.
  * @returns The root element.
  * @throws {XmlSyntaxError} when the document is not well-formed (mismatched or unclosed tags,
- * content after the root element, an unknown entity, a forbidden character...) or contains a
- * DOCTYPE or ENTITY declaration.
+ * content after the root element, an unknown entity, a forbidden character...), contains a
+ * DOCTYPE or ENTITY declaration, or breaks a limit.
  * @example Reading a vector attribute written by oned
  * ```ts
  * import assert from "node:assert/strict";
@@ -296,9 +313,19 @@ function close(element: OpenElement): XmlElement {
  * assert.equal(childText(root, "KEYPAIR"), "ops");
  * ```
  */
-export function parseXml(text: string): XmlElement {
+export function parseXml(text: string, limits: XmlLimits = DEFAULT_XML_LIMITS): XmlElement {
   const src = text.replace(/\r\n?/g, "\n");
   const r: Reader = new Reader(src);
+  let elements = 0;
+  /** Counts an element starting at `at` that will sit at `depth`. */
+  const count = (depth: number, at: number) => {
+    if (++elements > limits.maxElements) {
+      r.fail(`more than ${limits.maxElements} elements, the driver's limit`, at);
+    }
+    if (depth > limits.maxDepth) {
+      r.fail(`elements nested deeper than ${limits.maxDepth} levels, the driver's limit`, at);
+    }
+  };
   if (src.startsWith("\uFEFF")) r.pos = 1;
 
   const forbidden = FORBIDDEN_CHAR.exec(src);
@@ -334,6 +361,7 @@ export function parseXml(text: string): XmlElement {
       else if (r.startsWith("</")) r.fail("unexpected end tag without a matching start tag");
       else if (root) r.fail(`unexpected element after the root element <${root.name}>`);
       else {
+        count(1, r.pos);
         const { element, selfClosing } = r.readStartTag();
         if (selfClosing) root = close(element);
         else stack.push(element);
@@ -369,6 +397,7 @@ export function parseXml(text: string): XmlElement {
     } else if (r.startsWith("<!")) {
       r.refuseDeclaration();
     } else {
+      count(stack.length + 1, r.pos);
       const { element, selfClosing } = r.readStartTag();
       if (selfClosing) top.children.push(close(element));
       else stack.push(element);

@@ -243,7 +243,7 @@ Deno.test("child(), children() and childText() find children by exact name", () 
 Deno.test("parseXml() reads deeply nested documents without recursion", () => {
   const depth = 100_000;
   const xml = "<a>".repeat(depth) + "x" + "</a>".repeat(depth);
-  let element = parseXml(xml);
+  let element = parseXml(xml, { maxElements: depth, maxDepth: depth });
   let levels = 1;
   while (element.children.length > 0) {
     element = only(element);
@@ -273,4 +273,31 @@ Deno.test("parseXml() stays fast on one huge text node full of references", () =
   const started = performance.now();
   assert.equal(parseXml(xml).text.length, 200_000);
   assert.ok(performance.now() - started < 2000);
+});
+
+Deno.test("parseXml() refuses more elements than its limit, at the first one too many", () => {
+  const limits = { maxElements: 3, maxDepth: 10 };
+  assert.equal(parseXml("<a><b/><c/></a>", limits).children.length, 2);
+  assert.throws(
+    () => parseXml("<a><b/><c/><d/></a>", limits),
+    new XmlSyntaxError("more than 3 elements, the driver's limit", 1, 12),
+  );
+});
+
+Deno.test("parseXml() refuses nesting deeper than its limit", () => {
+  const limits = { maxElements: 100, maxDepth: 3 };
+  assert.equal(parseXml("<a><b><c/></b></a>", limits).name, "a");
+  assert.throws(
+    () => parseXml("<a><b><c><d/></c></b></a>", limits),
+    new XmlSyntaxError("elements nested deeper than 3 levels, the driver's limit", 1, 10),
+  );
+});
+
+Deno.test("parseXml() stops a flood of small elements at its default limit", () => {
+  const flood = `<VM>${"<A/>".repeat(1_000_000)}</VM>`;
+  assert.throws(() => parseXml(flood), /more than 200000 elements, the driver's limit/);
+  assert.throws(
+    () => parseXml("<a>".repeat(101) + "</a>".repeat(101)),
+    /nested deeper than 100 levels/,
+  );
 });

@@ -9,6 +9,7 @@
 
 import { InvalidInputError } from "../errors.ts";
 import { instanceTags, RESERVED_TAG_PREFIX } from "./tags.ts";
+import { templateKeyProblem } from "./template_keys.ts";
 import { MAX_USER_DATA_BYTES, userDataBase64 } from "./user_data.ts";
 
 /** A validated RunInstances request for one instance. */
@@ -161,6 +162,11 @@ interface Source {
   readonly key: string;
   readonly value: string;
   readonly fromDefaults: boolean;
+}
+
+/** A key for a message: XML names have no blanks or control characters, but may be long. */
+function shortKey(key: string): string {
+  return key.length > 64 ? `${key.slice(0, 61)}...` : key;
 }
 
 /** Quotes a value for a one-line message, shortening long ones. */
@@ -640,8 +646,10 @@ function tagsOf(check: Checker, source: Source): Record<string, string> {
  *
  * Keys are compared in upper case. An empty value counts as absent, so a default can fill it;
  * any key may have a default in the driver configuration. `HOST`, `CLOUD` and `TYPE` select
- * the section and are not launch keys; keys this driver does not know (`AKI`, `LICENSEPOOL`,
- * ...) are ignored. `USERDATA` that is valid base64 (lines allowed) is sent as is; any other
+ * the section and are not launch keys. Any other key this driver does not read is refused,
+ * naming the closest known key, so that a typo (`KEYPAIRR`) does not launch an instance
+ * without it; so are the keys of OpenNebula's older drivers that this one does not support
+ * (`AKI`, `LICENSEPOOL`, ...). `USERDATA` that is valid base64 (lines allowed) is sent as is; any other
  * value is taken as plain text and encoded. Messages never include the user data.
  *
  * Keys beyond OpenNebula's own (`AMI` ... `TAGS`, `BLOCKDEVICEMAPPING`, `ELASTICIP`), named in
@@ -672,8 +680,8 @@ function tagsOf(check: Checker, source: Source): Record<string, string> {
  * @param defaults Values from the driver configuration for keys the section lacks.
  * @param sectionName Name used in messages: `PUBLIC_CLOUD` (default) or `EC2`.
  * @returns The launch request.
- * @throws {InvalidInputError} naming the section and key when a required key is missing or a
- * value is invalid.
+ * @throws {InvalidInputError} naming the section and key when a key is unknown, a required key
+ * is missing or a value is invalid.
  * @example From an OpenNebula PUBLIC_CLOUD section
  * ```ts
  * import assert from "node:assert/strict";
@@ -734,6 +742,11 @@ export function toLaunchSpec(
   for (const [from, fromDefaults] of [[defaults, true], [attributes, false]] as const) {
     for (const [rawKey, rawValue] of Object.entries(from)) {
       const key = rawKey.toUpperCase();
+      const problem = templateKeyProblem(key, sectionName, !fromDefaults);
+      if (problem !== undefined) {
+        const origin = fromDefaults ? " (default from the driver configuration)" : "";
+        throw new InvalidInputError(`${shortKey(key)}${origin}: ${problem}`);
+      }
       const value = String(rawValue).trim();
       present.add(key);
       if (value !== "") values.set(key, { key, value, fromDefaults });

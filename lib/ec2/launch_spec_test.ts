@@ -65,11 +65,15 @@ Deno.test("toLaunchSpec() reads the 5.x fixture's PUBLIC_CLOUD section", () => {
 });
 
 Deno.test("toLaunchSpec() reads the 3.2 and 4.x fixtures' EC2 sections", () => {
-  const old = toLaunchSpec(
-    selectSection(parseDeployment(v32), "ec2", "ec2-us-east").attributes,
-    {},
-    "EC2",
+  const { AUTHORIZEDPORTS, ...section32 } =
+    selectSection(parseDeployment(v32), "ec2", "ec2-us-east").attributes;
+  // 3.2 opened these ports to everyone in the account's default group: not done silently.
+  assert.equal(AUTHORIZEDPORTS, "22,80");
+  assertInvalid(
+    () => toLaunchSpec({ ...section32, AUTHORIZEDPORTS }, {}, "EC2"),
+    "AUTHORIZEDPORTS: EC2 attribute of OpenNebula's older EC2 driver, not supported by this driver: open the ports in a security group named in SECURITYGROUPIDS",
   );
+  const old = toLaunchSpec(section32, {}, "EC2");
   assert.deepEqual(old, {
     imageId: "ami-1a2b3c4d",
     instanceType: "m1.small",
@@ -913,17 +917,65 @@ Deno.test("toLaunchSpec() reads CLOUD_INIT as the context format", () => {
   );
 });
 
-Deno.test("toLaunchSpec() ignores selectors and keys it does not know", () => {
-  const spec = toLaunchSpec({
-    ...BASE,
-    HOST: "ec2-us-east-1",
-    CLOUD: "ec2-us",
-    TYPE: "ec2",
-    AKI: "aki-12345678",
-    LICENSEPOOL: "pool",
-    AUTHORIZEDPORTS: "22",
-  });
+Deno.test("toLaunchSpec() accepts the keys OpenNebula uses to select a section", () => {
+  const spec = toLaunchSpec({ ...BASE, HOST: "ec2-us-east-1", CLOUD: "ec2-us", TYPE: "ec2" });
   assert.deepEqual(spec, { imageId: BASE.AMI, instanceType: BASE.INSTANCETYPE, tags: {} });
+});
+
+Deno.test("toLaunchSpec() refuses a misspelt key, naming the section and the closest known key", () => {
+  assertInvalid(
+    () => withKey("KEYPAIRR", "ops"),
+    "KEYPAIRR: unknown PUBLIC_CLOUD attribute; did you mean KEYPAIR?",
+  );
+  assertInvalid(
+    () => toLaunchSpec({ ...BASE, SUBNET_ID: "subnet-12345678" }, {}, "EC2"),
+    "SUBNET_ID: unknown EC2 attribute; did you mean SUBNETID?",
+  );
+  assertInvalid(
+    () => withKey("security_group_ids", "sg-12345678"),
+    "SECURITY_GROUP_IDS: unknown PUBLIC_CLOUD attribute; did you mean SECURITYGROUPIDS?",
+  );
+  assertInvalid(
+    () => withKey("AMII", "x"),
+    /^AMII: unknown PUBLIC_CLOUD attribute; did you mean AMI\?$/,
+  );
+});
+
+Deno.test("toLaunchSpec() lists the known keys when no key is close to an unknown one", () => {
+  assertInvalid(
+    () => withKey("IMAGE", "ami-12345678"),
+    /^IMAGE: unknown PUBLIC_CLOUD attribute \(known: AMI, INSTANCETYPE, KEYPAIR, .*, CLOUD_INIT\)$/,
+  );
+});
+
+Deno.test("toLaunchSpec() refuses the keys of OpenNebula's older drivers it does not support", () => {
+  assertInvalid(
+    () => withKey("AKI", "aki-12345678"),
+    "AKI: PUBLIC_CLOUD attribute of OpenNebula's older EC2 driver, not supported by this driver: kernels come with the AMI; remove it",
+  );
+  for (const key of ["RAMDISK", "LICENSEPOOL", "AUTHORIZEDPORTS", "USERDATAFILE"]) {
+    assertInvalid(
+      () => withKey(key, "x"),
+      new RegExp(`^${key}: PUBLIC_CLOUD attribute of OpenNebula's older EC2 driver`),
+    );
+  }
+});
+
+Deno.test("toLaunchSpec() refuses an unknown key or a selector among the configuration's defaults", () => {
+  assertInvalid(
+    () => toLaunchSpec(BASE, { KEYPAIRR: "ops" }),
+    "KEYPAIRR (default from the driver configuration): unknown PUBLIC_CLOUD attribute; did you mean KEYPAIR?",
+  );
+  assertInvalid(
+    () => toLaunchSpec(BASE, { HOST: "aws" }),
+    "HOST (default from the driver configuration): it selects a template section, it is not a launch setting",
+  );
+});
+
+Deno.test("toLaunchSpec() checks keys before values, and shortens a long key", () => {
+  assertInvalid(() => toLaunchSpec({ AMIS: "ami-12345678" }), /^AMIS: .*did you mean AMI\?$/);
+  const err = assertInvalid(() => withKey("X".repeat(5000), "1"), /^X{61}\.\.\.: unknown/);
+  assert.ok(err.message.length < 600);
 });
 
 Deno.test("toLaunchSpec() keeps messages on one line and short", () => {

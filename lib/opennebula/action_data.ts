@@ -71,12 +71,16 @@ export function parseActionData(xml: string): ActionData {
  *
  * @param stdin Reads standard input (injectable for tests).
  * @returns The action data, or `undefined`.
+ * @throws {InvalidInputError} when standard input is larger than its limit or does not end in time.
  */
 export async function readActionData(
   stdin: () => Promise<string> = readStdin,
 ): Promise<ActionData | undefined> {
+  // Input too large or never ending is not "an older OpenNebula sent none": guessing then
+  // could terminate a VM that is being powered off.
+  const input = await stdin();
   try {
-    const xml = decodeStdinXml(await stdin());
+    const xml = decodeStdinXml(input);
     return xml === undefined ? undefined : parseActionData(xml);
   } catch {
     return undefined;

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { InvalidInputError } from "../errors.ts";
 import { parseActionData, readActionData } from "./action_data.ts";
 
 const DATA =
@@ -32,4 +33,10 @@ Deno.test("readActionData() decodes base64 stdin and ignores what it cannot read
   assert.equal(await readActionData(() => Promise.resolve("")), undefined);
   assert.equal(await readActionData(() => Promise.resolve("garbage!")), undefined);
   assert.equal(await readActionData(() => Promise.resolve("<VM><ID>")), undefined);
+});
+
+Deno.test("readActionData() fails on stdin over its limits rather than guessing there is none", async () => {
+  const late = new InvalidInputError("Standard input did not end within 10 s");
+  await assert.rejects(readActionData(() => Promise.reject(late)), late);
+  assert.equal(await readActionData(() => Promise.resolve("not xml")), undefined);
 });

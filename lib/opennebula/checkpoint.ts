@@ -15,11 +15,16 @@
  * @module
  */
 
+import { readBoundedText } from "../bounded_read.ts";
 import { InvalidInputError } from "../errors.ts";
 import { fileErrorReason } from "../file_errors.ts";
+import { parseJson } from "../json.ts";
 
 /** Value of the `format` field. */
 export const CHECKPOINT_FORMAT = "one-hybrid-checkpoint";
+
+/** The largest checkpoint file read, in bytes (the driver writes about 300). */
+export const MAX_CHECKPOINT_FILE_BYTES = 1024 * 1024;
 
 /** What a checkpoint file records. */
 export interface Checkpoint {
@@ -71,28 +76,33 @@ export async function writeCheckpoint(path: string, checkpoint: Checkpoint): Pro
  *
  * @param path The checkpoint file's path.
  * @returns What it records.
- * @throws {InvalidInputError} when the file is missing, unreadable or not a driver checkpoint.
+ * @throws {InvalidInputError} when the file is missing, unreadable, larger than
+ * {@link MAX_CHECKPOINT_FILE_BYTES}, does not end in time (then its `cause` is an
+ * `InputLimitError`), or is not a driver checkpoint.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
  * const path = await Deno.makeTempFile();
  * await writeCheckpoint(path, {
  *   kind: "save", deployId: "i-0123456789abcdef0", host: "aws", vmId: 7, location: "region us-east-1", state: "stopped",
  * });
- * console.assert((await readCheckpoint(path)).deployId === "i-0123456789abcdef0");
+ * assert.equal((await readCheckpoint(path)).deployId, "i-0123456789abcdef0");
  * await Deno.remove(path);
  * ```
  */
 export async function readCheckpoint(path: string): Promise<Checkpoint> {
   let text: string;
   try {
-    text = await Deno.readTextFile(path);
+    text = await readBoundedText(path, MAX_CHECKPOINT_FILE_BYTES);
   } catch (error) {
-    throw new InvalidInputError(`Cannot read checkpoint file ${path}: ${fileErrorReason(error)}`);
+    throw new InvalidInputError(`Cannot read checkpoint file ${path}: ${fileErrorReason(error)}`, {
+      cause: error,
+    });
   }
   let data: Record<string, unknown>;
   try {
-    data = JSON.parse(text);
+    data = parseJson(text) as Record<string, unknown>;
   } catch {
     throw new InvalidInputError(
       `Checkpoint file ${path} was not written by this driver (not JSON)`,

@@ -3,32 +3,73 @@
  * stdin (the deployment file for deploy, the `VMM_DRIVER_ACTION_DATA` XML for the others),
  * wrapped every 60 characters; 3.2 and 4.x give an empty, closed stdin. An action must read
  * stdin to the end even when it does not need it, or the writer fails with EPIPE; and it must
- * never wait on a terminal.
+ * never wait on a terminal, nor on input that never ends.
  *
  * @module
  */
 
+import { INPUT_SECONDS, readToLimit } from "../bounded_read.ts";
 import { InvalidInputError } from "../errors.ts";
+import { InputLimitError } from "../file_errors.ts";
 
-let reading: Promise<string> | undefined;
+/**
+ * The most standard input read, in bytes: base64 (with line breaks) of the largest deployment
+ * file, 4 MiB, is about 5.5 MiB; oned's action data is a few KB.
+ */
+export const MAX_STDIN_BYTES = 8 * 1024 * 1024;
+
+type Outcome = { readonly text: string } | { readonly error: InvalidInputError };
+
+let reading: Promise<Outcome> | undefined;
 
 /**
  * Reads standard input to the end, once per process; later calls share the same result.
- * A terminal, a closed descriptor or a read error count as empty input.
+ * A terminal, a closed descriptor or a read error count as empty input. Reading stops at
+ * {@link MAX_STDIN_BYTES} or after {@link INPUT_SECONDS}, whichever comes first.
  *
  * @returns The whole input as text ("" when there is none).
+ * @throws {InvalidInputError} when the input is larger than the limit or does not end in time.
  */
-export function readStdin(): Promise<string> {
-  reading ??= readAll();
-  return reading;
+export async function readStdin(): Promise<string> {
+  const outcome = await (reading ??= readBounded());
+  if ("error" in outcome) throw outcome.error;
+  return outcome.text;
 }
 
-async function readAll(): Promise<string> {
+/**
+ * Starts reading standard input (if not started) and resolves once it has ended, broken a
+ * limit or run out of time. Never rejects.
+ *
+ * @returns A promise for the end of reading.
+ */
+export async function stdinSettled(): Promise<void> {
+  await (reading ??= readBounded());
+}
+
+async function readBounded(): Promise<Outcome> {
   try {
-    if (Deno.stdin.isTerminal()) return "";
-    return await new Response(Deno.stdin.readable).text();
+    if (Deno.stdin.isTerminal()) return { text: "" };
   } catch {
-    return "";
+    return { text: "" };
+  }
+  const work = readToLimit(Deno.stdin, MAX_STDIN_BYTES).then(
+    (text): Outcome => ({ text }),
+    (error): Outcome =>
+      error instanceof InputLimitError
+        ? { error: new InvalidInputError(`Standard input is ${error.reason}`) }
+        : { text: "" },
+  );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<Outcome>((resolve) => {
+    timer = setTimeout(() => {
+      const error = new InvalidInputError(`Standard input did not end within ${INPUT_SECONDS} s`);
+      resolve({ error });
+    }, INPUT_SECONDS * 1000);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -41,9 +82,10 @@ async function readAll(): Promise<string> {
  * @throws {InvalidInputError} when the input is neither XML nor base64 of XML.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { decodeStdinXml } from "./stdin.ts";
- * console.assert(decodeStdinXml(btoa("<VM><ID>7</ID></VM>")) === "<VM><ID>7</ID></VM>");
- * console.assert(decodeStdinXml("") === undefined);
+ * assert.equal(decodeStdinXml(btoa("<VM><ID>7</ID></VM>")), "<VM><ID>7</ID></VM>");
+ * assert.equal(decodeStdinXml(""), undefined);
  * ```
  */
 export function decodeStdinXml(input: string): string | undefined {
