@@ -2,8 +2,8 @@
  * cancel <deploy_id> <host> <vmid> [<host>]
  *
  * The hard variant of shutdown; prints nothing. Power-off --hard (18) and undeploy --hard (29)
- * force-stop the instance and keep it; anything else terminates it. Returns when the instance
- * is stopped or terminated.
+ * force-stop the instance and keep it; anything else terminates it (the LCM state is learned as
+ * for shutdown). Returns when the instance is stopped or terminated.
  *
  * @module
  */

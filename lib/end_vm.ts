@@ -1,8 +1,10 @@
 /**
- * shutdown and cancel: both end a VM's run on its host. Why they were sent comes from the VM's
- * LCM state in the action data (OpenNebula 5.0+): for a power-off or an undeploy the instance is
- * stopped and kept, otherwise it is terminated. cancel is the hard variant (a forced stop).
- * Without action data (3.2–4.x) both terminate, as those versions only send them to end a VM.
+ * shutdown and cancel: both end a VM's run on its host. Why they were sent is the VM's LCM
+ * state: for a power-off or an undeploy the instance is stopped and kept, otherwise it is
+ * terminated. cancel is the hard variant (a forced stop). OpenNebula 5.0+ sends the state in
+ * the action data on stdin. 3.2–4.x send nothing, and from 3.8 they send the same actions to
+ * terminate, power off and undeploy: then the state is asked of oned over XML-RPC, and when it
+ * cannot be learned the action fails and leaves the instance alone rather than guess.
  *
  * @module
  */
@@ -28,8 +30,15 @@ export async function endVm(
 ): Promise<string> {
   const args = parseVmArgs(action, argv);
   const data = await readActionData();
+  const keep = data
+    ? keepsInstance(data.lcmState)
+    : await (await import("./opennebula/oned_lcm.ts")).keepsInstanceByOned(
+      action,
+      args.vmId,
+      args.deployId,
+    );
   const { provider } = await openHost(args.host, `${action} of VM ${args.vmId}`);
-  if (keepsInstance(data?.lcmState)) await powerOffVm(provider, args.deployId, hard);
+  if (keep) await powerOffVm(provider, args.deployId, hard);
   else await terminateVm(provider, args.deployId);
   return "";
 }

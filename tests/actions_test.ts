@@ -284,13 +284,14 @@ test("shutdown terminates the instance, and a later poll reports STATE=d", async
 test("cancel terminates, and cancelling again succeeds", async () => {
   ep.reset();
   const id = deployedId(await deploy(110));
-  assert.deepEqual(await runAction("cancel", [id, HOST, "110", HOST], { env: ENV }), {
+  const stdin = oneBase64(actionData(110, HOST, id, { lcmState: 13 }));
+  assert.deepEqual(await runAction("cancel", [id, HOST, "110", HOST], { stdin, env: ENV }), {
     code: 0,
     stdout: "",
     stderr: "",
   });
   await waitForState(id, "terminated");
-  assert.deepEqual(await runAction("cancel", [id, HOST, "110"], { env: ENV }), {
+  assert.deepEqual(await runAction("cancel", [id, HOST, "110"], { stdin, env: ENV }), {
     code: 0,
     stdout: "",
     stderr: "",
@@ -300,6 +301,7 @@ test("cancel terminates, and cancelling again succeeds", async () => {
 test("shutdown of a deploy id the cloud does not know succeeds after retrying", async () => {
   ep.reset();
   const result = await runAction("shutdown", ["i-0123456789abcdef0", HOST, "111", HOST], {
+    stdin: oneBase64(actionData(111, HOST, "i-0123456789abcdef0", { lcmState: 12 })),
     env: ENV,
   });
   assert.deepEqual(result, { code: 0, stdout: "", stderr: "" });

@@ -3,7 +3,9 @@
  * line with the argument list, quoting and stdin of one OpenNebula generation, runs it through
  * `/bin/sh -c` from `dist/` as the driver layer does, and turns exit code, stdout and the
  * stderr fence into the protocol reply oned would record (`DEPLOY SUCCESS 42 i-...`,
- * `SAVE FAILURE 42 <message>`).
+ * `SAVE FAILURE 42 <message>`). For the generations without action data (3.2, 4.x) it also
+ * keeps a stand-in oned's view of the VM up to date, as the real oned changes the VM's state
+ * before it sends an action, so that the driver can ask for it.
  *
  * @module
  */
@@ -11,19 +13,36 @@
 import { actionData, templateDeployment, vmDeployment } from "./deployments.ts";
 import { DIST_VMM, oneBase64, runProcess } from "./harness.ts";
 
-/** The generations whose driver layers differ. */
-export type OneGeneration = "3.2" | "5.x";
+/**
+ * The generations whose driver layers differ: 3.2 (unquoted arguments, no stdin, the template
+ * alone as deployment file, the failure message read from stdout), 4.x (3.8–4.14: unquoted,
+ * no stdin, the whole VM as deployment file, the fenced stderr), 5.x (quoted, base64 stdin).
+ */
+export type OneGeneration = "3.2" | "4.x" | "5.x";
 
-/** LCM states the simulated oned sends with each operation (5.x numbering). */
+/** What oned tells about a VM over XML-RPC; kept up to date by {@link SimulatedVm}. */
+export interface OnedVmView {
+  /** Records the VM's states and deploy id as oned has them. */
+  setVm(id: number, vm: { state: number; lcmState: number; deployId?: string }): void;
+}
+
+/** VM states (`STATE`) the simulated oned goes through. */
+const STATE = { ACTIVE: 3, SUSPENDED: 5, DONE: 6, POWEROFF: 8, UNDEPLOYED: 9 } as const;
+
+/** LCM states the simulated oned sends with each operation (4.x–5.x numbering). */
 const LCM = {
+  LCM_INIT: 0,
   BOOT: 2,
   RUNNING: 3,
   SAVE_STOP: 5,
   SHUTDOWN: 12,
   CANCEL: 13,
+  /** 3.2's CLEANUP: `onevm delete` of an active VM. */
+  CLEANUP: 15,
   SHUTDOWN_POWEROFF: 18,
   BOOT_POWEROFF: 20,
   BOOT_STOPPED: 22,
+  CLEANUP_DELETE: 23,
   SHUTDOWN_UNDEPLOY: 29,
   BOOT_UNDEPLOY: 32,
 } as const;
@@ -46,6 +65,8 @@ export interface Exchange {
 export class SimulatedVm {
   /** The deploy id oned stored, once deployed. */
   deployId: string | undefined;
+  /** The VM's state (`STATE`). */
+  state: number = STATE.ACTIVE;
   /** The VM's LCM state. */
   lcmState: number = LCM.BOOT;
   /** Replies so far. */
@@ -60,6 +81,7 @@ export class SimulatedVm {
    * @param section The template's EC2 section.
    * @param workDir Where oned's files (deployment, checkpoint) go.
    * @param env The driver's environment.
+   * @param oned The stand-in oned to keep informed of the VM's state (3.2, 4.x).
    */
   constructor(
     readonly generation: OneGeneration,
@@ -68,6 +90,7 @@ export class SimulatedVm {
     readonly section: Record<string, string>,
     readonly workDir: string,
     readonly env: Record<string, string>,
+    readonly oned?: OnedVmView,
   ) {}
 
   /** Where oned keeps this VM's checkpoint. */
@@ -77,14 +100,21 @@ export class SimulatedVm {
 
   /** Deploys (or, with a deploy id after power-off/undeploy, resumes) the VM. */
   async deploy(lcmState: number = LCM.BOOT): Promise<string> {
+    this.state = STATE.ACTIVE;
     this.lcmState = lcmState;
-    const xml = this.generation === "3.2"
-      ? templateDeployment(this.id, this.section)
-      : vmDeployment(this.id, this.section, {
+    const vm = () =>
+      vmDeployment(this.id, this.section, {
         lcmState,
         stime: this.#stime,
         ...(this.deployId ? { deployId: this.deployId } : {}),
       });
+    const xml = this.generation === "3.2"
+      ? templateDeployment(this.id, this.section)
+      : this.generation === "4.x"
+      // 4.x templates name the section EC2 = [ ... ], without a TYPE.
+      ? vm().replace("<PUBLIC_CLOUD><TYPE><![CDATA[ec2]]></TYPE>", "<EC2>")
+        .replace("</PUBLIC_CLOUD>", "</EC2>")
+      : vm();
     const dir = `${this.workDir}/vms/${this.id}`;
     await Deno.mkdir(dir, { recursive: true });
     const file = `${dir}/deployment.${this.#seq++}`;
@@ -109,6 +139,7 @@ export class SimulatedVm {
     );
     if (exchange.code === 0) {
       this.deployId = exchange.reply.split(" ")[3];
+      this.state = STATE.ACTIVE;
       this.lcmState = LCM.RUNNING;
     }
     return exchange.reply;
@@ -122,11 +153,12 @@ export class SimulatedVm {
   /** `onevm suspend` (save). */
   save(): Promise<string> {
     this.lcmState = LCM.SAVE_STOP;
-    return this.#vmAction("save", [this.checkpointFile]);
+    return this.#vmAction("save", [this.checkpointFile], STATE.SUSPENDED);
   }
 
   /** `onevm resume` of a suspended VM (restore), in the generation's argument form. */
   async restore(): Promise<string> {
+    this.state = STATE.ACTIVE;
     this.lcmState = LCM.BOOT_STOPPED;
     const params = this.generation === "3.2"
       ? [this.checkpointFile]
@@ -155,7 +187,7 @@ export class SimulatedVm {
   /** `onevm poweroff` (shutdown in SHUTDOWN_POWEROFF), or `--hard` (cancel). */
   poweroff(hard = false): Promise<string> {
     this.lcmState = LCM.SHUTDOWN_POWEROFF;
-    return this.#vmAction(hard ? "cancel" : "shutdown", []);
+    return this.#vmAction(hard ? "cancel" : "shutdown", [], STATE.POWEROFF);
   }
 
   /** `onevm resume` after power-off (deploy in BOOT_POWEROFF with the deploy id). */
@@ -166,7 +198,7 @@ export class SimulatedVm {
   /** `onevm undeploy` (shutdown in SHUTDOWN_UNDEPLOY), or `--hard` (cancel). */
   undeploy(hard = false): Promise<string> {
     this.lcmState = LCM.SHUTDOWN_UNDEPLOY;
-    return this.#vmAction(hard ? "cancel" : "shutdown", []);
+    return this.#vmAction(hard ? "cancel" : "shutdown", [], STATE.UNDEPLOYED);
   }
 
   /** `onevm resume` after undeploy (deploy in BOOT_UNDEPLOY with the deploy id). */
@@ -174,10 +206,25 @@ export class SimulatedVm {
     return this.deploy(LCM.BOOT_UNDEPLOY);
   }
 
-  /** `onevm terminate` (shutdown), or `--hard` (cancel). */
+  /** `onevm terminate` (shutdown), or `--hard` (cancel); `onevm shutdown` / `cancel` before 5.0. */
   terminate(hard = false): Promise<string> {
     this.lcmState = hard ? LCM.CANCEL : LCM.SHUTDOWN;
-    return this.#vmAction(hard ? "cancel" : "shutdown", []);
+    return this.#vmAction(hard ? "cancel" : "shutdown", [], STATE.DONE);
+  }
+
+  /**
+   * `onevm delete` before 5.0: cancel, sent in CLEANUP (3.2) or CLEANUP_DELETE (4.x) for an
+   * active VM; for one powered off (or suspended, stopped, undeployed) oned marks the VM DONE
+   * first.
+   */
+  delete(): Promise<string> {
+    if (this.state === STATE.ACTIVE && this.lcmState !== LCM.LCM_INIT) {
+      this.lcmState = this.generation === "3.2" ? LCM.CLEANUP : LCM.CLEANUP_DELETE;
+    } else {
+      this.state = STATE.DONE;
+      this.lcmState = LCM.LCM_INIT;
+    }
+    return this.#vmAction("cancel", [], STATE.DONE);
   }
 
   /** `onevm migrate` to another host. */
@@ -201,20 +248,35 @@ export class SimulatedVm {
       : "";
   }
 
-  async #vmAction(action: string, params: string[]): Promise<string> {
+  /**
+   * Runs an action about the deployed VM; on success the VM reaches `after` (a state outside
+   * ACTIVE, whose LCM state is then LCM_INIT), when given.
+   */
+  async #vmAction(action: string, params: string[], after?: number): Promise<string> {
     // migrate: <deploy_id> <dest_host> <host> ...; save: <deploy_id> <checkpoint> <host> ...
-    return (await this.#run(action, [this.deployId ?? "-", ...params], this.#actionData())).reply;
+    const exchange = await this.#run(action, [this.deployId ?? "-", ...params], this.#actionData());
+    if (exchange.code === 0 && after !== undefined) {
+      this.state = after;
+      this.lcmState = LCM.LCM_INIT;
+    }
+    return exchange.reply;
   }
 
   /**
    * Runs an action: `<script> <params...> <host> <vmid> <host>` (the action's own parameters,
    * then the host one_vmm_sh adds to most of them, then `<vmid> <host>`), single-quoted from
-   * 5.x on.
+   * 5.x on. The stand-in oned learns the VM's state first, as the real one sets it before it
+   * sends the action.
    */
   async #run(action: string, params: string[], stdin: string, addHost = true): Promise<Exchange> {
     const args = [...params, ...(addHost ? [this.host] : []), String(this.id), this.host];
     const quote = (a: string) => this.generation === "5.x" ? `'${a.replace(/'/g, `'\\''`)}'` : a;
     const command = [`${DIST_VMM}${action}`, ...args].map(quote).join(" ");
+    this.oned?.setVm(this.id, {
+      state: this.state,
+      lcmState: this.lcmState,
+      ...(this.deployId ? { deployId: this.deployId } : {}),
+    });
     const out = await runProcess("/bin/sh", ["-c", command], { stdin, env: this.env });
     const { stdout, stderr } = out;
     const verb = action.toUpperCase();

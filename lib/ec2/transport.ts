@@ -108,6 +108,8 @@ const PROLOG = /^\uFEFF?\s*(?:<\?xml[^>]*\?>\s*)?/;
  *   answerProblem("RebootInstances", 502, "text/html; charset=utf-8", "<html>Bad gateway</html>"),
  *   "got HTTP 502 (text/html), not an EC2 answer",
  * );
+ * const error = '<Response xmlns="x"><Errors><Error><Code>AuthFailure</Code></Error></Errors></Response>';
+ * assert.equal(answerProblem("RebootInstances", 401, "text/xml", error), undefined);
  * ```
  */
 export function answerProblem(
@@ -120,7 +122,7 @@ export function answerProblem(
   const root = status < 300
     ? new RegExp(`^<(${action ? `${action}Response` : "[A-Za-z]+Response"})[\\s>]`).exec(document)
       ?.[1]
-    : /^<(Response)>\s*<Errors>/.exec(document)?.[1];
+    : /^<(Response)(?:\s[^>]*)?>\s*<Errors>/.exec(document)?.[1];
   if (root !== undefined && status >= 200) {
     if (new RegExp(`</${root}>\\s*$`).test(document)) return undefined;
     return `got HTTP ${status} with an incomplete ${

@@ -1,26 +1,35 @@
 /**
  * OpenNebula's VM life-cycle (LCM) states that tell the driver why an action was sent. The
- * numbers are the same from 4.x to 6.x; 3.2 has only 0–16 and never sends the power-off and
- * undeploy ones.
+ * numbers are the same from 4.x to 6.x; 3.2 has only 0–16 (the same numbers; 15 was `CLEANUP`)
+ * and never sends the power-off and undeploy ones.
  *
  * @module
  */
 
 /** LCM state numbers the driver acts on. */
 export const LCM_STATE = {
+  LCM_INIT: 0,
   BOOT: 2,
   RUNNING: 3,
   SAVE_STOP: 5,
   SAVE_SUSPEND: 6,
   SHUTDOWN: 12,
   CANCEL: 13,
+  CLEANUP_RESUBMIT: 15,
   SHUTDOWN_POWEROFF: 18,
   BOOT_POWEROFF: 20,
   BOOT_SUSPENDED: 21,
   BOOT_STOPPED: 22,
+  CLEANUP_DELETE: 23,
   SHUTDOWN_UNDEPLOY: 29,
   BOOT_UNDEPLOY: 32,
   BOOT_FAILURE: 36,
+} as const;
+
+/** VM states (`STATE`, the coarse one) the driver reads. */
+export const VM_STATE = {
+  ACTIVE: 3,
+  DONE: 6,
 } as const;
 
 /**
@@ -31,10 +40,114 @@ export const LCM_STATE = {
  * @returns true for `SHUTDOWN_POWEROFF` and `SHUTDOWN_UNDEPLOY`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { keepsInstance } from "./lcm.ts";
- * console.assert(keepsInstance(18) && !keepsInstance(12) && !keepsInstance(undefined));
+ *
+ * assert.ok(keepsInstance(18));
+ * assert.ok(!keepsInstance(12));
+ * assert.ok(!keepsInstance(undefined));
  * ```
  */
 export function keepsInstance(lcmState: number | undefined): boolean {
   return lcmState === LCM_STATE.SHUTDOWN_POWEROFF || lcmState === LCM_STATE.SHUTDOWN_UNDEPLOY;
+}
+
+/**
+ * What a shutdown or cancel means when its reason is read from oned (OpenNebula 3.2–4.x, which
+ * send no action data), decided from the states in which oned 3.2–4.14 send them:
+ *
+ * - `keep` (stop the instance): `SHUTDOWN_POWEROFF` (18), `SHUTDOWN_UNDEPLOY` (29), from
+ *   `onevm poweroff` and `undeploy`, soft or `--hard`.
+ * - `terminate`: `SHUTDOWN` (12: `onevm shutdown`, and from 4.14 also `shutdown --hard`),
+ *   `CANCEL` (13: `onevm cancel`, 3.2–4.12), `CLEANUP` / `CLEANUP_RESUBMIT` (15: `onevm
+ *   delete` in 3.x, `delete --recreate` in 4.x), `CLEANUP_DELETE` (23: `delete` in 4.x), and
+ *   any VM in `STATE` `DONE` (a powered-off, suspended, stopped or undeployed VM deleted: oned
+ *   marks it done, then sends cancel).
+ * - `undefined` for any other state: not a reason oned has to end or stop a VM.
+ *
+ * @param state The VM's `STATE`.
+ * @param lcmState The VM's `LCM_STATE`.
+ * @returns `terminate`, `keep`, or `undefined`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { endOfRun } from "./lcm.ts";
+ *
+ * assert.equal(endOfRun(3, 18), "keep");
+ * assert.equal(endOfRun(3, 12), "terminate");
+ * assert.equal(endOfRun(6, 0), "terminate");
+ * assert.equal(endOfRun(3, 3), undefined);
+ * ```
+ */
+export function endOfRun(state: number, lcmState: number): "terminate" | "keep" | undefined {
+  if (state === VM_STATE.DONE) return "terminate";
+  if (state !== VM_STATE.ACTIVE) return undefined;
+  switch (lcmState) {
+    case LCM_STATE.SHUTDOWN_POWEROFF:
+    case LCM_STATE.SHUTDOWN_UNDEPLOY:
+      return "keep";
+    case LCM_STATE.SHUTDOWN:
+    case LCM_STATE.CANCEL:
+    case LCM_STATE.CLEANUP_RESUBMIT:
+    case LCM_STATE.CLEANUP_DELETE:
+      return "terminate";
+    default:
+      return undefined;
+  }
+}
+
+/** Names of the LCM states, by number, as OpenNebula 4.x calls them. */
+const LCM_NAMES = [
+  "LCM_INIT",
+  "PROLOG",
+  "BOOT",
+  "RUNNING",
+  "MIGRATE",
+  "SAVE_STOP",
+  "SAVE_SUSPEND",
+  "SAVE_MIGRATE",
+  "PROLOG_MIGRATE",
+  "PROLOG_RESUME",
+  "EPILOG_STOP",
+  "EPILOG",
+  "SHUTDOWN",
+  "CANCEL",
+  "FAILURE",
+  "CLEANUP_RESUBMIT",
+  "UNKNOWN",
+  "HOTPLUG",
+  "SHUTDOWN_POWEROFF",
+  "BOOT_UNKNOWN",
+  "BOOT_POWEROFF",
+  "BOOT_SUSPENDED",
+  "BOOT_STOPPED",
+  "CLEANUP_DELETE",
+  "HOTPLUG_SNAPSHOT",
+  "HOTPLUG_NIC",
+  "HOTPLUG_SAVEAS",
+  "HOTPLUG_SAVEAS_POWEROFF",
+  "HOTPLUG_SAVEAS_SUSPENDED",
+  "SHUTDOWN_UNDEPLOY",
+  "EPILOG_UNDEPLOY",
+  "PROLOG_UNDEPLOY",
+  "BOOT_UNDEPLOY",
+] as const;
+
+/**
+ * An LCM state for messages: its 4.x name and number.
+ *
+ * @param lcmState The number.
+ * @returns E.g. `RUNNING (3)`, or just the number for one without a known name.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { lcmStateName } from "./lcm.ts";
+ *
+ * assert.equal(lcmStateName(3), "RUNNING (3)");
+ * assert.equal(lcmStateName(99), "99");
+ * ```
+ */
+export function lcmStateName(lcmState: number): string {
+  const name = LCM_NAMES[lcmState];
+  return name ? `${name} (${lcmState})` : String(lcmState);
 }

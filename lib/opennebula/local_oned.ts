@@ -1,0 +1,70 @@
+/**
+ * The oned of this front-end, reached as OpenNebula's own tools reach it: the XML-RPC endpoint
+ * from `ONE_XMLRPC` (default `http://localhost:2633/RPC2`), a time limit from
+ * `ONE_XMLRPC_TIMEOUT` (whole seconds; default 10), and the credentials of `one_auth.ts`.
+ * Loaded only by actions that must ask oned (OpenNebula 3.2–4.x send no action data).
+ *
+ * @module
+ */
+
+import { InvalidInputError } from "../errors.ts";
+import { type OneVmInfo, vmInfo } from "./one_api.ts";
+import { type EnvLookup, readOneAuth } from "./one_auth.ts";
+import { DEFAULT_TIMEOUT_MS, XmlRpcClient } from "./xmlrpc.ts";
+
+/** oned's endpoint when `ONE_XMLRPC` is not set. */
+export const DEFAULT_ONE_XMLRPC = "http://localhost:2633/RPC2";
+
+/** The longest `ONE_XMLRPC_TIMEOUT` accepted: well inside an action's own time limit. */
+const MAX_TIMEOUT_SECONDS = 120;
+
+/**
+ * The XML-RPC client of the local oned.
+ *
+ * @param env Reads the environment.
+ * @returns The client, labelled `oned`.
+ * @throws {InvalidInputError} when `ONE_XMLRPC` is not an http(s) URL or `ONE_XMLRPC_TIMEOUT`
+ * is not a whole number of seconds from 1 to 120.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { localOnedClient } from "./local_oned.ts";
+ *
+ * assert.equal(localOnedClient(() => undefined).where, "oned at http://localhost:2633/RPC2");
+ * ```
+ */
+export function localOnedClient(env: EnvLookup): XmlRpcClient {
+  const url = env("ONE_XMLRPC") || DEFAULT_ONE_XMLRPC;
+  const timeout = env("ONE_XMLRPC_TIMEOUT");
+  let timeoutMs = DEFAULT_TIMEOUT_MS;
+  if (timeout) {
+    const seconds = /^\d+$/.test(timeout.trim()) ? Number(timeout) : NaN;
+    if (!(seconds >= 1 && seconds <= MAX_TIMEOUT_SECONDS)) {
+      throw new InvalidInputError(
+        `ONE_XMLRPC_TIMEOUT must be a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}: got ${
+          JSON.stringify(timeout)
+        }`,
+      );
+    }
+    timeoutMs = seconds * 1000;
+  }
+  return new XmlRpcClient(url, { label: "oned", timeoutMs });
+}
+
+/**
+ * Asks the local oned about a VM (`one.vm.info`).
+ *
+ * @param vmId The VM id.
+ * @param env Reads the environment (default: the process's).
+ * @returns What oned says about the VM.
+ * @throws {DriverError} with a one-line message naming the credentials file or the endpoint
+ * when the answer cannot be had.
+ */
+export async function askLocalOned(
+  vmId: number,
+  env: EnvLookup = (n) => Deno.env.get(n),
+): Promise<OneVmInfo> {
+  const client = localOnedClient(env);
+  const { session } = await readOneAuth(env);
+  return await vmInfo(client, session, vmId);
+}

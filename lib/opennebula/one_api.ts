@@ -1,0 +1,113 @@
+/**
+ * OpenNebula's XML-RPC API over {@link XmlRpcClient}: every method takes the session string
+ * (`user:password`) first and answers an array `[success, result or error message, error code,
+ * ...]` (3.2 to 6.x alike). Used to ask the local oned about a VM, and meant for a partner
+ * OpenNebula cloud as well.
+ *
+ * @module
+ */
+
+import { CloudError } from "../errors.ts";
+import { childText, parseXml } from "../xml.ts";
+import { type XmlRpcClient, XmlRpcError, type XmlRpcParam, type XmlRpcValue } from "./xmlrpc.ts";
+
+/** OpenNebula answered a call with `success = false`; `code` is its error code (256 = authentication). */
+export class OneApiError extends CloudError {}
+
+/**
+ * Calls an OpenNebula API method and returns its result.
+ *
+ * @param client The XML-RPC client of the OpenNebula endpoint.
+ * @param method The method (`one.vm.info`).
+ * @param session `user:password`.
+ * @param params The method's other parameters.
+ * @returns The result (the second element of the answer).
+ * @throws {OneApiError} when OpenNebula answers `success = false` (the message quotes its
+ * error code and text).
+ * @throws {XmlRpcError} when the call fails, or the answer is not OpenNebula's array.
+ */
+export async function oneCall(
+  client: XmlRpcClient,
+  method: string,
+  session: string,
+  ...params: XmlRpcParam[]
+): Promise<XmlRpcValue> {
+  const answer = await client.call(method, [session, ...params]);
+  const [success, result, code] = Array.isArray(answer) ? answer : [];
+  if (typeof success !== "boolean" || result === undefined) {
+    throw new XmlRpcError(
+      "InvalidResponse",
+      `${client.where} answered ${method} with something other than [success, result, error code]`,
+    );
+  }
+  if (!success) {
+    const errorCode = typeof code === "number" ? code : -1;
+    const text = typeof result === "string" ? result : JSON.stringify(result);
+    throw new OneApiError(
+      String(errorCode),
+      `${client.where} answered ${method} with error ${errorCode}: ${text}`,
+    );
+  }
+  return result;
+}
+
+/** What `one.vm.info` says about a VM. */
+export interface OneVmInfo {
+  /** `ID`. */
+  readonly id: number;
+  /** `STATE` (3 ACTIVE, 6 DONE, 8 POWEROFF, ...). */
+  readonly state: number;
+  /** `LCM_STATE` (meaningful while ACTIVE: 12 SHUTDOWN, 18 SHUTDOWN_POWEROFF, ...). */
+  readonly lcmState: number;
+  /** `DEPLOY_ID`, when the VM has one. */
+  readonly deployId?: string;
+}
+
+/**
+ * Asks OpenNebula about a VM (`one.vm.info(session, id)`).
+ *
+ * @param client The XML-RPC client of the OpenNebula endpoint.
+ * @param session `user:password`.
+ * @param vmId The VM id.
+ * @returns Its id, states and deploy id.
+ * @throws {OneApiError} when OpenNebula refuses (wrong session, unknown VM...).
+ * @throws {XmlRpcError} when the call fails, or the answer is not a `<VM>` document of that
+ * VM with numeric `STATE` and `LCM_STATE`.
+ */
+export async function vmInfo(
+  client: XmlRpcClient,
+  session: string,
+  vmId: number,
+): Promise<OneVmInfo> {
+  const method = "one.vm.info";
+  const result = await oneCall(client, method, session, vmId);
+  const invalid = (what: string) =>
+    new XmlRpcError(
+      "InvalidResponse",
+      `${client.where} answered ${method} for VM ${vmId} with ${what}`,
+    );
+  if (typeof result !== "string") throw invalid("a result that is not a string");
+  let vm;
+  try {
+    vm = parseXml(result);
+  } catch (error) {
+    throw invalid(`a result that is not XML (${error instanceof Error ? error.message : error})`);
+  }
+  if (vm.name !== "VM") throw invalid(`a <${vm.name}> document instead of <VM>`);
+  const integer = (name: string) => {
+    const text = childText(vm, name)?.trim();
+    if (text === undefined || !/^\d+$/.test(text)) {
+      throw invalid(`a VM document without a numeric ${name}`);
+    }
+    return Number(text);
+  };
+  const id = integer("ID");
+  if (id !== vmId) throw invalid(`the document of VM ${id}`);
+  const deployId = childText(vm, "DEPLOY_ID")?.trim();
+  return {
+    id,
+    state: integer("STATE"),
+    lcmState: integer("LCM_STATE"),
+    ...(deployId ? { deployId } : {}),
+  };
+}

@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { startFakeOned } from "../../tests/oned_xmlrpc.ts";
+import { OneApiError, oneCall, vmInfo } from "./one_api.ts";
+import { XmlRpcClient, XmlRpcError } from "./xmlrpc.ts";
+
+Deno.test("vmInfo() sends one.vm.info(session, id) and reads the VM's states and deploy id", async () => {
+  await using oned = await startFakeOned();
+  oned.setVm(42, { state: 3, lcmState: 18, deployId: "i-0123456789abcdef0" });
+  const client = new XmlRpcClient(oned.url, { label: "oned" });
+  assert.deepEqual(await vmInfo(client, oned.session, 42), {
+    id: 42,
+    state: 3,
+    lcmState: 18,
+    deployId: "i-0123456789abcdef0",
+  });
+  assert.deepEqual(oned.calls, [{ method: "one.vm.info", params: [oned.session, 42] }]);
+});
+
+Deno.test("vmInfo() fails with oned's error code and message for a wrong session or an unknown VM", async () => {
+  await using oned = await startFakeOned();
+  const client = new XmlRpcClient(oned.url, { label: "oned" });
+  oned.setVm(42, { state: 3, lcmState: 12 });
+  await assert.rejects(
+    vmInfo(client, "oneadmin:wrong", 42),
+    (e: unknown) =>
+      e instanceof OneApiError && e.code === "256" &&
+      e.message ===
+        `oned at ${oned.url} answered one.vm.info with error 256: [VirtualMachineInfo] User couldn't be authenticated, aborting call.`,
+  );
+  await assert.rejects(
+    vmInfo(client, oned.session, 43),
+    (e: unknown) =>
+      e instanceof OneApiError && e.code === "1024" &&
+      e.message ===
+        `oned at ${oned.url} answered one.vm.info with error 1024: [VirtualMachineInfo] Error getting virtual machine [43].`,
+  );
+});
+
+Deno.test("vmInfo() refuses a VM document without LCM_STATE", async () => {
+  await using oned = await startFakeOned();
+  oned.setVm(42, { state: 3, lcmState: 12 });
+  oned.misbehave("no-lcm-state");
+  await assert.rejects(
+    vmInfo(new XmlRpcClient(oned.url, { label: "oned" }), oned.session, 42),
+    (e: unknown) =>
+      e instanceof XmlRpcError && e.code === "InvalidResponse" &&
+      e.message ===
+        `oned at ${oned.url} answered one.vm.info for VM 42 with a VM document without a numeric LCM_STATE`,
+  );
+});
+
+Deno.test("oneCall() refuses an answer that is not OpenNebula's [success, result, code] array", async () => {
+  const { promise, resolve } = Promise.withResolvers<number>();
+  let body = "<int>1</int>";
+  await using _server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: ({ port }) => resolve(port) },
+    () =>
+      new Response(
+        `<methodResponse><params><param><value>${body}</value></param></params></methodResponse>`,
+      ),
+  );
+  const client = new XmlRpcClient(`http://127.0.0.1:${await promise}/RPC2`, { label: "oned" });
+  const message =
+    `oned at ${client.url} answered one.vm.info with something other than [success, result, error code]`;
+  await assert.rejects(oneCall(client, "one.vm.info", "u:p", 1), { message });
+  body = "<array><data><value><string>yes</string></value></data></array>";
+  await assert.rejects(oneCall(client, "one.vm.info", "u:p", 1), { message });
+  body = "<array><data><value><boolean>1</boolean></value><value><string>&lt;HOST/&gt;</string>" +
+    "</value><value><i4>0</i4></value></data></array>";
+  await assert.rejects(vmInfo(client, "u:p", 1), {
+    message:
+      `oned at ${client.url} answered one.vm.info for VM 1 with a <HOST> document instead of <VM>`,
+  });
+  body = "<array><data><value><boolean>1</boolean></value><value><string>&lt;VM&gt;&lt;ID&gt;2" +
+    "&lt;/ID&gt;&lt;STATE&gt;3&lt;/STATE&gt;&lt;LCM_STATE&gt;3&lt;/LCM_STATE&gt;&lt;/VM&gt;</string>" +
+    "</value><value><i4>0</i4></value></data></array>";
+  await assert.rejects(vmInfo(client, "u:p", 1), {
+    message: `oned at ${client.url} answered one.vm.info for VM 1 with the document of VM 2`,
+  });
+});
