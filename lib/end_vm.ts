@@ -4,13 +4,17 @@
  * terminated. cancel is the hard variant (a forced stop). OpenNebula 5.0+ sends the state in
  * the action data on stdin. 3.2–4.x send nothing, and from 3.8 they send the same actions to
  * terminate, power off and undeploy: then the state is asked of oned over XML-RPC, and when it
- * cannot be learned the action fails and leaves the instance alone rather than guess.
+ * cannot be learned the action fails and leaves the instance alone rather than guess. A VM
+ * whose deploy never returned an id (`onevm recover --delete`) has the instances launched for
+ * it found by their tags and terminated.
  *
  * @module
  */
 
 import { readActionData } from "./opennebula/action_data.ts";
-import { parseVmArgs } from "./opennebula/args.ts";
+import { parseEndArgs } from "./opennebula/args.ts";
+import { InvalidInputError } from "./errors.ts";
+import type { Provider } from "./provider.ts";
 import { keepsInstance } from "./opennebula/lcm.ts";
 import { powerOffVm, terminateVm } from "./lifecycle.ts";
 import { openHost } from "./providers.ts";
@@ -28,17 +32,40 @@ export async function endVm(
   argv: readonly string[],
   hard: boolean,
 ): Promise<string> {
-  const args = parseVmArgs(action, argv);
+  const args = parseEndArgs(action, argv);
   const data = await readActionData();
+  const { provider } = await openHost(args.host, `${action} of VM ${args.vmId}`);
   const keep = data
     ? keepsInstance(data.lcmState)
     : await (await import("./opennebula/oned_lcm.ts")).keepsInstanceByOned(
       action,
       args.vmId,
-      args.deployId,
+      args.deployId || "(no deploy id)",
     );
-  const { provider } = await openHost(args.host, `${action} of VM ${args.vmId}`);
+  if (!args.deployId) return await endUnnamed(provider, action, args.vmId, args.host, keep);
   if (keep) await powerOffVm(provider, args.deployId, hard);
   else await terminateVm(provider, args.deployId);
+  return "";
+}
+
+/**
+ * Ends a VM whose deploy never returned an id (it failed or was killed after the launch): the
+ * instances the driver launched for it on this host are found by their tags and terminated.
+ */
+async function endUnnamed(
+  provider: Provider,
+  action: string,
+  vmId: number,
+  host: string,
+  keep: boolean,
+): Promise<string> {
+  if (keep) {
+    throw new InvalidInputError(
+      `Cannot ${action} VM ${vmId}: OpenNebula has no deploy id for it, so there is no instance to power off or undeploy`,
+    );
+  }
+  for (const instance of await provider.findLaunched(vmId, host)) {
+    await terminateVm(provider, instance.id);
+  }
   return "";
 }

@@ -146,13 +146,21 @@ const ACTIONS: {
     name: "shutdown",
     doing: `Cannot terminate ${ID}`,
     call: "TerminateInstances",
-    run: (env) => runAction("shutdown", [ID, HOST, "7", HOST], { env }),
+    run: (env) =>
+      runAction("shutdown", [ID, HOST, "7", HOST], {
+        stdin: oneBase64(actionData(7, HOST, ID, { lcmState: 12 })),
+        env,
+      }),
   },
   {
     name: "cancel",
     doing: `Cannot terminate ${ID}`,
     call: "TerminateInstances",
-    run: (env) => runAction("cancel", [ID, HOST, "7", HOST], { env }),
+    run: (env) =>
+      runAction("cancel", [ID, HOST, "7", HOST], {
+        stdin: oneBase64(actionData(7, HOST, ID, { lcmState: 13 })),
+        env,
+      }),
   },
   {
     name: "reboot",

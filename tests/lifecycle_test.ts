@@ -14,7 +14,15 @@ import {
   SUBNET_A,
   TEST_CREDENTIALS,
 } from "./ec2_endpoint/mod.ts";
-import { instancesOfVm, sharedTest as test, writeLocalConfig } from "./harness.ts";
+import {
+  DIST_VMM,
+  instancesOfVm,
+  oneBase64,
+  runAction,
+  sharedTest as test,
+  writeLocalConfig,
+} from "./harness.ts";
+import { actionData, vmDeployment, writeDeployment } from "./deployments.ts";
 import { type OneGeneration, SimulatedVm } from "./one_vmm.ts";
 
 const HOST = "aws-test";
@@ -331,4 +339,41 @@ test("power-off --hard and undeploy --hard force the stop; the soft ones let the
     assert.equal(await v.resumeFromPoweroff(), `DEPLOY SUCCESS 215 ${v.deployId}`);
   }
   await v.terminate();
+});
+
+test("onevm recover --delete of a VM whose deploy never returned an id terminates the instance found by its tags", async () => {
+  await using slow = await startEc2Endpoint({ timing: { pendingMs: 60_000, shuttingDownMs: 100 } });
+  const config = `${tmp}/slow-boot.json`;
+  await writeLocalConfig(config, slow.url, TEST_CREDENTIALS, {
+    defaults: { statePollSeconds: 0.1 },
+  });
+  const env = { ...ENV, HYBRID_DRIVER_CONFIG: config };
+  // oned's deploy is killed (-w, or oned stopped) after RunInstances: oned never gets an id.
+  const xml = vmDeployment(216, SECTION);
+  const path = await writeDeployment(tmp, 216, xml);
+  const deploy = new Deno.Command(`${DIST_VMM}deploy`, {
+    args: [path, HOST, "216", HOST],
+    clearEnv: true,
+    env,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  for (let i = 0; i < 200 && slow.countCalls("RunInstances") === 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  deploy.kill("SIGKILL");
+  await deploy.status;
+  const [launched] = slow.instances("us-east-1");
+  assert.ok(launched, "the killed deploy had launched its instance");
+  // 5.x+ sends an empty quoted deploy id; 3.2–4.x's command line loses it.
+  for (const args of [["", HOST, "216", HOST], [HOST, "216", HOST]]) {
+    const result = await runAction("cancel", args, {
+      stdin: oneBase64(actionData(216, HOST, "", { lcmState: 36 })),
+      env,
+    });
+    assert.deepEqual(result, { code: 0, stdout: "", stderr: "" });
+  }
+  assert.equal(slow.instances("us-east-1")[0]?.state, "terminated");
+  assert.equal(slow.countCalls("TerminateInstances"), 1, "the second cancel found nothing left");
 });

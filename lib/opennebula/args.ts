@@ -113,6 +113,40 @@ export function parseVmArgs(action: string, argv: readonly string[]): VmArgs {
 }
 
 /**
+ * Parses the arguments of shutdown and cancel, which oned also sends for a VM whose deploy
+ * never returned an id (`onevm recover --delete`, `delete` of a VM in BOOT_FAILURE): 5.x+ then
+ * passes an empty quoted id, and 3.2–4.x's unquoted command line loses it, leaving
+ * `<host> <vmid> <host>`.
+ *
+ * @param action Action name, for messages.
+ * @param argv The arguments as received.
+ * @returns The arguments; `deployId` is "" when oned has none.
+ * @throws {InvalidInputError} on a wrong shape.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseEndArgs } from "./args.ts";
+ * assert.equal(parseEndArgs("cancel", ["", "aws", "7", "aws"]).deployId, "");
+ * assert.deepEqual(parseEndArgs("cancel", ["aws", "7", "aws"]), { deployId: "", host: "aws", vmId: 7 });
+ * assert.equal(parseEndArgs("cancel", ["i-0abc1234", "aws", "7"]).deployId, "i-0abc1234");
+ * ```
+ */
+export function parseEndArgs(action: string, argv: readonly string[]): VmArgs {
+  const values = argv.map(unquote);
+  const [first, second, third] = values;
+  if (values.length === 4 && (first === "" || first === "-")) {
+    return { ...parseVmArgs(action, ["-", ...argv.slice(1)]), deployId: "" };
+  }
+  if (
+    values.length === 3 && /^\d+$/.test(second ?? "") && !/^\d+$/.test(third ?? "") &&
+    first === third
+  ) {
+    return { deployId: "", host: first!, vmId: parseVmId(second!) };
+  }
+  return parseVmArgs(action, argv);
+}
+
+/**
  * Parses `<deployment_file> <host> <vmid> [<host>]`.
  *
  * @param argv The arguments as received.
