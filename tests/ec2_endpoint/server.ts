@@ -269,9 +269,19 @@ export class EndpointCore {
       ...(dropped ? { dropped } : {}),
     });
     if (dropped) {
-      // The call was applied; the client gets the headers and then a broken connection.
-      const body = new ReadableStream({ start: (c) => c.error(new Error("connection dropped")) });
-      return new Response(body, { status, headers: XML_HEADERS });
+      // The call was applied; the client gets the headers and the start of the answer, then the
+      // connection closes before the length announced.
+      const encoded = new TextEncoder().encode(text);
+      const body = new ReadableStream({
+        start: (c) => {
+          c.enqueue(encoded.subarray(0, Math.floor(encoded.length / 2)));
+          c.close();
+        },
+      });
+      return new Response(body, {
+        status,
+        headers: { ...XML_HEADERS, "content-length": String(encoded.length) },
+      });
     }
     return new Response(text, {
       status,
