@@ -44,7 +44,8 @@ export const NUMERIC_SETTINGS = {
  * at most 64 characters. AWS names (`us-east-1`) and those of EC2-compatible clouds
  * (`RegionOne`) fit; blanks, slashes and anything that would change an endpoint's host do not.
  */
-const REGION = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
+/** What a region name may look like (EC2's `us-east-1`, private clouds' `RegionOne`). */
+export const REGION = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
 /** The longest endpoint URL accepted. */
 const MAX_ENDPOINT_LENGTH = 2048;
 

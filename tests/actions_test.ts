@@ -478,6 +478,24 @@ test("actions work with no driver configuration: environment credentials and AWS
   assert.match(poll.stdout, /^STATE=a /);
 });
 
+test("an AWS_REGION that is no region name fails before the SDK or the endpoint sees it", async () => {
+  ep.reset();
+  const path = await writeDeployment(129, vmDeployment(129, SECTION));
+  const env = {
+    HOME: home,
+    HYBRID_DRIVER_CONFIG: "",
+    AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+    AWS_REGION: "us-east-1/../evil.example",
+    AWS_ENDPOINT_URL_EC2: ep.url,
+  };
+  assertFailure(
+    await runAction("deploy", [path, HOST, "129", HOST], { env }),
+    "AWS_REGION must be a region name: up to 64 letters, digits, '-', '_' or '.' (e.g. us-east-1)",
+  );
+  assert.equal(ep.countCalls(), 0);
+});
+
 test("a host's profile reads credentials from oneadmin's shared AWS files", async () => {
   ep.reset();
   const profileHome = `${tmp}/profile-home`;

@@ -248,6 +248,21 @@ for (const { kind, answer, problem, attempts } of NOT_EC2) {
   });
 }
 
+Deno.test("a well-formed DescribeInstances answer that leaves the instance out is not taken as gone", async () => {
+  await using ep = rawEndpoint(() =>
+    http(
+      "200 OK",
+      "text/xml;charset=UTF-8",
+      '<?xml version="1.0" encoding="UTF-8"?>\n<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r</requestId><reservationSet/></DescribeInstancesResponse>',
+    )
+  );
+  const env = { HOME: home, HYBRID_DRIVER_CONFIG: await writeConfig("empty-set", ep.url, true) };
+  assertFails(
+    await ACTIONS[0]!.run(env),
+    `Cannot describe ${ID}: DescribeInstances answered without it and without InvalidInstanceID.NotFound; not taken as gone`,
+  );
+});
+
 Deno.test("a silent endpoint fails every action within 3 attempts of 10 s, naming call and endpoint", async () => {
   await using ep = rawEndpoint(() => null);
   const env = { HOME: home, HYBRID_DRIVER_CONFIG: await writeConfig("silent", ep.url, true) };

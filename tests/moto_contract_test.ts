@@ -232,16 +232,26 @@ test("moto: a subnet moto does not know fails the deploy with moto's code and la
   assert.deepEqual(await instancesOfVm(712), []);
 });
 
-test("moto: a rejected template launches nothing", async () => {
-  const xml = vmDeployment(713, { ...SECTION, INSTANCETYPE: "" });
-  const path = await writeDeployment(tmp, 713, xml);
-  const result = await runAction("deploy", [path, HOST, "713", HOST], {
-    stdin: oneBase64(xml),
-    env: ENV,
-  });
-  assert.equal(result.code, 1);
-  failureLine(result);
-  assert.deepEqual(await instancesOfVm(713), []);
+test("moto: rejected input fails with one line and launches nothing", async () => {
+  const cases: [number, Record<string, string>, string][] = [
+    [
+      720,
+      { ...SECTION, KEYPAIRR: "one-key" },
+      "KEYPAIRR: unknown PUBLIC_CLOUD attribute; did you mean KEYPAIR?",
+    ],
+    [721, { ...SECTION, INSTANCETYPE: "t3 micro" }, "INSTANCETYPE"],
+    [722, { ...SECTION, AMI: "not-an-ami" }, "AMI"],
+  ];
+  for (const [vmId, section, says] of cases) {
+    const xml = vmDeployment(vmId, section);
+    const path = await writeDeployment(tmp, vmId, xml);
+    const result = await runAction("deploy", [path, HOST, String(vmId), HOST], {
+      stdin: oneBase64(xml),
+      env: ENV,
+    });
+    assert.ok(failureLine(result).includes(says), result.stdout);
+    assert.deepEqual(await instancesOfVm(vmId), []);
+  }
 });
 
 test("moto: shutdown and poll of an id moto does not know", async () => {

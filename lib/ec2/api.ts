@@ -7,7 +7,8 @@
  */
 
 import type * as Sdk from "@aws-sdk/client-ec2";
-import type { HostSettings } from "../config.ts";
+import { type HostSettings, REGION } from "../config.ts";
+import { InvalidInputError } from "../errors.ts";
 
 /** Input and output types of each EC2 call the driver makes. */
 interface CallTypes {
@@ -111,9 +112,16 @@ export function createEc2Api(settings: HostSettings): Ec2Api {
   let calls: Promise<Ec2Calls> | undefined;
   const sdk = () =>
     calls ??= import("./sdk_client.ts").then((m) => m.sdkCalls(clientConfig(settings)));
-  const api: Record<string, unknown> = {
-    region: settings.region ?? (Deno.env.get("AWS_REGION") || Deno.env.get("AWS_DEFAULT_REGION")),
-  };
+  const fromEnv = Deno.env.get("AWS_REGION") ? "AWS_REGION" : "AWS_DEFAULT_REGION";
+  const region = settings.region ?? (Deno.env.get(fromEnv) || undefined);
+  if (settings.region === undefined && region !== undefined && !REGION.test(region)) {
+    // The configuration's region is checked when it is loaded; the environment's here, before
+    // the SDK builds a host name from it.
+    throw new InvalidInputError(
+      `${fromEnv} must be a region name: up to 64 letters, digits, '-', '_' or '.' (e.g. us-east-1)`,
+    );
+  }
+  const api: Record<string, unknown> = { region };
   for (const name of CALL_NAMES) {
     api[name] = async (input: never) =>
       ((await sdk())[name] as (input: never) => Promise<unknown>)(input);

@@ -282,7 +282,14 @@ export class Ec2Provider implements Provider {
       const found = out.Reservations?.flatMap((r) => r.Instances ?? []).find((i) =>
         i.InstanceId === id
       );
-      if (!found) throw new NotFoundError(`Cannot describe ${id}: InvalidInstanceID.NotFound`);
+      if (!found) {
+        // EC2 answers an unknown id with InvalidInstanceID.NotFound; an answer that merely
+        // leaves it out (an endpoint ignoring InstanceIds, a broken proxy) proves nothing.
+        throw new CloudError(
+          "InstanceMissingFromAnswer",
+          `Cannot describe ${id}: DescribeInstances answered without it and without InvalidInstanceID.NotFound; not taken as gone`,
+        );
+      }
       return toInstance(found);
     } catch (error) {
       throw this.#error(error, `Cannot describe ${id}`);
