@@ -95,11 +95,50 @@ export async function readToLimit(
     if (total > limit) throw new InputLimitError(`larger than the ${formatBytes(limit)} limit`);
     chunks.push(buffer.slice(0, n));
   }
+  return new TextDecoder().decode(joinChunks(chunks, total));
+}
+
+/**
+ * Collects a stream of chunks (an HTTP body), stopping as soon as it holds more than `limit`
+ * bytes; leaving the loop early cancels a web stream, and `onOverflow` can end other kinds.
+ *
+ * @param source The chunks.
+ * @param limit The most bytes accepted.
+ * @returns The bytes, or `undefined` when there were more than `limit`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { collectCapped } from "./bounded_read.ts";
+ * const body = ReadableStream.from([new Uint8Array([1, 2]), new Uint8Array([3])]);
+ * assert.deepEqual(await collectCapped(body, 3), new Uint8Array([1, 2, 3]));
+ * assert.equal(await collectCapped(ReadableStream.from([new Uint8Array(4)]), 3), undefined);
+ * ```
+ */
+export async function collectCapped(
+  source: AsyncIterable<Uint8Array | string>,
+  limit: number,
+  onOverflow: () => void = () => {},
+): Promise<Uint8Array | undefined> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of source) {
+    const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+    total += bytes.length;
+    if (total > limit) {
+      onOverflow();
+      return undefined;
+    }
+    chunks.push(bytes);
+  }
+  return joinChunks(chunks, total);
+}
+
+function joinChunks(chunks: readonly Uint8Array[], total: number): Uint8Array {
   const all = new Uint8Array(total);
   let offset = 0;
   for (const chunk of chunks) {
     all.set(chunk, offset);
     offset += chunk.length;
   }
-  return new TextDecoder().decode(all);
+  return all;
 }

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { collectCapped } from "../bounded_read.ts";
 import { TransportError } from "./errors.ts";
 import { oneLine } from "../output.ts";
 
@@ -305,22 +306,5 @@ async function readCapped(body: unknown, limit: number): Promise<Uint8Array | un
   if (body instanceof Uint8Array) return body.length > limit ? undefined : body;
   if (typeof body === "string") return readCapped(new TextEncoder().encode(body), limit);
   const stream = body as AsyncIterable<Uint8Array | string> & { destroy?: () => void };
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of stream) {
-    const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
-    total += bytes.length;
-    if (total > limit) {
-      stream.destroy?.();
-      return undefined;
-    }
-    chunks.push(bytes);
-  }
-  const all = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return all;
+  return await collectCapped(stream, limit, () => stream.destroy?.());
 }

@@ -9,6 +9,7 @@
 
 import { CloudError, InvalidInputError } from "../errors.ts";
 import { child, parseXml, type XmlElement } from "../xml.ts";
+import { collectCapped } from "../bounded_read.ts";
 
 /** A parameter the client can send: `<string>`, `<int>` (32-bit), `<boolean>` or `<double>`. */
 export type XmlRpcParam = string | number | boolean;
@@ -341,24 +342,9 @@ export class XmlRpcClient {
       await response.body?.cancel();
       throw this.#tooLarge(method);
     }
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    if (response.body) {
-      for await (const chunk of response.body) {
-        size += chunk.length;
-        if (size > this.#maxBytes) {
-          // Leaving the loop early cancels the body.
-          throw this.#tooLarge(method);
-        }
-        chunks.push(chunk);
-      }
-    }
-    const bytes = new Uint8Array(size);
-    let offset = 0;
-    for (const chunk of chunks) {
-      bytes.set(chunk, offset);
-      offset += chunk.length;
-    }
+    // Leaving the loop early cancels the body.
+    const bytes = response.body ? await collectCapped(response.body, this.#maxBytes) : undefined;
+    if (response.body && bytes === undefined) throw this.#tooLarge(method);
     return new TextDecoder().decode(bytes);
   }
 
