@@ -26,6 +26,7 @@ import {
   deployedId,
   DIST_VMM,
   failureLine,
+  FIXTURE_SECTION,
   instanceOf as endpointInstance,
   monitoringPairs,
   oneBase64,
@@ -35,14 +36,7 @@ import {
 } from "./harness.ts";
 
 const HOST = "aws-test";
-const SECTION = {
-  AMI: AMAZON_LINUX_AMI,
-  INSTANCETYPE: "t3.micro",
-  KEYPAIR: "one-key",
-  SECURITYGROUPIDS: DEFAULT_SECURITY_GROUP,
-  SUBNETID: SUBNET_A,
-  TAGS: "team=web,env=burst",
-};
+const SECTION = { ...FIXTURE_SECTION, TAGS: "team=web,env=burst" };
 
 const tmp = await Deno.makeTempDir({ prefix: "hybrid-actions-" });
 const home = `${tmp}/home`;

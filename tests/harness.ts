@@ -7,10 +7,25 @@
  */
 
 import assert from "node:assert/strict";
-import type { Ec2Endpoint, InstanceSnapshot } from "./ec2_endpoint/mod.ts";
+import {
+  AMAZON_LINUX_AMI,
+  DEFAULT_SECURITY_GROUP,
+  type Ec2Endpoint,
+  type InstanceSnapshot,
+  SUBNET_A,
+} from "./ec2_endpoint/mod.ts";
 
 /** Where the build puts the VMM actions. */
 export const DIST_VMM = new URL("../dist/vmm/provider/", import.meta.url).pathname;
+
+/** A template section the local endpoint's fixtures accept: its AMI, key pair, group and subnet. */
+export const FIXTURE_SECTION = {
+  AMI: AMAZON_LINUX_AMI,
+  INSTANCETYPE: "t3.micro",
+  KEYPAIR: "one-key",
+  SECURITYGROUPIDS: DEFAULT_SECURITY_GROUP,
+  SUBNETID: SUBNET_A,
+} as const;
 
 /** What oned gets back from one action. */
 export interface ActionResult {

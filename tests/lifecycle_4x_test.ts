@@ -8,26 +8,13 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  AMAZON_LINUX_AMI,
-  DEFAULT_SECURITY_GROUP,
-  type Ec2Endpoint,
-  startEc2Endpoint,
-  SUBNET_A,
-  TEST_CREDENTIALS,
-} from "./ec2_endpoint/mod.ts";
-import { instancesOfVm, sharedTest as test, writeLocalConfig } from "./harness.ts";
+import { type Ec2Endpoint, startEc2Endpoint, TEST_CREDENTIALS } from "./ec2_endpoint/mod.ts";
+import { FIXTURE_SECTION, instancesOfVm, sharedTest as test, writeLocalConfig } from "./harness.ts";
 import { type FakeOned, startFakeOned } from "./oned_xmlrpc.ts";
 import { type OneGeneration, SimulatedVm } from "./one_vmm.ts";
 
 const HOST = "aws-test";
-const SECTION = {
-  AMI: AMAZON_LINUX_AMI,
-  INSTANCETYPE: "t3.micro",
-  KEYPAIR: "one-key",
-  SECURITYGROUPIDS: DEFAULT_SECURITY_GROUP,
-  SUBNETID: SUBNET_A,
-};
+const SECTION = FIXTURE_SECTION;
 const PASSWORD = "0pen-Nebula-s3cret";
 
 const tmp = await Deno.makeTempDir({ prefix: "hybrid-lifecycle-4x-" });

@@ -6,16 +6,10 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  AMAZON_LINUX_AMI,
-  DEFAULT_SECURITY_GROUP,
-  type Ec2Endpoint,
-  startEc2Endpoint,
-  SUBNET_A,
-  TEST_CREDENTIALS,
-} from "./ec2_endpoint/mod.ts";
+import { type Ec2Endpoint, startEc2Endpoint, TEST_CREDENTIALS } from "./ec2_endpoint/mod.ts";
 import {
   DIST_VMM,
+  FIXTURE_SECTION,
   instancesOfVm,
   oneBase64,
   runAction,
@@ -26,13 +20,7 @@ import { actionData, vmDeployment, writeDeployment } from "./deployments.ts";
 import { type OneGeneration, SimulatedVm } from "./one_vmm.ts";
 
 const HOST = "aws-test";
-const SECTION = {
-  AMI: AMAZON_LINUX_AMI,
-  INSTANCETYPE: "t3.micro",
-  KEYPAIR: "one-key",
-  SECURITYGROUPIDS: DEFAULT_SECURITY_GROUP,
-  SUBNETID: SUBNET_A,
-};
+const SECTION = FIXTURE_SECTION;
 
 const tmp = await Deno.makeTempDir({ prefix: "hybrid-lifecycle-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
