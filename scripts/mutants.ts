@@ -11,9 +11,10 @@
  * Usage: deno task mutants [--only NAME]... [--list]
  *
  * --only NAME  run only the breakages whose name contains NAME (repeatable)
+ * --from N     start at the Nth breakage (of those chosen), to resume a run
  * --list       check the list against the code, print the names and exit
  *
- * Exits 1 when any breakage survived. Files are restored after each breakage, on an error and
+ * Exits 1 when any breakage survived or did not build. Files are restored after each breakage, on an error and
  * on Ctrl-C; the script refuses to start while a file it edits has uncommitted changes, so the
  * `git checkout` it uses as a last resort can never lose work. It is an on-demand tool, not
  * part of `deno task test` (a full run takes about a minute per breakage).
@@ -234,7 +235,7 @@ export const BREAKAGES: readonly Breakage[] = [
     name: "a wait for a state fails on throttling instead of polling on",
     file: "lib/ec2/provider.ts",
     find: "} else if (isTransient(error) && error instanceof CloudError) {",
-    replace: "} else if (false) {",
+    replace: "} else if (false && error instanceof CloudError) {",
     tests: [LIFECYCLE],
   },
   {
@@ -277,14 +278,14 @@ export const BREAKAGES: readonly Breakage[] = [
     name: "restore accepts a checkpoint file written for another VM",
     file: "actions/restore.ts",
     find: "if (checkpoint && checkpoint.vmId !== args.vmId) {",
-    replace: "if (false) {",
+    replace: "if (false && checkpoint && checkpoint.vmId !== args.vmId) {",
     tests: [LIFECYCLE],
   },
   {
     name: "restore accepts a checkpoint file naming another instance than oned's",
     file: "actions/restore.ts",
     find: "if (checkpoint && checkpoint.deployId !== deployId) {",
-    replace: "if (false) {",
+    replace: "if (false && checkpoint && checkpoint.deployId !== deployId) {",
     tests: [LIFECYCLE],
   },
   // Poll.
@@ -343,7 +344,7 @@ export const BREAKAGES: readonly Breakage[] = [
     name: "an answer that is not EC2's is passed to the SDK",
     file: "lib/ec2/transport.ts",
     find: "if (problem) {",
-    replace: "if (false) {",
+    replace: "if (false && problem) {",
     tests: ["lib/ec2/transport_test.ts", FAILURES],
   },
   {
@@ -434,7 +435,7 @@ const TEST_TIMEOUT_MS = 15 * 60 * 1000;
 /** What became of one breakage. */
 interface Outcome {
   readonly breakage: Breakage;
-  readonly result: "caught" | "caught (timed out)" | "survived";
+  readonly result: "caught" | "caught (timed out)" | "survived" | "not built";
   readonly seconds: number;
   readonly log: string;
 }
@@ -529,6 +530,11 @@ function restoreAll(): void {
   }
 }
 
+/** Whole seconds since a time. */
+function seconds(since: number): number {
+  return Math.round((Date.now() - since) / 1000);
+}
+
 /** Applies one breakage, builds, runs its tests, and restores the file. */
 async function tryBreakage(b: Breakage, logDir: string): Promise<Outcome> {
   const path = `${ROOT}${b.file}`;
@@ -544,8 +550,9 @@ async function tryBreakage(b: Breakage, logDir: string): Promise<Outcome> {
     await Deno.writeTextFile(path, text);
     const build = await run(Deno.execPath(), ["task", "build"]);
     if (build.code !== 0) {
+      // A breakage that does not build proves nothing: the list needs fixing.
       await Deno.writeTextFile(log, build.output);
-      throw new Error(`the build failed with "${b.name}" applied (see ${log})`);
+      return { breakage: b, result: "not built", seconds: seconds(started), log };
     }
     const timeout = AbortSignal.timeout(TEST_TIMEOUT_MS);
     const tests = await run(Deno.execPath(), [...TEST_FLAGS, ...b.tests], timeout);
@@ -555,7 +562,7 @@ async function tryBreakage(b: Breakage, logDir: string): Promise<Outcome> {
       : tests.code !== 0
       ? "caught"
       : "survived";
-    return { breakage: b, result, seconds: Math.round((Date.now() - started) / 1000), log };
+    return { breakage: b, result, seconds: seconds(started), log };
   } finally {
     restoreAll();
   }
@@ -576,6 +583,7 @@ async function main(): Promise<number> {
     options: {
       only: { type: "string", multiple: true },
       list: { type: "boolean", default: false },
+      from: { type: "string" },
     },
   });
   const problems = checkList(BREAKAGES);
@@ -588,9 +596,14 @@ async function main(): Promise<number> {
     return 0;
   }
   const only = values.only ?? [];
-  const chosen = only.length === 0
-    ? BREAKAGES
-    : BREAKAGES.filter((b) => only.some((o) => b.name.includes(o)));
+  const from = Number(values.from ?? "1");
+  if (!Number.isInteger(from) || from < 1 || from > BREAKAGES.length) {
+    console.error(`--from must be a breakage number from 1 to ${BREAKAGES.length}`);
+    return 2;
+  }
+  const chosen =
+    (only.length === 0 ? BREAKAGES : BREAKAGES.filter((b) => only.some((o) => b.name.includes(o))))
+      .slice(from - 1);
   if (chosen.length === 0) {
     console.error(`No breakage name contains ${only.map((o) => JSON.stringify(o)).join(" or ")}`);
     return 2;
@@ -633,7 +646,7 @@ async function main(): Promise<number> {
   const width = Math.max(...outcomes.map((o) => o.breakage.name.length));
   console.log(`\n${"Breakage".padEnd(width)}  Result`);
   for (const o of outcomes) console.log(`${o.breakage.name.padEnd(width)}  ${o.result}`);
-  const survived = outcomes.filter((o) => o.result === "survived");
+  const survived = outcomes.filter((o) => !o.result.startsWith("caught"));
   console.log(`\n${outcomes.length - survived.length} of ${outcomes.length} breakages caught`);
   for (const o of survived) {
     console.log(
