@@ -47,6 +47,7 @@ const LOOKUP = "tests/deploy_lookup_test.ts";
 const TEMPLATE = "tests/template_test.ts";
 const BOUNDED = "tests/bounded_input_test.ts";
 const FAILURES = "tests/endpoint_failures_test.ts";
+const PROVIDER = "lib/ec2/provider_test.ts";
 
 /** The breakages, grouped by the part of the driver they break. */
 export const BREAKAGES: readonly Breakage[] = [
@@ -151,7 +152,7 @@ export const BREAKAGES: readonly Breakage[] = [
     file: "lib/ec2/provider.ts",
     find: "return found.filter((i) => tagOf(i, HOST_TAG) === tagValue(host)).map(toInstance);",
     replace: "return found.map(toInstance);",
-    tests: [LIFECYCLE],
+    tests: [PROVIDER, LIFECYCLE],
   },
   {
     name: "shutdown of an id the cloud does not know fails instead of counting as done",
@@ -194,7 +195,7 @@ export const BREAKAGES: readonly Breakage[] = [
     file: "lib/ec2/provider.ts",
     find: "if (launched && !isGone(launched)) return launched;",
     replace: "if (launched) return launched;",
-    tests: [LOOKUP, ACTIONS],
+    tests: [PROVIDER, LOOKUP],
   },
   {
     name: "deploy lookup gets no plain request when the endpoint rejects its filters",
@@ -208,14 +209,14 @@ export const BREAKAGES: readonly Breakage[] = [
     file: "lib/ec2/lookup.ts",
     find: "tagOf(i, VM_ID_TAG) === String(vmId) && tagOf(i, DRIVER_TAG) === DRIVER_NAME &&",
     replace: "true &&",
-    tests: [LOOKUP],
+    tests: [PROVIDER, LOOKUP],
   },
   {
     name: "deploy lookup keeps terminated instances (no client-side state check)",
     file: "lib/ec2/lookup.ts",
     find: '    LIVE_STATES.includes(i.State?.Name ?? "")\n',
     replace: "    true\n",
-    tests: [LOOKUP, ACTIONS],
+    tests: [PROVIDER, LOOKUP],
   },
   {
     name: "deploy lookup sends no live-states filter",
@@ -235,8 +236,8 @@ export const BREAKAGES: readonly Breakage[] = [
     name: "a wait for a state fails on throttling instead of polling on",
     file: "lib/ec2/provider.ts",
     find: "} else if (isTransient(error) && error instanceof CloudError) {",
-    replace: "} else if (false && error instanceof CloudError) {",
-    tests: [LIFECYCLE],
+    replace: "} else if (isTransient(error) && error instanceof CloudError && Date.now() < 0) {",
+    tests: [PROVIDER, LIFECYCLE],
   },
   {
     name: "ELASTICIP may be taken from another instance (AllowReassociation)",
@@ -278,14 +279,14 @@ export const BREAKAGES: readonly Breakage[] = [
     name: "restore accepts a checkpoint file written for another VM",
     file: "actions/restore.ts",
     find: "if (checkpoint && checkpoint.vmId !== args.vmId) {",
-    replace: "if (false && checkpoint && checkpoint.vmId !== args.vmId) {",
+    replace: "if (checkpoint && checkpoint.vmId !== args.vmId && Date.now() < 0) {",
     tests: [LIFECYCLE],
   },
   {
     name: "restore accepts a checkpoint file naming another instance than oned's",
     file: "actions/restore.ts",
     find: "if (checkpoint && checkpoint.deployId !== deployId) {",
-    replace: "if (false && checkpoint && checkpoint.deployId !== deployId) {",
+    replace: "if (checkpoint && checkpoint.deployId !== deployId && Date.now() < 0) {",
     tests: [LIFECYCLE],
   },
   // Poll.
@@ -344,7 +345,7 @@ export const BREAKAGES: readonly Breakage[] = [
     name: "an answer that is not EC2's is passed to the SDK",
     file: "lib/ec2/transport.ts",
     find: "if (problem) {",
-    replace: "if (false && problem) {",
+    replace: "if (problem && Date.now() < 0) {",
     tests: ["lib/ec2/transport_test.ts", FAILURES],
   },
   {
