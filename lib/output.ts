@@ -21,8 +21,9 @@ const MAX_MESSAGE_LENGTH = 1000;
  * @returns The same text on one line, trimmed.
  * @example Folding a multi-line message
  * ```ts
+ * import assert from "node:assert/strict";
  * import { oneLine } from "./output.ts";
- * console.assert(oneLine("Cannot launch\n  instance ") === "Cannot launch instance");
+ * assert.equal(oneLine("Cannot launch\n  instance "), "Cannot launch instance");
  * ```
  */
 export function oneLine(text: string): string {
@@ -40,10 +41,14 @@ export function oneLine(text: string): string {
  * @returns `stdout` and `stderr` texts, each ending in a newline.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatFailure } from "./output.ts";
  * const { stdout, stderr } = formatFailure("Cannot launch instance: InvalidAMIID.NotFound");
- * console.assert(stdout === "Cannot launch instance: InvalidAMIID.NotFound\n");
- * console.assert(stderr.startsWith("ERROR MESSAGE --8<------\n"));
+ * assert.equal(stdout, "Cannot launch instance: InvalidAMIID.NotFound\n");
+ * assert.equal(
+ *   stderr,
+ *   "ERROR MESSAGE --8<------\nCannot launch instance: InvalidAMIID.NotFound\nERROR MESSAGE ------>8--\n",
+ * );
  * ```
  */
 export function formatFailure(message: string): { stdout: string; stderr: string } {
@@ -63,9 +68,10 @@ export function formatFailure(message: string): { stdout: string; stderr: string
  * @returns The value with unsafe characters as `%XX`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeValue } from "./output.ts";
- * console.assert(encodeValue("web servers") === "web%20servers");
- * console.assert(encodeValue("sg-1,sg-2") === "sg-1,sg-2");
+ * assert.equal(encodeValue("web servers"), "web%20servers");
+ * assert.equal(encodeValue("sg-1,sg-2"), "sg-1,sg-2");
  * ```
  */
 export function encodeValue(value: string): string {

@@ -23,9 +23,10 @@ export function addSecret(value: string | undefined): void {
  * @returns The text without secrets.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { addSecret, redact } from "./redact.ts";
  * addSecret("wJalrXUtnFEMI/K7MDENG");
- * console.assert(redact("bad key wJalrXUtnFEMI/K7MDENG") === "bad key ***");
+ * assert.equal(redact("bad key wJalrXUtnFEMI/K7MDENG"), "bad key ***");
  * ```
  */
 export function redact(text: string): string {

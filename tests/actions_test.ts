@@ -542,6 +542,28 @@ test("a failing action still reads stdin that arrives after it is done, so oned'
   );
 });
 
+test("an action that fails before reading stdin, or never reads it, still drains it, so oned's writer never sees a broken pipe", async () => {
+  // Only the frame reads stdin here: the wrong arguments fail before the action data is read,
+  // and reboot has no use for it. The second half arrives well after either is done.
+  assertFailure(
+    await runAction("poll", ["i-0123456789abcdef0", HOST], {
+      stdin: oneBase64(actionData(134, HOST, "i-0123456789abcdef0")),
+      stdinPauseMs: 1_500,
+      env: ENV,
+    }),
+    "Wrong number of arguments for poll: got 2, expected 3 or 4. Usage: poll <deploy_id> <host> <vmid> [<host>]",
+  );
+  ep.reset();
+  const id = deployedId(await deploy(135));
+  const rebooted = await runAction("reboot", [id, HOST, "135", HOST], {
+    stdin: oneBase64(actionData(135, HOST, id)),
+    stdinPauseMs: 1_500,
+    env: ENV,
+  });
+  assert.deepEqual(rebooted, { code: 0, stdout: "", stderr: "" });
+  assert.equal(ep.countCalls("RebootInstances"), 1);
+});
+
 test("a deploy that reads its deployment from the file still reads all of stdin", async () => {
   ep.reset();
   const xml = vmDeployment(133, SECTION);

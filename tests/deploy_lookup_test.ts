@@ -88,6 +88,16 @@ test("a token EC2 answers IdempotentInstanceTerminated for moves deploy to the n
   assert.equal(runs[2]!.params.ClientToken, `${runs[0]!.params.ClientToken}-r1`);
 });
 
+test("a retry after deploy moved to a derived token finds that token's instance and launches nothing", async () => {
+  ep.reset();
+  const first = deployedId(await deploy(808));
+  ep.setInstanceState(first, "terminated");
+  const second = deployedId(await deploy(808));
+  const runs = ep.countCalls("RunInstances");
+  assert.equal(deployedId(await deploy(808)), second);
+  assert.equal(ep.countCalls("RunInstances"), runs, "found by its launch tags, not asked again");
+});
+
 test("a token EC2 saw with other parameters moves deploy to the next derived token", async () => {
   ep.reset();
   ep.fail("RunInstances", { code: "IdempotentParameterMismatch", status: 400 });

@@ -309,6 +309,22 @@ test("a 5.x restore of an instance tagged for another VM fails and starts nothin
   assert.equal(stateOf(owner.deployId), "stopped");
 });
 
+test("a 5.x resume whose DEPLOY_ID names another VM's instance fails and starts nothing", async () => {
+  const owner = vm("5.x", 218);
+  await owner.deploy();
+  await owner.poweroff();
+  const other = vm("5.x", 219);
+  other.deployId = owner.deployId;
+  const starts = ep.countCalls("StartInstances");
+  assert.equal(
+    await other.resumeFromPoweroff(),
+    `DEPLOY FAILURE 219 Cannot resume VM 219: instance ${owner.deployId} was launched for VM 218, not VM 219`,
+  );
+  assert.equal(ep.countCalls("StartInstances"), starts);
+  assert.equal(stateOf(owner.deployId), "stopped");
+  assert.equal(instancesOf(219).length, 0);
+});
+
 test("power-off --hard and undeploy --hard force the stop; the soft ones let the guest shut down", async () => {
   const v = vm("5.x", 215);
   await v.deploy();
@@ -329,31 +345,46 @@ test("power-off --hard and undeploy --hard force the stop; the soft ones let the
   await v.terminate();
 });
 
-test("onevm recover --delete of a VM whose deploy never returned an id terminates the instance found by its tags", async () => {
-  await using slow = await startEc2Endpoint({ timing: { pendingMs: 60_000, shuttingDownMs: 100 } });
-  const config = `${tmp}/slow-boot.json`;
-  await writeLocalConfig(config, slow.url, TEST_CREDENTIALS, {
-    defaults: { statePollSeconds: 0.1 },
-  });
-  const env = { ...ENV, HYBRID_DRIVER_CONFIG: config };
-  // oned's deploy is killed (-w, or oned stopped) after RunInstances: oned never gets an id.
-  const xml = vmDeployment(216, SECTION);
-  const path = await writeDeployment(tmp, 216, xml);
+/**
+ * Starts a deploy and kills it once RunInstances was called, as oned's `-w` or a stopped oned
+ * does: oned never gets an id. Returns when the endpoint holds one more instance.
+ */
+async function deployKilledAfterLaunch(
+  endpoint: Ec2Endpoint,
+  env: Record<string, string>,
+  vmId: number,
+  host: string,
+): Promise<void> {
+  const before = endpoint.countCalls("RunInstances");
+  const path = await writeDeployment(tmp, vmId, vmDeployment(vmId, SECTION));
   const deploy = new Deno.Command(`${DIST_VMM}deploy`, {
-    args: [path, HOST, "216", HOST],
+    args: [path, host, String(vmId), host],
     clearEnv: true,
     env,
     stdin: "null",
     stdout: "null",
     stderr: "null",
   }).spawn();
-  for (let i = 0; i < 200 && slow.countCalls("RunInstances") === 0; i++) {
+  for (let i = 0; i < 200 && endpoint.countCalls("RunInstances") === before; i++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   deploy.kill("SIGKILL");
   await deploy.status;
-  const [launched] = slow.instances("us-east-1");
-  assert.ok(launched, "the killed deploy had launched its instance");
+  assert.equal(endpoint.countCalls("RunInstances"), before + 1, "the killed deploy had launched");
+}
+
+/** An endpoint on which instances stay pending for a minute, and the environment to use it. */
+async function slowBootEndpoint(name: string) {
+  const slow = await startEc2Endpoint({ timing: { pendingMs: 60_000, shuttingDownMs: 100 } });
+  const path = `${tmp}/${name}.json`;
+  await writeLocalConfig(path, slow.url, TEST_CREDENTIALS, { defaults: { statePollSeconds: 0.1 } });
+  return { slow, env: { ...ENV, HYBRID_DRIVER_CONFIG: path } };
+}
+
+test("onevm recover --delete of a VM whose deploy never returned an id terminates the instance found by its tags", async () => {
+  const { slow, env } = await slowBootEndpoint("slow-boot");
+  await using _slow = slow;
+  await deployKilledAfterLaunch(slow, env, 216, HOST);
   // 5.x+ sends an empty quoted deploy id; 3.2–4.x's command line loses it.
   for (const args of [["", HOST, "216", HOST], [HOST, "216", HOST]]) {
     const result = await runAction("cancel", args, {
@@ -364,4 +395,19 @@ test("onevm recover --delete of a VM whose deploy never returned an id terminate
   }
   assert.equal(slow.instances("us-east-1")[0]?.state, "terminated");
   assert.equal(slow.countCalls("TerminateInstances"), 1, "the second cancel found nothing left");
+});
+
+test("onevm recover --delete terminates only the instances launched on its own host", async () => {
+  const { slow, env } = await slowBootEndpoint("slow-boot-two-hosts");
+  await using _slow = slow;
+  // Another OpenNebula sharing the account has a VM 217 of its own, on its own host.
+  await deployKilledAfterLaunch(slow, env, 217, "aws-other-cloud");
+  await deployKilledAfterLaunch(slow, env, 217, HOST);
+  const result = await runAction("cancel", ["", HOST, "217", HOST], {
+    stdin: oneBase64(actionData(217, HOST, "", { lcmState: 36 })),
+    env,
+  });
+  assert.deepEqual(result, { code: 0, stdout: "", stderr: "" });
+  const states = slow.instances("us-east-1").map((i) => `${i.tags["opennebula:host"]} ${i.state}`);
+  assert.deepEqual(states.sort(), ["aws-other-cloud pending", `${HOST} terminated`]);
 });

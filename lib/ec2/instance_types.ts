@@ -46,9 +46,10 @@ const MIB_PER_VCPU: Readonly<Record<string, number>> = Object.fromEntries([
  * @returns vCPUs and memory, or `undefined` for a type the table does not know.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { instanceTypeSize } from "./instance_types.ts";
- * console.assert(instanceTypeSize("m5.2xlarge")?.memoryMiB === 32768);
- * console.assert(instanceTypeSize("t3.micro")?.vcpus === 2);
+ * assert.equal(instanceTypeSize("m5.2xlarge")?.memoryMiB, 32768);
+ * assert.equal(instanceTypeSize("t3.micro")?.vcpus, 2);
  * ```
  */
 export function instanceTypeSize(type: string): InstanceTypeSize | undefined {

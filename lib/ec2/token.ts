@@ -18,6 +18,7 @@ import type { LaunchRequest } from "../provider.ts";
  * @returns `one-<vmid>-<40 hex digits>`.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { launchToken } from "./token.ts";
  * const request = {
  *   vmId: 42,
@@ -26,8 +27,9 @@ import type { LaunchRequest } from "../provider.ts";
  *   deployment: { format: "vm" as const, sections: [] },
  * };
  * const token = launchToken(request, { AMI: "ami-0abcdef1234567890" });
- * console.assert(token === launchToken(request, { AMI: "ami-0abcdef1234567890" }));
- * console.assert(token.startsWith("one-42-") && token.length <= 64);
+ * assert.equal(token, launchToken(request, { AMI: "ami-0abcdef1234567890" }));
+ * assert.notEqual(token, launchToken({ ...request, deploymentName: "deployment.1" }, { AMI: "ami-0abcdef1234567890" }));
+ * assert.match(token, /^one-42-[0-9a-f]{40}$/);
  * ```
  */
 export function launchToken(

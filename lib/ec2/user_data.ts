@@ -15,8 +15,9 @@ export const MAX_USER_DATA_BYTES = 16 * 1024;
  * @returns Its base64 text, unwrapped.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { userDataBase64 } from "./user_data.ts";
- * console.assert(userDataBase64(new TextEncoder().encode("#!/bin/sh\n")) === "IyEvYmluL3NoCg==");
+ * assert.equal(userDataBase64(new TextEncoder().encode("#!/bin/sh\n")), "IyEvYmluL3NoCg==");
  * ```
  */
 export function userDataBase64(bytes: Uint8Array): string {

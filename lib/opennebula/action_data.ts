@@ -33,11 +33,13 @@ export interface ActionData {
  * @throws {InvalidInputError} when the XML is malformed.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseActionData } from "./action_data.ts";
  * const data = parseActionData(
  *   "<VMM_DRIVER_ACTION_DATA><HOST>aws</HOST><VM><ID>7</ID><LCM_STATE>18</LCM_STATE></VM></VMM_DRIVER_ACTION_DATA>",
  * );
- * console.assert(data.lcmState === 18 && data.host === "aws");
+ * assert.equal(data.lcmState, 18);
+ * assert.equal(data.host, "aws");
  * ```
  */
 export function parseActionData(xml: string): ActionData {

@@ -102,9 +102,11 @@ export function parseVmId(value: string): number {
  * @throws {InvalidInputError} on a wrong shape.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseVmArgs } from "./args.ts";
  * const args = parseVmArgs("poll", ["i-0abc", "'aws-east'", "42", "aws-east"]);
- * console.assert(args.host === "aws-east" && args.vmId === 42);
+ * assert.equal(args.host, "aws-east");
+ * assert.equal(args.vmId, 42);
  * ```
  */
 export function parseVmArgs(action: string, argv: readonly string[]): VmArgs {
@@ -154,9 +156,10 @@ export function parseEndArgs(action: string, argv: readonly string[]): VmArgs {
  * @throws {InvalidInputError} on a wrong shape.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseDeployArgs } from "./args.ts";
  * const args = parseDeployArgs(["/var/lib/one/vms/38/deployment.0", "ec2", "38", "ec2"]);
- * console.assert(args.deploymentFile.endsWith("deployment.0"));
+ * assert.equal(args.deploymentFile, "/var/lib/one/vms/38/deployment.0");
  * ```
  */
 export function parseDeployArgs(argv: readonly string[]): DeployArgs {
@@ -210,9 +213,10 @@ export interface RestoreArgs {
  * @throws {InvalidInputError} on a wrong shape.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseRestoreArgs } from "./args.ts";
- * console.assert(parseRestoreArgs(["/ckpt", "aws", "7", "aws"]).deployId === undefined);
- * console.assert(parseRestoreArgs(["/ckpt", "aws", "i-0abc1234", "7", "aws"]).deployId === "i-0abc1234");
+ * assert.equal(parseRestoreArgs(["/ckpt", "aws", "7", "aws"]).deployId, undefined);
+ * assert.equal(parseRestoreArgs(["/ckpt", "aws", "i-0abc1234", "7", "aws"]).deployId, "i-0abc1234");
  * ```
  */
 export function parseRestoreArgs(argv: readonly string[]): RestoreArgs {

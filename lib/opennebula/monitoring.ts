@@ -21,13 +21,14 @@ import type { Instance } from "../provider.ts";
  * @returns The monitoring string.
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatMonitoring } from "./monitoring.ts";
  * const line = formatMonitoring(
  *   { id: "i-0abc", state: "running", vmState: "a", memoryKiB: 1048576, facts: { KEY_NAME: "my key" } },
  *   "AWS",
  *   "current",
  * );
- * console.assert(line === "STATE=a MEMORY=1048576 AWS_KEY_NAME=my%20key");
+ * assert.equal(line, "STATE=a MEMORY=1048576 AWS_KEY_NAME=my%20key");
  * ```
  */
 export function formatMonitoring(instance: Instance, prefix: string, keys: MonitoringKeys): string {
