@@ -8,12 +8,12 @@
  * @module
  */
 
-import { runAction } from "../lib/action.ts";
+import { type ActionRun, runAction } from "../lib/action.ts";
 import { endVm } from "../lib/end_vm.ts";
 
 /** Runs cancel; returns "". */
-export default function cancel(argv: readonly string[]): Promise<string> {
-  return endVm("cancel", argv, true);
+export default function cancel(argv: readonly string[], run: ActionRun): Promise<string> {
+  return endVm("cancel", argv, true, run);
 }
 
 if (import.meta.main) runAction(cancel);

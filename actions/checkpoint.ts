@@ -11,15 +11,15 @@
  * @module
  */
 
-import { runAction } from "../lib/action.ts";
+import { type ActionRun, runAction } from "../lib/action.ts";
 import { parseSaveArgs } from "../lib/opennebula/args.ts";
 import { writeCheckpoint } from "../lib/opennebula/checkpoint.ts";
 import { openHost } from "../lib/providers.ts";
 
 /** Runs checkpoint; returns "". */
-export default async function checkpoint(argv: readonly string[]): Promise<string> {
+export default async function checkpoint(argv: readonly string[], run: ActionRun): Promise<string> {
   const args = parseSaveArgs("checkpoint", argv);
-  const { provider } = await openHost(args.host, `checkpoint of VM ${args.vmId}`);
+  const { provider } = await openHost(args.host, `checkpoint of VM ${args.vmId}`, run);
   const instance = await provider.describe(args.deployId);
   const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
   const imageId = await provider.snapshot(
@@ -33,7 +33,7 @@ export default async function checkpoint(argv: readonly string[]): Promise<strin
     host: args.host,
     vmId: args.vmId,
     location: provider.locationLabel,
-    state: instance.state,
+    state: instance.nativeState,
     imageId,
   });
   return "";

@@ -14,25 +14,29 @@
  * @module
  */
 
-import { runAction } from "../lib/action.ts";
+import { type ActionRun, runAction } from "../lib/action.ts";
 import { NotFoundError } from "../lib/errors.ts";
-import { checkOwner, powerOnVm } from "../lib/lifecycle.ts";
+import { checkOwner } from "../lib/lifecycle.ts";
 import { parseDeployArgs } from "../lib/opennebula/args.ts";
+import { renderContext } from "../lib/opennebula/context.ts";
 import { readDeploymentFile } from "../lib/opennebula/deployment_file.ts";
-import { parseDeployment } from "../lib/opennebula/template.ts";
+import { parseDeployment, selectSection } from "../lib/opennebula/template.ts";
 import { openHost } from "../lib/providers.ts";
 
 /** Runs deploy; returns the deploy id. */
-export default async function deploy(argv: readonly string[]): Promise<string> {
+export default async function deploy(argv: readonly string[], run: ActionRun): Promise<string> {
   const args = parseDeployArgs(argv);
   const deployment = parseDeployment(await readDeploymentFile(args.deploymentFile));
-  const { provider } = await openHost(args.host, `deploy of VM ${args.vmId}`);
+  const { kind, provider } = await openHost(args.host, `deploy of VM ${args.vmId}`, run);
   // Checks the template before any call, a resume included.
   const launch = provider.prepareLaunch({
     vmId: args.vmId,
     host: args.host,
-    deployment,
+    ...(deployment.name !== undefined ? { vmName: deployment.name } : {}),
+    ...(deployment.startTime !== undefined ? { startTime: deployment.startTime } : {}),
     deploymentName: args.deploymentFile.split("/").pop() ?? "",
+    section: selectSection(deployment, kind.sectionType, args.host),
+    renderContext: (format) => renderContext(deployment.context, deployment.name, format),
   });
   if (deployment.deployId) {
     const existing = await provider.describe(deployment.deployId).catch((error) => {
@@ -45,8 +49,8 @@ export default async function deploy(argv: readonly string[]): Promise<string> {
       throw error;
     });
     checkOwner(existing, args.vmId, `resume VM ${args.vmId}`);
-    if (existing.state !== "terminated" && existing.state !== "shutting-down") {
-      return (await powerOnVm(provider, existing.id)).id;
+    if (existing.state !== "terminated" && existing.state !== "terminating") {
+      return (await provider.resume(existing.id)).id;
     }
   }
   return (await launch.run()).id;

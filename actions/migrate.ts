@@ -9,19 +9,19 @@
  * @module
  */
 
-import { runAction } from "../lib/action.ts";
+import { type ActionRun, runAction } from "../lib/action.ts";
 import { UnsupportedError } from "../lib/errors.ts";
 import { parseMigrateArgs } from "../lib/opennebula/args.ts";
 import { openHost } from "../lib/providers.ts";
 
 /** Runs migrate; returns "". */
-export default async function migrate(argv: readonly string[]): Promise<string> {
+export default async function migrate(argv: readonly string[], run: ActionRun): Promise<string> {
   const args = parseMigrateArgs(argv);
-  const source = await openHost(args.host, `migrate of VM ${args.vmId}`);
-  const target = await openHost(args.destinationHost, `migrate of VM ${args.vmId}`);
+  const source = await openHost(args.host, `migrate of VM ${args.vmId}`, run);
+  const target = await openHost(args.destinationHost, `migrate of VM ${args.vmId}`, run);
   if (source.provider.location !== target.provider.location) {
     throw new UnsupportedError(
-      `Cannot migrate ${args.deployId} from host ${args.host} (${source.provider.locationLabel}) to host ${args.destinationHost} (${target.provider.locationLabel}): an EC2 instance cannot move to another region, account or endpoint; undeploy the VM and deploy it there instead`,
+      `Cannot migrate ${args.deployId} from host ${args.host} (${source.provider.locationLabel}) to host ${args.destinationHost} (${target.provider.locationLabel}): ${source.kind.crossLocationMigration}`,
     );
   }
   await source.provider.describe(args.deployId);

@@ -9,20 +9,18 @@
  * @module
  */
 
-import { runAction } from "../lib/action.ts";
-import { loadHostSettings } from "../lib/config.ts";
+import { type ActionRun, runAction } from "../lib/action.ts";
 import { NotFoundError } from "../lib/errors.ts";
 import { readActionData } from "../lib/opennebula/action_data.ts";
 import { parseVmArgs } from "../lib/opennebula/args.ts";
 import { formatMonitoring } from "../lib/opennebula/monitoring.ts";
-import { openProvider } from "../lib/providers.ts";
+import { openHost } from "../lib/providers.ts";
 
 /** Runs poll; returns the monitoring string. */
-export default async function poll(argv: readonly string[]): Promise<string> {
+export default async function poll(argv: readonly string[], run: ActionRun): Promise<string> {
   const args = parseVmArgs("poll", argv);
   const data = await readActionData();
-  const settings = await loadHostSettings(args.host);
-  const provider = openProvider(settings);
+  const { settings, provider } = await openHost(args.host, `poll of VM ${args.vmId}`, run);
   try {
     const instance = await provider.describe(args.deployId);
     return formatMonitoring(

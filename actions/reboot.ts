@@ -8,14 +8,14 @@
  * @module
  */
 
-import { runAction } from "../lib/action.ts";
+import { type ActionRun, runAction } from "../lib/action.ts";
 import { parseVmArgs } from "../lib/opennebula/args.ts";
 import { openHost } from "../lib/providers.ts";
 
 /** Runs reboot; returns "". */
-export default async function reboot(argv: readonly string[]): Promise<string> {
+export default async function reboot(argv: readonly string[], run: ActionRun): Promise<string> {
   const args = parseVmArgs("reboot", argv);
-  const { provider } = await openHost(args.host, `reboot of VM ${args.vmId}`);
+  const { provider } = await openHost(args.host, `reboot of VM ${args.vmId}`, run);
   await provider.reboot(args.deployId);
   return "";
 }

@@ -9,17 +9,15 @@
  * @module
  */
 
-import { runAction } from "../lib/action.ts";
-import { powerOffVm, powerOnVm } from "../lib/lifecycle.ts";
+import { type ActionRun, runAction } from "../lib/action.ts";
 import { parseVmArgs } from "../lib/opennebula/args.ts";
 import { openHost } from "../lib/providers.ts";
 
 /** Runs reset; returns "". */
-export default async function reset(argv: readonly string[]): Promise<string> {
+export default async function reset(argv: readonly string[], run: ActionRun): Promise<string> {
   const args = parseVmArgs("reset", argv);
-  const { provider } = await openHost(args.host, `reset of VM ${args.vmId}`);
-  await powerOffVm(provider, args.deployId, true);
-  await powerOnVm(provider, args.deployId);
+  const { provider } = await openHost(args.host, `reset of VM ${args.vmId}`, run);
+  await provider.reset(args.deployId);
   return "";
 }
 

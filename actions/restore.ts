@@ -10,16 +10,16 @@
  * @module
  */
 
-import { runAction } from "../lib/action.ts";
+import { type ActionRun, runAction } from "../lib/action.ts";
 import { InvalidInputError } from "../lib/errors.ts";
 import { InputLimitError } from "../lib/file_errors.ts";
-import { checkOwner, powerOnVm } from "../lib/lifecycle.ts";
+import { checkOwner } from "../lib/lifecycle.ts";
 import { parseRestoreArgs } from "../lib/opennebula/args.ts";
 import { type Checkpoint, readCheckpoint } from "../lib/opennebula/checkpoint.ts";
 import { openHost } from "../lib/providers.ts";
 
 /** Runs restore; returns "". */
-export default async function restore(argv: readonly string[]): Promise<string> {
+export default async function restore(argv: readonly string[], run: ActionRun): Promise<string> {
   const args = parseRestoreArgs(argv);
   let checkpoint: Checkpoint | undefined;
   try {
@@ -40,9 +40,9 @@ export default async function restore(argv: readonly string[]): Promise<string> 
       `Cannot restore VM ${args.vmId}: checkpoint file ${args.checkpointFile} was written for VM ${checkpoint.vmId}`,
     );
   }
-  const { provider } = await openHost(args.host, `restore of VM ${args.vmId}`);
+  const { provider } = await openHost(args.host, `restore of VM ${args.vmId}`, run);
   checkOwner(await provider.describe(deployId), args.vmId, `restore VM ${args.vmId}`);
-  await powerOnVm(provider, deployId);
+  await provider.resume(deployId);
   return "";
 }
 

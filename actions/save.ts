@@ -9,16 +9,15 @@
  * @module
  */
 
-import { runAction } from "../lib/action.ts";
-import { powerOffVm } from "../lib/lifecycle.ts";
+import { type ActionRun, runAction } from "../lib/action.ts";
 import { parseSaveArgs } from "../lib/opennebula/args.ts";
 import { writeCheckpoint } from "../lib/opennebula/checkpoint.ts";
 import { openHost } from "../lib/providers.ts";
 
 /** Runs save; returns "". */
-export default async function save(argv: readonly string[]): Promise<string> {
+export default async function save(argv: readonly string[], run: ActionRun): Promise<string> {
   const args = parseSaveArgs("save", argv);
-  const { provider } = await openHost(args.host, `save of VM ${args.vmId}`);
+  const { provider } = await openHost(args.host, `save of VM ${args.vmId}`, run);
   const record = {
     kind: "save" as const,
     deployId: args.deployId,
@@ -27,9 +26,9 @@ export default async function save(argv: readonly string[]): Promise<string> {
     location: provider.locationLabel,
   };
   const before = await provider.describe(args.deployId);
-  await writeCheckpoint(args.checkpointFile, { ...record, state: before.state });
-  const stopped = await powerOffVm(provider, args.deployId, false);
-  await writeCheckpoint(args.checkpointFile, { ...record, state: stopped.state });
+  await writeCheckpoint(args.checkpointFile, { ...record, state: before.nativeState });
+  const stopped = await provider.powerOff(args.deployId, { hard: false, reason: "suspend" });
+  await writeCheckpoint(args.checkpointFile, { ...record, state: stopped.nativeState });
   return "";
 }
 

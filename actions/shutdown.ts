@@ -10,12 +10,12 @@
  * @module
  */
 
-import { runAction } from "../lib/action.ts";
+import { type ActionRun, runAction } from "../lib/action.ts";
 import { endVm } from "../lib/end_vm.ts";
 
 /** Runs shutdown; returns "". */
-export default function shutdown(argv: readonly string[]): Promise<string> {
-  return endVm("shutdown", argv, false);
+export default function shutdown(argv: readonly string[], run: ActionRun): Promise<string> {
+  return endVm("shutdown", argv, false, run);
 }
 
 if (import.meta.main) runAction(shutdown);

@@ -10,8 +10,26 @@ import { formatFailure, oneLine } from "./output.ts";
 import { stdinSettled } from "./opennebula/stdin.ts";
 import { redact } from "./redact.ts";
 
+/**
+ * What the frame gives an action besides its arguments: the one cancellation path. When the
+ * action's time is up, `signal` aborts, with a {@link DeadlineError} as its reason; every API
+ * call and every wait the action starts is given the signal and stops.
+ */
+export interface ActionRun {
+  /** Aborts when the action's deadline passes. */
+  readonly signal: AbortSignal;
+  /**
+   * Moves the deadline (e.g. to the host's `actionTimeoutSeconds`, once its settings are
+   * known), counted from now.
+   *
+   * @param seconds Time from now.
+   * @param what What the action is doing, for the message (`shutdown of VM 42`).
+   */
+  limit(seconds: number, what: string): void;
+}
+
 /** An action: takes its arguments, returns the one line to print on success ("" for none). */
-export type Action = (argv: readonly string[]) => Promise<string>;
+export type Action = (argv: readonly string[], run: ActionRun) => Promise<string>;
 
 /** Default time an action may take, well inside oned's `-w` action timeout (600 s in 5.10). */
 export const DEFAULT_ACTION_TIMEOUT_SECONDS = 300;
@@ -19,25 +37,30 @@ export const DEFAULT_ACTION_TIMEOUT_SECONDS = 300;
 /** How long to wait for oned to finish writing stdin once the action is done. */
 const STDIN_GRACE_MS = 2_000;
 
-let deadlineTimer: ReturnType<typeof setTimeout> | undefined;
-let deadlineReason = "";
+/**
+ * How long an action may take to unwind once its signal aborted, before the frame reports the
+ * deadline anyway (a call that ignores the signal must not keep oned waiting).
+ */
+const ABORT_GRACE_MS = 1_000;
 
 /**
- * Sets (or moves) the point at which the running action gives up: it then fails with a
- * message instead of being killed by oned without one.
+ * The deadline of one action run: an `AbortController` whose timer can be moved.
  *
- * @param seconds Time from now.
- * @param what What the action was doing, for the message.
+ * @param seconds The first deadline, from now.
+ * @returns The run handed to the action, and `stop()` to clear the timer when it is done.
  */
-export function setDeadline(seconds: number, what = "the action"): void {
-  if (deadlineTimer !== undefined) clearTimeout(deadlineTimer);
-  deadlineReason = what;
-  deadlineTimer = setTimeout(() => {
-    const error = new DeadlineError(
-      `Timed out after ${seconds} s while waiting for ${deadlineReason}`,
-    );
-    finish(1, formatFailure(describeError(error)));
-  }, seconds * 1000);
+export function actionDeadline(seconds: number): ActionRun & { stop(): void } {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = (after: number, what: string) => {
+    if (controller.signal.aborted) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      controller.abort(new DeadlineError(`Timed out after ${after} s while waiting for ${what}`));
+    }, after * 1000);
+  };
+  limit(seconds, "the action");
+  return { signal: controller.signal, limit, stop: () => clearTimeout(timer) };
 }
 
 /**
@@ -69,26 +92,44 @@ export async function runAction(
   argv: readonly string[] = Deno.args,
 ): Promise<void> {
   const stdinDone = stdinSettled();
-  setDeadline(DEFAULT_ACTION_TIMEOUT_SECONDS);
+  const run = actionDeadline(DEFAULT_ACTION_TIMEOUT_SECONDS);
   let code = 0;
   let output: { stdout: string; stderr: string };
   try {
-    const line = await action(argv);
+    const line = await settleOrAbort(action(argv, run), run.signal);
     output = { stdout: line === "" ? "" : `${redact(oneLine(line))}\n`, stderr: "" };
-  } catch (error) {
+  } catch (thrown) {
+    // Whatever an aborted call threw, the reason oned needs is the deadline.
+    const error = run.signal.aborted ? run.signal.reason : thrown;
     code = 1;
     output = formatFailure(describeError(error));
-    if (Deno.env.get("HYBRID_DRIVER_DEBUG") && error instanceof Error && error.stack) {
-      output.stderr = `DEBUG: ${redact(error.stack).replace(/\n/g, "\nDEBUG: ")}\n${output.stderr}`;
+    if (Deno.env.get("HYBRID_DRIVER_DEBUG") && thrown instanceof Error && thrown.stack) {
+      output.stderr = `DEBUG: ${
+        redact(thrown.stack).replace(/\n/g, "\nDEBUG: ")
+      }\n${output.stderr}`;
     }
   }
-  let graceTimer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    stdinDone,
-    new Promise((resolve) => graceTimer = setTimeout(resolve, STDIN_GRACE_MS)),
-  ]);
-  clearTimeout(graceTimer);
+  run.stop();
+  await within(stdinDone, STDIN_GRACE_MS);
   finish(code, output);
+}
+
+/** The action's result; once the signal aborts, its reason after a short grace at most. */
+async function settleOrAbort(result: Promise<string>, signal: AbortSignal): Promise<string> {
+  const aborted = new Promise<never>((_, reject) => {
+    const give = () =>
+      within(result.catch(() => {}), ABORT_GRACE_MS).then(() => reject(signal.reason));
+    if (signal.aborted) give();
+    else signal.addEventListener("abort", give, { once: true });
+  });
+  return await Promise.race([result, aborted]);
+}
+
+/** Waits for a promise, for at most `ms`. */
+async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([promise, new Promise((resolve) => timer = setTimeout(resolve, ms))]);
+  clearTimeout(timer);
 }
 
 /**

@@ -35,6 +35,15 @@ Deno.test("runAction() redacts secrets on every path it prints: success, failure
   assert.deepEqual(await run("deadline"), { code: 1, stdout: `${late}\n`, stderr: fence(late) });
 });
 
+Deno.test("runAction() aborts the action's signal at the deadline, ending its waits", async () => {
+  const late = "Timed out after 0.1 s while waiting for an answer about ***";
+  assert.deepEqual(await run("deadline-wait"), {
+    code: 1,
+    stdout: `${late}\n`,
+    stderr: `the wait ended: DeadlineError\n${fence(late)}`,
+  });
+});
+
 Deno.test("runAction() redacts secrets from the debug stack trace on stderr", async () => {
   for (const how of ["driver-error", "internal-error"]) {
     const result = await run(how, { HYBRID_DRIVER_DEBUG: "1" });

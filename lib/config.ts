@@ -13,11 +13,11 @@
  */
 
 import { readBoundedText } from "./bounded_read.ts";
-import { templateKeyProblem } from "./ec2/template_keys.ts";
 import { InvalidInputError } from "./errors.ts";
 import { fileErrorReason } from "./file_errors.ts";
 import { JsonSyntaxError, parseJson } from "./json.ts";
-import { addSecret } from "./redact.ts";
+import type { ProviderKind, SettingReader } from "./provider.ts";
+import { DEFAULT_PROVIDER, PROVIDER_KINDS } from "./provider_kinds.ts";
 import { closestName } from "./suggest.ts";
 
 /** Where the configuration file is looked for when `HYBRID_DRIVER_CONFIG` is unset. */
@@ -39,16 +39,6 @@ export const NUMERIC_SETTINGS = {
   notFoundRetrySeconds: { min: 0.1, max: 3_600, default: 15 },
 } as const;
 
-/**
- * Region names: letters, digits, `-`, `_` and `.`, starting and ending with a letter or digit,
- * at most 64 characters. AWS names (`us-east-1`) and those of EC2-compatible clouds
- * (`RegionOne`) fit; blanks, slashes and anything that would change an endpoint's host do not.
- */
-/** What a region name may look like (EC2's `us-east-1`, private clouds' `RegionOne`). */
-export const REGION = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
-/** The longest endpoint URL accepted. */
-const MAX_ENDPOINT_LENGTH = 2048;
-
 /** Which usage keys a poll reports: 3.2–4.12 (`USEDMEMORY`) or 4.14+ (`MEMORY`). */
 export type MonitoringKeys = "legacy" | "current";
 
@@ -58,20 +48,10 @@ export interface HostSettings {
   readonly host: string;
   /** Where the settings came from: the file's path, or "" when there is no file. */
   readonly source: string;
-  /** AWS region; when absent the SDK chain (`AWS_REGION`, profile) decides. */
-  readonly region?: string;
-  /** Named profile of the shared config/credentials files. */
-  readonly profile?: string;
-  /** Static access key id (with `secretAccessKey`). */
-  readonly accessKeyId?: string;
-  /** Static secret access key. */
-  readonly secretAccessKey?: string;
-  /** Session token for temporary static credentials. */
-  readonly sessionToken?: string;
-  /** EC2 endpoint URL; when absent the SDK's (`AWS_ENDPOINT_URL_EC2`, then the region's). */
-  readonly endpoint?: string;
-  /** Whether the SDK may ask the instance metadata service for credentials (off by default). */
-  readonly useInstanceMetadata: boolean;
+  /** The kind of provider that serves the host (`provider`, `ec2` by default). */
+  readonly provider: string;
+  /** The provider's connection settings, as its kind read them (for EC2, `Ec2Connection`). */
+  readonly connection: unknown;
   /** Defaults for deployment-template keys (`INSTANCETYPE`, `KEYPAIR`, ...). */
   readonly template: Readonly<Record<string, string>>;
   /** How long an action may take, in seconds (below oned's `-w`). */
@@ -82,27 +62,14 @@ export interface HostSettings {
   readonly stateWaitSeconds: number;
   /** First interval between state checks while waiting, in seconds (it grows up to 5 s). */
   readonly statePollSeconds: number;
-  /** How long a terminate keeps retrying an id EC2 does not know yet, in seconds. */
+  /** How long a terminate keeps retrying an id the cloud does not know yet, in seconds. */
   readonly notFoundRetrySeconds: number;
   /** Usage keys for polls; when absent, chosen from the OpenNebula generation detected. */
   readonly monitoringKeys?: MonitoringKeys;
 }
 
-const STRING_KEYS = [
-  "region",
-  "profile",
-  "accessKeyId",
-  "secretAccessKey",
-  "sessionToken",
-  "endpoint",
-] as const;
-const KNOWN_KEYS = new Set<string>([
-  ...STRING_KEYS,
-  "useInstanceMetadata",
-  "template",
-  ...Object.keys(NUMERIC_SETTINGS),
-  "monitoringKeys",
-]);
+/** Settings every provider has. */
+const COMMON_KEYS = ["provider", "template", ...Object.keys(NUMERIC_SETTINGS), "monitoringKeys"];
 
 type RawSettings = Record<string, unknown>;
 
@@ -150,8 +117,12 @@ export async function loadHostSettings(
  * import { parseConfig } from "./config.ts";
  * const text = '{"defaults":{"region":"eu-west-1"},"hosts":{"aws-eu":{"profile":"burst"}}}';
  * const settings = parseConfig(text, "/etc/one/hybrid_driver.json", "aws-eu");
- * assert.equal(settings.region, "eu-west-1");
- * assert.equal(settings.profile, "burst");
+ * assert.equal(settings.provider, "ec2");
+ * assert.deepEqual(settings.connection, {
+ *   useInstanceMetadata: false,
+ *   region: "eu-west-1",
+ *   profile: "burst",
+ * });
  * ```
  */
 export function parseConfig(text: string, path: string, host: string): HostSettings {
@@ -197,25 +168,37 @@ function settingsFor(
   own: RawSettings,
 ): HostSettings {
   const where = source || "the driver configuration";
+  const merged: RawSettings = { ...defaults, ...own };
+  const fail = (key: string, problem: string) =>
+    new InvalidInputError(`Setting "${key}" for host ${host} in ${where} ${problem}`);
+  const kind = kindOf(merged.provider, fail);
+  const known = new Set([...COMMON_KEYS, ...kind.settingKeys]);
   for (const [scope, raw] of [["defaults", defaults], [`hosts.${host}`, own]] as const) {
     for (const key of Object.keys(raw)) {
-      if (!KNOWN_KEYS.has(key)) {
+      if (!known.has(key)) {
         throw new InvalidInputError(
-          `Unknown setting "${show(key)}" in ${scope} of ${where}${didYouMean(key, KNOWN_KEYS)}`,
+          `Unknown setting "${show(key)}" in ${scope} of ${where}${didYouMean(key, known)}`,
         );
       }
     }
   }
-  const merged: RawSettings = { ...defaults, ...own };
-  const text = (key: string): string | undefined => {
-    const value = merged[key];
-    if (value === undefined) return undefined;
-    if (typeof value !== "string" || value.trim() === "") {
-      throw new InvalidInputError(
-        `Setting "${key}" for host ${host} in ${where} must be a non-empty string`,
-      );
-    }
-    return value.trim();
+  const read: SettingReader = {
+    text(key) {
+      const value = merged[key];
+      if (value === undefined) return undefined;
+      if (typeof value !== "string" || value.trim() === "") {
+        throw fail(key, "must be a non-empty string");
+      }
+      return value.trim();
+    },
+    flag(key) {
+      const value = merged[key];
+      if (value !== undefined && typeof value !== "boolean") {
+        throw fail(key, "must be true or false");
+      }
+      return value;
+    },
+    fail,
   };
   const seconds = (key: keyof typeof NUMERIC_SETTINGS): number => {
     const range = NUMERIC_SETTINGS[key];
@@ -224,17 +207,67 @@ function settingsFor(
       typeof value !== "number" || !Number.isFinite(value) || value < range.min ||
       value > range.max
     ) {
-      throw new InvalidInputError(
-        `Setting "${key}" for host ${host} in ${where} must be a number of seconds from ${range.min} to ${range.max}`,
-      );
+      throw fail(key, `must be a number of seconds from ${range.min} to ${range.max}`);
     }
     return value;
   };
+  const settings: { -readonly [K in keyof HostSettings]: HostSettings[K] } = {
+    host,
+    source,
+    provider: kind.name,
+    connection: kind.parseConnection(read),
+    template: templateDefaults(kind, where, defaults, own, host),
+    actionTimeoutSeconds: seconds("actionTimeoutSeconds"),
+    stateWaitSeconds: seconds("stateWaitSeconds"),
+    statePollSeconds: seconds("statePollSeconds"),
+    notFoundGraceSeconds: seconds("notFoundGraceSeconds"),
+    notFoundRetrySeconds: seconds("notFoundRetrySeconds"),
+  };
+  const keys = merged.monitoringKeys;
+  if (keys !== undefined) {
+    if (keys !== "legacy" && keys !== "current") {
+      throw fail("monitoringKeys", 'must be "legacy" or "current"');
+    }
+    settings.monitoringKeys = keys;
+  }
+  if (settings.stateWaitSeconds > settings.actionTimeoutSeconds - 10) {
+    throw fail(
+      "stateWaitSeconds",
+      `must be at least 10 s below "actionTimeoutSeconds" (${settings.actionTimeoutSeconds})`,
+    );
+  }
+  return settings;
+}
+
+/** The provider kind a host names (`ec2` when it names none). */
+function kindOf(
+  name: unknown,
+  fail: (key: string, problem: string) => InvalidInputError,
+): ProviderKind {
+  const kind = typeof name === "string" && Object.hasOwn(PROVIDER_KINDS, name)
+    ? PROVIDER_KINDS[name]
+    : name === undefined
+    ? PROVIDER_KINDS[DEFAULT_PROVIDER]
+    : undefined;
+  if (kind === undefined) {
+    throw fail("provider", `must be one of ${Object.keys(PROVIDER_KINDS).join(", ")}`);
+  }
+  return kind;
+}
+
+/** The template defaults of `defaults` and then the host's own, keys checked by the provider. */
+function templateDefaults(
+  kind: ProviderKind,
+  where: string,
+  defaults: RawSettings,
+  own: RawSettings,
+  host: string,
+): Record<string, string> {
   const template: Record<string, string> = {};
   for (const [scope, raw] of [["defaults", defaults], [`hosts.${host}`, own]] as const) {
     if (raw.template === undefined) continue;
     for (const [key, value] of Object.entries(asObject(raw.template, where, `${scope}.template`))) {
-      const problem = templateKeyProblem(key.toUpperCase(), "template", false);
+      const problem = kind.templateKeyProblem(key.toUpperCase(), "template", false);
       if (problem !== undefined) {
         throw new InvalidInputError(
           `Invalid key "${show(key)}" in ${scope}.template of ${where}: ${problem}`,
@@ -248,88 +281,7 @@ function settingsFor(
       template[key.toUpperCase()] = value;
     }
   }
-  const settings: Record<string, unknown> = {
-    host,
-    source,
-    useInstanceMetadata: merged.useInstanceMetadata === true,
-    template,
-    actionTimeoutSeconds: seconds("actionTimeoutSeconds"),
-    stateWaitSeconds: seconds("stateWaitSeconds"),
-    statePollSeconds: seconds("statePollSeconds"),
-    notFoundGraceSeconds: seconds("notFoundGraceSeconds"),
-    notFoundRetrySeconds: seconds("notFoundRetrySeconds"),
-  };
-  if (merged.useInstanceMetadata !== undefined && typeof merged.useInstanceMetadata !== "boolean") {
-    throw new InvalidInputError(
-      `Setting "useInstanceMetadata" for host ${host} in ${where} must be true or false`,
-    );
-  }
-  for (const key of STRING_KEYS) {
-    const value = text(key);
-    if (value !== undefined) settings[key] = value;
-  }
-  const keys = merged.monitoringKeys;
-  if (keys !== undefined) {
-    if (keys !== "legacy" && keys !== "current") {
-      throw new InvalidInputError(
-        `Setting "monitoringKeys" for host ${host} in ${where} must be "legacy" or "current"`,
-      );
-    }
-    settings.monitoringKeys = keys;
-  }
-  if ((settings.accessKeyId === undefined) !== (settings.secretAccessKey === undefined)) {
-    throw new InvalidInputError(
-      `Settings "accessKeyId" and "secretAccessKey" for host ${host} in ${where} must be given together`,
-    );
-  }
-  if (settings.region !== undefined && !REGION.test(settings.region as string)) {
-    throw new InvalidInputError(
-      `Setting "region" for host ${host} in ${where} must be a region name: up to 64 letters, digits, '-', '_' or '.' (e.g. us-east-1)`,
-    );
-  }
-  if (settings.endpoint !== undefined) {
-    const problem = endpointProblem(settings.endpoint as string);
-    if (problem !== undefined) {
-      throw new InvalidInputError(`Setting "endpoint" for host ${host} in ${where} ${problem}`);
-    }
-  }
-  if ((settings.stateWaitSeconds as number) > (settings.actionTimeoutSeconds as number) - 10) {
-    throw new InvalidInputError(
-      `Setting "stateWaitSeconds" for host ${host} in ${where} must be at least 10 s below "actionTimeoutSeconds" (${settings.actionTimeoutSeconds})`,
-    );
-  }
-  addSecret(settings.secretAccessKey as string | undefined);
-  addSecret(settings.sessionToken as string | undefined);
-  return settings as unknown as HostSettings;
-}
-
-/**
- * What is wrong with an endpoint URL, never quoting it (it could hold a password).
- *
- * @returns `undefined` for an http(s) URL with a host and no user, password, query or fragment.
- */
-function endpointProblem(value: string): string | undefined {
-  const expected = "must be an http(s) URL such as https://ec2.us-east-1.amazonaws.com";
-  if (value.length > MAX_ENDPOINT_LENGTH) {
-    return `${expected}, at most ${MAX_ENDPOINT_LENGTH} characters`;
-  }
-  // The URL parser would quietly drop tabs and line breaks; refuse every blank and control character.
-  // deno-lint-ignore no-control-regex -- control characters are what must be refused
-  if (/[\s\x00-\x1F\x7F]/.test(value)) return `${expected}, without blanks`;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return expected;
-  }
-  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
-    return expected;
-  }
-  if (url.username !== "" || url.password !== "") {
-    return "must not contain a user name or password (put credentials in accessKeyId and secretAccessKey)";
-  }
-  if (url.search !== "" || url.hash !== "") return `${expected}, without a query or fragment`;
-  return undefined;
+  return template;
 }
 
 /** `; did you mean x?` when a known name is close to `name`, else "". */

@@ -2,6 +2,10 @@ import assert from "node:assert/strict";
 import { InvalidInputError } from "./errors.ts";
 import { loadHostSettings, parseConfig } from "./config.ts";
 import { redact } from "./redact.ts";
+import type { Ec2Connection } from "./ec2/settings.ts";
+
+/** The EC2 connection settings a host's settings carry. */
+const ec2 = (settings: { connection: unknown }) => settings.connection as Ec2Connection;
 
 const PATH = "/etc/one/hybrid_driver.json";
 
@@ -14,10 +18,11 @@ Deno.test("parseConfig() lets a host's settings override the defaults", () => {
     PATH,
     "aws-eu",
   );
-  assert.equal(settings.region, "eu-west-1");
+  assert.equal(ec2(settings).region, "eu-west-1");
   assert.deepEqual(settings.template, { INSTANCETYPE: "t3.micro", KEYPAIR: "eu" });
   assert.equal(settings.source, PATH);
-  assert.equal(settings.useInstanceMetadata, false);
+  assert.equal(ec2(settings).useInstanceMetadata, false);
+  assert.equal(settings.provider, "ec2");
   assert.equal(settings.actionTimeoutSeconds, 300);
   assert.equal(settings.stateWaitSeconds, 240);
 });
@@ -30,7 +35,10 @@ Deno.test("parseConfig() rejects a host that the hosts section does not list", (
 });
 
 Deno.test("parseConfig() serves any host when there is no hosts section", () => {
-  assert.equal(parseConfig('{"defaults":{"profile":"burst"}}', PATH, "anything").profile, "burst");
+  assert.equal(
+    ec2(parseConfig('{"defaults":{"profile":"burst"}}', PATH, "anything")).profile,
+    "burst",
+  );
 });
 
 Deno.test("parseConfig() names unknown settings, so typos do not pass silently", () => {
@@ -100,7 +108,7 @@ Deno.test("parseConfig() range-checks every numeric setting, naming the key, fil
 
 Deno.test("parseConfig() accepts region names of AWS and of EC2-compatible clouds", () => {
   for (const region of ["us-east-1", "us-gov-west-1", "RegionOne", "nova", "eu_lab.2"]) {
-    assert.equal(parseConfig(config({ region }), PATH, "a").region, region);
+    assert.equal(ec2(parseConfig(config({ region }), PATH, "a")).region, region);
   }
 });
 
@@ -126,7 +134,7 @@ Deno.test("parseConfig() accepts http and https endpoints, with a port and a pat
       "http://127.0.0.1:8773/services/Cloud",
     ]
   ) {
-    assert.equal(parseConfig(config({ endpoint }), PATH, "a").endpoint, endpoint);
+    assert.equal(ec2(parseConfig(config({ endpoint }), PATH, "a")).endpoint, endpoint);
   }
 });
 
@@ -231,7 +239,7 @@ Deno.test("loadHostSettings() works without a configuration file", async () => {
   );
   assert.equal(settings.source, "");
   assert.equal(settings.host, "aws");
-  assert.equal(settings.region, undefined);
+  assert.equal(ec2(settings).region, undefined);
 });
 
 Deno.test("loadHostSettings() fails clearly when the named file is missing", async () => {
@@ -262,5 +270,20 @@ Deno.test("loadHostSettings() reads a device such as /dev/zero only up to the li
   await assert.rejects(
     loadHostSettings("aws", { get: () => "/dev/zero" }),
     invalid("Cannot read driver configuration /dev/zero: larger than the 1 MiB limit"),
+  );
+});
+
+Deno.test("parseConfig() names a host's provider, ec2 unless told, and refuses an unknown one", () => {
+  assert.equal(parseConfig(config({ provider: "ec2" }), PATH, "a").provider, "ec2");
+  assert.throws(
+    () => parseConfig(config({}, { a: { provider: "azure" } }), PATH, "a"),
+    invalid(`Setting "provider" for host a in ${PATH} must be one of ec2`),
+  );
+});
+
+Deno.test("parseConfig() checks settings against the host's provider, naming the closest", () => {
+  assert.throws(
+    () => parseConfig(config({ provider: "ec2", acessKeyId: "x" }), PATH, "a"),
+    invalid(`Unknown setting "acessKeyId" in defaults of ${PATH}; did you mean accessKeyId?`),
   );
 });

@@ -11,12 +11,12 @@
  * @module
  */
 
+import type { ActionRun } from "./action.ts";
 import { readActionData } from "./opennebula/action_data.ts";
 import { parseEndArgs } from "./opennebula/args.ts";
 import { InvalidInputError } from "./errors.ts";
-import type { Provider } from "./provider.ts";
-import { keepsInstance } from "./opennebula/lcm.ts";
-import { powerOffVm, terminateVm } from "./lifecycle.ts";
+import type { PowerOffReason, Provider } from "./provider.ts";
+import { powerOffReason } from "./opennebula/lcm.ts";
 import { openHost } from "./providers.ts";
 
 /**
@@ -25,26 +25,28 @@ import { openHost } from "./providers.ts";
  * @param action `shutdown` or `cancel`.
  * @param argv `<deploy_id> <host> <vmid> [<host>]`.
  * @param hard Whether a power-off skips the guest's orderly shutdown.
+ * @param run The action's run.
  * @returns "" (nothing to print).
  */
 export async function endVm(
   action: string,
   argv: readonly string[],
   hard: boolean,
+  run: ActionRun,
 ): Promise<string> {
   const args = parseEndArgs(action, argv);
   const data = await readActionData();
-  const { provider } = await openHost(args.host, `${action} of VM ${args.vmId}`);
-  const keep = data
-    ? keepsInstance(data.lcmState)
-    : await (await import("./opennebula/oned_lcm.ts")).keepsInstanceByOned(
+  const { provider } = await openHost(args.host, `${action} of VM ${args.vmId}`, run);
+  const reason = data
+    ? powerOffReason(data.lcmState)
+    : await (await import("./opennebula/oned_lcm.ts")).powerOffReasonByOned(
       action,
       args.vmId,
       args.deployId || "(no deploy id)",
     );
-  if (!args.deployId) return await endUnnamed(provider, action, args.vmId, args.host, keep);
-  if (keep) await powerOffVm(provider, args.deployId, hard);
-  else await terminateVm(provider, args.deployId);
+  if (!args.deployId) return await endUnnamed(provider, action, args.vmId, args.host, reason);
+  if (reason) await provider.powerOff(args.deployId, { hard, reason });
+  else await provider.terminate(args.deployId);
   return "";
 }
 
@@ -57,15 +59,15 @@ async function endUnnamed(
   action: string,
   vmId: number,
   host: string,
-  keep: boolean,
+  reason: PowerOffReason | undefined,
 ): Promise<string> {
-  if (keep) {
+  if (reason) {
     throw new InvalidInputError(
       `Cannot ${action} VM ${vmId}: OpenNebula has no deploy id for it, so there is no instance to power off or undeploy`,
     );
   }
   for (const instance of await provider.findLaunched(vmId, host)) {
-    await terminateVm(provider, instance.id);
+    await provider.terminate(instance.id);
   }
   return "";
 }

@@ -1,24 +1,38 @@
 /**
- * The seam between actions and clouds. Actions only see this interface; `lib/ec2/provider.ts`
- * implements it for Amazon EC2, and a partner OpenNebula cloud can implement it later without
- * touching `actions/`.
+ * The seam between actions and clouds. Actions see only these types: each operation says what
+ * OpenNebula wants (launch, power off and why, resume, terminate, ...) and returns when the
+ * cloud has done it; how a cloud gets there (its calls, its state names, its waits and quirks)
+ * stays behind the seam, in `lib/<provider>/`. A provider is chosen by the host's configuration
+ * (`provider`, `ec2` by default) through its {@link ProviderKind}.
  *
  * @module
  */
 
-import type { Deployment } from "./opennebula/template.ts";
+import type { HostSettings } from "./config.ts";
 
-/** What OpenNebula's monitoring makes of an instance state (`STATE=` in a poll). */
-export type VmState = "a" | "p" | "e" | "d" | "-";
+/**
+ * Where an instance is in its life, in words every cloud can map its own states onto:
+ * `pending` (being created or started), `running`, `stopping` and `stopped` (powered off,
+ * suspended or undeployed, kept with its disks), `terminating` and `terminated` (gone for
+ * good), `unknown` (a state the provider cannot place).
+ */
+export type InstanceState =
+  | "pending"
+  | "running"
+  | "stopping"
+  | "stopped"
+  | "terminating"
+  | "terminated"
+  | "unknown";
 
 /** One cloud instance, flattened from the provider's own representation once. */
 export interface Instance {
   /** The provider's id: the deploy id OpenNebula stores. */
   readonly id: string;
-  /** The provider's own state name (e.g. `running`). */
-  readonly state: string;
-  /** The state as OpenNebula's monitoring understands it. */
-  readonly vmState: VmState;
+  /** Where the instance is, in provider-neutral words. */
+  readonly state: InstanceState;
+  /** The provider's own name for the state (EC2's `shutting-down`), for messages and facts. */
+  readonly nativeState: string;
   /** Memory given to the instance in KiB, when known. */
   readonly memoryKiB?: number;
   /** The OpenNebula VM the driver launched the instance for, when it is tagged with one. */
@@ -27,23 +41,55 @@ export interface Instance {
   readonly facts: Readonly<Record<string, string>>;
 }
 
-/** A state an action waits for, in provider-neutral words. */
-export type StateGoal = "running" | "stopped" | "terminated";
+/** The provider's template section of a deployment, as the deploy action selected it. */
+export interface TemplateSection {
+  /** Which kind of section it came from, for messages: `PUBLIC_CLOUD`, or a legacy name (`EC2`). */
+  readonly origin: string;
+  /** Attributes with upper-case keys and trimmed values (`TYPE` excluded). */
+  readonly attributes: Readonly<Record<string, string>>;
+}
 
-/** What deploy asks of a provider. */
+/** What deploy hands a provider: everything it needs, already parsed from OpenNebula's files. */
 export interface LaunchRequest {
   /** OpenNebula VM id. */
   readonly vmId: number;
   /** OpenNebula host name the VM is deployed to. */
   readonly host: string;
-  /** The parsed deployment file. */
-  readonly deployment: Deployment;
+  /** The VM's name, when the deployment names it. */
+  readonly vmName?: string;
+  /** The VM's creation time (epoch seconds), when the deployment has one. */
+  readonly startTime?: number;
   /** Name of the deployment file (e.g. `deployment.0`): distinguishes a new deploy from a retry. */
   readonly deploymentName: string;
+  /** The provider's section of the template. */
+  readonly section: TemplateSection;
+  /**
+   * The VM's `CONTEXT` rendered for the guest in the format the section asks for, or
+   * undefined when there is nothing to pass on.
+   */
+  renderContext(format: ContextFormat): string | undefined;
 }
 
+/** How a VM's context reaches its guest: a cloud-init document, or one-context's shell lines. */
+export type ContextFormat = "cloud-config" | "shell";
+
+/** Why OpenNebula powers a VM off: each may keep a different amount of the VM in the cloud. */
+export type PowerOffReason = "poweroff" | "undeploy" | "suspend";
+
+/** How to power off. */
+export interface PowerOffOptions {
+  /** Skip the guest's orderly shutdown. */
+  readonly hard: boolean;
+  /** What OpenNebula is doing. */
+  readonly reason: PowerOffReason;
+}
+
+/** How an instance ended: terminated by the cloud, or unknown to it (nothing left to end). */
+export type TerminateOutcome = "terminated" | "gone";
+
 /**
- * A cloud that OpenNebula sees as a host. Every method is safe to repeat: oned retries actions.
+ * A cloud that OpenNebula sees as a host. Every operation is safe to repeat (oned retries
+ * actions) and returns only once the cloud has done it, or fails saying why.
  */
 export interface Provider {
   /** Prefix of the facts in the monitoring string (`AWS`). */
@@ -60,7 +106,7 @@ export interface Provider {
    * Checks a launch request without calling the cloud and returns a function that performs it.
    * Validation errors surface here, before any API call.
    *
-   * @throws {InvalidInputError} when the template section is missing or invalid.
+   * @throws {InvalidInputError} when the template section is invalid.
    */
   prepareLaunch(request: LaunchRequest): PreparedLaunch;
 
@@ -74,68 +120,101 @@ export interface Provider {
   describe(id: string): Promise<Instance>;
 
   /**
-   * Lists the instances the driver launched for a VM on a host that still exist (running or
-   * stopped), found by the tags every launch puts on them. For a VM whose deploy never
-   * returned an id.
-   *
-   * @param vmId OpenNebula VM id.
-   * @param host OpenNebula host name.
+   * Lists the live instances the driver launched for a VM on a host, found by what every
+   * launch marks them with. For a VM whose deploy never returned an id.
    */
   findLaunched(vmId: number, host: string): Promise<Instance[]>;
 
   /**
-   * Terminates an instance. Terminating one that is already shutting down or terminated
-   * succeeds without a second request.
-   *
-   * @throws {NotFoundError} when the cloud still does not know the id after the grace period.
+   * Powers an instance off, keeping it (and as much of it as `reason` needs), and returns once
+   * it is off. Powering off one that is off succeeds.
    */
-  terminate(id: string): Promise<Instance>;
+  powerOff(id: string, options: PowerOffOptions): Promise<Instance>;
 
   /**
-   * Stops (powers off) an instance, keeping it and its disks. Stopping a stopped one succeeds.
+   * Brings a powered-off instance back and returns once it runs. Resuming a running one
+   * succeeds.
    *
-   * @param options `force` skips the guest's orderly shutdown.
-   * @returns the instance in the state the request left it (usually still stopping).
+   * @throws {CloudError} when the instance is terminated or terminating.
    */
-  stop(id: string, options?: { force?: boolean }): Promise<Instance>;
+  resume(id: string): Promise<Instance>;
 
-  /**
-   * Starts a stopped instance. Starting a running one succeeds.
-   *
-   * @returns the instance in the state the request left it (usually pending).
-   */
-  start(id: string): Promise<Instance>;
-
-  /** Reboots a running instance in place. */
+  /** Reboots a running instance in place (an orderly restart of the guest). */
   reboot(id: string): Promise<void>;
+
+  /** Restarts a running instance hard, and returns once it runs again. */
+  reset(id: string): Promise<Instance>;
+
+  /**
+   * Terminates an instance and returns once it is terminated. One already terminated, or that
+   * the cloud still does not know after the provider's grace period, counts as ended.
+   */
+  terminate(id: string): Promise<TerminateOutcome>;
 
   /**
    * Records a running instance without stopping it, as a machine image.
    *
    * @param name A name for the record, unique for this VM.
-   * @param vmId The OpenNebula VM id, for its tags.
+   * @param vmId The OpenNebula VM id, to mark the record with.
    * @returns the provider's id of the record (for EC2, an AMI id).
    */
   snapshot(id: string, name: string, vmId: number): Promise<string>;
-
-  /**
-   * Waits until an instance reaches a state, within the host's configured wait.
-   *
-   * @returns the instance in that state.
-   * @throws {DeadlineError} naming the state reached when the wait runs out.
-   * @throws {CloudError} when the instance ends somewhere it cannot come back from
-   * (terminated while waiting for running).
-   */
-  waitFor(id: string, goal: StateGoal): Promise<Instance>;
 }
 
 /** A validated launch, ready to run. */
 export interface PreparedLaunch {
-  /** The idempotency token sent with the launch. */
-  readonly token: string;
   /**
-   * Launches the instance, or returns the one an earlier attempt with the same token launched.
-   * @returns the instance (its id is the deploy id).
+   * Launches the instance, or finds the one an earlier attempt of the same deploy launched,
+   * and returns once it runs. All or nothing: an instance that does not come up is removed
+   * before the failure is reported.
    */
   run(): Promise<Instance>;
+}
+
+/**
+ * What the driver knows of a kind of provider before opening one: cheap to load, so that
+ * configuration checks and unsupported actions never load a cloud's client.
+ */
+export interface ProviderKind {
+  /** The name the configuration's `provider` setting uses (`ec2`). */
+  readonly name: string;
+  /** The provider in words, for messages (`the EC2 driver`). */
+  readonly label: string;
+  /** The `TYPE` of its `PUBLIC_CLOUD` sections (`ec2`); legacy sections map to a type too. */
+  readonly sectionType: string;
+  /** The connection settings it reads from the configuration, besides the common ones. */
+  readonly settingKeys: readonly string[];
+  /**
+   * Checks and keeps its connection settings.
+   *
+   * @param read Reads the host's merged settings, with the configuration's messages.
+   * @throws {InvalidInputError} naming the setting.
+   */
+  parseConnection(read: SettingReader): unknown;
+  /**
+   * Says what is wrong with a key of its template section or of the configuration's template
+   * defaults (`undefined` when it is known).
+   */
+  templateKeyProblem(key: string, section: string, selectorsAllowed: boolean): string | undefined;
+  /** OpenNebula actions it cannot do, each with the reason given to the operator. */
+  readonly unsupported: Readonly<Record<string, string>>;
+  /** Why a VM cannot move between two of its hosts in different locations. */
+  readonly crossLocationMigration: string;
+  /**
+   * Opens a provider for a host. Sends no request.
+   *
+   * @param settings The host's settings.
+   * @param signal Aborts every call and wait when the action runs out of time.
+   */
+  open(settings: HostSettings, signal: AbortSignal): Promise<Provider>;
+}
+
+/** How a provider kind reads its settings: typed, with messages that name the host and file. */
+export interface SettingReader {
+  /** A non-empty string setting (trimmed), or undefined when absent. */
+  text(key: string): string | undefined;
+  /** A true/false setting, or undefined when absent. */
+  flag(key: string): boolean | undefined;
+  /** The error for a setting: `Setting "<key>" for host <host> in <file> <problem>`. */
+  fail(key: string, problem: string): Error;
 }

@@ -1,40 +1,38 @@
 /**
- * Picks the provider that serves a host. Only Amazon EC2 exists today; a partner OpenNebula
- * cloud will be chosen here from the host's settings, without touching the actions.
+ * Opens the provider that serves a host, as the host's configuration names it.
  *
  * @module
  */
 
-import { setDeadline } from "./action.ts";
+import type { ActionRun } from "./action.ts";
 import { type HostSettings, loadHostSettings } from "./config.ts";
-import type { Provider } from "./provider.ts";
-import { createEc2Api } from "./ec2/api.ts";
-import { Ec2Provider } from "./ec2/provider.ts";
+import type { Provider, ProviderKind } from "./provider.ts";
+import { PROVIDER_KINDS } from "./provider_kinds.ts";
 
-/**
- * Opens the provider for a host. Sends no request.
- *
- * @param settings The host's settings.
- * @returns The provider.
- */
-export function openProvider(settings: HostSettings): Provider {
-  return new Ec2Provider(createEc2Api(settings), settings);
+/** A host ready for an action: its settings, its kind of provider, and the provider. */
+export interface OpenHost {
+  /** The host's settings. */
+  readonly settings: HostSettings;
+  /** What kind of provider serves it. */
+  readonly kind: ProviderKind;
+  /** The provider, bound to the action's signal. */
+  readonly provider: Provider;
 }
 
 /**
  * Loads a host's settings, moves the action's deadline to the host's `actionTimeoutSeconds`,
- * and opens its provider.
+ * and opens its provider, whose calls and waits all end when the action's signal aborts.
+ * Sends no request.
  *
  * @param host OpenNebula host name.
  * @param what What the action does, for a timeout message (`shutdown of VM 42`).
- * @returns The settings and the provider.
+ * @param run The action's run (signal and deadline).
+ * @returns The settings, kind and provider.
  * @throws {InvalidInputError} when the configuration is invalid or does not serve the host.
  */
-export async function openHost(
-  host: string,
-  what: string,
-): Promise<{ settings: HostSettings; provider: Provider }> {
+export async function openHost(host: string, what: string, run: ActionRun): Promise<OpenHost> {
   const settings = await loadHostSettings(host);
-  setDeadline(settings.actionTimeoutSeconds, what);
-  return { settings, provider: openProvider(settings) };
+  run.limit(settings.actionTimeoutSeconds, what);
+  const kind = PROVIDER_KINDS[settings.provider]!;
+  return { settings, kind, provider: await kind.open(settings, run.signal) };
 }

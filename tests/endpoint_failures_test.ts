@@ -26,6 +26,8 @@ interface RawEndpoint extends AsyncDisposable {
   readonly url: string;
   /** Requests received so far. */
   readonly requests: string[];
+  /** Times a client hung up on a request left unanswered. */
+  readonly hangUps: () => number;
 }
 
 /** Starts a raw endpoint on 127.0.0.1. */
@@ -33,6 +35,7 @@ function rawEndpoint(answer: (request: string) => string | null): RawEndpoint {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const open = new Set<Deno.Conn>();
   const requests: string[] = [];
+  let hangUps = 0;
   const serve = async (conn: Deno.Conn) => {
     open.add(conn);
     try {
@@ -43,6 +46,7 @@ function rawEndpoint(answer: (request: string) => string | null): RawEndpoint {
       if (response === null) {
         // Silent: hold the connection, reading until the client gives up on it.
         while (await conn.read(new Uint8Array(1024)) !== null);
+        hangUps++;
         return;
       }
       const bytes = new TextEncoder().encode(response);
@@ -72,6 +76,7 @@ function rawEndpoint(answer: (request: string) => string | null): RawEndpoint {
   return {
     url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
     requests,
+    hangUps: () => hangUps,
     async [Symbol.asyncDispose]() {
       listener.close();
       for (const conn of open) conn.close();
@@ -278,6 +283,48 @@ Deno.test("a silent endpoint fails every action within 3 attempts of 10 s, namin
   assert.equal(ep.requests.length, 3 * ACTIONS.length);
   // README: 10 s per attempt, 3 attempts, a back-off under a second: about 30 s.
   assert.ok(seconds < 45, `the actions took ${seconds} s`);
+});
+
+Deno.test("the host's action timeout applies to poll: the call in flight is abandoned and the deadline reported", async () => {
+  await using ep = rawEndpoint(() => null);
+  const path = `${tmp}/silent-15s.json`;
+  await writeLocalConfig(path, ep.url, { accessKeyId: "AKIDEXAMPLE", secretAccessKey: SECRET }, {
+    defaults: { actionTimeoutSeconds: 15, stateWaitSeconds: 5 },
+  });
+  const result = await ACTIONS[0]!.run({ HOME: home, HYBRID_DRIVER_CONFIG: path });
+  assertFails(result, "Timed out after 15 s while waiting for poll of VM 7");
+  // Attempts of 10 s: the second was under way when the deadline came; no third was sent.
+  assert.equal(ep.requests.length, 2);
+});
+
+Deno.test("an aborted signal ends the EC2 call in flight at once and sends no other", async () => {
+  const marker = `${tmp}/request-seen`;
+  await using ep = rawEndpoint(() => {
+    Deno.writeTextFileSync(marker, "");
+    return null;
+  });
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--allow-net=127.0.0.1",
+      "--allow-env",
+      "--allow-read",
+      "--allow-sys",
+      new URL("./testdata/abort_call.ts", import.meta.url).pathname,
+      ep.url,
+      marker,
+    ],
+    env: { HOME: home },
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const result = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.notEqual(result.first, "answered");
+  // An attempt lasts up to 10 s; the abort ends it at once.
+  assert.ok(result.seconds < 3, `the call ended ${result.seconds} s after the abort`);
+  assert.equal(result.second, "time is up");
+  assert.equal(ep.requests.length, 1);
+  assert.equal(ep.hangUps(), 1);
 });
 
 /** An endpoint whose AuthFailure message echoes the secret key it knows and the token it got. */

@@ -7,28 +7,14 @@
  */
 
 import type * as Sdk from "@aws-sdk/client-ec2";
-import { type HostSettings, REGION } from "../config.ts";
 import { InvalidInputError } from "../errors.ts";
+import { type Ec2Connection, REGION, REGION_PROBLEM } from "./settings.ts";
 
-/** Input and output types of each EC2 call the driver makes. */
-interface CallTypes {
-  runInstances: [Sdk.RunInstancesCommandInput, Sdk.RunInstancesCommandOutput];
-  describeInstances: [Sdk.DescribeInstancesCommandInput, Sdk.DescribeInstancesCommandOutput];
-  terminateInstances: [Sdk.TerminateInstancesCommandInput, Sdk.TerminateInstancesCommandOutput];
-  stopInstances: [Sdk.StopInstancesCommandInput, Sdk.StopInstancesCommandOutput];
-  startInstances: [Sdk.StartInstancesCommandInput, Sdk.StartInstancesCommandOutput];
-  rebootInstances: [Sdk.RebootInstancesCommandInput, Sdk.RebootInstancesCommandOutput];
-  createImage: [Sdk.CreateImageCommandInput, Sdk.CreateImageCommandOutput];
-  describeImages: [Sdk.DescribeImagesCommandInput, Sdk.DescribeImagesCommandOutput];
-  associateAddress: [Sdk.AssociateAddressCommandInput, Sdk.AssociateAddressCommandOutput];
-  describeAddresses: [Sdk.DescribeAddressesCommandInput, Sdk.DescribeAddressesCommandOutput];
-}
-
-/** The names of the EC2 calls the driver makes. */
-export type CallName = keyof CallTypes;
-
-/** Every call name, in one list (the SDK side maps each to its command). */
-export const CALL_NAMES: readonly CallName[] = [
+/**
+ * The EC2 calls the driver makes: the one list. Each name is the SDK client's method name;
+ * its command (`RunInstancesCommand`) and types follow from it.
+ */
+export const CALL_NAMES = [
   "runInstances",
   "describeInstances",
   "terminateInstances",
@@ -39,10 +25,22 @@ export const CALL_NAMES: readonly CallName[] = [
   "describeImages",
   "associateAddress",
   "describeAddresses",
-];
+] as const;
+
+/** The names of the EC2 calls the driver makes. */
+export type CallName = typeof CALL_NAMES[number];
+
+/** The SDK command class of a call (`RunInstancesCommand` for `runInstances`). */
+export type CommandOf<K extends CallName> = (typeof Sdk)[`${Capitalize<K>}Command`];
+/** The input a call takes. */
+export type CallInput<K extends CallName> = ConstructorParameters<CommandOf<K>>[0];
+/** The output a call answers with. */
+export type CallOutput<K extends CallName> = Awaited<
+  ReturnType<ReturnType<InstanceType<CommandOf<K>>["resolveMiddleware"]>>
+>["output"];
 
 /** The EC2 calls, each taking its command input and returning its output. */
-export type Ec2Calls = { [K in CallName]: (input: CallTypes[K][0]) => Promise<CallTypes[K][1]> };
+export type Ec2Calls = { [K in CallName]: (input: CallInput<K>) => Promise<CallOutput<K>> };
 
 /** The EC2 calls the driver uses and the region they go to; the EC2 provider depends on this alone. */
 export interface Ec2Api extends Ec2Calls {
@@ -75,7 +73,7 @@ export const CALL_LIMITS = {
  * @returns Configuration for `new EC2Client()`.
  */
 export function clientConfig(
-  settings: HostSettings,
+  settings: Ec2Connection,
   env: { get(name: string): string | undefined; set(name: string, value: string): void } = Deno.env,
 ): Sdk.EC2ClientConfig {
   if (!settings.useInstanceMetadata && env.get("AWS_EC2_METADATA_DISABLED") === undefined) {
@@ -105,26 +103,32 @@ export function clientConfig(
  * Creates the EC2 API for a host. Neither the SDK is loaded nor a request sent until a
  * method is called.
  *
- * @param settings The host's settings.
+ * @param settings The host's connection settings.
+ * @param signal Aborts every call in flight, and refuses new ones, once the action's time is up.
  * @returns The seam, backed by one SDK client (one retry quota per process).
+ * @throws {InvalidInputError} when the region comes from a malformed `AWS_REGION`.
  */
-export function createEc2Api(settings: HostSettings): Ec2Api {
-  let calls: Promise<Ec2Calls> | undefined;
-  const sdk = () =>
-    calls ??= import("./sdk_client.ts").then((m) => m.sdkCalls(clientConfig(settings)));
+export function createEc2Api(settings: Ec2Connection, signal?: AbortSignal): Ec2Api {
+  let client: ReturnType<typeof sdkClient> | undefined;
   const fromEnv = Deno.env.get("AWS_REGION") ? "AWS_REGION" : "AWS_DEFAULT_REGION";
   const region = settings.region ?? (Deno.env.get(fromEnv) || undefined);
   if (settings.region === undefined && region !== undefined && !REGION.test(region)) {
     // The configuration's region is checked when it is loaded; the environment's here, before
     // the SDK builds a host name from it.
-    throw new InvalidInputError(
-      `${fromEnv} must be a region name: up to 64 letters, digits, '-', '_' or '.' (e.g. us-east-1)`,
-    );
+    throw new InvalidInputError(`${fromEnv} ${REGION_PROBLEM}`);
   }
   const api: Record<string, unknown> = { region };
   for (const name of CALL_NAMES) {
-    api[name] = async (input: never) =>
-      ((await sdk())[name] as (input: never) => Promise<unknown>)(input);
+    api[name] = async (input: unknown) => {
+      signal?.throwIfAborted();
+      const send = await (client ??= sdkClient(settings));
+      return await send(name, input, signal);
+    };
   }
   return api as unknown as Ec2Api;
+}
+
+/** Loads the SDK (once) and builds the client for the settings. */
+function sdkClient(settings: Ec2Connection) {
+  return import("./sdk_client.ts").then((m) => m.sdkSender(clientConfig(settings)));
 }

@@ -5,14 +5,6 @@
  * @module
  */
 
-/** vCPUs and memory (MiB) of one instance type. */
-export interface InstanceTypeSize {
-  /** Virtual CPUs. */
-  readonly vcpus: number;
-  /** Memory in MiB. */
-  readonly memoryMiB: number;
-}
-
 /** Sizes of the burstable T3 generation: size name to [vCPUs, MiB]. */
 const T3_SIZES: Readonly<Record<string, [number, number]>> = {
   nano: [2, 512],
@@ -40,22 +32,23 @@ const MIB_PER_VCPU: Readonly<Record<string, number>> = Object.fromEntries([
 ]);
 
 /**
- * Looks up the size of an instance type.
+ * Looks up the memory of an instance type.
  *
  * @param type Instance type, e.g. `t3.micro` or `m6i.2xlarge`.
- * @returns vCPUs and memory, or `undefined` for a type the table does not know.
+ * @returns Memory in MiB, or `undefined` for a type the table does not know.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { instanceTypeSize } from "./instance_types.ts";
- * assert.equal(instanceTypeSize("m5.2xlarge")?.memoryMiB, 32768);
- * assert.equal(instanceTypeSize("t3.micro")?.vcpus, 2);
+ * import { instanceTypeMemoryMiB } from "./instance_types.ts";
+ * assert.equal(instanceTypeMemoryMiB("m5.2xlarge"), 32768);
+ * assert.equal(instanceTypeMemoryMiB("t3.micro"), 1024);
+ * assert.equal(instanceTypeMemoryMiB("x9.mega"), undefined);
  * ```
  */
-export function instanceTypeSize(type: string): InstanceTypeSize | undefined {
+export function instanceTypeMemoryMiB(type: string): number | undefined {
   const [family = "", size = ""] = type.split(".");
   const burstable = BURSTABLE[family]?.[size];
-  if (burstable) return { vcpus: burstable[0], memoryMiB: burstable[1] };
+  if (burstable) return burstable[1];
   const ratio = MIB_PER_VCPU[family];
   if (ratio === undefined) return undefined;
   const match = /^(\d*)xlarge$/.exec(size);
@@ -67,5 +60,5 @@ export function instanceTypeSize(type: string): InstanceTypeSize | undefined {
     ? 4 * Number(match[1] || 1)
     : 0;
   if (vcpus === 0) return undefined;
-  return { vcpus, memoryMiB: vcpus * ratio };
+  return vcpus * ratio;
 }

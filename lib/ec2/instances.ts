@@ -5,26 +5,38 @@
  */
 
 import type { Instance as Ec2Instance } from "@aws-sdk/client-ec2";
-import type { Instance, VmState } from "../provider.ts";
-import { instanceTypeSize } from "./instance_types.ts";
+import type { Instance, InstanceState } from "../provider.ts";
+import { instanceTypeMemoryMiB } from "./instance_types.ts";
 import { VM_ID_TAG } from "./tags.ts";
 
 /**
- * How each EC2 state reads to OpenNebula (`STATE=` of a poll):
- * - `pending`, `running`: `a`, the VM is active (booting counts as active, as for a local hypervisor);
- * - `stopping`, `stopped`: `p`, the instance and its disks still exist and can start again;
- *   `d` would make OpenNebula 3.2 drop the VM;
- * - `shutting-down`, `terminated`: `d`, the instance is gone for good;
- * - anything else: `-`, unknown, so OpenNebula changes nothing.
+ * Each EC2 state in provider-neutral words: `shutting-down` is `terminating`; the others keep
+ * their names. Anything else is `unknown`.
  */
-export const STATE_MAP: Readonly<Record<string, VmState>> = {
-  pending: "a",
-  running: "a",
-  stopping: "p",
-  stopped: "p",
-  "shutting-down": "d",
-  terminated: "d",
+export const STATE_MAP: Readonly<Record<string, InstanceState>> = {
+  pending: "pending",
+  running: "running",
+  stopping: "stopping",
+  stopped: "stopped",
+  "shutting-down": "terminating",
+  terminated: "terminated",
 };
+
+/**
+ * An instance known only by its id and an EC2 state (as a state-change answer gives it).
+ *
+ * @param id The instance id.
+ * @param nativeState EC2's state name.
+ * @returns The instance, with that state as its only fact.
+ */
+export function instanceIn(id: string, nativeState: string): Instance {
+  return {
+    id,
+    state: STATE_MAP[nativeState] ?? "unknown",
+    nativeState,
+    facts: { STATE: nativeState },
+  };
+}
 
 /**
  * Converts an SDK instance into the driver's `Instance`.
@@ -56,14 +68,14 @@ export function toInstance(source: Ec2Instance): Instance {
   put("INSTANCE_LIFECYCLE", source.InstanceLifecycle);
   put("LAUNCH_TIME", source.LaunchTime?.toISOString());
   put("STATE_REASON", source.StateReason?.Code);
-  const size = source.InstanceType ? instanceTypeSize(source.InstanceType) : undefined;
+  const memoryMiB = source.InstanceType ? instanceTypeMemoryMiB(source.InstanceType) : undefined;
   const owner = source.Tags?.find((t) => t.Key === VM_ID_TAG)?.Value;
   return {
     id: source.InstanceId ?? "",
-    state,
-    vmState: STATE_MAP[state] ?? "-",
+    state: STATE_MAP[state] ?? "unknown",
+    nativeState: state,
     ...(owner !== undefined && /^\d{1,10}$/.test(owner) ? { ownerVmId: Number(owner) } : {}),
-    ...(size ? { memoryKiB: size.memoryMiB * 1024 } : {}),
+    ...(memoryMiB ? { memoryKiB: memoryMiB * 1024 } : {}),
     facts,
   };
 }

@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { STATE_MAP, toInstance } from "./instances.ts";
 
-Deno.test("STATE_MAP maps every EC2 state to OpenNebula's poll state", () => {
+Deno.test("STATE_MAP maps every EC2 state to a provider-neutral state", () => {
   assert.deepEqual(STATE_MAP, {
-    pending: "a",
-    running: "a",
-    stopping: "p",
-    stopped: "p",
-    "shutting-down": "d",
-    terminated: "d",
+    pending: "pending",
+    running: "running",
+    stopping: "stopping",
+    stopped: "stopped",
+    "shutting-down": "terminating",
+    terminated: "terminated",
   });
 });
 
@@ -28,7 +28,7 @@ Deno.test("toInstance() flattens an SDK instance, leaving out empty facts", () =
   assert.deepEqual(instance, {
     id: "i-0123456789abcdef0",
     state: "running",
-    vmState: "a",
+    nativeState: "running",
     memoryKiB: 8 * 1024 * 1024,
     facts: {
       STATE: "running",
@@ -43,12 +43,13 @@ Deno.test("toInstance() flattens an SDK instance, leaving out empty facts", () =
   });
 });
 
-Deno.test("toInstance() reports an unknown state as '-' and an unknown type without memory", () => {
+Deno.test("toInstance() reports an unknown state as unknown, keeping EC2's name, and an unknown type without memory", () => {
   const instance = toInstance({
     InstanceId: "i-1",
     State: { Name: "rebooting" as never },
     InstanceType: "x9.mega" as never,
   });
-  assert.equal(instance.vmState, "-");
+  assert.equal(instance.state, "unknown");
+  assert.equal(instance.nativeState, "rebooting");
   assert.equal(instance.memoryKiB, undefined);
 });

@@ -12,16 +12,23 @@ import {
   NotFoundError,
 } from "../errors.ts";
 import type { HostSettings } from "../config.ts";
-import type { Instance, LaunchRequest, PreparedLaunch, Provider, StateGoal } from "../provider.ts";
-import { selectSection } from "../opennebula/template.ts";
+import type {
+  Instance,
+  LaunchRequest,
+  PowerOffOptions,
+  PreparedLaunch,
+  Provider,
+  TerminateOutcome,
+} from "../provider.ts";
+import { sleep } from "../sleep.ts";
 import type { Ec2Api } from "./api.ts";
 import type { Instance as Ec2Instance } from "@aws-sdk/client-ec2";
 import { errorCode, isNotFound, isTransient, toDriverError } from "./errors.ts";
 import { findLaunchedForVm, isUnsupportedRequest, tagOf } from "./lookup.ts";
-import { STATE_MAP, toInstance } from "./instances.ts";
+import { instanceIn, toInstance } from "./instances.ts";
 import { type ElasticIp, type LaunchSpec, toLaunchSpec } from "./launch_spec.ts";
 import { needsRootDeviceName, runInstancesInput } from "./run_input.ts";
-import { contextUserData } from "../opennebula/context.ts";
+import type { Ec2Connection } from "./settings.ts";
 import {
   DRIVER_NAME,
   DRIVER_TAG,
@@ -32,9 +39,7 @@ import {
   VM_ID_TAG,
 } from "./tags.ts";
 import { launchToken } from "./token.ts";
-
-/** Section type of EC2 in deployment templates. */
-export const EC2_TYPE = "ec2";
+import { contextUserData } from "./user_data.ts";
 
 /** How many fresh tokens deploy tries when earlier ones name terminated instances. */
 const MAX_RELAUNCHES = 5;
@@ -65,9 +70,12 @@ export function checkInstanceId(id: string): void {
 /** Longest pause between two state checks while waiting. */
 const MAX_POLL_INTERVAL_MS = 5_000;
 
+/** The states an action waits for. */
+type Goal = "running" | "stopped" | "terminated";
+
 /** Whether an instance is on its way out or gone. */
 function isGone(instance: Instance): boolean {
-  return instance.state === "shutting-down" || instance.state === "terminated";
+  return instance.state === "terminating" || instance.state === "terminated";
 }
 
 /** EC2 behind the `Provider` interface. */
@@ -77,34 +85,42 @@ export class Ec2Provider implements Provider {
   readonly locationLabel: string;
   readonly #api: Ec2Api;
   readonly #settings: HostSettings;
+  readonly #signal: AbortSignal | undefined;
 
   /**
    * @param api The EC2 calls (the SDK client, or a fake).
-   * @param settings The host's settings (defaults for template keys, grace periods).
+   * @param settings The host's settings (defaults for template keys, waits, grace periods);
+   * its `connection` is an `Ec2Connection`.
+   * @param signal Ends every wait when the action's time is up.
    */
-  constructor(api: Ec2Api, settings: HostSettings) {
+  constructor(api: Ec2Api, settings: HostSettings, signal?: AbortSignal) {
     this.#api = api;
     this.#settings = settings;
-    const account = settings.accessKeyId ?? settings.profile ?? "default credentials";
-    this.location = JSON.stringify(["ec2", api.region ?? "", settings.endpoint ?? "", account]);
+    this.#signal = signal;
+    const connection = settings.connection as Ec2Connection;
+    const account = connection.accessKeyId ?? connection.profile ?? "default credentials";
+    this.location = JSON.stringify(["ec2", api.region ?? "", connection.endpoint ?? "", account]);
     this.locationLabel = `region ${api.region ?? "(SDK default)"}${
-      settings.endpoint ? ` at ${settings.endpoint}` : ""
+      connection.endpoint ? ` at ${connection.endpoint}` : ""
     }`;
   }
 
-  /** Validates the template's EC2 section; the returned launch is idempotent by its token. */
+  /**
+   * Validates the template's EC2 section and the user data; the returned launch is idempotent
+   * by its token.
+   */
   prepareLaunch(request: LaunchRequest): PreparedLaunch {
-    const section = selectSection(request.deployment, EC2_TYPE, request.host);
-    const checked = toLaunchSpec(section.attributes, this.#settings.template, section.origin);
+    const { attributes, origin } = request.section;
+    const checked = toLaunchSpec(attributes, this.#settings.template, origin);
     const contextData = checked.userData === undefined
-      ? contextUserData(request.deployment.context, request.deployment.name, checked.contextFormat)
+      ? contextUserData(request, checked.contextFormat ?? "cloud-config")
       : undefined;
     const spec: LaunchSpec = contextData === undefined
       ? checked
       : { ...checked, userData: contextData };
     const base = spec.clientToken;
-    const token = base ?? launchToken(request, section.attributes);
-    return { token, run: () => this.#launchAndBoot(request, spec, token, base !== undefined) };
+    const token = base ?? launchToken(request, attributes);
+    return { run: () => this.#launchAndBoot(request, spec, token, base !== undefined) };
   }
 
   /**
@@ -122,11 +138,11 @@ export class Ec2Provider implements Provider {
   ): Promise<Instance> {
     let instance = await this.#launch(request, spec, token, fixed);
     try {
+      if (instance.state === "stopping") await this.#waitFor(instance.id, "stopped");
       if (instance.state === "stopped" || instance.state === "stopping") {
-        if (instance.state === "stopping") await this.waitFor(instance.id, "stopped");
-        await this.start(instance.id);
+        await this.#start(instance.id);
       }
-      if (instance.state !== "running") instance = await this.waitFor(instance.id, "running");
+      if (instance.state !== "running") instance = await this.#waitFor(instance.id, "running");
       if (spec.elasticIp) instance = await this.#attachElasticIp(instance, spec.elasticIp);
       return instance;
     } catch (error) {
@@ -142,7 +158,7 @@ export class Ec2Provider implements Provider {
   async #abandon(id: string, vmId: number, failure: DriverError): Promise<DriverError> {
     let outcome: string;
     try {
-      await this.terminate(id);
+      await this.#requestTermination(id);
       outcome = `instance ${id} was terminated`;
     } catch (error) {
       const code = error instanceof CloudError ? error.code : "UnknownError";
@@ -241,13 +257,7 @@ export class Ec2Provider implements Provider {
     spec: LaunchSpec,
     token: string,
   ): Promise<Instance | undefined> {
-    const tags = instanceTags(
-      request.vmId,
-      request.host,
-      request.deployment.name,
-      spec.tags,
-      token,
-    );
+    const tags = instanceTags(request.vmId, request.host, request.vmName, spec.tags, token);
     try {
       const rootDevice = needsRootDeviceName(spec)
         ? (await this.#api.describeImages({ ImageIds: [spec.imageId] })).Images?.[0]?.RootDeviceName
@@ -297,55 +307,78 @@ export class Ec2Provider implements Provider {
   }
 
   /**
-   * Terminates an instance. A "not found" right after launch may only mean the id is not
-   * visible yet, so it is retried for a few seconds before it is reported.
+   * Terminates an instance and waits until it is terminated. An instance already terminated,
+   * or still unknown to EC2 after the grace period (a "not found" right after launch may only
+   * mean it is not visible yet, so it is asked again for a few seconds), counts as ended.
    */
-  async terminate(id: string): Promise<Instance> {
+  async terminate(id: string): Promise<TerminateOutcome> {
     checkInstanceId(id);
+    const state = await this.#requestTermination(id);
+    if (state === "gone") return state;
+    if (state !== "terminated") await this.#waitFor(id, "terminated");
+    return "terminated";
+  }
+
+  /** TerminateInstances, asked again while EC2 may not see the id yet; the state it answers. */
+  async #requestTermination(id: string): Promise<string> {
     for (let attempt = 0;; attempt++) {
       try {
         const out = await this.#api.terminateInstances({ InstanceIds: [id] });
-        const state = out.TerminatingInstances?.find((i) =>
-          i.InstanceId === id
-        )?.CurrentState?.Name ??
+        return out.TerminatingInstances?.find((i) => i.InstanceId === id)?.CurrentState?.Name ??
           "shutting-down";
-        return { id, state, vmState: STATE_MAP[state] ?? "-", facts: { STATE: state } };
       } catch (error) {
+        if (!isNotFound(error)) throw this.#error(error, `Cannot terminate ${id}`);
         const delay = NOT_FOUND_BACKOFF_MS[attempt];
-        if (!isNotFound(error) || delay === undefined || this.#pastRetryWindow(attempt)) {
-          throw this.#error(error, `Cannot terminate ${id}`);
-        }
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        if (delay === undefined || this.#pastRetryWindow(attempt)) return "gone";
+        await sleep(delay, this.#signal);
       }
     }
   }
 
-  /** Stops an instance; `force` skips the guest's shutdown. */
-  async stop(id: string, options: { force?: boolean } = {}): Promise<Instance> {
+  /**
+   * Stops the instance (`hard`: without the guest's orderly shutdown) and waits until it is
+   * stopped. EC2 keeps a stopped instance and its EBS volumes whatever OpenNebula's reason
+   * (power-off, undeploy or suspend), so the reason changes nothing here.
+   */
+  async powerOff(id: string, options: PowerOffOptions): Promise<Instance> {
     checkInstanceId(id);
+    let state: string;
     try {
       const out = await this.#api.stopInstances({
         InstanceIds: [id],
-        ...(options.force ? { Force: true } : {}),
+        ...(options.hard ? { Force: true } : {}),
       });
-      return changed(
-        id,
-        out.StoppingInstances?.find((i) => i.InstanceId === id)?.CurrentState?.Name ?? "stopping",
-      );
+      state = out.StoppingInstances?.find((i) => i.InstanceId === id)?.CurrentState?.Name ??
+        "stopping";
     } catch (error) {
       throw this.#error(error, `Cannot stop ${id}`);
     }
+    return state === "stopped" ? instanceIn(id, state) : await this.#waitFor(id, "stopped");
   }
 
-  /** Starts a stopped instance. */
-  async start(id: string): Promise<Instance> {
+  /** Starts a stopped instance and waits until it runs. */
+  async resume(id: string): Promise<Instance> {
     checkInstanceId(id);
+    const state = await this.#start(id);
+    return state === "running" ? instanceIn(id, state) : await this.#waitFor(id, "running");
+  }
+
+  /**
+   * A hard restart. EC2 has no reset button: the instance is force-stopped, then started, and
+   * this returns when it runs. Like any EC2 stop/start it may move to other hardware and gets a
+   * new public IP unless it has an Elastic IP.
+   */
+  async reset(id: string): Promise<Instance> {
+    await this.powerOff(id, { hard: true, reason: "poweroff" });
+    return await this.resume(id);
+  }
+
+  /** StartInstances; the state it answers. */
+  async #start(id: string): Promise<string> {
     try {
       const out = await this.#api.startInstances({ InstanceIds: [id] });
-      return changed(
-        id,
-        out.StartingInstances?.find((i) => i.InstanceId === id)?.CurrentState?.Name ?? "pending",
-      );
+      return out.StartingInstances?.find((i) => i.InstanceId === id)?.CurrentState?.Name ??
+        "pending";
     } catch (error) {
       throw this.#error(error, `Cannot start ${id}`);
     }
@@ -412,25 +445,25 @@ export class Ec2Provider implements Provider {
    * a transient failure (throttling, a server error, no answer), which says nothing about the
    * instance.
    */
-  async waitFor(id: string, goal: StateGoal): Promise<Instance> {
+  async #waitFor(id: string, goal: Goal): Promise<Instance> {
     const deadline = Date.now() + this.#settings.stateWaitSeconds * 1000;
     let interval = this.#settings.statePollSeconds * 1000;
     let last = "unknown";
     for (;;) {
       try {
         const instance = await this.describe(id);
-        last = instance.state;
         if (instance.state === goal) return instance;
+        last = instance.nativeState;
         if (goal !== "terminated" && isGone(instance)) {
           const reason = instance.facts.STATE_REASON ? ` (${instance.facts.STATE_REASON})` : "";
           throw new CloudError(
             "InstanceGone",
-            `${id} is ${instance.state}${reason} while waiting for it to be ${goal}`,
+            `${id} is ${instance.nativeState}${reason} while waiting for it to be ${goal}`,
           );
         }
       } catch (error) {
         if (error instanceof NotFoundError) {
-          if (goal === "terminated") return changed(id, "terminated");
+          if (goal === "terminated") return instanceIn(id, "terminated");
           last = "not found";
         } else if (isTransient(error) && error instanceof CloudError) {
           // Throttled or no answer: the instance did not fail, asking later may work.
@@ -444,7 +477,7 @@ export class Ec2Provider implements Provider {
           `Timed out after ${this.#settings.stateWaitSeconds} s waiting for ${id} to be ${goal}; it is ${last}`,
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, interval));
+      await sleep(interval, this.#signal);
       interval = Math.min(interval * 1.5, MAX_POLL_INTERVAL_MS);
     }
   }
@@ -457,9 +490,4 @@ export class Ec2Provider implements Provider {
   #error(error: unknown, doing: string) {
     return toDriverError(error, doing, { host: this.#settings.host, region: this.#api.region });
   }
-}
-
-/** The instance as a state-change answer describes it: id and state only. */
-function changed(id: string, state: string): Instance {
-  return { id, state, vmState: STATE_MAP[state] ?? "-", facts: { STATE: state } };
 }

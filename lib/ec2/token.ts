@@ -20,12 +20,7 @@ import type { LaunchRequest } from "../provider.ts";
  * ```ts
  * import assert from "node:assert/strict";
  * import { launchToken } from "./token.ts";
- * const request = {
- *   vmId: 42,
- *   host: "aws",
- *   deploymentName: "deployment.0",
- *   deployment: { format: "vm" as const, sections: [] },
- * };
+ * const request = { vmId: 42, host: "aws", deploymentName: "deployment.0" };
  * const token = launchToken(request, { AMI: "ami-0abcdef1234567890" });
  * assert.equal(token, launchToken(request, { AMI: "ami-0abcdef1234567890" }));
  * assert.notEqual(token, launchToken({ ...request, deploymentName: "deployment.1" }, { AMI: "ami-0abcdef1234567890" }));
@@ -33,15 +28,15 @@ import type { LaunchRequest } from "../provider.ts";
  * ```
  */
 export function launchToken(
-  request: LaunchRequest,
+  request: Pick<LaunchRequest, "vmId" | "host" | "deploymentName" | "startTime" | "vmName">,
   section: Readonly<Record<string, string>>,
 ): string {
   const identity = JSON.stringify([
     request.vmId,
     request.host,
     request.deploymentName,
-    request.deployment.startTime ?? null,
-    request.deployment.name ?? null,
+    request.startTime ?? null,
+    request.vmName ?? null,
     Object.entries(section).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0),
   ]);
   const digest = createHash("sha256").update(identity).digest("hex").slice(0, 40);

@@ -1,6 +1,7 @@
 /**
- * OpenNebula contextualization without a context CD-ROM: the template's `CONTEXT` becomes
- * the instance's user data, as OpenNebula's EC2 driver did when no `USERDATA` was given
+ * OpenNebula contextualization without a context CD-ROM: the template's `CONTEXT` rendered as
+ * a cloud's user data (the provider checks its size and encodes it), as OpenNebula's EC2 driver
+ * did when no `USERDATA` was given
  * (4.14.2: `KEY="VALUE"` lines; 5.8 with `CLOUD_INIT=yes`: a `#cloud-config`).
  *
  * The default is a cloud-init `#cloud-config` document:
@@ -26,17 +27,10 @@
  * @module
  */
 
-import { InvalidInputError } from "../errors.ts";
-import { MAX_USER_DATA_BYTES, userDataBase64 } from "../ec2/user_data.ts";
-
-/** Raw user data EC2 accepts, in bytes (16 KB before base64 encoding). */
-export const USER_DATA_LIMIT_BYTES = MAX_USER_DATA_BYTES;
+import type { ContextFormat } from "../provider.ts";
 
 /** Where the `#cloud-config` writes the context variables. */
 export const CONTEXT_FILE = "/context/context.sh";
-
-/** How the context is rendered: a cloud-init document, or one-context's shell lines. */
-export type ContextFormat = "cloud-config" | "shell";
 
 /** Context variables that mean nothing on EC2. */
 const SKIPPED_KEYS = new Set([
@@ -129,7 +123,7 @@ function cloudConfig(
 }
 
 /**
- * Renders a VM's `CONTEXT` as EC2 user data.
+ * Renders a VM's `CONTEXT` for a guest without OpenNebula's context CD-ROM (as user data).
  *
  * Variables whose names a shell cannot assign (e.g. with `-`) and those
  * {@link isSkippedContextKey} names are left out; values are kept as written.
@@ -137,19 +131,16 @@ function cloudConfig(
  * @param context `Deployment.context`: the variables with upper-case keys.
  * @param vmName The VM's name, put in place of `$NAME` left in `SET_HOSTNAME`/`HOSTNAME`.
  * @param format `cloud-config` (default) or `shell`.
- * @returns The user data, base64-encoded as RunInstances wants it; undefined when there is no
- * context or nothing in it to pass on.
- * @throws {InvalidInputError} when the user data would exceed EC2's 16 KB (the message gives
- * the size, never the content).
+ * @returns The text; undefined when there is no context or nothing in it to pass on.
  * @example The context of an OpenNebula template
  * ```ts
  * import assert from "node:assert/strict";
- * import { contextUserData } from "./context.ts";
+ * import { renderContext } from "./context.ts";
  *
  * // CONTEXT = [ NETWORK="YES", SET_HOSTNAME="$NAME", TARGET="hda",
  * //   SSH_PUBLIC_KEY="ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3RrZXk oneadmin@frontend" ]
  * // in VM "web-1": oned has put the name in place of $NAME and added DISK_ID.
- * const userData = contextUserData({
+ * const text = renderContext({
  *   DISK_ID: "1",
  *   NETWORK: "YES",
  *   SET_HOSTNAME: "web-1",
@@ -157,7 +148,7 @@ function cloudConfig(
  *   TARGET: "hda",
  * });
  * assert.equal(
- *   atob(userData!),
+ *   text,
  *   `#cloud-config
  * hostname: "web-1"
  * ssh_authorized_keys:
@@ -169,10 +160,10 @@ function cloudConfig(
  *     content: "SET_HOSTNAME='web-1'\\nSSH_PUBLIC_KEY='ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHRlc3RrZXk oneadmin@frontend'\\n"
  * `,
  * );
- * assert.equal(contextUserData({ TARGET: "hda", NETWORK: "YES" }), undefined);
+ * assert.equal(renderContext({ TARGET: "hda", NETWORK: "YES" }), undefined);
  * ```
  */
-export function contextUserData(
+export function renderContext(
   context: Readonly<Record<string, string>> | undefined,
   vmName?: string,
   format: ContextFormat = "cloud-config",
@@ -181,16 +172,7 @@ export function contextUserData(
   const entries = Object.entries(context).filter(([key]) =>
     SHELL_NAME.test(key) && !isSkippedContextKey(key.toUpperCase())
   );
-  const text = format === "shell"
+  return format === "shell"
     ? (entries.length > 0 ? shellLines(entries) : undefined)
     : cloudConfig(context, entries, vmName);
-  if (text === undefined) return undefined;
-  const bytes = new TextEncoder().encode(text);
-  if (bytes.length > USER_DATA_LIMIT_BYTES) {
-    const what = format === "shell" ? "context script" : "#cloud-config document";
-    throw new InvalidInputError(
-      `Cannot pass CONTEXT as user data: the ${what} is ${bytes.length} bytes, EC2 accepts at most ${USER_DATA_LIMIT_BYTES} (16 KB) before base64 encoding; shorten CONTEXT or set USERDATA`,
-    );
-  }
-  return userDataBase64(bytes);
 }

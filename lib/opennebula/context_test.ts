@@ -1,24 +1,17 @@
 import assert from "node:assert/strict";
-import { InvalidInputError } from "../errors.ts";
-import { MAX_USER_DATA_BYTES } from "../ec2/launch_spec.ts";
-import {
-  CONTEXT_FILE,
-  contextUserData,
-  isSkippedContextKey,
-  USER_DATA_LIMIT_BYTES,
-} from "./context.ts";
+import { CONTEXT_FILE, isSkippedContextKey, renderContext } from "./context.ts";
 import { parseDeployment } from "./template.ts";
 import v32 from "../../tests/testdata/deployment_3.2.xml" with { type: "text" };
 import v4 from "../../tests/testdata/deployment_4.x_ec2.xml" with { type: "text" };
 
-function decode(b64: string | undefined): string {
-  assert.ok(b64 !== undefined, "expected user data");
-  return new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+function decode(text: string | undefined): string {
+  assert.ok(text !== undefined, "expected a rendered context");
+  return text;
 }
 
 /** The rendered #cloud-config of a context. */
 function cloudConfig(context: Record<string, string>, vmName?: string): string {
-  return decode(contextUserData(context, vmName));
+  return decode(renderContext(context, vmName));
 }
 
 /** The shell lines written to CONTEXT_FILE, read back from the YAML scalar. */
@@ -29,21 +22,21 @@ function contextFileOf(document: string): string {
   return JSON.parse(line.slice("    content: ".length));
 }
 
-Deno.test("contextUserData() returns undefined without a context or anything to pass on", () => {
-  assert.equal(contextUserData(undefined), undefined);
-  assert.equal(contextUserData({}), undefined);
+Deno.test("renderContext() returns undefined without a context or anything to pass on", () => {
+  assert.equal(renderContext(undefined), undefined);
+  assert.equal(renderContext({}), undefined);
   assert.equal(
-    contextUserData({ DISK_ID: "1", TARGET: "hda", NETWORK: "YES", ETH0_IP: "10.0.0.5" }),
+    renderContext({ DISK_ID: "1", TARGET: "hda", NETWORK: "YES", ETH0_IP: "10.0.0.5" }),
     undefined,
   );
-  assert.equal(contextUserData({ TARGET: "hda" }, "vm", "shell"), undefined);
+  assert.equal(renderContext({ TARGET: "hda" }, "vm", "shell"), undefined);
 });
 
-Deno.test("contextUserData() renders the 4.x fixture's CONTEXT as a #cloud-config", () => {
+Deno.test("renderContext() renders the 4.x fixture's CONTEXT as a #cloud-config", () => {
   const context = parseDeployment(v4).context;
   assert.ok(context);
   assert.equal(
-    decode(contextUserData(context, "db-12")),
+    decode(renderContext(context, "db-12")),
     [
       "#cloud-config",
       "ssh_authorized_keys:",
@@ -58,7 +51,7 @@ Deno.test("contextUserData() renders the 4.x fixture's CONTEXT as a #cloud-confi
   );
 });
 
-Deno.test("contextUserData() takes the host name from the 3.2 fixture's HOSTNAME", () => {
+Deno.test("renderContext() takes the host name from the 3.2 fixture's HOSTNAME", () => {
   const context = parseDeployment(v32).context;
   assert.ok(context);
   const document = cloudConfig(context);
@@ -67,7 +60,7 @@ Deno.test("contextUserData() takes the host name from the 3.2 fixture's HOSTNAME
   assert.ok(!contextFileOf(document).includes("TARGET="), "TARGET is left out");
 });
 
-Deno.test("contextUserData() lists every SSH key, one per line, without blanks or comments", () => {
+Deno.test("renderContext() lists every SSH key, one per line, without blanks or comments", () => {
   const document = cloudConfig({
     SSH_PUBLIC_KEY: "ssh-rsa AAAAB3Nza a@one\n\n  # old key\r\nssh-ed25519 AAAAC3Nza b@two  \n",
   });
@@ -77,13 +70,13 @@ Deno.test("contextUserData() lists every SSH key, one per line, without blanks o
   );
 });
 
-Deno.test("contextUserData() prefers SET_HOSTNAME to HOSTNAME and splits off the domain", () => {
+Deno.test("renderContext() prefers SET_HOSTNAME to HOSTNAME and splits off the domain", () => {
   const document = cloudConfig({ SET_HOSTNAME: "web-1.example.com", HOSTNAME: "other" });
   assert.match(document, /\nhostname: "web-1"\nfqdn: "web-1\.example\.com"\n/);
   assert.match(cloudConfig({ SET_HOSTNAME: " ", HOSTNAME: "db" }), /\nhostname: "db"\n/);
 });
 
-Deno.test("contextUserData() cleans host names as one-context does", () => {
+Deno.test("renderContext() cleans host names as one-context does", () => {
   assert.match(cloudConfig({ SET_HOSTNAME: "Web_Server 1" }), /\nhostname: "Web-Server-1"\n/);
   assert.match(
     cloudConfig({ SET_HOSTNAME: "-web-.example..com." }),
@@ -96,13 +89,13 @@ Deno.test("contextUserData() cleans host names as one-context does", () => {
   assert.ok(!cloudConfig({ SET_HOSTNAME: "---", VMID: "7" }).includes("hostname:"));
 });
 
-Deno.test("contextUserData() puts the VM name in place of a $NAME left in SET_HOSTNAME", () => {
+Deno.test("renderContext() puts the VM name in place of a $NAME left in SET_HOSTNAME", () => {
   assert.match(cloudConfig({ SET_HOSTNAME: "$NAME" }, "web-3"), /\nhostname: "web-3"\n/);
   assert.match(cloudConfig({ SET_HOSTNAME: "${NAME}.lab" }, "web-3"), /\nfqdn: "web-3\.lab"\n/);
   assert.match(cloudConfig({ SET_HOSTNAME: "$NAMES" }, "web-3"), /\nhostname: "NAMES"\n/);
 });
 
-Deno.test("contextUserData() leaves out OpenNebula-internal variables", () => {
+Deno.test("renderContext() leaves out OpenNebula-internal variables", () => {
   for (
     const key of [
       "DISK_ID",
@@ -135,21 +128,21 @@ Deno.test("contextUserData() leaves out OpenNebula-internal variables", () => {
   assert.equal(file, "START_SCRIPT='echo hi'\nVMID='42'\n");
 });
 
-Deno.test("contextUserData() leaves out names a shell cannot assign", () => {
+Deno.test("renderContext() leaves out names a shell cannot assign", () => {
   const file = contextFileOf(cloudConfig({ "MY-VAR": "a", "1ST": "b", OK_1: "c" }));
   assert.equal(file, "OK_1='c'\n");
 });
 
-Deno.test("contextUserData() single-quotes values so a shell reads them back unchanged", () => {
+Deno.test("renderContext() single-quotes values so a shell reads them back unchanged", () => {
   const file = contextFileOf(cloudConfig({ PASSWORD: `it's "$HOME" \`id\` \\n` }));
   assert.equal(file, `PASSWORD='it'\\''s "$HOME" \`id\` \\n'\n`);
   assert.equal(
-    decode(contextUserData({ MOTD: "line 1\nline 2", Q: "'" }, undefined, "shell")),
+    decode(renderContext({ MOTD: "line 1\nline 2", Q: "'" }, undefined, "shell")),
     "MOTD='line 1\nline 2'\nQ=''\\'''\n",
   );
 });
 
-Deno.test("contextUserData() escapes what YAML cannot carry raw", () => {
+Deno.test("renderContext() escapes what YAML cannot carry raw", () => {
   const value = "a\u0085b\u007fc\u2028d\ufeffe\u0001f\tg\u{1F600}h\ud800i";
   const document = cloudConfig({ WEIRD: value });
   const line = document.split("\n").find((l) => l.startsWith("    content: "));
@@ -162,7 +155,7 @@ Deno.test("contextUserData() escapes what YAML cannot carry raw", () => {
   assert.equal(contextFileOf(document), `WEIRD='${value.replace("\ud800", "\ufffd")}'\n`);
 });
 
-Deno.test("contextUserData() writes the context file for root only", () => {
+Deno.test("renderContext() writes the context file for root only", () => {
   const document = cloudConfig({ VMID: "1" });
   assert.equal(CONTEXT_FILE, "/context/context.sh");
   assert.match(
@@ -171,33 +164,9 @@ Deno.test("contextUserData() writes the context file for root only", () => {
   );
 });
 
-Deno.test("contextUserData() renders KEY='value' lines alone for the shell format", () => {
+Deno.test("renderContext() renders KEY='value' lines alone for the shell format", () => {
   assert.equal(
-    decode(contextUserData({ SET_HOSTNAME: "web", NETWORK: "YES", VMID: "9" }, "web", "shell")),
+    decode(renderContext({ SET_HOSTNAME: "web", NETWORK: "YES", VMID: "9" }, "web", "shell")),
     "SET_HOSTNAME='web'\nVMID='9'\n",
-  );
-});
-
-Deno.test("contextUserData() accepts exactly 16 KB and refuses more, without echoing it", () => {
-  assert.equal(USER_DATA_LIMIT_BYTES, MAX_USER_DATA_BYTES);
-  // "A='" + value + "'\n" is the value's length plus 5 bytes.
-  const secret = "hunter2";
-  const fits = secret + "x".repeat(USER_DATA_LIMIT_BYTES - 5 - secret.length);
-  assert.equal(decode(contextUserData({ A: fits }, undefined, "shell")).length, 16384);
-  assert.throws(
-    () => contextUserData({ A: fits + "x" }, undefined, "shell"),
-    (err: unknown) => {
-      assert.ok(err instanceof InvalidInputError);
-      assert.equal(
-        err.message,
-        "Cannot pass CONTEXT as user data: the context script is 16385 bytes, EC2 accepts at most 16384 (16 KB) before base64 encoding; shorten CONTEXT or set USERDATA",
-      );
-      assert.ok(!err.message.includes(secret));
-      return true;
-    },
-  );
-  assert.throws(
-    () => contextUserData({ PASSWORD: secret, BIG: "é".repeat(9000) }),
-    /^InvalidInputError: Cannot pass CONTEXT as user data: the #cloud-config document is \d+ bytes, EC2 accepts at most 16384/,
   );
 });

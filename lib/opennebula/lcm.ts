@@ -8,22 +8,12 @@
 
 /** LCM state numbers the driver acts on. */
 export const LCM_STATE = {
-  LCM_INIT: 0,
-  BOOT: 2,
-  RUNNING: 3,
-  SAVE_STOP: 5,
-  SAVE_SUSPEND: 6,
   SHUTDOWN: 12,
   CANCEL: 13,
   CLEANUP_RESUBMIT: 15,
   SHUTDOWN_POWEROFF: 18,
-  BOOT_POWEROFF: 20,
-  BOOT_SUSPENDED: 21,
-  BOOT_STOPPED: 22,
   CLEANUP_DELETE: 23,
   SHUTDOWN_UNDEPLOY: 29,
-  BOOT_UNDEPLOY: 32,
-  BOOT_FAILURE: 36,
 } as const;
 
 /** VM states (`STATE`, the coarse one) the driver reads. */
@@ -33,31 +23,36 @@ export const VM_STATE = {
 } as const;
 
 /**
- * Whether a shutdown or cancel sent in this state must keep the VM's instance (power-off,
- * undeploy) instead of terminating it.
+ * Why a shutdown or cancel sent in this state keeps the VM's instance: a power-off or an
+ * undeploy; `undefined` when it ends the VM (the instance is terminated).
  *
  * @param lcmState The VM's LCM state, when oned sent it.
- * @returns true for `SHUTDOWN_POWEROFF` and `SHUTDOWN_UNDEPLOY`.
+ * @returns `poweroff` for `SHUTDOWN_POWEROFF`, `undeploy` for `SHUTDOWN_UNDEPLOY`, else undefined.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { keepsInstance } from "./lcm.ts";
+ * import { powerOffReason } from "./lcm.ts";
  *
- * assert.ok(keepsInstance(18));
- * assert.ok(!keepsInstance(12));
- * assert.ok(!keepsInstance(undefined));
+ * assert.equal(powerOffReason(18), "poweroff");
+ * assert.equal(powerOffReason(29), "undeploy");
+ * assert.equal(powerOffReason(12), undefined);
+ * assert.equal(powerOffReason(undefined), undefined);
  * ```
  */
-export function keepsInstance(lcmState: number | undefined): boolean {
-  return lcmState === LCM_STATE.SHUTDOWN_POWEROFF || lcmState === LCM_STATE.SHUTDOWN_UNDEPLOY;
+export function powerOffReason(lcmState: number | undefined): "poweroff" | "undeploy" | undefined {
+  return lcmState === LCM_STATE.SHUTDOWN_POWEROFF
+    ? "poweroff"
+    : lcmState === LCM_STATE.SHUTDOWN_UNDEPLOY
+    ? "undeploy"
+    : undefined;
 }
 
 /**
  * What a shutdown or cancel means when its reason is read from oned (OpenNebula 3.2–4.x, which
  * send no action data), decided from the states in which oned 3.2–4.14 send them:
  *
- * - `keep` (stop the instance): `SHUTDOWN_POWEROFF` (18), `SHUTDOWN_UNDEPLOY` (29), from
- *   `onevm poweroff` and `undeploy`, soft or `--hard`.
+ * - `poweroff` or `undeploy` (stop the instance): `SHUTDOWN_POWEROFF` (18),
+ *   `SHUTDOWN_UNDEPLOY` (29), from `onevm poweroff` and `undeploy`, soft or `--hard`.
  * - `terminate`: `SHUTDOWN` (12: `onevm shutdown`, and from 4.14 also `shutdown --hard`),
  *   `CANCEL` (13: `onevm cancel`, 3.2–4.12), `CLEANUP` / `CLEANUP_RESUBMIT` (15: `onevm
  *   delete` in 3.x, `delete --recreate` in 4.x), `CLEANUP_DELETE` (23: `delete` in 4.x), and
@@ -67,25 +62,28 @@ export function keepsInstance(lcmState: number | undefined): boolean {
  *
  * @param state The VM's `STATE`.
  * @param lcmState The VM's `LCM_STATE`.
- * @returns `terminate`, `keep`, or `undefined`.
+ * @returns `terminate`, `poweroff`, `undeploy`, or `undefined`.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { endOfRun } from "./lcm.ts";
  *
- * assert.equal(endOfRun(3, 18), "keep");
+ * assert.equal(endOfRun(3, 18), "poweroff");
+ * assert.equal(endOfRun(3, 29), "undeploy");
  * assert.equal(endOfRun(3, 12), "terminate");
  * assert.equal(endOfRun(6, 0), "terminate");
  * assert.equal(endOfRun(3, 3), undefined);
  * ```
  */
-export function endOfRun(state: number, lcmState: number): "terminate" | "keep" | undefined {
+export function endOfRun(
+  state: number,
+  lcmState: number,
+): "terminate" | "poweroff" | "undeploy" | undefined {
   if (state === VM_STATE.DONE) return "terminate";
   if (state !== VM_STATE.ACTIVE) return undefined;
+  const keep = powerOffReason(lcmState);
+  if (keep !== undefined) return keep;
   switch (lcmState) {
-    case LCM_STATE.SHUTDOWN_POWEROFF:
-    case LCM_STATE.SHUTDOWN_UNDEPLOY:
-      return "keep";
     case LCM_STATE.SHUTDOWN:
     case LCM_STATE.CANCEL:
     case LCM_STATE.CLEANUP_RESUBMIT:

@@ -14,8 +14,8 @@ Deno.test("endOfRun() names only the states in which oned 3.2–4.x end or stop 
     `${LCM_STATE.SHUTDOWN}:terminate`,
     `${LCM_STATE.CANCEL}:terminate`,
     `${LCM_STATE.CLEANUP_RESUBMIT}:terminate`,
-    `${LCM_STATE.SHUTDOWN_POWEROFF}:keep`,
+    `${LCM_STATE.SHUTDOWN_POWEROFF}:poweroff`,
     `${LCM_STATE.CLEANUP_DELETE}:terminate`,
-    `${LCM_STATE.SHUTDOWN_UNDEPLOY}:keep`,
+    `${LCM_STATE.SHUTDOWN_UNDEPLOY}:undeploy`,
   ]);
 });

@@ -7,7 +7,25 @@
 
 import type { MonitoringKeys } from "../config.ts";
 import { encodeValue } from "../output.ts";
-import type { Instance } from "../provider.ts";
+import type { Instance, InstanceState } from "../provider.ts";
+
+/**
+ * How each instance state reads to OpenNebula (`STATE=` of a poll):
+ * - `pending`, `running`: `a`, the VM is active (booting counts as active, as for a local hypervisor);
+ * - `stopping`, `stopped`: `p`, the instance and its disks still exist and can start again;
+ *   `d` would make OpenNebula 3.2 drop the VM;
+ * - `terminating`, `terminated`: `d`, the instance is gone for good;
+ * - `unknown`: `-`, so OpenNebula changes nothing.
+ */
+export const POLL_STATE: Readonly<Record<InstanceState, "a" | "p" | "d" | "-">> = {
+  pending: "a",
+  running: "a",
+  stopping: "p",
+  stopped: "p",
+  terminating: "d",
+  terminated: "d",
+  unknown: "-",
+};
 
 /**
  * Formats an instance as OpenNebula's poll reply: `STATE`, the memory given to the VM (under
@@ -24,7 +42,7 @@ import type { Instance } from "../provider.ts";
  * import assert from "node:assert/strict";
  * import { formatMonitoring } from "./monitoring.ts";
  * const line = formatMonitoring(
- *   { id: "i-0abc", state: "running", vmState: "a", memoryKiB: 1048576, facts: { KEY_NAME: "my key" } },
+ *   { id: "i-0abc", state: "running", nativeState: "running", memoryKiB: 1048576, facts: { KEY_NAME: "my key" } },
  *   "AWS",
  *   "current",
  * );
@@ -32,8 +50,9 @@ import type { Instance } from "../provider.ts";
  * ```
  */
 export function formatMonitoring(instance: Instance, prefix: string, keys: MonitoringKeys): string {
-  const pairs = [`STATE=${instance.vmState}`];
-  if (instance.memoryKiB !== undefined && instance.vmState === "a") {
+  const state = POLL_STATE[instance.state];
+  const pairs = [`STATE=${state}`];
+  if (instance.memoryKiB !== undefined && state === "a") {
     pairs.push(`${keys === "legacy" ? "USEDMEMORY" : "MEMORY"}=${instance.memoryKiB}`);
   }
   for (const [key, value] of Object.entries(instance.facts)) {

@@ -5,7 +5,7 @@ import { formatMonitoring } from "./monitoring.ts";
 const running: Instance = {
   id: "i-0123456789abcdef0",
   state: "running",
-  vmState: "a",
+  nativeState: "running",
   memoryKiB: 2097152,
   facts: { STATE: "running", SECURITY_GROUPS: "sg-1,sg-2", KEY_NAME: "ops key" },
 };
@@ -24,7 +24,7 @@ Deno.test("formatMonitoring() uses USEDMEMORY for OpenNebula 3.2 to 4.12", () =>
 Deno.test("formatMonitoring() reports no memory for an instance that is not active", () => {
   assert.equal(
     formatMonitoring(
-      { ...running, state: "stopped", vmState: "p", facts: { STATE: "stopped" } },
+      { ...running, state: "stopped", nativeState: "stopped", facts: { STATE: "stopped" } },
       "AWS",
       "current",
     ),
@@ -35,4 +35,24 @@ Deno.test("formatMonitoring() reports no memory for an instance that is not acti
 Deno.test("formatMonitoring() never writes a blank inside a value", () => {
   const line = formatMonitoring({ ...running, facts: { NAME: "a b\tc\nd" } }, "AWS", "current");
   assert.equal(line.split(" ").length, 3);
+});
+
+Deno.test("formatMonitoring() maps every provider-neutral state to OpenNebula's poll state", () => {
+  const states = {
+    pending: "a",
+    running: "a",
+    stopping: "p",
+    stopped: "p",
+    terminating: "d",
+    terminated: "d",
+    unknown: "-",
+  } as const;
+  for (const [state, poll] of Object.entries(states)) {
+    const line = formatMonitoring(
+      { id: "x", state: state as keyof typeof states, nativeState: "n", facts: {} },
+      "AWS",
+      "current",
+    );
+    assert.equal(line, `STATE=${poll}`);
+  }
 });

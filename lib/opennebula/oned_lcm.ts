@@ -17,16 +17,16 @@ import type { EnvLookup } from "./one_auth.ts";
  * @param vmId The VM id.
  * @param deployId The instance the action is about, for messages.
  * @param env Reads the environment (default: the process's).
- * @returns true to stop and keep the instance (power-off, undeploy), false to terminate it.
+ * @returns `poweroff` or `undeploy` to stop and keep the instance, undefined to terminate it.
  * @throws {DriverError} when oned's answer cannot be had, or names a state that is neither:
  * the message says why and that the instance was left as it is.
  */
-export async function keepsInstanceByOned(
+export async function powerOffReasonByOned(
   action: string,
   vmId: number,
   deployId: string,
   env: EnvLookup = (n) => Deno.env.get(n),
-): Promise<boolean> {
+): Promise<"poweroff" | "undeploy" | undefined> {
   const prefix =
     `Cannot tell whether ${action} of VM ${vmId} is a terminate, power-off or undeploy; ${deployId} left untouched`;
   let vm;
@@ -46,5 +46,5 @@ export async function keepsInstanceByOned(
       }`,
     );
   }
-  return end === "keep";
+  return end === "terminate" ? undefined : end;
 }

@@ -2,19 +2,23 @@
  * An action run in the real frame (`runAction`) that puts a registered secret into whatever
  * the frame prints: `lib/action_test.ts` runs it as a process, one way per run.
  *
- * Usage: `secret_action.ts <success|driver-error|internal-error|deadline> <secret>`
+ * Usage: `secret_action.ts <success|driver-error|internal-error|deadline|deadline-wait> <secret>`
+ *
+ * `deadline` ignores the action's signal (the frame must still end it); `deadline-wait` waits
+ * on it and says on stderr what ended the wait.
  *
  * @module
  */
 
-import { runAction, setDeadline } from "../action.ts";
+import { runAction } from "../action.ts";
 import { DriverError } from "../errors.ts";
+import { sleep } from "../sleep.ts";
 import { addSecret } from "../redact.ts";
 
 const [how, secret = ""] = Deno.args;
 addSecret(secret);
 
-await runAction(async () => {
+await runAction(async (_argv, run) => {
   switch (how) {
     case "success":
       return `STATE=a NOTE=${secret}`;
@@ -23,8 +27,16 @@ await runAction(async () => {
     case "internal-error":
       throw new TypeError(`key ${secret} refused`);
     case "deadline":
-      setDeadline(0.1, `an answer about ${secret}`);
+      run.limit(0.1, `an answer about ${secret}`);
       return await new Promise<string>(() => {});
+    case "deadline-wait":
+      run.limit(0.1, `an answer about ${secret}`);
+      try {
+        return await sleep(60_000, run.signal).then(() => "");
+      } catch (error) {
+        console.error(`the wait ended: ${(error as Error).name}`);
+        throw error;
+      }
     default:
       throw new Error(`unknown way ${how}`);
   }
