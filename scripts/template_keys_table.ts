@@ -25,7 +25,7 @@ export const TABLE_END = "<!-- end of template keys -->";
  * ```ts
  * import assert from "node:assert/strict";
  * import { templateKeysTable } from "./template_keys_table.ts";
- * const rows = [{ key: "AMI", values: "`ami-` id", absent: "", read: () => ({}) }];
+ * const rows = [{ key: "AMI", doc: ["`ami-` id", ""] as const, read: () => ({}) }];
  * assert.equal(
  *   templateKeysTable(rows),
  *   "| key   | value     | default |\n| ----- | --------- | ------- |\n| `AMI` | `ami-` id |         |",
@@ -35,7 +35,7 @@ export const TABLE_END = "<!-- end of template keys -->";
 export function templateKeysTable(rows: readonly TemplateRow[] = TEMPLATE_ROWS): string {
   const cells = [
     ["key", "value", "default"],
-    ...rows.map((row) => [`\`${row.key}\``, row.values, row.absent]),
+    ...rows.map((row) => [`\`${row.key}\``, ...row.doc]),
   ];
   const widths = [0, 1, 2].map((i) => Math.max(3, ...cells.map((line) => line[i]!.length)));
   const line = (texts: readonly string[]) =>

@@ -44,32 +44,19 @@ export interface LaunchSpec {
   readonly tags: Readonly<Record<string, string>>;
   /** Block device mappings (`BLOCKDEVICEMAPPING`), in the order written. */
   readonly blockDeviceMappings?: readonly BlockDeviceMapping[];
-  /**
-   * Elastic IP to associate once the instance runs (`ELASTICIP`), as OpenNebula 5.4 did: an
-   * IPv4 address becomes `publicIp`, an `eipalloc-` id `allocationId`. Validated here only; the
-   * association is the deploy action's business.
-   */
+  /** Elastic IP (`ELASTICIP`) the deploy action associates once the instance runs. */
   readonly elasticIp?: ElasticIp;
   /** IAM instance profile (`IAMINSTANCEPROFILE`): a name, or an instance-profile ARN. */
   readonly iamInstanceProfile?: IamInstanceProfile;
-  /**
-   * Changes to the AMI's root volume (`ROOTVOLUMESIZE`, `ROOTVOLUMETYPE`, `ROOTVOLUMEIOPS`,
-   * with `ROOTVOLUMEDEVICE`); absent when none of the first three is given.
-   */
+  /** Changes to the AMI's root volume; absent when neither size, type nor IOPS is given. */
   readonly rootVolume?: RootVolume;
-  /**
-   * `METADATA_HTTP_TOKENS`. Absent means the driver's default, `required` (IMDSv2 only), or
-   * `optional` when `CLOUD_INIT=no` (see `runInstancesInput()` in `run_input.ts`).
-   */
+  /** `METADATA_HTTP_TOKENS`; when absent, see `httpTokensOf()`. */
   readonly metadataHttpTokens?: "required" | "optional";
-  /** `METADATA_HOP_LIMIT`: hops an IMDSv2 token may travel (1 to 64); EC2's default when absent. */
+  /** `METADATA_HOP_LIMIT`: hops an IMDSv2 token may travel. */
   readonly metadataHopLimit?: number;
-  /** Spot request (`SPOT=yes` with `SPOTPRICE`, `SPOTTYPE`, `SPOTINTERRUPTION`); on-demand when absent. */
+  /** Spot request (`SPOT=yes`); on-demand when absent. */
   readonly spot?: SpotOptions;
-  /**
-   * How `CONTEXT` becomes user data when there is no `USERDATA` (`CLOUD_INIT`): `cloud-config`
-   * (the default when absent) or `shell` (`KEY='value'` lines for OpenNebula's one-context).
-   */
+  /** How `CONTEXT` becomes user data without `USERDATA` (`CLOUD_INIT`). */
   readonly contextFormat?: "cloud-config" | "shell";
 }
 
@@ -113,11 +100,11 @@ export interface RootVolume {
 
 /** Spot market options. */
 export interface SpotOptions {
-  /** `SPOTPRICE`: the highest hourly price in USD, as written; the current Spot price is paid when absent. */
+  /** `SPOTPRICE`: the highest hourly price in USD, as written. */
   readonly maxPrice?: string;
-  /** `SPOTTYPE`: `one-time` (default) or `persistent`. */
+  /** `SPOTTYPE`. */
   readonly type: "one-time" | "persistent";
-  /** `SPOTINTERRUPTION`: `terminate` (default for one-time), `stop` (default for persistent) or `hibernate`. */
+  /** `SPOTINTERRUPTION`. */
   readonly interruption: "terminate" | "stop" | "hibernate";
 }
 

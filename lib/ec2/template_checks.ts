@@ -82,13 +82,7 @@ function yesNo(value: string): boolean | undefined {
 
 /** The section's values, and messages that name the section and key. */
 export class Checker {
-  readonly section: string;
-  readonly values: Map<string, Source>;
-
-  constructor(section: string, values: Map<string, Source>) {
-    this.section = section;
-    this.values = values;
-  }
+  constructor(readonly section: string, readonly values: ReadonlyMap<string, Source>) {}
 
   /** Error for a bad value of `source` (the value is not included unless the caller quotes it). */
   invalid(source: Source, problem: string): InvalidInputError {

@@ -26,10 +26,8 @@ export type Draft = { -readonly [K in keyof LaunchSpec]?: LaunchSpec[K] };
 export interface TemplateRow {
   /** The key, in upper case. */
   readonly key: string;
-  /** The values it accepts (markdown). */
-  readonly values: string;
-  /** What happens when it is absent or empty (markdown). */
-  readonly absent: string;
+  /** For the README (markdown): the values it accepts, and what happens when it is absent. */
+  readonly doc: readonly [values: string, absent: string];
   /** Whether the launch cannot do without it. */
   readonly required?: true;
   /** Checks a non-empty value and returns what it adds to the spec the rows before it made. */
@@ -38,24 +36,22 @@ export interface TemplateRow {
    * Its part of the RunInstances request; undefined or empty-string values are left out.
    * Absent for keys the request carries otherwise (`CLIENTTOKEN`, `TAGS`) or not at all.
    */
-  readonly send?: (spec: LaunchSpec, rootDeviceName: string | undefined) => RunInstancesRequest;
+  readonly send?: (
+    spec: LaunchSpec,
+    rootDeviceName: string | undefined,
+  ) => Partial<RunInstancesCommandInput>;
 }
-
-/** What a row adds to the RunInstances request. */
-export type RunInstancesRequest = Partial<RunInstancesCommandInput>;
 
 /** The rows by key, in the README's order; the object's property names are the keys. */
 const ROWS = {
   AMI: {
-    values: "`ami-` id (required)",
-    absent: "",
+    doc: ["`ami-` id (required)", ""],
     required: true,
     read: (s, c) => ({ imageId: c.match(s, checks.AMI_ID, "an AMI id (ami-xxxxxxxx)") }),
     send: (spec) => ({ ImageId: spec.imageId }),
   },
   INSTANCETYPE: {
-    values: "e.g. `t3.micro` (required)",
-    absent: "",
+    doc: ["e.g. `t3.micro` (required)", ""],
     required: true,
     read: (s, c) => ({
       instanceType: c.match(s, checks.INSTANCE_TYPE, "an EC2 instance type (e.g. t3.micro)"),
@@ -64,14 +60,12 @@ const ROWS = {
     send: (spec) => ({ InstanceType: spec.instanceType as _InstanceType }),
   },
   KEYPAIR: {
-    values: "key pair name",
-    absent: "none",
+    doc: ["key pair name", "none"],
     read: (s, c) => ({ keyName: c.asciiName(s, 255, "a key pair name") }),
     send: (spec) => ({ KeyName: spec.keyName }),
   },
   SECURITYGROUPS: {
-    values: "comma-separated security group names",
-    absent: "the VPC's default group",
+    doc: ["comma-separated security group names", "the VPC's default group"],
     read: (s, c) => ({
       securityGroups: c.list(s).map((name) => {
         if (name.startsWith("sg-")) {
@@ -86,8 +80,7 @@ const ROWS = {
     send: (spec) => ({ SecurityGroups: copy(spec.securityGroups) }),
   },
   SECURITYGROUPIDS: {
-    values: "comma-separated `sg-` ids",
-    absent: "the VPC's default group",
+    doc: ["comma-separated `sg-` ids", "the VPC's default group"],
     read: (s, c) => ({
       securityGroupIds: c.list(s).map((id) =>
         c.match({ ...s, value: id }, checks.SECURITY_GROUP_ID, "a security group id (sg-xxxxxxxx)")
@@ -96,80 +89,74 @@ const ROWS = {
     send: (spec) => ({ SecurityGroupIds: copy(spec.securityGroupIds) }),
   },
   SUBNETID: {
-    values: "`subnet-` id",
-    absent: "EC2 picks",
+    doc: ["`subnet-` id", "EC2 picks"],
     read: (s, c) => ({ subnetId: c.match(s, checks.SUBNET_ID, "a subnet id (subnet-xxxxxxxx)") }),
     send: (spec) => ({ SubnetId: spec.subnetId }),
   },
   PRIVATEIP: {
-    values: "IPv4 address in the subnet",
-    absent: "EC2 picks",
+    doc: ["IPv4 address in the subnet", "EC2 picks"],
     read: (s, c) => ({ privateIpAddress: checks.ipv4Of(c, s) }),
     send: (spec) => ({ PrivateIpAddress: spec.privateIpAddress }),
   },
   AVAILABILITYZONE: {
-    values: "zone name (`us-east-1a`), Local Zones included",
-    absent: "EC2 picks",
+    doc: ["zone name (`us-east-1a`), Local Zones included", "EC2 picks"],
     read: (s, c) => ({
       availabilityZone: c.match(s, checks.ZONE, "an availability zone name (e.g. us-east-1a)"),
     }),
     send: (spec) => ({ Placement: { AvailabilityZone: spec.availabilityZone } }),
   },
   PLACEMENTGROUP: {
-    values: "placement group name",
-    absent: "none",
+    doc: ["placement group name", "none"],
     read: (s, c) => ({ placementGroup: c.asciiName(s, 255, "a placement group name") }),
     send: (spec) => ({ Placement: { GroupName: spec.placementGroup } }),
   },
   TENANCY: {
-    values: "`default`, `dedicated`, `host`",
-    absent: "`default`",
+    doc: ["`default`, `dedicated`, `host`", "`default`"],
     read: (s, c) => ({ tenancy: c.oneOf(s, ["default", "dedicated", "host"]) }),
     send: (spec) => ({ Placement: { Tenancy: spec.tenancy } }),
   },
   CLIENTTOKEN: {
-    values: "your own idempotency token (64 ASCII characters at most)",
-    absent: "derived per deployment",
+    doc: ["your own idempotency token (64 ASCII characters at most)", "derived per deployment"],
     // Sent as the token argument of runInstancesInput(), which the provider derives from it.
     read: (s, c) => ({ clientToken: c.asciiName(s, 64, "a client token") }),
   },
   EBS_OPTIMIZED: {
-    values: "yes/no",
-    absent: "the type's default",
+    doc: ["yes/no", "the type's default"],
     read: (s, c) => ({ ebsOptimized: c.flag(s) }),
     send: (spec) => ({ EbsOptimized: spec.ebsOptimized }),
   },
   USERDATA: {
-    values: "base64, or plain text that the driver encodes; 16 KB at most",
-    absent: "from `CONTEXT`",
+    doc: ["base64, or plain text that the driver encodes; 16 KB at most", "from `CONTEXT`"],
     read: (s, c) => ({ userData: checks.userDataOf(c, s) }),
     send: (spec) => ({ UserData: spec.userData }),
   },
   TAGS: {
-    values: "`key=value,...` (the `opennebula:` and `aws:` prefixes are reserved)",
-    absent: "none",
+    doc: ["`key=value,...` (the `opennebula:` and `aws:` prefixes are reserved)", "none"],
     // Sent with the driver's own tags, the tags argument of runInstancesInput().
     read: (s, c) => ({ tags: checks.tagsOf(c, s) }),
   },
   BLOCKDEVICEMAPPING: {
-    values: "OpenNebula's format, blank-separated " +
+    doc: [
+      "OpenNebula's format, blank-separated " +
       "`device=snapshot:size:delete-on-termination:type:iops` (parts may be empty), " +
       "`device=none`, `device=ephemeralN`",
-    absent: "the AMI's",
+      "the AMI's",
+    ],
     read: (s, c) => ({ blockDeviceMappings: checks.mappingsOf(c, s) }),
     send: (spec, rootDeviceName) => ({ BlockDeviceMappings: mappingsInput(spec, rootDeviceName) }),
   },
   ELASTICIP: {
-    values: "an Elastic IP address or `eipalloc-` id, associated once the instance runs; " +
+    doc: [
+      "an Elastic IP address or `eipalloc-` id, associated once the instance runs; " +
       "one held by another instance is never taken " +
       "(the deploy fails and its new instance is terminated)",
-    absent: "none",
+      "none",
+    ],
     // Not part of the request: the deploy action associates it once the instance runs.
     read: (s, c) => ({ elasticIp: checks.elasticIpOf(c, s) }),
   },
   IAMINSTANCEPROFILE: {
-    values: "instance profile name or ARN",
-    absent: "none",
+    doc: ["instance profile name or ARN", "none"],
     read: (s, c) => ({ iamInstanceProfile: checks.instanceProfileOf(c, s) }),
     send: ({ iamInstanceProfile: p }) => ({
       IamInstanceProfile: p && ("arn" in p ? { Arn: p.arn } : { Name: p.name }),
@@ -177,14 +164,12 @@ const ROWS = {
   },
   // The root volume keys become the first block device mapping (see mappingsInput()).
   ROOTVOLUMESIZE: {
-    values: "GiB, within the type's limits",
-    absent: "the AMI's",
+    doc: ["GiB, within the type's limits", "the AMI's"],
     read: (s, c, spec) =>
       root(spec, { sizeGiB: checks.volumeSizeOf(s.value, rootVolumeType(c), c.failing(s)) }),
   },
   ROOTVOLUMETYPE: {
-    values: "`gp3`, `gp2`, `io1`, `io2`, `standard`",
-    absent: "the AMI's",
+    doc: ["`gp3`, `gp2`, `io1`, `io2`, `standard`", "the AMI's"],
     read: (s, c, spec) => {
       const volumeType = rootVolumeType(c)!;
       checks.checkIopsGiven(volumeType, c.get(KEY.ROOTVOLUMEIOPS) !== undefined, c.failing(s));
@@ -192,14 +177,15 @@ const ROWS = {
     },
   },
   ROOTVOLUMEIOPS: {
-    values: "IOPS; required for `io1` and `io2`, allowed for `gp3`",
-    absent: "EC2's default",
+    doc: ["IOPS; required for `io1` and `io2`, allowed for `gp3`", "EC2's default"],
     read: (s, c, spec) =>
       root(spec, { iops: checks.volumeIopsOf(s.value, spec.rootVolume?.volumeType, c.failing(s)) }),
   },
   ROOTVOLUMEDEVICE: {
-    values: "the AMI's root device name (`/dev/xvda`, `/dev/sda1`)",
-    absent: "read from the AMI (`DescribeImages`)",
+    doc: [
+      "the AMI's root device name (`/dev/xvda`, `/dev/sda1`)",
+      "read from the AMI (`DescribeImages`)",
+    ],
     read: (s, c, spec) => {
       // A device name alone changes nothing.
       if (!spec.rootVolume) return {};
@@ -217,32 +203,27 @@ const ROWS = {
     },
   },
   METADATA_HTTP_TOKENS: {
-    values: "`required` (IMDSv2 only) or `optional`",
-    absent: "`required`; `optional` with `CLOUD_INIT=no`",
+    doc: ["`required` (IMDSv2 only) or `optional`", "`required`; `optional` with `CLOUD_INIT=no`"],
     read: (s, c) => ({ metadataHttpTokens: c.oneOf(s, ["required", "optional"]) }),
     send: (spec) => ({ MetadataOptions: { HttpTokens: httpTokensOf(spec) } }),
   },
   METADATA_HOP_LIMIT: {
-    values: "1 to 64",
-    absent: "EC2's",
+    doc: ["1 to 64", "EC2's"],
     read: (s, c) => ({ metadataHopLimit: c.integer(s, 1, 64, "hops") }),
     send: (spec) => ({ MetadataOptions: { HttpPutResponseHopLimit: spec.metadataHopLimit } }),
   },
   SPOT: {
-    values: "yes/no",
-    absent: "no (on-demand)",
+    doc: ["yes/no", "no (on-demand)"],
     read: (s, c) => c.flag(s) ? { spot: { type: "one-time", interruption: "terminate" } } : {},
     send: ({ spot }) => ({ InstanceMarketOptions: { MarketType: spot && "spot" } }),
   },
   SPOTPRICE: {
-    values: "maximum USD per hour, above 0.001; needs `SPOT=yes`",
-    absent: "the current Spot price",
+    doc: ["maximum USD per hour, above 0.001; needs `SPOT=yes`", "the current Spot price"],
     read: spotOption((s, c, spot) => ({ ...spot, maxPrice: checks.priceOf(c, s) })),
     send: ({ spot }) => ({ InstanceMarketOptions: { SpotOptions: { MaxPrice: spot?.maxPrice } } }),
   },
   SPOTTYPE: {
-    values: "`one-time` or `persistent`; needs `SPOT=yes`",
-    absent: "`one-time`",
+    doc: ["`one-time` or `persistent`; needs `SPOT=yes`", "`one-time`"],
     read: spotOption((s, c, spot) => {
       const type = c.oneOf(s, ["one-time", "persistent"]);
       return { ...spot, type, interruption: type === "persistent" ? "stop" : "terminate" };
@@ -252,8 +233,10 @@ const ROWS = {
     }),
   },
   SPOTINTERRUPTION: {
-    values: "`terminate` (one-time only), `stop` or `hibernate` (persistent only)",
-    absent: "`terminate`; `stop` when persistent",
+    doc: [
+      "`terminate` (one-time only), `stop` or `hibernate` (persistent only)",
+      "`terminate`; `stop` when persistent",
+    ],
     read: spotOption((s, c, spot) => {
       const interruption = c.oneOf(s, ["terminate", "stop", "hibernate"]);
       // RunInstances takes persistent Spot requests only with stop or hibernate, and stop or
@@ -274,8 +257,10 @@ const ROWS = {
     }),
   },
   CLOUD_INIT: {
-    values: "yes: `CONTEXT` becomes `#cloud-config`; no: shell `KEY='value'` lines for one-context",
-    absent: "yes",
+    doc: [
+      "yes: `CONTEXT` becomes `#cloud-config`; no: shell `KEY='value'` lines for one-context",
+      "yes",
+    ],
     // Used for the user data made from CONTEXT, and by httpTokensOf().
     read: (s, c) => ({ contextFormat: c.flag(s) ? "cloud-config" : "shell" }),
   },
