@@ -400,7 +400,7 @@ export const BREAKAGES: readonly Breakage[] = [
   },
   {
     name: "without METADATA_HTTP_TOKENS the instance allows IMDSv1",
-    file: "lib/ec2/run_input.ts",
+    file: "lib/ec2/template_rows.ts",
     find: '(spec.contextFormat === "shell" ? SHELL_CONTEXT_HTTP_TOKENS : DEFAULT_HTTP_TOKENS)',
     replace: '"optional"',
     tests: ["lib/ec2/run_input_test.ts", TEMPLATE],

@@ -1,36 +1,17 @@
 /**
  * The RunInstances request for a checked launch spec: a pure mapping, so every field the
- * driver sends can be tested without an endpoint. Only SDK types are imported; this module
- * never loads the SDK.
+ * driver sends can be tested without an endpoint. Each key's part of the request is in its row
+ * of `TEMPLATE_ROWS` (`template_rows.ts`). Only SDK types are imported; this module never
+ * loads the SDK.
  *
  * @module
  */
 
-import type {
-  _InstanceType,
-  BlockDeviceMapping as SdkMapping,
-  EbsBlockDevice,
-  RunInstancesCommandInput,
-  TagSpecification,
-} from "@aws-sdk/client-ec2";
-import { InvalidInputError } from "../errors.ts";
-import { type BlockDeviceMapping, canonicalDevice, type LaunchSpec } from "./launch_spec.ts";
+import type { RunInstancesCommandInput, TagSpecification } from "@aws-sdk/client-ec2";
+import type { LaunchSpec } from "./launch_spec.ts";
+import { TEMPLATE_ROWS } from "./template_rows.ts";
 
-/**
- * IMDS token setting when the template has no `METADATA_HTTP_TOKENS`: `required` (IMDSv2
- * only). It keeps the instance's role credentials out of reach of the request-forgery attacks
- * IMDSv1 allows, and it is what AWS recommends and what current AMIs (cloud-init, the SSM
- * agent, the AWS CLI and SDKs) support. Old AMIs whose tools speak only IMDSv1 need
- * `METADATA_HTTP_TOKENS=optional`, in the template or as a driver default.
- */
-export const DEFAULT_HTTP_TOKENS = "required";
-
-/**
- * IMDS token setting when the template has `CLOUD_INIT=no` and no `METADATA_HTTP_TOKENS`:
- * `optional`, because OpenNebula's one-context fetches the user data with a plain IMDSv1
- * request (`curl http://169.254.169.254/latest/user-data`), which `required` would refuse.
- */
-export const SHELL_CONTEXT_HTTP_TOKENS = "optional";
+export { DEFAULT_HTTP_TOKENS, httpTokensOf, SHELL_CONTEXT_HTTP_TOKENS } from "./template_rows.ts";
 
 /**
  * Whether the launch needs the AMI's root device name: the template changes the root volume
@@ -57,65 +38,6 @@ export const SHELL_CONTEXT_HTTP_TOKENS = "optional";
  */
 export function needsRootDeviceName(spec: LaunchSpec): boolean {
   return spec.rootVolume !== undefined && spec.rootVolume.deviceName === undefined;
-}
-
-/**
- * The IMDS token setting a launch uses: the template's, else {@link DEFAULT_HTTP_TOKENS}, or
- * {@link SHELL_CONTEXT_HTTP_TOKENS} when `CLOUD_INIT=no`.
- *
- * @param spec The launch spec.
- * @returns `required` or `optional`.
- */
-export function httpTokensOf(spec: LaunchSpec): "required" | "optional" {
-  return spec.metadataHttpTokens ??
-    (spec.contextFormat === "shell" ? SHELL_CONTEXT_HTTP_TOKENS : DEFAULT_HTTP_TOKENS);
-}
-
-function mappingInput(mapping: BlockDeviceMapping): SdkMapping {
-  switch (mapping.kind) {
-    case "none":
-      // The SDK's way of saying "no device": an empty string.
-      return { DeviceName: mapping.deviceName, NoDevice: "" };
-    case "ephemeral":
-      return { DeviceName: mapping.deviceName, VirtualName: mapping.virtualName };
-    case "ebs": {
-      const ebs: EbsBlockDevice = {};
-      if (mapping.snapshotId !== undefined) ebs.SnapshotId = mapping.snapshotId;
-      if (mapping.sizeGiB !== undefined) ebs.VolumeSize = mapping.sizeGiB;
-      if (mapping.deleteOnTermination !== undefined) {
-        ebs.DeleteOnTermination = mapping.deleteOnTermination;
-      }
-      if (mapping.volumeType !== undefined) ebs.VolumeType = mapping.volumeType;
-      if (mapping.iops !== undefined) ebs.Iops = mapping.iops;
-      return { DeviceName: mapping.deviceName, Ebs: ebs };
-    }
-  }
-}
-
-/** The block device mappings: the root volume's first, then `BLOCKDEVICEMAPPING`'s. */
-function mappingsInput(spec: LaunchSpec, rootDeviceName: string | undefined): SdkMapping[] {
-  const mappings = (spec.blockDeviceMappings ?? []).map(mappingInput);
-  const root = spec.rootVolume;
-  if (!root) return mappings;
-  const device = root.deviceName ?? rootDeviceName;
-  if (device === undefined) {
-    throw new InvalidInputError(
-      "Cannot change the root volume: the AMI's root device name is unknown; set ROOTVOLUMEDEVICE (e.g. /dev/xvda or /dev/sda1)",
-    );
-  }
-  const clash = spec.blockDeviceMappings?.find((m) =>
-    canonicalDevice(m.deviceName) === canonicalDevice(device)
-  );
-  if (clash) {
-    throw new InvalidInputError(
-      `Invalid BLOCKDEVICEMAPPING: ${clash.deviceName} is the AMI's root device, which the ROOTVOLUME keys also set; use one or the other`,
-    );
-  }
-  const ebs: EbsBlockDevice = {};
-  if (root.sizeGiB !== undefined) ebs.VolumeSize = root.sizeGiB;
-  if (root.volumeType !== undefined) ebs.VolumeType = root.volumeType;
-  if (root.iops !== undefined) ebs.Iops = root.iops;
-  return [{ DeviceName: device, Ebs: ebs }, ...mappings];
 }
 
 /**
@@ -169,55 +91,14 @@ export function runInstancesInput(
   rootDeviceName?: string,
 ): RunInstancesCommandInput {
   const input: RunInstancesCommandInput = {
-    ImageId: spec.imageId,
-    // Checked against the instance type format; the SDK's list lags behind new types.
-    InstanceType: spec.instanceType as _InstanceType,
     MinCount: 1,
     MaxCount: 1,
     ClientToken: token,
+    MetadataOptions: { HttpEndpoint: "enabled" },
   };
-  if (spec.keyName) input.KeyName = spec.keyName;
-  if (spec.securityGroups?.length) input.SecurityGroups = [...spec.securityGroups];
-  if (spec.securityGroupIds?.length) input.SecurityGroupIds = [...spec.securityGroupIds];
-  if (spec.subnetId) input.SubnetId = spec.subnetId;
-  if (spec.privateIpAddress) input.PrivateIpAddress = spec.privateIpAddress;
-  if (spec.availabilityZone || spec.placementGroup || spec.tenancy) {
-    input.Placement = {
-      ...(spec.availabilityZone ? { AvailabilityZone: spec.availabilityZone } : {}),
-      ...(spec.placementGroup ? { GroupName: spec.placementGroup } : {}),
-      ...(spec.tenancy ? { Tenancy: spec.tenancy } : {}),
-    };
+  for (const row of TEMPLATE_ROWS) {
+    if (row.send) merge(input, row.send(spec, rootDeviceName));
   }
-  if (spec.ebsOptimized !== undefined) input.EbsOptimized = spec.ebsOptimized;
-  if (spec.userData) input.UserData = spec.userData;
-
-  const mappings = mappingsInput(spec, rootDeviceName);
-  if (mappings.length > 0) input.BlockDeviceMappings = mappings;
-
-  const profile = spec.iamInstanceProfile;
-  if (profile) {
-    input.IamInstanceProfile = "arn" in profile ? { Arn: profile.arn } : { Name: profile.name };
-  }
-
-  input.MetadataOptions = {
-    HttpTokens: httpTokensOf(spec),
-    HttpEndpoint: "enabled",
-    ...(spec.metadataHopLimit !== undefined
-      ? { HttpPutResponseHopLimit: spec.metadataHopLimit }
-      : {}),
-  };
-
-  if (spec.spot) {
-    input.InstanceMarketOptions = {
-      MarketType: "spot",
-      SpotOptions: {
-        ...(spec.spot.maxPrice !== undefined ? { MaxPrice: spec.spot.maxPrice } : {}),
-        SpotInstanceType: spec.spot.type,
-        InstanceInterruptionBehavior: spec.spot.interruption,
-      },
-    };
-  }
-
   const tagged: TagSpecification[] = [
     { ResourceType: "instance", Tags: [...tags] },
     { ResourceType: "volume", Tags: [...tags] },
@@ -225,4 +106,23 @@ export function runInstancesInput(
   if (spec.spot) tagged.push({ ResourceType: "spot-instances-request", Tags: [...tags] });
   input.TagSpecifications = tagged;
   return input;
+}
+
+/**
+ * Copies the values of `part` into `into`, merging objects (the rows of `Placement` or
+ * `MetadataOptions` each give one field) and leaving out undefined and empty strings, and
+ * objects left with nothing.
+ */
+function merge(target: object, part: object): void {
+  const into = target as Record<string, unknown>;
+  for (const [name, value] of Object.entries(part)) {
+    if (value === undefined || value === "") continue;
+    if (typeof value !== "object" || Array.isArray(value)) {
+      into[name] = value;
+      continue;
+    }
+    const inner = { ...(into[name] as Record<string, unknown> | undefined) };
+    merge(inner, value);
+    if (Object.keys(inner).length > 0) into[name] = inner;
+  }
 }

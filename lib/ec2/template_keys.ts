@@ -7,38 +7,10 @@
  */
 
 import { closestName } from "../suggest.ts";
+import { KEY, TEMPLATE_ROWS } from "./template_rows.ts";
 
 /** Every key the EC2 driver reads from a template section, in the README's order. */
-export const EC2_LAUNCH_KEYS: readonly string[] = [
-  "AMI",
-  "INSTANCETYPE",
-  "KEYPAIR",
-  "SECURITYGROUPS",
-  "SECURITYGROUPIDS",
-  "SUBNETID",
-  "PRIVATEIP",
-  "AVAILABILITYZONE",
-  "PLACEMENTGROUP",
-  "TENANCY",
-  "CLIENTTOKEN",
-  "EBS_OPTIMIZED",
-  "USERDATA",
-  "TAGS",
-  "BLOCKDEVICEMAPPING",
-  "ELASTICIP",
-  "IAMINSTANCEPROFILE",
-  "ROOTVOLUMESIZE",
-  "ROOTVOLUMETYPE",
-  "ROOTVOLUMEIOPS",
-  "ROOTVOLUMEDEVICE",
-  "METADATA_HTTP_TOKENS",
-  "METADATA_HOP_LIMIT",
-  "SPOT",
-  "SPOTPRICE",
-  "SPOTTYPE",
-  "SPOTINTERRUPTION",
-  "CLOUD_INIT",
-];
+export const EC2_LAUNCH_KEYS: readonly string[] = TEMPLATE_ROWS.map((row) => row.key);
 
 /** Keys OpenNebula itself uses to pick a section; they are not launch settings. */
 export const SECTION_SELECTOR_KEYS: readonly string[] = ["TYPE", "HOST", "CLOUD"];
@@ -48,8 +20,8 @@ const RETIRED_KEYS: Readonly<Record<string, string>> = {
   AKI: "kernels come with the AMI; remove it",
   RAMDISK: "ramdisks come with the AMI; remove it",
   LICENSEPOOL: "EC2 has no license pools any more; remove it",
-  AUTHORIZEDPORTS: "open the ports in a security group named in SECURITYGROUPIDS",
-  USERDATAFILE: "put the data itself in USERDATA",
+  AUTHORIZEDPORTS: `open the ports in a security group named in ${KEY.SECURITYGROUPIDS}`,
+  USERDATAFILE: `put the data itself in ${KEY.USERDATA}`,
 };
 
 const LAUNCH = new Set(EC2_LAUNCH_KEYS);
