@@ -1,30 +1,17 @@
 /**
- * The endpoint's options: credentials, timing of state transitions, throttling, capacity and
- * fixtures, with defaults suited to fast tests (and {@link REALISTIC_TIMING} for demos).
+ * The endpoint's options: timing of state transitions, random faults, fixtures and the clock,
+ * with defaults suited to fast tests (and {@link REALISTIC_TIMING} for demos).
  *
  * @module
  */
 
-import { ACCOUNT_ID, DEFAULT_FIXTURES, type Fixtures } from "./fixtures.ts";
-import { parseCidr } from "./net.ts";
+import { DEFAULT_FIXTURES, type Fixtures } from "./fixtures.ts";
 
-/** An access key the endpoint accepts. */
-export interface TestCredential {
-  /** Access key id. */
-  readonly accessKeyId: string;
-  /** Secret access key. */
-  readonly secretAccessKey: string;
-  /**
-   * Actions this key may call; others answer `UnauthorizedOperation`. All when absent.
-   */
-  readonly allowedActions?: readonly string[];
-}
-
-/** The default (only) access key of an endpoint started without `credentials`. */
+/** The only access key the endpoint accepts. */
 export const TEST_CREDENTIALS = {
   accessKeyId: "AKIAONEHYBRIDEXAMPLE",
   secretAccessKey: "oneHybrid/TestSecretKey/K7MDENG/EXAMPLE1",
-} as const satisfies TestCredential;
+} as const;
 
 /** Durations of the lifecycle, in ms. */
 export interface Timing {
@@ -36,12 +23,9 @@ export interface Timing {
   readonly shuttingDownMs: number;
   /** How long a terminated instance stays visible before it vanishes. */
   readonly terminatedRetentionMs: number;
-  /** How long a new instance is unknown to every call but the launch's own replay. */
+  /** How long a new instance is unknown to every call but the replay of its launch. */
   readonly visibilityDelayMs: number;
-  /**
-   * CreateImage's pending → available; also how long a deregistered image still shows (as
-   * `deregistered`) in DescribeImages.
-   */
+  /** CreateImage's pending → available. */
   readonly imageMs: number;
 }
 
@@ -57,30 +41,16 @@ export const DEFAULT_TIMING: Timing = {
 
 /**
  * Delays for a demo that should feel like EC2: real-world durations shortened to seconds
- * (a launch, stop or termination ~3 s, an AMI ~5 s). No visibility delay, so a demo is not
- * at the mercy of a client's eventual-consistency handling.
+ * (a launch, stop or termination ~3 s, an AMI ~5 s), and no visibility delay.
  */
 export const REALISTIC_TIMING: Timing = {
+  ...DEFAULT_TIMING,
   pendingMs: 3_000,
   stoppingMs: 3_000,
   shuttingDownMs: 3_000,
-  terminatedRetentionMs: 60_000,
-  visibilityDelayMs: 0,
   imageMs: 5_000,
 };
 
-/** API rate categories, each with its own token bucket (as EC2 throttles them). */
-export type ThrottleCategory = "describe" | "mutate";
-
-/** A token bucket: `capacity` calls at once, refilled at `refillPerSecond`. */
-export interface BucketConfig {
-  /** Bucket size (burst). */
-  readonly capacity: number;
-  /** Tokens added per second. */
-  readonly refillPerSecond: number;
-}
-
-/** Options of {@link startEc2Endpoint}. */
 /**
  * Random faults, each drawn per call from `random` (a seeded generator makes a run repeatable):
  * throttling and server errors before the call is applied, and connections dropped after it was
@@ -97,63 +67,30 @@ export interface Faults {
   readonly random?: () => number;
 }
 
+/** Options of `startEc2Endpoint`. */
 export interface EndpointOptions {
   /** TCP port on 127.0.0.1; 0 (default) picks a free one. */
   readonly port?: number;
-  /** Accepted access keys; default {@link TEST_CREDENTIALS}. */
-  readonly credentials?: readonly TestCredential[];
-  /** Account id shown as owner; default `123456789012`. */
-  readonly accountId?: string;
   /** Lifecycle durations (each defaults from {@link DEFAULT_TIMING}). */
   readonly timing?: Partial<Timing>;
   /** Fixture resources (each list defaults from the built-in fixtures). */
   readonly fixtures?: Partial<Fixtures>;
-  /** Throttling per category; off when absent. */
-  readonly throttle?: Partial<Record<ThrottleCategory, BucketConfig>>;
-  /**
-   * Capacity per instance type: at most this many instances of the type per region that are
-   * neither stopped nor terminated; beyond it RunInstances and StartInstances answer
-   * `InsufficientInstanceCapacity`. Unlimited if absent.
-   */
-  readonly capacity?: Readonly<Record<string, number>>;
-  /**
-   * Instances per region that may be neither stopped nor terminated (`InstanceLimitExceeded`);
-   * default 1000.
-   */
-  readonly instanceLimit?: number;
-  /**
-   * Elastic IP addresses per region, fixtures included (`AddressLimitExceeded` beyond);
-   * default 5, EC2's default quota.
-   */
-  readonly elasticIpLimit?: number;
-  /** Allowed distance between `X-Amz-Date` and now; default 15 minutes. */
-  readonly maxClockSkewMs?: number;
-  /** Clock in ms since the epoch; default `Date.now`. */
-  readonly clock?: () => number;
   /** Random faults (none by default). */
   readonly faults?: Faults;
+  /** Clock in ms since the epoch; default `Date.now`. */
+  readonly clock?: () => number;
 }
 
 /** Options with every default applied. */
 export interface ResolvedOptions {
   /** Port. */
   readonly port: number;
-  /** Access keys. */
-  readonly credentials: readonly TestCredential[];
-  /** Account id. */
-  readonly accountId: string;
   /** Lifecycle durations. */
   readonly timing: Timing;
   /** Fixtures. */
   readonly fixtures: Fixtures;
-  /** Capacity per instance type. */
-  readonly capacity: Readonly<Record<string, number>>;
-  /** Instance limit per region. */
-  readonly instanceLimit: number;
-  /** Elastic IP addresses per region. */
-  readonly elasticIpLimit: number;
-  /** Clock skew allowed. */
-  readonly maxClockSkewMs: number;
+  /** Random faults. */
+  readonly faults: Faults;
   /** Clock. */
   readonly clock: () => number;
 }
@@ -163,21 +100,13 @@ export interface ResolvedOptions {
  *
  * @param options What the caller gave.
  * @returns Complete options.
- * @throws {Error} When a fixture subnet's CIDR block is not a /16-/28 IPv4 block.
  */
 export function resolveOptions(options: EndpointOptions = {}): ResolvedOptions {
-  const fixtures = { ...DEFAULT_FIXTURES, ...options.fixtures };
-  for (const subnet of fixtures.subnets) parseCidr(subnet.cidrBlock);
   return {
     port: options.port ?? 0,
-    credentials: options.credentials ?? [TEST_CREDENTIALS],
-    accountId: options.accountId ?? ACCOUNT_ID,
     timing: { ...DEFAULT_TIMING, ...options.timing },
-    fixtures,
-    capacity: options.capacity ?? {},
-    instanceLimit: options.instanceLimit ?? 1000,
-    elasticIpLimit: options.elasticIpLimit ?? 5,
-    maxClockSkewMs: options.maxClockSkewMs ?? 15 * 60_000,
+    fixtures: { ...DEFAULT_FIXTURES, ...options.fixtures },
+    faults: options.faults ?? {},
     clock: options.clock ?? Date.now,
   };
 }

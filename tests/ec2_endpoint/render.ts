@@ -1,87 +1,80 @@
 /**
- * The XML of instances and state changes, with the element names of the 2016-11-15 API
- * (`instanceState`, `dnsName`, `ipAddress`, `reason`, `groupSet`, `tagSet`, ...).
+ * The XML of instances, reservations, state changes, images and addresses, with the element
+ * names of the 2016-11-15 API (`instanceState`, `dnsName`, `ipAddress`, `groupSet`, `tagSet`, ...).
  *
  * @module
  */
 
-import { type InstanceStateName, STATE_CODES } from "./lifecycle.ts";
-import type { InstanceRecord } from "./instance.ts";
-import type { RegionState } from "./region_state.ts";
+import { ACCOUNT_ID } from "./fixtures.ts";
+import {
+  type AddressRecord,
+  type ImageRecord,
+  type InstanceRecord,
+  type InstanceStateName,
+  type RegionState,
+  STATE_CODES,
+} from "./state.ts";
 import { el, frag, list, opt, type Xml } from "./xml.ts";
 
-/**
- * `<name><code>..</code><name>..</name></name>` of a state.
- *
- * @param element The element name (`instanceState`, `currentState`, ...).
- * @param state The state.
- * @returns The element.
- */
-export function stateElement(element: string, state: InstanceStateName): Xml {
+/** `<element><code>..</code><name>..</name></element>` of a state. */
+function stateElement(element: string, state: InstanceStateName): Xml {
   return el(element, el("code", STATE_CODES[state]), el("name", state));
 }
 
-/**
- * `tagSet` of a tag map (nothing when empty, as EC2 leaves it out).
- *
- * @param tags The tags.
- * @returns The element.
- */
-export function tagSet(tags: ReadonlyMap<string, string>): Xml {
-  if (tags.size === 0) return frag();
-  return list("tagSet", [...tags].map(([key, value]) => frag(el("key", key), el("value", value))));
+/** `tagSet` of a tag map (nothing when empty, as EC2 leaves it out). */
+function tagSet(tags: ReadonlyMap<string, string>): Xml {
+  return tags.size === 0
+    ? frag()
+    : list("tagSet", [...tags].map(([key, value]) => frag(el("key", key), el("value", value))));
 }
 
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
+function dnsName(region: RegionState, kind: "ip" | "ec2", address: string): string {
+  const host = `${kind}-${address.replaceAll(".", "-")}`;
+  if (kind === "ip") {
+    return region.region === "us-east-1"
+      ? `${host}.ec2.internal`
+      : `${host}.${region.region}.compute.internal`;
+  }
+  return region.region === "us-east-1"
+    ? `${host}.compute-1.amazonaws.com`
+    : `${host}.${region.region}.compute.amazonaws.com`;
 }
 
 /**
- * One instance's description, as in DescribeInstances and RunInstances.
- *
- * A terminated instance has no addresses, DNS names, subnet, interfaces or volumes any more;
- * a public address shows only while the instance has one: from the pool while running, an
- * associated Elastic IP address in any state.
+ * One instance's description, as in DescribeInstances and RunInstances. A terminated instance
+ * has no addresses, DNS names, subnet, groups or volumes any more.
  *
  * @param region The instance's region.
  * @param i The instance.
- * @param accountId The owner account.
  * @returns The `item` content.
  */
-export function instanceXml(region: RegionState, i: InstanceRecord, accountId: string): Xml {
+export function instanceXml(region: RegionState, i: InstanceRecord): Xml {
   const gone = i.state === "terminated";
-  const publicIp = gone ? undefined : region.publicIpOf(i);
-  const groups = gone ? [] : i.securityGroups;
-  const groupItems = groups.map((g) =>
-    frag(el("groupId", g.groupId), el("groupName", g.groupName))
-  );
+  const publicIp = region.publicIpOf(i);
+  const launchTime = new Date(i.launchTime).toISOString();
   return frag(
     el("instanceId", i.id),
     el("imageId", i.imageId),
     stateElement("instanceState", i.state),
-    el("privateDnsName", gone ? "" : region.privateDnsName(i.privateIp)),
-    el("dnsName", publicIp ? region.publicDnsName(publicIp) : ""),
-    el("reason", i.stateTransitionReason),
+    el("privateDnsName", gone ? "" : dnsName(region, "ip", i.privateIp)),
+    el("dnsName", publicIp ? dnsName(region, "ec2", publicIp) : ""),
+    el("reason", i.transitionReason),
     opt("keyName", i.keyName),
-    el("amiLaunchIndex", i.launchIndex),
-    el("productCodes"),
     el("instanceType", i.instanceType),
-    el("launchTime", iso(i.launchTime)),
-    el(
-      "placement",
-      el("availabilityZone", i.availabilityZone),
-      el("groupName", i.placementGroup),
-      el("tenancy", i.tenancy),
-    ),
-    el("monitoring", el("state", i.monitoring ? "enabled" : "disabled")),
+    el("launchTime", launchTime),
+    el("placement", el("availabilityZone", region.zoneOf(i.subnet)), el("tenancy", "default")),
     gone ? frag() : frag(
       el("subnetId", i.subnet.subnetId),
       el("vpcId", i.subnet.vpcId),
       el("privateIpAddress", i.privateIp),
     ),
     opt("ipAddress", publicIp),
-    gone ? frag() : el("sourceDestCheck", true),
-    list("groupSet", groupItems),
+    list(
+      "groupSet",
+      (gone ? [] : i.securityGroups).map((g) =>
+        frag(el("groupId", g.groupId), el("groupName", g.groupName))
+      ),
+    ),
     i.stateReason
       ? el("stateReason", el("code", i.stateReason.code), el("message", i.stateReason.message))
       : frag(),
@@ -90,15 +83,15 @@ export function instanceXml(region: RegionState, i: InstanceRecord, accountId: s
     el("rootDeviceName", i.rootDeviceName),
     list(
       "blockDeviceMapping",
-      gone ? [] : i.blockDevices.map((d) =>
+      (gone ? [] : i.volumes).map((v) =>
         frag(
-          el("deviceName", d.deviceName),
+          el("deviceName", v.deviceName),
           el(
             "ebs",
-            el("volumeId", d.volumeId),
+            el("volumeId", v.volumeId),
             el("status", "attached"),
-            el("attachTime", iso(i.launchTime)),
-            el("deleteOnTermination", d.deleteOnTermination),
+            el("attachTime", launchTime),
+            el("deleteOnTermination", v.deleteOnTermination),
           ),
         )
       ),
@@ -109,108 +102,29 @@ export function instanceXml(region: RegionState, i: InstanceRecord, accountId: s
     el("virtualizationType", "hvm"),
     opt("clientToken", i.clientToken),
     tagSet(i.tags),
-    // EC2 reports "xen" for Xen and Nitro instances alike.
-    el("hypervisor", "xen"),
-    list("networkInterfaceSet", gone ? [] : [networkInterfaceXml(region, i, accountId)]),
-    i.iamInstanceProfile
-      ? el(
-        "iamInstanceProfile",
-        el("arn", i.iamInstanceProfile.arn),
-        el("id", i.iamInstanceProfile.id),
-      )
-      : frag(),
-    el("ebsOptimized", i.ebsOptimized),
-    el("enaSupport", i.hypervisor === "nitro"),
-    el("hibernationOptions", el("configured", i.hibernationConfigured)),
-    el("enclaveOptions", el("enabled", false)),
-    el(
-      "metadataOptions",
-      el("state", "applied"),
-      el("httpTokens", i.metadataOptions.httpTokens),
-      el("httpPutResponseHopLimit", i.metadataOptions.httpPutResponseHopLimit),
-      el("httpEndpoint", i.metadataOptions.httpEndpoint),
-      el("httpProtocolIpv6", i.metadataOptions.httpProtocolIpv6),
-      el("instanceMetadataTags", i.metadataOptions.instanceMetadataTags),
-    ),
-    el("platformDetails", i.platformDetails),
-    el("usageOperation", "RunInstances"),
-    el("usageOperationUpdateTime", iso(i.launchTime)),
-  );
-}
-
-function networkInterfaceXml(region: RegionState, i: InstanceRecord, accountId: string): Xml {
-  const elastic = region.elasticIpOf(i.id);
-  const publicIp = region.publicIpOf(i);
-  const association = publicIp
-    ? el(
-      "association",
-      el("publicIp", publicIp),
-      el("publicDnsName", region.publicDnsName(publicIp)),
-      el("ipOwnerId", elastic ? accountId : "amazon"),
-    )
-    : frag();
-  return frag(
-    el("networkInterfaceId", i.networkInterfaceId),
-    el("subnetId", i.subnet.subnetId),
-    el("vpcId", i.subnet.vpcId),
-    el("description"),
-    el("ownerId", accountId),
-    el("status", "in-use"),
-    el("macAddress", i.macAddress),
-    el("privateIpAddress", i.privateIp),
-    el("privateDnsName", region.privateDnsName(i.privateIp)),
-    el("sourceDestCheck", true),
-    list(
-      "groupSet",
-      i.securityGroups.map((g) => frag(el("groupId", g.groupId), el("groupName", g.groupName))),
-    ),
-    el(
-      "attachment",
-      el("attachmentId", i.attachmentId),
-      el("deviceIndex", 0),
-      el("status", "attached"),
-      el("attachTime", iso(i.launchTime)),
-      el("deleteOnTermination", true),
-      el("networkCardIndex", 0),
-    ),
-    association,
-    list("privateIpAddressesSet", [
-      frag(
-        el("privateIpAddress", i.privateIp),
-        el("privateDnsName", region.privateDnsName(i.privateIp)),
-        el("primary", true),
-        association,
-      ),
-    ]),
-    el("interfaceType", "interface"),
+    i.iamInstanceProfileArn ? el("iamInstanceProfile", el("arn", i.iamInstanceProfileArn)) : frag(),
+    el("metadataOptions", el("state", "applied"), el("httpTokens", i.httpTokens)),
   );
 }
 
 /**
- * A reservation's `item` in DescribeInstances (or the body of RunInstances).
+ * A reservation: the body of RunInstances, or an item of DescribeInstances' `reservationSet`.
  *
  * @param region The instances' region.
- * @param reservationId The `r-` id.
- * @param accountId Owner.
- * @param instances The instances, each described by {@link instanceXml}.
+ * @param instances The instances, all of one launch.
  * @returns The reservation elements.
  */
-export function reservationXml(
-  region: RegionState,
-  reservationId: string,
-  accountId: string,
-  instances: readonly InstanceRecord[],
-): Xml {
+export function reservationXml(region: RegionState, instances: readonly InstanceRecord[]): Xml {
   return frag(
-    el("reservationId", reservationId),
-    el("ownerId", accountId),
+    el("reservationId", instances[0]?.reservationId),
+    el("ownerId", ACCOUNT_ID),
     el("groupSet"),
-    list("instancesSet", instances.map((i) => instanceXml(region, i, accountId))),
+    list("instancesSet", instances.map((i) => instanceXml(region, i))),
   );
 }
 
 /**
- * An `InstanceStateChange` item.
+ * An `InstanceStateChange` item: the current state, then the previous one.
  *
  * @param id The instance id.
  * @param previous State before the call.
@@ -226,5 +140,65 @@ export function stateChangeXml(
     el("instanceId", id),
     stateElement("currentState", current),
     stateElement("previousState", previous),
+  );
+}
+
+/**
+ * An item of DescribeImages' `imagesSet`.
+ *
+ * @param i The image.
+ * @returns The `item` content.
+ */
+export function imageXml(i: ImageRecord): Xml {
+  return frag(
+    el("imageId", i.imageId),
+    el("imageState", i.state),
+    el("imageOwnerId", i.ownerId),
+    el("isPublic", i.ownerId !== ACCOUNT_ID),
+    el("architecture", i.architecture),
+    el("imageType", "machine"),
+    el("name", i.name),
+    opt("description", i.description),
+    el("rootDeviceType", "ebs"),
+    el("rootDeviceName", i.rootDeviceName),
+    list(
+      "blockDeviceMapping",
+      i.volumes.map((v) =>
+        frag(
+          el("deviceName", v.deviceName),
+          el(
+            "ebs",
+            opt("snapshotId", v.snapshotId),
+            el("volumeSize", v.sizeGiB),
+            el("deleteOnTermination", v.deleteOnTermination),
+            el("volumeType", v.volumeType),
+          ),
+        )
+      ),
+    ),
+    el("virtualizationType", "hvm"),
+    tagSet(i.tags),
+    i.imdsV2 ? el("imdsSupport", "v2.0") : frag(),
+    opt("sourceInstanceId", i.sourceInstanceId),
+  );
+}
+
+/**
+ * An item of DescribeAddresses' `addressesSet`.
+ *
+ * @param a The address.
+ * @returns The `item` content.
+ */
+export function addressXml(a: AddressRecord): Xml {
+  return frag(
+    el("publicIp", a.publicIp),
+    el("allocationId", a.allocationId),
+    el("domain", "vpc"),
+    a.association
+      ? frag(
+        el("instanceId", a.association.instanceId),
+        el("associationId", a.association.associationId),
+      )
+      : frag(),
   );
 }

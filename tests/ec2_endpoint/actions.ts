@@ -1,0 +1,273 @@
+/**
+ * The EC2 calls the driver makes, each answering with the elements after `requestId`.
+ *
+ * - Terminate: idempotent; any state but terminated goes to shutting-down.
+ * - Stop: running → stopping; stopping/stopped unchanged; pending, shutting-down and terminated
+ *   are refused, as is a Spot Instance of a one-time request. `Force` on an instance already
+ *   stopping ends the stop now (the documented cure for an instance stuck in stopping).
+ * - Start: stopped → pending; pending/running unchanged; the others are refused.
+ * - Reboot: running instances reboot (they stay running); terminated ones are ignored; the
+ *   others are refused.
+ *
+ * A state change names instances that must all be visible and allow it before any changes.
+ *
+ * @module
+ */
+
+import { Ec2Error, errors } from "./errors.ts";
+import { ACCOUNT_ID } from "./fixtures.ts";
+import { runInstances } from "./launch.ts";
+import { bool, items, type Params, tagSpecifications, values } from "./params.ts";
+import { addressXml, imageXml, reservationXml, stateChangeXml } from "./render.ts";
+import {
+  type AddressRecord,
+  type InstanceRecord,
+  type InstanceStateName,
+  newId,
+  type RegionState,
+  STATE_CODES,
+} from "./state.ts";
+import { el, list, type Xml } from "./xml.ts";
+
+/** An action: checks the request, changes the region's state, returns the answer's elements. */
+export type Action = (region: RegionState, p: Params, now: number) => Xml;
+
+/** The filters DescribeInstances supports besides `tag:<key>`. */
+const INSTANCE_FILTERS: Readonly<Record<string, (i: InstanceRecord) => string | undefined>> = {
+  "instance-id": (i) => i.id,
+  "instance-state-name": (i) => i.state,
+  "instance-state-code": (i) => String(STATE_CODES[i.state]),
+  "client-token": (i) => i.clientToken,
+  "image-id": (i) => i.imageId,
+};
+
+/** The implemented actions by name. */
+export const ACTIONS: ReadonlyMap<string, Action> = new Map<string, Action>([
+  ["RunInstances", runInstances],
+  ["DescribeInstances", describeInstances],
+  [
+    "TerminateInstances",
+    (region, p, now) =>
+      changes(
+        region,
+        p,
+        now,
+        (i) =>
+          i.state === "terminated" || i.state === "shutting-down" ? undefined : "shutting-down",
+      ),
+  ],
+  ["StopInstances", stopInstances],
+  ["StartInstances", (region, p, now) =>
+    changes(region, p, now, (i) => {
+      if (["stopping", "shutting-down", "terminated"].includes(i.state)) {
+        throw errors.incorrectState(i.id, "started");
+      }
+      return i.state === "stopped" ? "pending" : undefined;
+    })],
+  ["RebootInstances", rebootInstances],
+  ["CreateImage", createImage],
+  ["DescribeImages", describeImages],
+  ["AssociateAddress", associateAddress],
+  ["DescribeAddresses", describeAddresses],
+]);
+
+/** DescribeInstances: by id (each must be visible) or all visible instances, filtered. */
+function describeInstances(region: RegionState, p: Params, now: number): Xml {
+  const ids = values(p, "InstanceId");
+  const tests = items(p, "Filter").map((filter) => {
+    const name = filter["Name"] ?? "";
+    const wanted = values(filter, "Value");
+    const read = name.startsWith("tag:")
+      ? (i: InstanceRecord) => i.tags.get(name.slice(4))
+      : Object.hasOwn(INSTANCE_FILTERS, name)
+      ? INSTANCE_FILTERS[name]!
+      : undefined;
+    if (!read) throw new Ec2Error("InvalidParameterValue", `The filter '${name}' is invalid`);
+    return (i: InstanceRecord) => wanted.includes(read(i) ?? "\0");
+  });
+  const candidates = ids.length > 0
+    ? region.requireVisible(ids, now)
+    : [...region.instances.values()].filter((i) => region.isVisible(i, now));
+  const byReservation = Map.groupBy(
+    candidates.filter((i) => tests.every((test) => test(i))),
+    (i) => i.reservationId,
+  );
+  return list("reservationSet", [...byReservation.values()].map((r) => reservationXml(region, r)));
+}
+
+/** Applies a state change to every named instance, once all of them allow it. */
+function changes(
+  region: RegionState,
+  p: Params,
+  now: number,
+  next: (i: InstanceRecord) => InstanceStateName | undefined,
+): Xml {
+  const ids = values(p, "InstanceId");
+  if (ids.length === 0) throw errors.missing("InstanceId");
+  const instances = region.requireVisible(ids, now);
+  const states = instances.map(next);
+  return list(
+    "instancesSet",
+    instances.map((instance, index) => {
+      const previous = instance.state;
+      if (states[index] !== undefined) region.enter(instance, states[index], now);
+      return stateChangeXml(instance.id, previous, instance.state);
+    }),
+  );
+}
+
+function stopInstances(region: RegionState, p: Params, now: number): Xml {
+  const force = bool(p, "Force") ?? false;
+  return changes(region, p, now, (i) => {
+    if (i.state === "pending" || i.state === "shutting-down" || i.state === "terminated") {
+      throw errors.incorrectState(i.id, "stopped");
+    }
+    if (i.spot?.type === "one-time") {
+      throw new Ec2Error(
+        "UnsupportedOperation",
+        `You can't stop the Spot Instance '${i.id}' because it is associated with a one-time Spot Instance request.`,
+      );
+    }
+    if (force && i.state === "stopping") region.hurry(i, now);
+    return i.state === "running" ? "stopping" : undefined;
+  });
+}
+
+function rebootInstances(region: RegionState, p: Params, now: number): Xml {
+  changes(region, p, now, (i) => {
+    if (i.state !== "running" && i.state !== "terminated") {
+      throw errors.incorrectState(i.id, "rebooted");
+    }
+    return undefined;
+  });
+  for (const i of region.requireVisible(values(p, "InstanceId"), now)) {
+    if (i.state === "running") reboot(i, now);
+  }
+  return el("return", true);
+}
+
+function reboot(instance: InstanceRecord, now: number): void {
+  instance.rebootCount++;
+  instance.lastRebootAt = now;
+}
+
+/**
+ * CreateImage of a running or stopped instance: a pending AMI of the account with the
+ * instance's volumes, available after `imageMs`; the instance reboots unless `NoReboot`.
+ */
+function createImage(region: RegionState, p: Params, now: number): Xml {
+  const name = p["Name"];
+  if (name === undefined) throw errors.missing("Name");
+  if (!/^[A-Za-z0-9()[\] ./\-'@_]{3,128}$/.test(name)) {
+    throw new Ec2Error(
+      "InvalidAMIName.Malformed",
+      "AMI names must be between 3 and 128 characters long, and may contain letters, numbers, spaces and ( ) [ ] . / - ' @ _",
+    );
+  }
+  const taken = [...region.images.values()].find((i) =>
+    i.ownerId === ACCOUNT_ID && i.name === name
+  );
+  if (taken) {
+    throw new Ec2Error(
+      "InvalidAMIName.Duplicate",
+      `AMI name ${name} is already in use by AMI ${taken.imageId}`,
+    );
+  }
+  const tags = tagSpecifications(p, ["image", "snapshot"]);
+  const [instance] = region.requireVisible([p["InstanceId"] ?? ""], now);
+  if (instance!.state !== "running" && instance!.state !== "stopped") {
+    throw new Ec2Error(
+      "IncorrectInstanceState",
+      `The instance '${instance!.id}' is not in the 'running' or 'stopped' state.`,
+    );
+  }
+  const imageId = newId("ami");
+  const volumes = instance!.volumes.map(({ volumeId: _, ...v }) => {
+    const snapshotId = newId("snap");
+    region.snapshots.set(snapshotId, v.sizeGiB);
+    return { ...v, snapshotId };
+  });
+  region.images.set(imageId, {
+    imageId,
+    name,
+    description: p["Description"],
+    architecture: instance!.architecture,
+    ownerId: ACCOUNT_ID,
+    rootDeviceName: instance!.rootDeviceName,
+    volumes,
+    imdsV2: instance!.httpTokens === "required",
+    sourceInstanceId: instance!.id,
+    tags: tags.get("image") ?? new Map(),
+    state: "pending",
+    availableAt: now + region.options.timing.imageMs,
+  });
+  if (!(bool(p, "NoReboot") ?? false) && instance!.state === "running") reboot(instance!, now);
+  return el("imageId", imageId);
+}
+
+/** DescribeImages: the ids named (each must exist), or the public images and the account's. */
+function describeImages(region: RegionState, p: Params): Xml {
+  const ids = values(p, "ImageId");
+  const missing = ids.find((id) => !region.images.has(id));
+  if (missing !== undefined) throw errors.imageNotFound(missing);
+  const images = ids.length > 0
+    ? ids.map((id) => region.images.get(id)!)
+    : [...region.images.values()];
+  return list("imagesSet", images.map(imageXml));
+}
+
+/** The address named by allocation id or public address. */
+function findAddress(region: RegionState, allocationId?: string, publicIp?: string): AddressRecord {
+  const all = [...region.addresses.values()];
+  if (allocationId !== undefined) {
+    const address = all.find((a) => a.allocationId === allocationId);
+    if (!address) {
+      throw new Ec2Error(
+        "InvalidAllocationID.NotFound",
+        `The allocation ID '${allocationId}' does not exist`,
+      );
+    }
+    return address;
+  }
+  const address = all.find((a) => a.publicIp === publicIp);
+  if (!address) throw new Ec2Error("InvalidAddress.NotFound", `Address '${publicIp}' not found.`);
+  return address;
+}
+
+/**
+ * AssociateAddress of an Elastic IP with a running or stopped instance; an address another
+ * instance holds moves only when `AllowReassociation` is not false.
+ */
+function associateAddress(region: RegionState, p: Params, now: number): Xml {
+  if (p["AllocationId"] === undefined && p["PublicIp"] === undefined) {
+    throw errors.missing("AllocationId");
+  }
+  const [instance] = region.requireVisible([p["InstanceId"] ?? ""], now);
+  const address = findAddress(region, p["AllocationId"], p["PublicIp"]);
+  if (instance!.state !== "running" && instance!.state !== "stopped") {
+    throw new Ec2Error(
+      "IncorrectInstanceState",
+      `The ${instance!.state} instance '${
+        instance!.id
+      }' is not in a valid state for this operation`,
+    );
+  }
+  const current = address.association;
+  if (current && current.instanceId !== instance!.id && bool(p, "AllowReassociation") === false) {
+    throw new Ec2Error(
+      "Resource.AlreadyAssociated",
+      `resource ${address.allocationId} is already associated with associate-id ${current.associationId}`,
+    );
+  }
+  return el("associationId", region.associate(address, instance!));
+}
+
+/** DescribeAddresses: the addresses named (each must exist), or all of the account's. */
+function describeAddresses(region: RegionState, p: Params): Xml {
+  const named = [
+    ...values(p, "AllocationId").map((id) => findAddress(region, id)),
+    ...values(p, "PublicIp").map((ip) => findAddress(region, undefined, ip)),
+  ];
+  const addresses = named.length > 0 ? [...new Set(named)] : [...region.addresses.values()];
+  return list("addressesSet", addresses.map(addressXml));
+}
