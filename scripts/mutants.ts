@@ -91,32 +91,31 @@ export const BREAKAGES: readonly Breakage[] = [
   {
     name: "a hard power-off or undeploy is sent without Force",
     file: "lib/ec2/provider.ts",
-    find: "...(options.force ? { Force: true } : {}),",
+    find: "...(options.hard ? { Force: true } : {}),",
     replace: "...({}),",
     tests: [LIFECYCLE],
   },
   {
     name: "cancel in a power-off or undeploy state stops softly",
     file: "actions/cancel.ts",
-    find: 'return endVm("cancel", argv, true);',
-    replace: 'return endVm("cancel", argv, false);',
+    find: 'return endVm("cancel", argv, true, run);',
+    replace: 'return endVm("cancel", argv, false, run);',
     tests: [LIFECYCLE],
   },
   {
     name: "undeploy (LCM 29) terminates the instance instead of keeping it",
     file: "lib/opennebula/lcm.ts",
-    find:
-      "return lcmState === LCM_STATE.SHUTDOWN_POWEROFF || lcmState === LCM_STATE.SHUTDOWN_UNDEPLOY;",
-    replace: "return lcmState === LCM_STATE.SHUTDOWN_POWEROFF;",
+    find: ': lcmState === LCM_STATE.SHUTDOWN_UNDEPLOY\n    ? "undeploy"',
+    replace: ': lcmState === LCM_STATE.SHUTDOWN_UNDEPLOY && Date.now() < 0\n    ? "undeploy"',
     tests: [LIFECYCLE],
   },
   {
     name: "3.2-4.x shutdown without action data terminates without asking oned",
     file: "lib/end_vm.ts",
     find:
-      'const keep = data\n    ? keepsInstance(data.lcmState)\n    : await (await import("./opennebula/oned_lcm.ts")).keepsInstanceByOned(',
+      'const reason = data\n    ? powerOffReason(data.lcmState)\n    : await (await import("./opennebula/oned_lcm.ts")).powerOffReasonByOned(',
     replace:
-      'const keep = data\n    ? keepsInstance(data.lcmState)\n    : false && await (await import("./opennebula/oned_lcm.ts")).keepsInstanceByOned(',
+      'const reason = data\n    ? powerOffReason(data.lcmState)\n    : undefined && await (await import("./opennebula/oned_lcm.ts")).powerOffReasonByOned(',
     tests: [LIFECYCLE_4X],
   },
   {
@@ -143,7 +142,7 @@ export const BREAKAGES: readonly Breakage[] = [
   {
     name: "recover --delete of a VM without deploy id terminates nothing",
     file: "lib/end_vm.ts",
-    find: "await terminateVm(provider, instance.id);",
+    find: "await provider.terminate(instance.id);",
     replace: "void instance;",
     tests: [LIFECYCLE],
   },
@@ -156,9 +155,10 @@ export const BREAKAGES: readonly Breakage[] = [
   },
   {
     name: "shutdown of an id the cloud does not know fails instead of counting as done",
-    file: "lib/lifecycle.ts",
-    find: 'if (error instanceof NotFoundError) return "gone";',
-    replace: "",
+    file: "lib/ec2/provider.ts",
+    find: 'if (delay === undefined || this.#pastRetryWindow(attempt)) return "gone";',
+    replace:
+      'if (delay === undefined || this.#pastRetryWindow(attempt)) throw this.#error(error, "x");',
     tests: [ACTIONS],
   },
   // Deploy: tokens, lookup, boot.
@@ -172,7 +172,7 @@ export const BREAKAGES: readonly Breakage[] = [
   {
     name: "a retried deploy that finds its instance stopped does not start it",
     file: "lib/ec2/provider.ts",
-    find: "        await this.start(instance.id);\n",
+    find: "        await this.#start(instance.id);\n",
     replace: "",
     tests: [ACTIONS],
   },
@@ -228,7 +228,7 @@ export const BREAKAGES: readonly Breakage[] = [
   {
     name: "a failed deploy leaves its instance running (no abandon)",
     file: "lib/ec2/provider.ts",
-    find: "      await this.terminate(id);\n",
+    find: "      await this.#requestTermination(id);\n",
     replace: "",
     tests: [LIFECYCLE],
   },
@@ -270,7 +270,7 @@ export const BREAKAGES: readonly Breakage[] = [
   {
     name: "resume of a terminated instance starts it instead of launching a new one",
     file: "actions/deploy.ts",
-    find: 'if (existing.state !== "terminated" && existing.state !== "shutting-down") {',
+    find: 'if (existing.state !== "terminated" && existing.state !== "terminating") {',
     replace: "if (true) {",
     tests: [LIFECYCLE],
   },
@@ -299,16 +299,16 @@ export const BREAKAGES: readonly Breakage[] = [
   },
   {
     name: "poll reports a stopped instance as gone (STATE=d)",
-    file: "lib/ec2/instances.ts",
+    file: "lib/opennebula/monitoring.ts",
     find: '  stopped: "p",',
     replace: '  stopped: "d",',
-    tests: [ACTIONS, "lib/ec2/instances_test.ts"],
+    tests: [ACTIONS, "lib/opennebula/monitoring_test.ts"],
   },
   {
     name: "poll reports a shutting-down instance as active",
     file: "lib/ec2/instances.ts",
-    find: '  "shutting-down": "d",',
-    replace: '  "shutting-down": "a",',
+    find: '  "shutting-down": "terminating",',
+    replace: '  "shutting-down": "running",',
     tests: ["lib/ec2/instances_test.ts"],
   },
   {
