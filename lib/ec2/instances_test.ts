@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import { STATE_MAP, toInstance } from "./instances.ts";
 
-Deno.test("STATE_MAP maps every EC2 state to a provider-neutral state", () => {
-  assert.deepEqual(STATE_MAP, {
-    pending: "pending",
-    running: "running",
-    stopping: "stopping",
-    stopped: "stopped",
-    "shutting-down": "terminating",
-    terminated: "terminated",
-  });
+Deno.test("toInstance() puts every EC2 state in provider-neutral words, keeping EC2's name", () => {
+  const ec2 = ["pending", "running", "stopping", "stopped", "shutting-down", "terminated"] as const;
+  const instances = ec2.map((name) => toInstance({ InstanceId: "i-1", State: { Name: name } }));
+  assert.deepEqual(
+    instances.map((i) => i.state),
+    ["pending", "running", "stopping", "stopped", "terminating", "terminated"],
+  );
+  assert.deepEqual(instances.map((i) => i.nativeState), ec2);
+  assert.equal(Object.keys(STATE_MAP).length, ec2.length);
 });
 
 Deno.test("toInstance() flattens an SDK instance, leaving out empty facts", () => {

@@ -38,21 +38,17 @@ Deno.test("formatMonitoring() never writes a blank inside a value", () => {
 });
 
 Deno.test("formatMonitoring() maps every provider-neutral state to OpenNebula's poll state", () => {
-  const states = {
-    pending: "a",
-    running: "a",
-    stopping: "p",
-    stopped: "p",
-    terminating: "d",
-    terminated: "d",
-    unknown: "-",
-  } as const;
-  for (const [state, poll] of Object.entries(states)) {
-    const line = formatMonitoring(
-      { id: "x", state: state as keyof typeof states, nativeState: "n", facts: {} },
-      "AWS",
-      "current",
-    );
-    assert.equal(line, `STATE=${poll}`);
-  }
+  const states = [
+    "pending",
+    "running",
+    "stopping",
+    "stopped",
+    "terminating",
+    "terminated",
+    "unknown",
+  ] as const;
+  const lines = states.map((state) =>
+    formatMonitoring({ id: "x", state, nativeState: "n", facts: {} }, "AWS", "current")
+  );
+  assert.deepEqual(lines.map((l) => l.slice("STATE=".length)), ["a", "a", "p", "p", "d", "d", "-"]);
 });
