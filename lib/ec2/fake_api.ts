@@ -220,6 +220,7 @@ export class FakeEc2 implements Ec2Api {
     if (reason !== undefined) this.instance(id).stateReason = reason;
   }
 
+  /** Launches one pending instance tagged as asked, or answers a repeated client token as EC2 does. */
   runInstances(input: CallInput<"runInstances">) {
     return this.#call("runInstances", input, () => {
       const { ClientToken: token, ...rest } = input;
@@ -254,6 +255,7 @@ export class FakeEc2 implements Ec2Api {
     });
   }
 
+  /** Describes the instances named (unknown ids: `InvalidInstanceID.NotFound`) that pass the filters. */
   describeInstances(input: CallInput<"describeInstances">) {
     return this.#call("describeInstances", input, () => {
       const filters = input.Filters ?? [];
@@ -274,6 +276,7 @@ export class FakeEc2 implements Ec2Api {
     });
   }
 
+  /** Moves the instances to shutting-down (terminated ones stay terminated). */
   terminateInstances(input: CallInput<"terminateInstances">) {
     return this.#call("terminateInstances", input, () => ({
       TerminatingInstances: this.#change(
@@ -283,6 +286,7 @@ export class FakeEc2 implements Ec2Api {
     }));
   }
 
+  /** Moves running or pending instances to stopping (stopped ones stay stopped). */
   stopInstances(input: CallInput<"stopInstances">) {
     return this.#call("stopInstances", input, () => ({
       StoppingInstances: this.#change(
@@ -297,6 +301,7 @@ export class FakeEc2 implements Ec2Api {
     }));
   }
 
+  /** Moves stopped instances to pending (running or pending ones stay as they are). */
   startInstances(input: CallInput<"startInstances">) {
     return this.#call("startInstances", input, () => ({
       StartingInstances: this.#change(
@@ -311,6 +316,7 @@ export class FakeEc2 implements Ec2Api {
     }));
   }
 
+  /** Accepts a reboot of running instances; changes nothing. */
   rebootInstances(input: CallInput<"rebootInstances">) {
     return this.#call("rebootInstances", input, () => {
       this.#change(input.InstanceIds, (i) => i.state === "running" ? undefined : incorrect(i));
@@ -318,6 +324,7 @@ export class FakeEc2 implements Ec2Api {
     });
   }
 
+  /** Records an image of the instance, with the image's tags of the request. */
   createImage(input: CallInput<"createImage">) {
     return this.#call("createImage", input, () => {
       const instance = this.#known(input.InstanceId ?? "");
@@ -334,6 +341,7 @@ export class FakeEc2 implements Ec2Api {
     });
   }
 
+  /** Describes the images named (unknown ids: `InvalidAMIID.NotFound`). */
   describeImages(input: CallInput<"describeImages">) {
     return this.#call("describeImages", input, () => {
       const ids = input.ImageIds ?? [...this.images.keys()];
@@ -348,6 +356,7 @@ export class FakeEc2 implements Ec2Api {
     });
   }
 
+  /** Associates an address with a running instance; one held elsewhere only with `AllowReassociation`. */
   associateAddress(input: CallInput<"associateAddress">) {
     return this.#call("associateAddress", input, () => {
       const address = this.#address({ AllocationIds: [input.AllocationId ?? ""] });
@@ -364,6 +373,7 @@ export class FakeEc2 implements Ec2Api {
     });
   }
 
+  /** Describes the one address named by allocation id or public IP. */
   describeAddresses(input: CallInput<"describeAddresses">) {
     return this.#call("describeAddresses", input, () => ({
       Addresses: [this.#address(input)].map((a) => ({
