@@ -193,10 +193,11 @@ export class FakeEc2 implements Ec2Api {
     return made;
   }
 
-  /** Adds an Elastic IP address, optionally held by an instance; returns it. */
-  addAddress(publicIp: string, instanceId?: string): FakeAddress {
-    const address: FakeAddress = { allocationId: this.#newId("eipalloc-"), publicIp };
-    if (instanceId !== undefined) this.#hold(address, instanceId);
+  /** Adds an Elastic IP address (allocation id made up unless given), maybe held; returns it. */
+  addAddress(seed: { publicIp: string; allocationId?: string; instanceId?: string }): FakeAddress {
+    const allocationId = seed.allocationId ?? this.#newId("eipalloc-");
+    const address: FakeAddress = { allocationId, publicIp: seed.publicIp };
+    if (seed.instanceId !== undefined) this.#hold(address, seed.instanceId);
     this.addresses.set(address.allocationId, address);
     return address;
   }
@@ -232,13 +233,13 @@ export class FakeEc2 implements Ec2Api {
         if (earlier.launch !== launch) {
           throw ec2Error(
             "IdempotentParameterMismatch",
-            "The client token you have provided is associated with a request with different parameters.",
+            "Arguments on this idempotent request are inconsistent with arguments used in previous request(s).",
           );
         }
         if (earlier.state === "terminated" && this.#options.spentToken === "error") {
           throw ec2Error(
             "IdempotentInstanceTerminated",
-            "The client token you have provided is associated with a resource that is already deleted.",
+            "The client token you provided is associated with a resource that is already deleted. Please use a different client token.",
           );
         }
         return { Instances: [this.#render(earlier)] };
@@ -264,9 +265,9 @@ export class FakeEc2 implements Ec2Api {
       }
       const ids = input.InstanceIds ?? [];
       for (const id of ids) this.#known(id);
+      const tests = this.#options.filters === "ignore" ? [] : filters.map(filterTest);
       const matched = [...this.instances.values()].filter((i) =>
-        (ids.length === 0 || ids.includes(i.id)) &&
-        (this.#options.filters === "ignore" || filters.every((f) => matches(i, f)))
+        (ids.length === 0 || ids.includes(i.id)) && tests.every((test) => test(i))
       );
       const rendered = matched.map((i) => this.#render(i));
       for (const instance of matched) this.#seen(instance);
@@ -276,50 +277,44 @@ export class FakeEc2 implements Ec2Api {
     });
   }
 
-  /** Moves the instances to shutting-down (terminated ones stay terminated). */
+  /** Moves the instances to shutting-down (unless they are on their way out already). */
   terminateInstances(input: CallInput<"terminateInstances">) {
     return this.#call("terminateInstances", input, () => ({
       TerminatingInstances: this.#change(
         input.InstanceIds,
-        (i) => i.state === "terminated" ? undefined : "shutting-down",
+        (i) =>
+          i.state === "terminated" || i.state === "shutting-down" ? undefined : "shutting-down",
       ),
     }));
   }
 
-  /** Moves running or pending instances to stopping (stopped ones stay stopped). */
+  /** Moves running instances to stopping; pending, shutting-down or terminated ones cannot stop. */
   stopInstances(input: CallInput<"stopInstances">) {
     return this.#call("stopInstances", input, () => ({
-      StoppingInstances: this.#change(
-        input.InstanceIds,
-        (i) =>
-          i.state === "stopped"
-            ? undefined
-            : i.state === "running" || i.state === "pending"
-            ? "stopping"
-            : incorrect(i),
-      ),
+      StoppingInstances: this.#change(input.InstanceIds, (i) => {
+        if (["pending", "shutting-down", "terminated"].includes(i.state)) incorrect(i, "stopped");
+        return i.state === "running" ? "stopping" : undefined;
+      }),
     }));
   }
 
-  /** Moves stopped instances to pending (running or pending ones stay as they are). */
+  /** Moves stopped instances to pending; stopping, shutting-down or terminated ones cannot start. */
   startInstances(input: CallInput<"startInstances">) {
     return this.#call("startInstances", input, () => ({
-      StartingInstances: this.#change(
-        input.InstanceIds,
-        (i) =>
-          i.state === "running" || i.state === "pending"
-            ? undefined
-            : i.state === "stopped"
-            ? "pending"
-            : incorrect(i),
-      ),
+      StartingInstances: this.#change(input.InstanceIds, (i) => {
+        if (["stopping", "shutting-down", "terminated"].includes(i.state)) incorrect(i, "started");
+        return i.state === "stopped" ? "pending" : undefined;
+      }),
     }));
   }
 
-  /** Accepts a reboot of running instances; changes nothing. */
+  /** Accepts a reboot of running (or terminated) instances; changes nothing. */
   rebootInstances(input: CallInput<"rebootInstances">) {
     return this.#call("rebootInstances", input, () => {
-      this.#change(input.InstanceIds, (i) => i.state === "running" ? undefined : incorrect(i));
+      this.#change(input.InstanceIds, (i) => {
+        if (i.state !== "running" && i.state !== "terminated") incorrect(i, "rebooted");
+        return undefined;
+      });
       return {};
     });
   }
@@ -356,13 +351,20 @@ export class FakeEc2 implements Ec2Api {
     });
   }
 
-  /** Associates an address with a running instance; one held elsewhere only with `AllowReassociation`. */
+  /** Associates an address; one another instance holds is moved unless `AllowReassociation` is false. */
   associateAddress(input: CallInput<"associateAddress">) {
     return this.#call("associateAddress", input, () => {
       const address = this.#address({ AllocationIds: [input.AllocationId ?? ""] });
       const instance = this.#known(input.InstanceId ?? "");
-      if (instance.state !== "running") incorrect(instance);
-      if (address.instanceId && address.instanceId !== instance.id && !input.AllowReassociation) {
+      if (["pending", "shutting-down", "terminated"].includes(instance.state)) {
+        throw ec2Error(
+          "IncorrectInstanceState",
+          `The ${instance.state} instance is not in a valid state for this operation`,
+        );
+      }
+      // Like EC2 (for VPC addresses), reassociation is allowed unless the request says no.
+      const taken = address.instanceId !== undefined && address.instanceId !== instance.id;
+      if (taken && input.AllowReassociation === false) {
         throw ec2Error(
           "Resource.AlreadyAssociated",
           `resource ${address.allocationId} is already associated with associate-id eipassoc-1`,
@@ -486,25 +488,30 @@ export class FakeEc2 implements Ec2Api {
   }
 }
 
-/** Whether an instance passes one DescribeInstances filter (the ones the driver sends). */
-function matches(instance: FakeInstance, filter: Sdk.Filter): boolean {
-  const values = filter.Values ?? [];
+/** The DescribeInstances filters the fake knows (the driver's, and a few more). */
+const FILTERS: Record<string, (instance: FakeInstance, values: string[]) => boolean> = {
+  "instance-state-name": (i, values) => values.includes(i.state),
+  "instance-id": (i, values) => values.includes(i.id),
+  "client-token": (i, values) => values.includes(i.clientToken ?? ""),
+  "tag-key": (i, values) => values.some((v) => v in i.tags),
+};
+
+/** The test of one DescribeInstances filter; an unknown filter fails as on EC2. */
+function filterTest(filter: Sdk.Filter): (instance: FakeInstance) => boolean {
   const name = filter.Name ?? "";
-  if (name === "instance-state-name") return values.includes(instance.state);
-  if (name === "instance-id") return values.includes(instance.id);
-  if (name === "client-token") return values.includes(instance.clientToken ?? "");
-  if (name === "tag-key") return values.some((v) => v in instance.tags);
+  const values = filter.Values ?? [];
   if (name.startsWith("tag:")) {
-    const value = instance.tags[name.slice(4)];
-    return value !== undefined && values.includes(value);
+    return (i) => values.includes(i.tags[name.slice(4)] ?? "\0");
   }
-  throw ec2Error("InvalidParameterValue", `The filter '${name}' is invalid`);
+  const test = FILTERS[name];
+  if (!test) throw ec2Error("InvalidParameterValue", `The filter '${name}' is invalid`);
+  return (i) => test(i, values);
 }
 
 /** Throws EC2's error for a request the instance's state does not allow. */
-function incorrect(instance: FakeInstance): never {
+function incorrect(instance: FakeInstance, verb: string): never {
   throw ec2Error(
     "IncorrectInstanceState",
-    `The instance '${instance.id}' is not in a valid state for this operation.`,
+    `This instance '${instance.id}' is not in a state from which it can be ${verb}.`,
   );
 }

@@ -288,7 +288,7 @@ Deno.test("a deploy whose instance cannot be terminated either says it is left t
 
 Deno.test("a deploy with ELASTICIP associates the address without allowing reassociation", async () => {
   const { fake, provider } = setUp();
-  const address = fake.addAddress("203.0.113.10");
+  const address = fake.addAddress({ publicIp: "203.0.113.10" });
   const launched = await launch(provider, request(7, { ELASTICIP: "203.0.113.10" }));
   assert.deepEqual(fake.inputsOf("describeAddresses"), [{ PublicIps: ["203.0.113.10"] }]);
   assert.deepEqual(fake.inputsOf("associateAddress"), [
@@ -300,7 +300,7 @@ Deno.test("a deploy with ELASTICIP associates the address without allowing reass
 
 Deno.test("a deploy with ELASTICIP as an allocation id looks the address up by that id", async () => {
   const { fake, provider } = setUp();
-  const address = fake.addAddress("203.0.113.11");
+  const address = fake.addAddress({ publicIp: "203.0.113.11" });
   const launched = await launch(provider, request(7, { ELASTICIP: address.allocationId }));
   assert.deepEqual(fake.inputsOf("describeAddresses"), [{
     AllocationIds: [address.allocationId],
@@ -310,7 +310,7 @@ Deno.test("a deploy with ELASTICIP as an allocation id looks the address up by t
 
 Deno.test("a retried deploy whose instance already holds its Elastic IP does not associate it again", async () => {
   const { fake, provider } = setUp();
-  fake.addAddress("203.0.113.12");
+  fake.addAddress({ publicIp: "203.0.113.12" });
   const first = await launch(provider, request(7, { ELASTICIP: "203.0.113.12" }));
   const again = await launch(provider, request(7, { ELASTICIP: "203.0.113.12" }));
   assert.equal(again.id, first.id);
@@ -322,7 +322,7 @@ Deno.test("a retried deploy whose instance already holds its Elastic IP does not
 Deno.test("an Elastic IP another instance holds is never taken: the new instance is terminated and the failure says so", async () => {
   const { fake, provider } = setUp();
   const other = fake.addInstance({ tags: { ...OWN_TAGS, "opennebula:vm-id": "8" } });
-  const address = fake.addAddress("203.0.113.13", other.id);
+  const address = fake.addAddress({ publicIp: "203.0.113.13", instanceId: other.id });
   await assert.rejects(launch(provider, request(7, { ELASTICIP: "203.0.113.13" })), (error) => {
     const id = [...fake.instances.keys()].find((i) => i !== other.id);
     assert.ok(error instanceof CloudError);
