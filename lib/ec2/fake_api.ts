@@ -127,6 +127,7 @@ const METADATA = { $metadata: { httpStatusCode: 200, attempts: 1, totalRetryDela
 
 /** EC2 in memory, behind the `Ec2Api` seam. */
 export class FakeEc2 implements Ec2Api {
+  /** The region the seam reports. */
   readonly region: string | undefined;
   /** Every call, in order. */
   readonly calls: RecordedCall[] = [];
