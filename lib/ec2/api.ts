@@ -33,7 +33,7 @@ export type CallName = typeof CALL_NAMES[number];
 /** The SDK command class of a call (`RunInstancesCommand` for `runInstances`). */
 export type CommandOf<K extends CallName> = (typeof Sdk)[`${Capitalize<K>}Command`];
 /** The input a call takes. */
-export type CallInput<K extends CallName> = ConstructorParameters<CommandOf<K>>[0];
+export type CallInput<K extends CallName> = NonNullable<ConstructorParameters<CommandOf<K>>[0]>;
 /** The output a call answers with. */
 export type CallOutput<K extends CallName> = Awaited<
   ReturnType<ReturnType<InstanceType<CommandOf<K>>["resolveMiddleware"]>>

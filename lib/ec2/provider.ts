@@ -70,8 +70,8 @@ export function checkInstanceId(id: string): void {
 /** Longest pause between two state checks while waiting. */
 const MAX_POLL_INTERVAL_MS = 5_000;
 
-/** The states an action waits for. */
-type Goal = "running" | "stopped" | "terminated";
+/** The states an operation waits for. */
+export type Goal = "running" | "stopped" | "terminated";
 
 /** Whether an instance is on its way out or gone. */
 function isGone(instance: Instance): boolean {
@@ -138,11 +138,11 @@ export class Ec2Provider implements Provider {
   ): Promise<Instance> {
     let instance = await this.#launch(request, spec, token, fixed);
     try {
-      if (instance.state === "stopping") await this.#waitFor(instance.id, "stopped");
+      if (instance.state === "stopping") await this.waitFor(instance.id, "stopped");
       if (instance.state === "stopped" || instance.state === "stopping") {
         await this.#start(instance.id);
       }
-      if (instance.state !== "running") instance = await this.#waitFor(instance.id, "running");
+      if (instance.state !== "running") instance = await this.waitFor(instance.id, "running");
       if (spec.elasticIp) instance = await this.#attachElasticIp(instance, spec.elasticIp);
       return instance;
     } catch (error) {
@@ -315,7 +315,7 @@ export class Ec2Provider implements Provider {
     checkInstanceId(id);
     const state = await this.#requestTermination(id);
     if (state === "gone") return state;
-    if (state !== "terminated") await this.#waitFor(id, "terminated");
+    if (state !== "terminated") await this.waitFor(id, "terminated");
     return "terminated";
   }
 
@@ -353,14 +353,14 @@ export class Ec2Provider implements Provider {
     } catch (error) {
       throw this.#error(error, `Cannot stop ${id}`);
     }
-    return state === "stopped" ? instanceIn(id, state) : await this.#waitFor(id, "stopped");
+    return state === "stopped" ? instanceIn(id, state) : await this.waitFor(id, "stopped");
   }
 
   /** Starts a stopped instance and waits until it runs. */
   async resume(id: string): Promise<Instance> {
     checkInstanceId(id);
     const state = await this.#start(id);
-    return state === "running" ? instanceIn(id, state) : await this.#waitFor(id, "running");
+    return state === "running" ? instanceIn(id, state) : await this.waitFor(id, "running");
   }
 
   /**
@@ -443,9 +443,9 @@ export class Ec2Provider implements Provider {
    * most the host's `stateWaitSeconds`. A "not found" while waiting is asked again (it may
    * be eventual consistency), except when waiting for termination, where it means gone; so is
    * a transient failure (throttling, a server error, no answer), which says nothing about the
-   * instance.
+   * instance. The provider's operations wait with it; it is not part of the `Provider` seam.
    */
-  async #waitFor(id: string, goal: Goal): Promise<Instance> {
+  async waitFor(id: string, goal: Goal): Promise<Instance> {
     const deadline = Date.now() + this.#settings.stateWaitSeconds * 1000;
     let interval = this.#settings.statePollSeconds * 1000;
     let last = "unknown";
