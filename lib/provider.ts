@@ -41,6 +41,25 @@ export interface Instance {
   readonly facts: Readonly<Record<string, string>>;
 }
 
+/** An instance as a host's listing sees it: what the host probes need besides its state. */
+export interface ListedInstance extends Instance {
+  /** Its name in the cloud (EC2's `Name` tag), when it has one. */
+  readonly name?: string;
+  /** Whether this driver launched it (marked as such); false for a wild instance. */
+  readonly launchedByDriver: boolean;
+  /** The OpenNebula host it was launched for, when this driver launched it. */
+  readonly ownerHost?: string;
+  /** Its size in the cloud's words (EC2's instance type). */
+  readonly size?: string;
+  /** Virtual CPUs, when the listing says. */
+  readonly vcpus?: number;
+  /**
+   * The provider's template section that would launch it again (`AMI`, `INSTANCETYPE`, ...),
+   * for importing a wild instance into OpenNebula.
+   */
+  readonly sectionAttributes: Readonly<Record<string, string>>;
+}
+
 /** The provider's template section of a deployment, as the deploy action selected it. */
 export interface TemplateSection {
   /** Which kind of section it came from, for messages: `PUBLIC_CLOUD`, or a legacy name (`EC2`). */
@@ -124,6 +143,13 @@ export interface Provider {
    * launch marks them with. For a VM whose deploy never returned an id.
    */
   findLaunched(vmId: number, host: string): Promise<Instance[]>;
+
+  /**
+   * Lists every instance of the host's account and region that the cloud still reports,
+   * terminated ones included, with as few requests as the cloud allows (for EC2, one paginated
+   * DescribeInstances of up to 1,000 instances a page). For the host probes.
+   */
+  list(): Promise<ListedInstance[]>;
 
   /**
    * Powers an instance off, keeping it (and as much of it as `reason` needs), and returns once

@@ -66,6 +66,8 @@ export interface FakeInstance {
   publicIp?: string;
   /** `StateReason.Code`, e.g. `Server.InternalError`. */
   stateReason?: string;
+  /** Instance type, when the test gives one. */
+  readonly instanceType?: string;
 }
 
 /** An Elastic IP address of the model. */
@@ -270,10 +272,15 @@ export class FakeEc2 implements Ec2Api {
       const matched = [...this.instances.values()].filter((i) =>
         (ids.length === 0 || ids.includes(i.id)) && tests.every((test) => test(i))
       );
-      const rendered = matched.map((i) => this.#render(i));
-      for (const instance of matched) this.#seen(instance);
+      // Pages as EC2 does when MaxResults is given: NextToken is the index of the next item.
+      const start = Number(input.NextToken ?? 0);
+      const end = input.MaxResults ? start + input.MaxResults : matched.length;
+      const page = matched.slice(start, end);
+      const rendered = page.map((i) => this.#render(i));
+      for (const instance of page) this.#seen(instance);
       return {
         Reservations: rendered.map((i) => ({ ReservationId: `r-${i.InstanceId}`, Instances: [i] })),
+        ...(end < matched.length ? { NextToken: String(end) } : {}),
       };
     });
   }
@@ -481,6 +488,7 @@ export class FakeEc2 implements Ec2Api {
       ...(i.clientToken ? { ClientToken: i.clientToken } : {}),
       ...(i.publicIp ? { PublicIpAddress: i.publicIp } : {}),
       ...(i.stateReason ? { StateReason: { Code: i.stateReason } } : {}),
+      ...(i.instanceType ? { InstanceType: i.instanceType as Sdk._InstanceType } : {}),
     };
   }
 

@@ -5,9 +5,9 @@
  */
 
 import type { Instance as Ec2Instance } from "@aws-sdk/client-ec2";
-import type { Instance, InstanceState } from "../provider.ts";
+import type { Instance, InstanceState, ListedInstance } from "../provider.ts";
 import { instanceTypeMemoryMiB } from "./instance_types.ts";
-import { VM_ID_TAG } from "./tags.ts";
+import { DRIVER_NAME, DRIVER_TAG, HOST_TAG, VM_ID_TAG } from "./tags.ts";
 
 /**
  * Each EC2 state in provider-neutral words: `shutting-down` is `terminating`; the others keep
@@ -77,5 +77,51 @@ export function toInstance(source: Ec2Instance): Instance {
     ...(owner !== undefined && /^\d{1,10}$/.test(owner) ? { ownerVmId: Number(owner) } : {}),
     ...(memoryMiB ? { memoryKiB: memoryMiB * 1024 } : {}),
     facts,
+  };
+}
+
+/**
+ * Converts an SDK instance into a host listing's entry: the instance, plus its name, who
+ * launched it, its size, and the EC2 section that would launch it again (for importing a wild
+ * instance).
+ *
+ * @param source One element of `Reservations[].Instances`.
+ * @returns The entry.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { toListedInstance } from "./instances.ts";
+ * const listed = toListedInstance({
+ *   InstanceId: "i-0123456789abcdef0",
+ *   State: { Name: "running" },
+ *   InstanceType: "t3.micro",
+ *   ImageId: "ami-0abcdef1234567890",
+ *   CpuOptions: { CoreCount: 1, ThreadsPerCore: 2 },
+ *   Tags: [{ Key: "Name", Value: "build-box" }],
+ * });
+ * assert.equal(listed.name, "build-box");
+ * assert.equal(listed.launchedByDriver, false);
+ * assert.equal(listed.vcpus, 2);
+ * assert.deepEqual(listed.sectionAttributes, { AMI: "ami-0abcdef1234567890", INSTANCETYPE: "t3.micro" });
+ * ```
+ */
+export function toListedInstance(source: Ec2Instance): ListedInstance {
+  const tag = (key: string) => source.Tags?.find((t) => t.Key === key)?.Value;
+  const launchedByDriver = tag(DRIVER_TAG) === DRIVER_NAME;
+  const owner = launchedByDriver ? tag(HOST_TAG) : undefined;
+  const name = tag("Name");
+  const cores = source.CpuOptions?.CoreCount;
+  const threads = source.CpuOptions?.ThreadsPerCore ?? 1;
+  const section: Record<string, string> = {};
+  if (source.ImageId) section.AMI = source.ImageId;
+  if (source.InstanceType) section.INSTANCETYPE = source.InstanceType;
+  return {
+    ...toInstance(source),
+    launchedByDriver,
+    ...(name ? { name } : {}),
+    ...(owner !== undefined ? { ownerHost: owner } : {}),
+    ...(source.InstanceType ? { size: source.InstanceType } : {}),
+    ...(cores ? { vcpus: cores * threads } : {}),
+    sectionAttributes: section,
   };
 }

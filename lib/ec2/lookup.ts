@@ -76,17 +76,39 @@ export async function findLaunchedForVm(api: Ec2Api, vmId: number): Promise<Sdk.
   );
 }
 
-async function describeAll(
+/** The largest page DescribeInstances answers (its `MaxResults` limit). */
+export const PAGE_SIZE = 1000;
+
+/**
+ * Every instance DescribeInstances answers, page after page of {@link PAGE_SIZE}.
+ *
+ * @param api The EC2 calls.
+ * @param filters Filters, or undefined for every instance.
+ * @returns The instances, in EC2's order.
+ * @throws {CloudError} `TooManyPages` past 100 pages: a partial list is never taken as whole.
+ */
+export async function describeAll(
   api: Ec2Api,
   filters: Sdk.Filter[] | undefined,
 ): Promise<Sdk.Instance[]> {
   const found: Sdk.Instance[] = [];
   let nextToken: string | undefined;
+  // Paging is asked for; an endpoint that refuses MaxResults gets the plain request.
+  let paged = true;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const out = await api.describeInstances({
-      ...(filters ? { Filters: filters } : {}),
-      ...(nextToken ? { NextToken: nextToken } : {}),
-    });
+    let out: Sdk.DescribeInstancesCommandOutput;
+    try {
+      out = await api.describeInstances({
+        ...(filters ? { Filters: filters } : {}),
+        ...(paged ? { MaxResults: PAGE_SIZE } : {}),
+        ...(nextToken ? { NextToken: nextToken } : {}),
+      });
+    } catch (error) {
+      if (page > 0 || !paged || !isUnsupportedRequest(error) || filters) throw error;
+      paged = false;
+      page--;
+      continue;
+    }
     for (const reservation of out.Reservations ?? []) found.push(...(reservation.Instances ?? []));
     nextToken = out.NextToken || undefined;
     if (!nextToken) return found;

@@ -15,6 +15,7 @@ import type { HostSettings } from "../config.ts";
 import type {
   Instance,
   LaunchRequest,
+  ListedInstance,
   PowerOffOptions,
   PreparedLaunch,
   Provider,
@@ -24,8 +25,8 @@ import { sleep } from "../sleep.ts";
 import type { Ec2Api } from "./api.ts";
 import type { Instance as Ec2Instance } from "@aws-sdk/client-ec2";
 import { errorCode, isNotFound, isTransient, toDriverError } from "./errors.ts";
-import { findLaunchedForVm, isUnsupportedRequest, tagOf } from "./lookup.ts";
-import { instanceIn, toInstance } from "./instances.ts";
+import { describeAll, findLaunchedForVm, isUnsupportedRequest, tagOf } from "./lookup.ts";
+import { instanceIn, toInstance, toListedInstance } from "./instances.ts";
 import { type ElasticIp, type LaunchSpec, toLaunchSpec } from "./launch_spec.ts";
 import { needsRootDeviceName, runInstancesInput } from "./run_input.ts";
 import type { Ec2Connection } from "./settings.ts";
@@ -281,6 +282,15 @@ export class Ec2Provider implements Provider {
       return found.filter((i) => tagOf(i, HOST_TAG) === tagValue(host)).map(toInstance);
     } catch (error) {
       throw this.#error(error, `Cannot look for the instances of VM ${vmId}`);
+    }
+  }
+
+  /** Every instance of the account and region: one DescribeInstances per 1,000 instances. */
+  async list(): Promise<ListedInstance[]> {
+    try {
+      return (await describeAll(this.#api, undefined)).map(toListedInstance);
+    } catch (error) {
+      throw this.#error(error, "Cannot list the instances");
     }
   }
 

@@ -622,3 +622,23 @@ Deno.test("an aborted action signal ends a wait at once with its reason", async 
   await assert.rejects(resuming, { name: "DeadlineError", message: "Timed out after 15 s" });
   assert.ok(Date.now() - started < 5_000, "the wait ended with the signal, not its 30 s bound");
 });
+
+Deno.test("list() reads every instance with one DescribeInstances per 1,000, however many there are", async () => {
+  for (const count of [0, 1, 1000, 1001, 2500]) {
+    const { fake, provider } = setUp();
+    for (let i = 0; i < count; i++) fake.addInstance({ tags: i % 2 ? OWN_TAGS : {} });
+    const listed = await provider.list();
+    assert.equal(listed.length, count);
+    assert.equal(listed.filter((i) => i.launchedByDriver).length, Math.floor(count / 2));
+    assert.equal(fake.inputsOf("describeInstances").length, Math.max(1, Math.ceil(count / 1000)));
+    assert.ok(fake.inputsOf("describeInstances").every((input) => input.MaxResults === 1000));
+  }
+});
+
+Deno.test("list() asks without MaxResults when the endpoint refuses it", async () => {
+  const { fake, provider } = setUp();
+  fake.addInstance();
+  fake.failNext("describeInstances", ec2Error("InvalidParameterValue", "Unknown MaxResults"));
+  assert.equal((await provider.list()).length, 1);
+  assert.deepEqual(fake.inputsOf("describeInstances").map((i) => i.MaxResults), [1000, undefined]);
+});
