@@ -66,10 +66,21 @@ export interface HostSettings {
   readonly notFoundRetrySeconds: number;
   /** Usage keys for polls; when absent, chosen from the OpenNebula generation detected. */
   readonly monitoringKeys?: MonitoringKeys;
+  /** How many instances of each size the host may run (`capacity`), when configured. */
+  readonly capacity?: Readonly<Record<string, number>>;
 }
 
 /** Settings every provider has. */
-const COMMON_KEYS = ["provider", "template", ...Object.keys(NUMERIC_SETTINGS), "monitoringKeys"];
+const COMMON_KEYS = [
+  "provider",
+  "template",
+  ...Object.keys(NUMERIC_SETTINGS),
+  "monitoringKeys",
+  "capacity",
+];
+
+/** The most instances of one size a capacity may allow. */
+const MAX_CAPACITY_COUNT = 100_000;
 
 type RawSettings = Record<string, unknown>;
 
@@ -230,6 +241,7 @@ function settingsFor(
     }
     settings.monitoringKeys = keys;
   }
+  if (merged.capacity !== undefined) settings.capacity = capacityOf(merged.capacity, fail);
   if (settings.stateWaitSeconds > settings.actionTimeoutSeconds - 10) {
     throw fail(
       "stateWaitSeconds",
@@ -237,6 +249,29 @@ function settingsFor(
     );
   }
   return settings;
+}
+
+/** A `capacity` setting: an object of sizes, each allowed a whole number of instances. */
+function capacityOf(
+  value: unknown,
+  fail: (key: string, problem: string) => InvalidInputError,
+): Record<string, number> {
+  const expected =
+    `must map instance sizes to whole numbers of instances from 0 to ${MAX_CAPACITY_COUNT} (e.g. {"t3.micro": 10})`;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw fail("capacity", expected);
+  }
+  const capacity: Record<string, number> = {};
+  for (const [size, count] of Object.entries(value)) {
+    if (
+      size.trim() === "" || typeof count !== "number" || !Number.isInteger(count) || count < 0 ||
+      count > MAX_CAPACITY_COUNT
+    ) {
+      throw fail("capacity", `${expected}; "${show(size)}" is not`);
+    }
+    capacity[size] = count;
+  }
+  return capacity;
 }
 
 /** The provider kind a host names (`ec2` when it names none). */

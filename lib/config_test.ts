@@ -287,3 +287,20 @@ Deno.test("parseConfig() checks settings against the host's provider, naming the
     invalid(`Unknown setting "acessKeyId" in defaults of ${PATH}; did you mean accessKeyId?`),
   );
 });
+
+Deno.test("parseConfig() reads a host's capacity as whole numbers of instances per size", () => {
+  const settings = parseConfig(
+    config({}, { a: { capacity: { "t3.micro": 10, "m5.large": 0 } } }),
+    PATH,
+    "a",
+  );
+  assert.deepEqual(settings.capacity, { "t3.micro": 10, "m5.large": 0 });
+  assert.equal(parseConfig(config({}), PATH, "a").capacity, undefined);
+  for (const capacity of [[], 5, { "t3.micro": 1.5 }, { "t3.micro": -1 }, { "t3.micro": "2" }]) {
+    assert.throws(
+      () => parseConfig(config({ capacity }), PATH, "a"),
+      /^InvalidInputError: Setting "capacity" for host a in .* must map instance sizes to whole numbers/,
+      JSON.stringify(capacity),
+    );
+  }
+});

@@ -41,6 +41,14 @@ export interface Instance {
   readonly facts: Readonly<Record<string, string>>;
 }
 
+/** The resources of one instance size (EC2's instance type). */
+export interface Size {
+  /** Virtual CPUs. */
+  readonly vcpus: number;
+  /** Memory in MiB. */
+  readonly memoryMiB: number;
+}
+
 /** An instance as a host's listing sees it: what the host probes need besides its state. */
 export interface ListedInstance extends Instance {
   /** Its name in the cloud (EC2's `Name` tag), when it has one. */
@@ -150,6 +158,14 @@ export interface Provider {
    * DescribeInstances of up to 1,000 instances a page). For the host probes.
    */
   list(): Promise<ListedInstance[]>;
+
+  /**
+   * The resources of instance sizes, for capacity figures. Sizes the provider does not know
+   * are left out of the answer.
+   *
+   * @param names Size names (EC2 instance types).
+   */
+  sizes(names: readonly string[]): Promise<ReadonlyMap<string, Size>>;
 
   /**
    * Powers an instance off, keeping it (and as much of it as `reason` needs), and returns once

@@ -5,6 +5,8 @@
  * @module
  */
 
+import type { Size } from "../provider.ts";
+
 /** Sizes of the burstable T3 generation: size name to [vCPUs, MiB]. */
 const T3_SIZES: Readonly<Record<string, [number, number]>> = {
   nano: [2, 512],
@@ -32,23 +34,23 @@ const MIB_PER_VCPU: Readonly<Record<string, number>> = Object.fromEntries([
 ]);
 
 /**
- * Looks up the memory of an instance type.
+ * Looks up the size of an instance type in the table.
  *
  * @param type Instance type, e.g. `t3.micro` or `m6i.2xlarge`.
- * @returns Memory in MiB, or `undefined` for a type the table does not know.
+ * @returns vCPUs and memory, or `undefined` for a type the table does not know.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { instanceTypeMemoryMiB } from "./instance_types.ts";
- * assert.equal(instanceTypeMemoryMiB("m5.2xlarge"), 32768);
- * assert.equal(instanceTypeMemoryMiB("t3.micro"), 1024);
- * assert.equal(instanceTypeMemoryMiB("x9.mega"), undefined);
+ * import { instanceTypeSize } from "./instance_types.ts";
+ * assert.deepEqual(instanceTypeSize("m5.2xlarge"), { vcpus: 8, memoryMiB: 32768 });
+ * assert.deepEqual(instanceTypeSize("t3.micro"), { vcpus: 2, memoryMiB: 1024 });
+ * assert.equal(instanceTypeSize("x9.mega"), undefined);
  * ```
  */
-export function instanceTypeMemoryMiB(type: string): number | undefined {
+export function instanceTypeSize(type: string): Size | undefined {
   const [family = "", size = ""] = type.split(".");
   const burstable = BURSTABLE[family]?.[size];
-  if (burstable) return burstable[1];
+  if (burstable) return { vcpus: burstable[0], memoryMiB: burstable[1] };
   const ratio = MIB_PER_VCPU[family];
   if (ratio === undefined) return undefined;
   const match = /^(\d*)xlarge$/.exec(size);
@@ -60,5 +62,5 @@ export function instanceTypeMemoryMiB(type: string): number | undefined {
     ? 4 * Number(match[1] || 1)
     : 0;
   if (vcpus === 0) return undefined;
-  return vcpus * ratio;
+  return { vcpus, memoryMiB: vcpus * ratio };
 }

@@ -6,7 +6,7 @@
 
 import type { Instance as Ec2Instance } from "@aws-sdk/client-ec2";
 import type { Instance, InstanceState, ListedInstance } from "../provider.ts";
-import { instanceTypeMemoryMiB } from "./instance_types.ts";
+import { instanceTypeSize } from "./instance_types.ts";
 import { DRIVER_NAME, DRIVER_TAG, HOST_TAG, VM_ID_TAG } from "./tags.ts";
 
 /**
@@ -68,7 +68,9 @@ export function toInstance(source: Ec2Instance): Instance {
   put("INSTANCE_LIFECYCLE", source.InstanceLifecycle);
   put("LAUNCH_TIME", source.LaunchTime?.toISOString());
   put("STATE_REASON", source.StateReason?.Code);
-  const memoryMiB = source.InstanceType ? instanceTypeMemoryMiB(source.InstanceType) : undefined;
+  const memoryMiB = source.InstanceType
+    ? instanceTypeSize(source.InstanceType)?.memoryMiB
+    : undefined;
   const owner = source.Tags?.find((t) => t.Key === VM_ID_TAG)?.Value;
   return {
     id: source.InstanceId ?? "",

@@ -19,6 +19,7 @@ import type {
   PowerOffOptions,
   PreparedLaunch,
   Provider,
+  Size,
   TerminateOutcome,
 } from "../provider.ts";
 import { sleep } from "../sleep.ts";
@@ -27,6 +28,7 @@ import type { Instance as Ec2Instance } from "@aws-sdk/client-ec2";
 import { errorCode, isNotFound, isTransient, toDriverError } from "./errors.ts";
 import { describeAll, findLaunchedForVm, isUnsupportedRequest, tagOf } from "./lookup.ts";
 import { instanceIn, toInstance, toListedInstance } from "./instances.ts";
+import { instanceTypeSize } from "./instance_types.ts";
 import { type ElasticIp, type LaunchSpec, toLaunchSpec } from "./launch_spec.ts";
 import { needsRootDeviceName, runInstancesInput } from "./run_input.ts";
 import type { Ec2Connection } from "./settings.ts";
@@ -292,6 +294,16 @@ export class Ec2Provider implements Provider {
     } catch (error) {
       throw this.#error(error, "Cannot list the instances");
     }
+  }
+
+  /** The sizes of instance types, from the driver's table of common types. */
+  sizes(names: readonly string[]): Promise<ReadonlyMap<string, Size>> {
+    const known = new Map<string, Size>();
+    for (const name of names) {
+      const size = instanceTypeSize(name);
+      if (size) known.set(name, size);
+    }
+    return Promise.resolve(known);
   }
 
   /** Describes one instance; NotFoundError when EC2 does not know it. */
