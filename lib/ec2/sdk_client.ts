@@ -119,10 +119,17 @@ function roleCredentials(role: RoleConfig, keys: CredentialSource): CredentialSo
       if (role.webIdentityTokenFile !== undefined) {
         const token = await readToken(role);
         addSecret(token);
+        // The provider would import STS's role assumer itself; in the portable bundle, a
+        // CommonJS module imported dynamically keeps only its default export, so the assumer
+        // is imported here, in whichever shape the build gives it.
+        const loaded = await import("@aws-sdk/nested-clients/sts");
+        const named: Partial<typeof loaded> = loaded;
+        const getDefaultRoleAssumerWithWebIdentity = named.getDefaultRoleAssumerWithWebIdentity ??
+          loaded.default.getDefaultRoleAssumerWithWebIdentity;
         assumed = providers.fromWebToken({
           roleArn: role.roleArn,
           webIdentityToken: token,
-          clientConfig: sts,
+          roleAssumerWithWebIdentity: getDefaultRoleAssumerWithWebIdentity(sts),
           logger: SILENT,
           ...(role.roleSessionName ? { roleSessionName: role.roleSessionName } : {}),
         }) as Resolver;
