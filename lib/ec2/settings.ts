@@ -112,7 +112,8 @@ export function parseEc2Connection(read: SettingReader): Ec2Connection {
 function checkRole(connection: Ec2Connection, read: SettingReader): void {
   const { roleArn, webIdentityTokenFile } = connection;
   if (roleArn === undefined) {
-    for (const key of ["externalId", "roleSessionName", "webIdentityTokenFile", "stsEndpoint"]) {
+    // `stsEndpoint` and `roleSessionName` may sit in `defaults` for the hosts that have a role.
+    for (const key of ["externalId", "webIdentityTokenFile"]) {
       if (connection[key as keyof Ec2Connection] !== undefined) {
         throw read.fail(key, 'needs "roleArn" (the role to assume)');
       }

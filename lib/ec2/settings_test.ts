@@ -76,13 +76,11 @@ Deno.test("a web-identity token file assumes its role with nothing else", () => 
   assert.equal(role?.sts.region, "us-east-2");
 });
 
-Deno.test("role settings without roleArn are refused, naming the setting", () => {
+Deno.test("a token file or an external id without roleArn is refused, naming the setting", () => {
   for (
     const [key, value] of Object.entries({
       webIdentityTokenFile: "/var/lib/one/token",
       externalId: "abc",
-      roleSessionName: "oned",
-      stsEndpoint: "https://sts.us-east-1.amazonaws.com",
     })
   ) {
     assert.throws(
@@ -90,6 +88,17 @@ Deno.test("role settings without roleArn are refused, naming the setting", () =>
       refused(key, 'needs "roleArn" (the role to assume)'),
     );
   }
+});
+
+Deno.test("stsEndpoint and roleSessionName may sit in defaults for the hosts that have a role", () => {
+  const text = JSON.stringify({
+    defaults: { stsEndpoint: "http://127.0.0.1:5000", roleSessionName: "oned" },
+    hosts: { keys: { profile: "ops" }, role: { roleArn: ROLE } },
+  });
+  assert.equal(roleConfig(parseConfig(text, PATH, "keys").connection as Ec2Connection), undefined);
+  const role = roleConfig(parseConfig(text, PATH, "role").connection as Ec2Connection);
+  assert.equal(role?.sts.endpoint, "http://127.0.0.1:5000");
+  assert.equal(role?.roleSessionName, "oned");
 });
 
 Deno.test("a roleArn that is not an IAM role ARN is refused", () => {
