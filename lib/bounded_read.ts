@@ -40,6 +40,33 @@ export async function readBoundedText(
   limit: number,
   seconds: number = INPUT_SECONDS,
 ): Promise<string> {
+  return (await readBoundedFile(path, limit, seconds)).text;
+}
+
+/** A file's text and what the open file's `stat` said of it. */
+export interface BoundedFile {
+  /** The whole text. */
+  readonly text: string;
+  /** The file's permission bits (`0o600`), `null` where the platform has none. */
+  readonly mode: number | null;
+}
+
+/**
+ * Reads a whole file as {@link readBoundedText} does, and also its mode, taken from the file
+ * that was opened (not a second look-up of the path, which another file could have replaced).
+ *
+ * @param path The file.
+ * @param limit The most bytes accepted.
+ * @param seconds How long opening and reading may take.
+ * @returns The text and the permission bits.
+ * @throws {InputLimitError} when the file is larger than `limit` or does not end in time.
+ * @throws {Deno.errors.NotFound} (and the runtime's other errors) when it cannot be opened or read.
+ */
+export async function readBoundedFile(
+  path: string,
+  limit: number,
+  seconds: number = INPUT_SECONDS,
+): Promise<BoundedFile> {
   let file: Deno.FsFile | undefined;
   let closed = false;
   const work = (async () => {
@@ -49,7 +76,8 @@ export async function readBoundedText(
       throw new Error("opened too late");
     }
     file = opened;
-    return await readToLimit(opened, limit);
+    const { mode } = await opened.stat();
+    return { text: await readToLimit(opened, limit), mode: mode === null ? null : mode & 0o7777 };
   })();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { readBoundedText } from "./bounded_read.ts";
+import { readBoundedFile } from "./bounded_read.ts";
 import { InvalidInputError } from "./errors.ts";
 import { fileErrorReason } from "./file_errors.ts";
 import { JsonSyntaxError, parseJson } from "./json.ts";
@@ -92,7 +92,8 @@ type RawSettings = Record<string, unknown>;
  * @param defaultPath The file read when the variable is unset; its absence means "no file".
  * @returns The host's settings, with defaults applied.
  * @throws {InvalidInputError} when the file is unreadable, larger than
- * {@link MAX_CONFIG_FILE_BYTES}, does not end in time, is invalid, or does not list the host.
+ * {@link MAX_CONFIG_FILE_BYTES}, does not end in time, is invalid, holds secrets while other
+ * users may read it, or does not list the host.
  */
 export async function loadHostSettings(
   host: string,
@@ -101,16 +102,19 @@ export async function loadHostSettings(
 ): Promise<HostSettings> {
   const named = env.get(CONFIG_PATH_VARIABLE);
   const path = named || defaultPath;
-  let text: string;
+  let file: { text: string; mode: number | null };
   try {
-    text = await readBoundedText(path, MAX_CONFIG_FILE_BYTES);
+    file = await readBoundedFile(path, MAX_CONFIG_FILE_BYTES);
   } catch (error) {
     if (!named && error instanceof Deno.errors.NotFound) return settingsFor(host, "", {}, {});
     const reason = fileErrorReason(error);
     throw new InvalidInputError(`Cannot read driver configuration ${path}: ${reason}`);
   }
-  return parseConfig(text, path, host);
+  return parseConfig(file.text, path, host, file.mode);
 }
+
+/** The settings that are secrets: a file holding one must be private to its owner. */
+export const SECRET_SETTINGS = ["secretAccessKey", "sessionToken"] as const;
 
 /**
  * Parses a configuration file's text and picks one host's settings.
@@ -118,10 +122,13 @@ export async function loadHostSettings(
  * @param text The JSON text.
  * @param path The file's path, for messages.
  * @param host OpenNebula host name.
+ * @param mode The file's permission bits, when known: a file that holds a secret (in any host
+ * or the defaults) must grant nothing to group or others.
  * @returns The host's settings.
  * @throws {InvalidInputError} on invalid JSON (by line and column, never quoting the text,
- * which may hold a secret), unknown keys (template keys included), wrong types, numbers out of
- * range, a malformed region or endpoint, or an unlisted host.
+ * which may hold a secret), secrets in a file others may read (with the `chmod` that fixes it),
+ * unknown keys (template keys included), wrong types, numbers out of range, a malformed region
+ * or endpoint, or an unlisted host.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -136,7 +143,12 @@ export async function loadHostSettings(
  * });
  * ```
  */
-export function parseConfig(text: string, path: string, host: string): HostSettings {
+export function parseConfig(
+  text: string,
+  path: string,
+  host: string,
+  mode: number | null = null,
+): HostSettings {
   let data: unknown;
   try {
     data = parseJson(text);
@@ -157,9 +169,15 @@ export function parseConfig(text: string, path: string, host: string): HostSetti
     }
   }
   const defaults = root.defaults === undefined ? {} : asObject(root.defaults, path, "defaults");
+  const hosts = root.hosts === undefined ? undefined : asObject(root.hosts, path, "hosts");
+  if (mode !== null && (mode & 0o077) !== 0 && holdsSecrets(defaults, hosts)) {
+    const octal = mode.toString(8).padStart(4, "0");
+    throw new InvalidInputError(
+      `Driver configuration ${path} holds secrets and is readable by other users (mode ${octal}); run: chmod 600 ${path}`,
+    );
+  }
   let hostSettings: RawSettings = {};
-  if (root.hosts !== undefined) {
-    const hosts = asObject(root.hosts, path, "hosts");
+  if (hosts !== undefined) {
     const entry = hosts[host];
     if (entry === undefined) {
       const known = Object.keys(hosts).join(", ") || "none";
@@ -170,6 +188,15 @@ export function parseConfig(text: string, path: string, host: string): HostSetti
     hostSettings = asObject(entry, path, `hosts.${host}`);
   }
   return settingsFor(host, path, defaults, hostSettings);
+}
+
+/** Whether the defaults or any host (not only the one served) set a secret. */
+function holdsSecrets(defaults: RawSettings, hosts: RawSettings | undefined): boolean {
+  const scopes = [defaults, ...Object.values(hosts ?? {})];
+  return scopes.some((scope) =>
+    typeof scope === "object" && scope !== null &&
+    SECRET_SETTINGS.some((key) => Object.hasOwn(scope, key))
+  );
 }
 
 function settingsFor(

@@ -304,3 +304,69 @@ Deno.test("parseConfig() reads a host's capacity as whole numbers of instances p
     );
   }
 });
+
+/** Writes a configuration file with this mode; returns its path. */
+async function configFile(settings: object, mode: number): Promise<string> {
+  const path = await Deno.makeTempFile({ suffix: ".json" });
+  await Deno.writeTextFile(path, JSON.stringify(settings));
+  await Deno.chmod(path, mode);
+  return path;
+}
+
+Deno.test("loadHostSettings() refuses a file holding secrets that other users may read, with the chmod that fixes it", async () => {
+  // The secret is in another host's settings: the file is refused whichever host is served.
+  const settings = {
+    hosts: {
+      a: { profile: "ops" },
+      b: { accessKeyId: "AKIA1", secretAccessKey: "mode-test-secret-1" },
+    },
+  };
+  for (const mode of [0o644, 0o640, 0o604, 0o660, 0o601]) {
+    const path = await configFile(settings, mode);
+    try {
+      await assert.rejects(
+        loadHostSettings("a", { get: () => path }),
+        invalid(
+          `Driver configuration ${path} holds secrets and is readable by other users (mode ${
+            mode.toString(8).padStart(4, "0")
+          }); run: chmod 600 ${path}`,
+        ),
+      );
+    } finally {
+      await Deno.remove(path);
+    }
+  }
+});
+
+Deno.test("loadHostSettings() refuses a readable file whose defaults hold only a session token", async () => {
+  const path = await configFile({ defaults: { sessionToken: "mode-test-token-1" } }, 0o644);
+  try {
+    await assert.rejects(
+      loadHostSettings("a", { get: () => path }),
+      invalid(
+        `Driver configuration ${path} holds secrets and is readable by other users (mode 0644); run: chmod 600 ${path}`,
+      ),
+    );
+  } finally {
+    await Deno.remove(path);
+  }
+});
+
+Deno.test("loadHostSettings() accepts secrets in a file private to its owner, and a readable file without secrets", async () => {
+  const secret = await configFile(
+    { defaults: { accessKeyId: "AKIA1", secretAccessKey: "mode-test-secret-2" } },
+    0o600,
+  );
+  const open = await configFile({ defaults: { profile: "ops", roleArn: ROLE_ARN } }, 0o644);
+  try {
+    assert.equal(ec2(await loadHostSettings("a", { get: () => secret })).accessKeyId, "AKIA1");
+    assert.equal(ec2(await loadHostSettings("a", { get: () => open })).roleArn, ROLE_ARN);
+    await Deno.chmod(secret, 0o400);
+    assert.equal(ec2(await loadHostSettings("a", { get: () => secret })).accessKeyId, "AKIA1");
+  } finally {
+    await Deno.remove(secret);
+    await Deno.remove(open);
+  }
+});
+
+const ROLE_ARN = "arn:aws:iam::111122223333:role/one-burst";

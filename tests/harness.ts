@@ -128,7 +128,7 @@ export function fenced(message: string): string {
 
 /**
  * Writes a driver configuration that points every host at a local endpoint with its test
- * credentials, region us-east-1.
+ * credentials, region us-east-1; mode 0600, as a file holding a secret must be.
  *
  * @param path Where to write it.
  * @param endpoint The endpoint's URL.
@@ -153,7 +153,9 @@ export async function writeLocalConfig(
     },
     ...(extra.hosts ? { hosts: extra.hosts } : {}),
   };
-  await Deno.writeTextFile(path, JSON.stringify(config, null, 2));
+  await Deno.writeTextFile(path, JSON.stringify(config, null, 2), { mode: 0o600 });
+  // It holds a secret: the driver refuses such a file when other users may read it.
+  await Deno.chmod(path, 0o600);
   return path;
 }
 

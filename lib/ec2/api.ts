@@ -64,7 +64,7 @@ export const CALL_LIMITS = {
 
 /**
  * Builds the SDK client configuration for a host: region, credentials (static keys or a
- * profile; otherwise the SDK's chain), endpoint, connection timeout and retries. Unless the settings
+ * profile; otherwise the SDK's chain; with a role, these are what assumes it), endpoint, connection timeout and retries. Unless the settings
  * allow it, the instance metadata service is switched off, so an on-premises front-end never
  * waits on it.
  *
@@ -99,6 +99,75 @@ export function clientConfig(
   return config;
 }
 
+/** How the SDK client assumes a host's role, built from its settings by {@link roleConfig}. */
+export interface RoleConfig {
+  /** The role to assume. */
+  readonly roleArn: string;
+  /** The external id its trust policy asks for. */
+  readonly externalId?: string;
+  /** The session name. */
+  readonly roleSessionName?: string;
+  /** The OIDC token file: assume with `AssumeRoleWithWebIdentity` instead of `AssumeRole`. */
+  readonly webIdentityTokenFile?: string;
+  /** The profile whose credentials assume the role, when neither keys nor a token file are set. */
+  readonly sourceProfile?: string;
+  /** Configuration of the STS client that assumes it: region, endpoint, time limits, retries. */
+  readonly sts: {
+    region?: string;
+    endpoint?: string;
+    maxAttempts: number;
+    requestHandler: { connectionTimeout: number; requestTimeout: number };
+  };
+}
+
+/** Bytes of a web-identity token file read at most (STS takes tokens up to 20,000 characters). */
+export const MAX_TOKEN_FILE_BYTES = 64 * 1024;
+
+/**
+ * Describes how a host's role is assumed, or `undefined` when it names none. The source
+ * credentials of `AssumeRole` are the host's static keys (then in the client configuration),
+ * else its profile, else the SDK chain; a web-identity token needs none.
+ *
+ * @param settings The host's settings.
+ * @returns The role's configuration, or `undefined`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { roleConfig } from "./api.ts";
+ * const role = roleConfig({
+ *   useInstanceMetadata: false,
+ *   region: "eu-west-1",
+ *   profile: "ops",
+ *   roleArn: "arn:aws:iam::111122223333:role/burst",
+ * });
+ * assert.equal(role?.sourceProfile, "ops");
+ * assert.equal(role?.sts.region, "eu-west-1");
+ * assert.equal(roleConfig({ useInstanceMetadata: false }), undefined);
+ * ```
+ */
+export function roleConfig(settings: Ec2Connection): RoleConfig | undefined {
+  if (settings.roleArn === undefined) return undefined;
+  const sts: RoleConfig["sts"] = {
+    maxAttempts: CALL_LIMITS.attempts,
+    requestHandler: {
+      connectionTimeout: CALL_LIMITS.connectMs,
+      requestTimeout: CALL_LIMITS.requestMs,
+    },
+  };
+  if (settings.region) sts.region = settings.region;
+  if (settings.stsEndpoint) sts.endpoint = settings.stsEndpoint;
+  return {
+    roleArn: settings.roleArn,
+    sts,
+    ...(settings.externalId ? { externalId: settings.externalId } : {}),
+    ...(settings.roleSessionName ? { roleSessionName: settings.roleSessionName } : {}),
+    ...(settings.webIdentityTokenFile
+      ? { webIdentityTokenFile: settings.webIdentityTokenFile }
+      : {}),
+    ...(settings.profile && !settings.accessKeyId ? { sourceProfile: settings.profile } : {}),
+  };
+}
+
 /**
  * Creates the EC2 API for a host. Neither the SDK is loaded nor a request sent until a
  * method is called.
@@ -130,5 +199,7 @@ export function createEc2Api(settings: Ec2Connection, signal?: AbortSignal): Ec2
 
 /** Loads the SDK (once) and builds the client for the settings. */
 function sdkClient(settings: Ec2Connection) {
-  return import("./sdk_client.ts").then((m) => m.sdkSender(clientConfig(settings)));
+  return import("./sdk_client.ts").then((m) =>
+    m.sdkSender(clientConfig(settings), roleConfig(settings))
+  );
 }

@@ -76,6 +76,28 @@ export class TransportError extends Error {
 }
 
 /**
+ * The host's role could not be assumed: STS refused or could not be reached (`cause` keeps the
+ * SDK error), or the web-identity token file could not be read (`problem` says why).
+ */
+export class RoleError extends Error {
+  /** The role that was to be assumed. */
+  readonly roleArn: string;
+  /** Why, when it is not an SDK error (`cannot read web identity token file ...`). */
+  readonly problem: string | undefined;
+
+  /**
+   * @param roleArn The role.
+   * @param options `problem` in words, or `cause`, the SDK error.
+   */
+  constructor(roleArn: string, options: { problem?: string; cause?: unknown }) {
+    super(`cannot assume role ${roleArn}`, { cause: options.cause });
+    this.name = "RoleError";
+    this.roleArn = roleArn;
+    this.problem = options.problem;
+  }
+}
+
+/**
  * Reads the EC2 error code of an SDK error.
  *
  * @param error What the SDK threw.
@@ -164,11 +186,22 @@ export function toDriverError(
       { cause: error },
     );
   }
-  const code = errorCode(error) ?? "UnknownError";
-  const raw = oneLine(error instanceof Error ? error.message : String(error));
   const where = context.region
     ? `host ${context.host}, region ${context.region}`
     : `host ${context.host}`;
+  if (error instanceof RoleError) {
+    const cause = error.cause;
+    const code = errorCode(cause) ?? "AssumeRoleFailed";
+    const why = error.problem ??
+      `${code}: ${oneLine(cause instanceof Error ? cause.message : String(cause))}`;
+    return new CredentialsError(
+      code,
+      `${doing}: cannot assume role ${error.roleArn} for ${where}: ${why}`,
+      { cause: error },
+    );
+  }
+  const code = errorCode(error) ?? "UnknownError";
+  const raw = oneLine(error instanceof Error ? error.message : String(error));
   if (code === "CredentialsProviderError" || /could not load credentials/i.test(raw)) {
     return new CredentialsError(
       code,

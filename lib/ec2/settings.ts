@@ -1,7 +1,9 @@
 /**
  * The EC2 connection settings of a host (region, credentials, endpoint), read from the driver
  * configuration. With none of them, the standard AWS SDK chain applies (environment variables,
- * shared config and credentials files, profiles, `AWS_ENDPOINT_URL_EC2`).
+ * shared config and credentials files, profiles, `AWS_ENDPOINT_URL_EC2`). A host may also name
+ * an IAM role to assume, with its other credentials (or the chain) as the source, or with a
+ * web-identity token file; several hosts may share an account or a region.
  *
  * @module
  */
@@ -25,6 +27,16 @@ export interface Ec2Connection {
   readonly endpoint?: string;
   /** Whether the SDK may ask the instance metadata service for credentials (off by default). */
   readonly useInstanceMetadata: boolean;
+  /** IAM role to assume (`arn:aws:iam::123456789012:role/name`); EC2 is called as that role. */
+  readonly roleArn?: string;
+  /** External id the role's trust policy asks for (`AssumeRole` only). */
+  readonly externalId?: string;
+  /** Session name of the assumed role, as CloudTrail shows it; the SDK makes one up when absent. */
+  readonly roleSessionName?: string;
+  /** Absolute path of an OIDC token file: the role is assumed with `AssumeRoleWithWebIdentity`. */
+  readonly webIdentityTokenFile?: string;
+  /** STS endpoint URL for assuming the role; when absent the SDK's for the region. */
+  readonly stsEndpoint?: string;
 }
 
 /** The string settings, in the order they are read. */
@@ -35,6 +47,11 @@ const TEXT_KEYS = [
   "secretAccessKey",
   "sessionToken",
   "endpoint",
+  "roleArn",
+  "externalId",
+  "roleSessionName",
+  "webIdentityTokenFile",
+  "stsEndpoint",
 ] as const;
 
 /** Every EC2 connection setting. */
@@ -46,6 +63,13 @@ export const REGION = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
 /** The message for a malformed region name. */
 export const REGION_PROBLEM =
   "must be a region name: up to 64 letters, digits, '-', '_' or '.' (e.g. us-east-1)";
+
+/** What an IAM role ARN looks like, in any partition (`aws`, `aws-cn`, `aws-us-gov`, ...). */
+const ROLE_ARN = /^arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:role\/[\w+=,.@\/-]{1,512}$/;
+/** What STS accepts as a role session name. */
+const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+/** What STS accepts as an external id. */
+const EXTERNAL_ID = /^[\w+=,.@:\/-]{2,1224}$/;
 
 /** The longest endpoint URL accepted. */
 const MAX_ENDPOINT_LENGTH = 2048;
@@ -73,13 +97,57 @@ export function parseEc2Connection(read: SettingReader): Ec2Connection {
   if (connection.region !== undefined && !REGION.test(connection.region)) {
     throw read.fail("region", REGION_PROBLEM);
   }
-  if (connection.endpoint !== undefined) {
-    const problem = endpointProblem(connection.endpoint);
-    if (problem !== undefined) throw read.fail("endpoint", problem);
+  for (const key of ["endpoint", "stsEndpoint"] as const) {
+    const value = connection[key];
+    const problem = value === undefined ? undefined : endpointProblem(value, key);
+    if (problem !== undefined) throw read.fail(key, problem);
   }
+  checkRole(connection, read);
   addSecret(connection.secretAccessKey);
   addSecret(connection.sessionToken);
   return connection;
+}
+
+/** Refuses role settings that are malformed or cannot go together, naming the setting. */
+function checkRole(connection: Ec2Connection, read: SettingReader): void {
+  const { roleArn, webIdentityTokenFile } = connection;
+  if (roleArn === undefined) {
+    // `stsEndpoint` and `roleSessionName` may sit in `defaults` for the hosts that have a role.
+    for (const key of ["externalId", "webIdentityTokenFile"]) {
+      if (connection[key as keyof Ec2Connection] !== undefined) {
+        throw read.fail(key, 'needs "roleArn" (the role to assume)');
+      }
+    }
+    return;
+  }
+  if (!ROLE_ARN.test(roleArn)) {
+    throw read.fail(
+      "roleArn",
+      "must be an IAM role ARN: arn:aws:iam::<12-digit account>:role/<name> (or another partition's arn:aws-...)",
+    );
+  }
+  if (connection.roleSessionName !== undefined && !SESSION_NAME.test(connection.roleSessionName)) {
+    throw read.fail(
+      "roleSessionName",
+      "must be 2 to 64 letters, digits or the characters + = , . @ _ -",
+    );
+  }
+  if (connection.externalId !== undefined && !EXTERNAL_ID.test(connection.externalId)) {
+    throw read.fail(
+      "externalId",
+      "must be 2 to 1224 letters, digits or the characters + = , . @ : / _ -",
+    );
+  }
+  if (webIdentityTokenFile === undefined) return;
+  if (!webIdentityTokenFile.startsWith("/")) {
+    throw read.fail("webIdentityTokenFile", "must be an absolute path");
+  }
+  // AssumeRoleWithWebIdentity is signed by the token alone: other credentials would be unused.
+  for (const key of ["accessKeyId", "profile", "externalId"] as const) {
+    if (connection[key] !== undefined) {
+      throw read.fail(key, 'must not be given with "webIdentityTokenFile"');
+    }
+  }
 }
 
 /**
@@ -87,8 +155,10 @@ export function parseEc2Connection(read: SettingReader): Ec2Connection {
  *
  * @returns `undefined` for an http(s) URL with a host and no user, password, query or fragment.
  */
-function endpointProblem(value: string): string | undefined {
-  const expected = "must be an http(s) URL such as https://ec2.us-east-1.amazonaws.com";
+function endpointProblem(value: string, key: "endpoint" | "stsEndpoint"): string | undefined {
+  const expected = `must be an http(s) URL such as https://${
+    key === "endpoint" ? "ec2" : "sts"
+  }.us-east-1.amazonaws.com`;
   if (value.length > MAX_ENDPOINT_LENGTH) {
     return `${expected}, at most ${MAX_ENDPOINT_LENGTH} characters`;
   }
