@@ -28,8 +28,20 @@ export interface ActionRun {
   limit(seconds: number, what: string): void;
 }
 
-/** An action: takes its arguments, returns the one line to print on success ("" for none). */
-export type Action = (argv: readonly string[], run: ActionRun) => Promise<string>;
+/**
+ * Several lines to print as they are (an information probe's report), instead of the one line
+ * a VMM action prints. Secrets are still removed.
+ */
+export interface Report {
+  /** The lines, without line ends. */
+  readonly lines: readonly string[];
+}
+
+/**
+ * An action: takes its arguments, returns the one line to print on success ("" for none), or
+ * a {@link Report} of several lines.
+ */
+export type Action = (argv: readonly string[], run: ActionRun) => Promise<string | Report>;
 
 /** Default time an action may take, well inside oned's `-w` action timeout (600 s in 5.10). */
 export const DEFAULT_ACTION_TIMEOUT_SECONDS = 300;
@@ -96,8 +108,8 @@ export async function runAction(
   let code = 0;
   let output: { stdout: string; stderr: string };
   try {
-    const line = await settleOrAbort(action(argv, run), run.signal);
-    output = { stdout: line === "" ? "" : `${redact(oneLine(line))}\n`, stderr: "" };
+    const result = await settleOrAbort(action(argv, run), run.signal);
+    output = { stdout: printed(result), stderr: "" };
   } catch (thrown) {
     // Whatever an aborted call threw, the reason oned needs is the deadline.
     const error = run.signal.aborted ? run.signal.reason : thrown;
@@ -114,8 +126,14 @@ export async function runAction(
   finish(code, output);
 }
 
+/** What an action's result prints: its one line, or a report's lines, each ended. */
+function printed(result: string | Report): string {
+  if (typeof result !== "string") return result.lines.map((l) => `${redact(l)}\n`).join("");
+  return result === "" ? "" : `${redact(oneLine(result))}\n`;
+}
+
 /** The action's result; once the signal aborts, its reason after a short grace at most. */
-async function settleOrAbort(result: Promise<string>, signal: AbortSignal): Promise<string> {
+async function settleOrAbort<T>(result: Promise<T>, signal: AbortSignal): Promise<T> {
   const aborted = new Promise<never>((_, reject) => {
     const give = () =>
       within(result.catch(() => {}), ABORT_GRACE_MS).then(() => reject(signal.reason));

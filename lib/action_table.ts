@@ -39,3 +39,16 @@ export const VMM_ACTIONS: Readonly<Record<string, ActionLoader>> = {
   update_sg: unsupported("update_sg"),
   migrate_local: unsupported("migrate_local"),
 };
+
+/**
+ * Information (IM) probes and the operator's orphan listing, by action name. Where each is
+ * installed is `scripts/build.ts`'s `IM_LAYOUT`.
+ */
+export const IM_ACTIONS: Readonly<Record<string, ActionLoader>> = {
+  im_poll: () => import("../actions/im_probes.ts").then((m) => m.imPoll),
+  host_system: () => import("../actions/im_probes.ts").then((m) => m.hostSystem),
+  host_monitor: () => import("../actions/im_probes.ts").then((m) => m.hostMonitor),
+  vm_monitor: () => import("../actions/im_probes.ts").then((m) => m.vmMonitor),
+  vm_status: () => import("../actions/im_probes.ts").then((m) => m.vmStatus),
+  orphans: () => import("../actions/im_probes.ts").then((m) => m.orphans),
+};

@@ -7,16 +7,22 @@
  */
 
 import { runAction } from "./action.ts";
-import { VMM_ACTIONS } from "./action_table.ts";
+import { IM_ACTIONS, VMM_ACTIONS } from "./action_table.ts";
 import { formatFailure } from "./output.ts";
 
 const [name = "", ...argv] = Deno.args;
-const load = Object.hasOwn(VMM_ACTIONS, name) ? VMM_ACTIONS[name] : undefined;
+const load = Object.hasOwn(VMM_ACTIONS, name)
+  ? VMM_ACTIONS[name]
+  : Object.hasOwn(IM_ACTIONS, name)
+  ? IM_ACTIONS[name]
+  : undefined;
 if (load) {
   await runAction(await load(), argv);
 } else {
   const { stdout, stderr } = formatFailure(
-    `Unknown action "${name}" (known: ${Object.keys(VMM_ACTIONS).join(", ")})`,
+    `Unknown action "${name}" (known: ${
+      [...Object.keys(VMM_ACTIONS), ...Object.keys(IM_ACTIONS)].join(", ")
+    })`,
   );
   Deno.stdout.writeSync(new TextEncoder().encode(stdout));
   Deno.stderr.writeSync(new TextEncoder().encode(stderr));

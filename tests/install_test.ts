@@ -58,9 +58,10 @@ test("install copies every action into remotes/vmm/provider and prints the oned.
   );
   assert.ok(result.stdout.includes('ARGUMENTS  = "-t 15 -r 0 -p -w 600 provider"'), result.stdout);
   assert.ok(
-    result.stdout.includes("onehost create aws-eu-west-1 -i dummy -v provider"),
+    result.stdout.includes("onehost create aws-eu-west-1 -i provider -v provider"),
     result.stdout,
   );
+  assert.ok(result.stdout.includes('ARGUMENTS     = "-c -t 1 -r 0 -w 600 provider" ]'));
   const built = [...Deno.readDirSync(`${DIST}/vmm/provider`)].map((e) => e.name).sort();
   const installed = [...Deno.readDirSync(`${remotes}/vmm/provider`)].map((e) => e.name).sort();
   assert.deepEqual(installed, built);
@@ -101,4 +102,84 @@ test("the installed driver deploys with no Deno on the PATH and no HOME, from it
     failureLine(bad),
     'Invalid deploy id "x": not an EC2 instance id (i-xxxxxxxxxxxxxxxxx)',
   );
+});
+
+/** Every path under a directory, with what it is: `f 755`, a link's target, or `d`. */
+function layout(dir: string, prefix = ""): string[] {
+  const found: string[] = [];
+  for (const entry of [...Deno.readDirSync(dir)].sort((a, b) => a.name < b.name ? -1 : 1)) {
+    const path = `${prefix}${entry.name}`;
+    const full = `${dir}/${entry.name}`;
+    if (entry.isSymlink) found.push(`${path} -> ${Deno.readLinkSync(full)}`);
+    else if (entry.isDirectory) found.push(`${path}/`, ...layout(full, `${path}/`));
+    else found.push(`${path} ${(Deno.statSync(full).mode! & 0o777).toString(8)}`);
+  }
+  return found;
+}
+
+test("install lays out 5.12+'s host probes by default: links to OpenNebula's monitord client and the probes directory, no 4.x poll", async () => {
+  const remotes = `${tmp}/remotes-im`;
+  const result = await install(["--remotes", remotes]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(layout(`${remotes}/im`), [
+    "provider-probes.d/",
+    "provider-probes.d/host/",
+    "provider-probes.d/host/beacon/",
+    "provider-probes.d/host/beacon/monitord-client-shepherd_local.sh -> ../../../common.d/monitord-client-shepherd_local.sh",
+    "provider-probes.d/host/monitor/",
+    "provider-probes.d/host/monitor/probe_host_monitor 755",
+    "provider-probes.d/host/system/",
+    "provider-probes.d/host/system/probe_host_system 755",
+    "provider-probes.d/vm/",
+    "provider-probes.d/vm/monitor/",
+    "provider-probes.d/vm/monitor/probe_vm_monitor 755",
+    "provider-probes.d/vm/status/",
+    "provider-probes.d/vm/status/probe_vm_status 755",
+    "provider.d/",
+    "provider.d/monitord-client.rb -> ../common.d/monitord-client.rb",
+    "provider.d/monitord-client_control.sh -> ../common.d/monitord-client_control.sh",
+  ]);
+  assert.ok(layout(`${remotes}/vmm/provider`).includes("orphans 755"));
+});
+
+test("install --im legacy lays out 4.4-5.10's poll alone, and the installed probe reports the host from its new place", async () => {
+  const remotes = `${tmp}/remotes-legacy`;
+  const result = await install(["--remotes", remotes, "--im", "legacy", "--host", "aws-x"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(result.stdout.includes("onehost create aws-x -i provider -v provider -n dummy"));
+  assert.deepEqual(layout(`${remotes}/im`), ["provider.d/", "provider.d/poll 755"]);
+  const config = await writeLocalConfig(`${tmp}/im_driver.json`, ep.url, TEST_CREDENTIALS, {
+    hosts: { "aws-x": { capacity: { "t3.micro": 1 } } },
+  });
+  const env = { PATH: await bareBin(), HYBRID_DRIVER_CONFIG: config, ONE_AUTH: `${tmp}/none` };
+  const poll = await runProcess(`${remotes}/im/provider.d/poll`, [
+    "provider",
+    "-",
+    "4124",
+    "20",
+    "7",
+    "aws-x",
+  ], {
+    env,
+  });
+  assert.equal(poll.stderr, "");
+  assert.equal(poll.code, 0);
+  assert.match(
+    poll.stdout,
+    /^HYPERVISOR=ec2\nPUBLIC_CLOUD=YES\nPRIORITY=-1\nTOTALMEMORY=1048576\nTOTALCPU=200\n/,
+  );
+});
+
+test("install --im none installs no probes and says to use the dummy IM; an unknown --im fails", async () => {
+  const remotes = `${tmp}/remotes-none`;
+  const result = await install(["--remotes", remotes, "--im", "none"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(result.stdout.includes("onehost create aws-us-east-1 -i dummy -v provider"));
+  await assert.rejects(Deno.stat(`${remotes}/im`), Deno.errors.NotFound);
+  const bad = await install(["--remotes", `${tmp}/remotes-bad`, "--im", "4.x"]);
+  assert.deepEqual(bad, {
+    code: 1,
+    stdout: "",
+    stderr: 'Cannot install: --im must be monitord, legacy or none, not "4.x"\n',
+  });
 });

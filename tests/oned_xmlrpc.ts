@@ -1,5 +1,6 @@
 /**
- * A stand-in for oned's XML-RPC server, for tests: it answers `one.vm.info` the way oned
+ * A stand-in for oned's XML-RPC server, for tests: it answers `one.vm.info` (and
+ * `one.vmpool.info`, every VM but DONE ones, as the host probes ask) the way oned
  * 3.2–4.14 does (xmlrpc-c's `methodResponse` holding `[success, result, error code]`, the
  * result being the `<VM>` document), refuses a wrong session and an unknown VM with oned's
  * own messages and codes, and can be told to misbehave (HTTP 500, no answer at all, an answer
@@ -13,6 +14,9 @@ import type { OnedVmView } from "./one_vmm.ts";
 
 /** oned's error codes (`Request::ErrorCode`). */
 export const ONE_ERROR = { AUTHENTICATION: 0x0100, NO_EXISTS: 0x0400 } as const;
+
+/** oned's `STATE` of a VM that is done (deleted): left out of the pool's listing. */
+export const DONE = 6;
 
 /** A VM as oned has it. */
 export interface OnedVm {
@@ -156,6 +160,33 @@ export function startFakeOned(
       return new Response("<html><body>Welcome</body></html>", {
         headers: { "content-type": "text/html" },
       });
+    }
+    if (method === "one.vmpool.info") {
+      const [given, ...filter] = params;
+      if (
+        typeof given !== "string" || filter.length !== 4 ||
+        filter.some((f) => typeof f !== "number")
+      ) {
+        return xml(fault(-501, "Type mismatch in the parameters of one.vmpool.info"));
+      }
+      if (given !== session) {
+        return xml(
+          answer(
+            false,
+            "[VirtualMachinePoolInfo] User couldn't be authenticated, aborting call.",
+            ONE_ERROR.AUTHENTICATION,
+          ),
+        );
+      }
+      // -2 (every user's), -1 -1 (any id), -1 (any state but DONE): what the probes ask.
+      const listed = [...vms].filter(([, vm]) => vm.state !== DONE);
+      return xml(
+        answer(
+          true,
+          `<VM_POOL>${listed.map(([id, vm]) => vmDocument(id, vm, true)).join("")}</VM_POOL>`,
+          0,
+        ),
+      );
     }
     if (method !== "one.vm.info") {
       return xml(fault(-506, `Method '${method}' not defined`));

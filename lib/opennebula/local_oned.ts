@@ -8,7 +8,7 @@
  */
 
 import { InvalidInputError } from "../errors.ts";
-import { type OneVmInfo, vmInfo } from "./one_api.ts";
+import { type OneVmInfo, vmInfo, vmPoolIds } from "./one_api.ts";
 import { type EnvLookup, readOneAuth } from "./one_auth.ts";
 import { DEFAULT_TIMEOUT_MS, XmlRpcClient } from "./xmlrpc.ts";
 
@@ -67,4 +67,21 @@ export async function askLocalOned(
   const client = localOnedClient(env);
   const { session } = await readOneAuth(env);
   return await vmInfo(client, session, vmId);
+}
+
+/**
+ * Asks the local oned which VMs it still has (`one.vmpool.info`, every user's, DONE ones left
+ * out).
+ *
+ * @param env Reads the environment (default: the process's).
+ * @returns The VM ids.
+ * @throws {DriverError} with a one-line message naming the credentials file or the endpoint
+ * when the answer cannot be had.
+ */
+export async function localOnedVmIds(
+  env: EnvLookup = (n) => Deno.env.get(n),
+): Promise<Set<number>> {
+  const client = localOnedClient(env);
+  const { session } = await readOneAuth(env);
+  return await vmPoolIds(client, session);
 }

@@ -111,3 +111,36 @@ export async function vmInfo(
     ...(deployId ? { deployId } : {}),
   };
 }
+
+/**
+ * The ids of every VM oned still has, whoever owns it (`one.vmpool.info(session, -2, -1, -1,
+ * -1)`: all users' VMs, any id, every state but DONE). A VM that is done, or was never
+ * created, is not in the answer.
+ *
+ * @param client The XML-RPC client of the OpenNebula endpoint.
+ * @param session `user:password` (an administrator, to see every user's VMs).
+ * @returns The VM ids.
+ * @throws {OneApiError} when OpenNebula refuses.
+ * @throws {XmlRpcError} when the call fails, or the answer is not a `<VM_POOL>` document.
+ */
+export async function vmPoolIds(client: XmlRpcClient, session: string): Promise<Set<number>> {
+  const method = "one.vmpool.info";
+  const result = await oneCall(client, method, session, -2, -1, -1, -1);
+  const invalid = (what: string) =>
+    new XmlRpcError("InvalidResponse", `${client.where} answered ${method} with ${what}`);
+  if (typeof result !== "string") throw invalid("a result that is not a string");
+  let pool;
+  try {
+    pool = parseXml(result);
+  } catch (error) {
+    throw invalid(`a result that is not XML (${error instanceof Error ? error.message : error})`);
+  }
+  if (pool.name !== "VM_POOL") throw invalid(`a <${pool.name}> document instead of <VM_POOL>`);
+  const ids = new Set<number>();
+  for (const vm of pool.children.filter((c) => c.name === "VM")) {
+    const id = childText(vm, "ID")?.trim();
+    if (id === undefined || !/^\d+$/.test(id)) throw invalid("a VM without a numeric ID");
+    ids.add(Number(id));
+  }
+  return ids;
+}

@@ -27,7 +27,7 @@ import {
   type RegionState,
   STATE_CODES,
 } from "./state.ts";
-import { el, list, type Xml } from "./xml.ts";
+import { el, frag, list, type Xml } from "./xml.ts";
 
 /** An action: checks the request, changes the region's state, returns the answer's elements. */
 export type Action = (region: RegionState, p: Params, now: number) => Xml;
@@ -71,7 +71,10 @@ export const ACTIONS: ReadonlyMap<string, Action> = new Map<string, Action>([
   ["DescribeAddresses", describeAddresses],
 ]);
 
-/** DescribeInstances: by id (each must be visible) or all visible instances, filtered. */
+/**
+ * DescribeInstances: by id (each must be visible) or all visible instances, filtered; pages of
+ * `MaxResults` instances (5 to 1000, not with ids) followed by `NextToken`, as EC2 answers.
+ */
 function describeInstances(region: RegionState, p: Params, now: number): Xml {
   const ids = values(p, "InstanceId");
   const tests = items(p, "Filter").map((filter) => {
@@ -88,11 +91,32 @@ function describeInstances(region: RegionState, p: Params, now: number): Xml {
   const candidates = ids.length > 0
     ? region.requireVisible(ids, now)
     : [...region.instances.values()].filter((i) => region.isVisible(i, now));
-  const byReservation = Map.groupBy(
-    candidates.filter((i) => tests.every((test) => test(i))),
-    (i) => i.reservationId,
+  let matching = candidates.filter((i) => tests.every((test) => test(i)));
+  let nextToken: string | undefined;
+  const max = p["MaxResults"];
+  if (max !== undefined) {
+    const size = Number(max);
+    if (ids.length > 0 || !Number.isInteger(size) || size < 5 || size > 1000) {
+      throw new Ec2Error(
+        "InvalidParameterValue",
+        ids.length > 0
+          ? "The parameter instancesSet cannot be used with the parameter maxResults"
+          : `Value ( ${max} ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.`,
+      );
+    }
+    const start = p["NextToken"] === undefined ? 0 : Number(p["NextToken"]);
+    if (!Number.isInteger(start) || start < 0) {
+      throw new Ec2Error("InvalidParameterValue", "The token is not valid");
+    }
+    if (start + size < matching.length) nextToken = String(start + size);
+    matching = matching.slice(start, start + size);
+  }
+  const byReservation = Map.groupBy(matching, (i) => i.reservationId);
+  const reservations = list(
+    "reservationSet",
+    [...byReservation.values()].map((r) => reservationXml(region, r)),
   );
-  return list("reservationSet", [...byReservation.values()].map((r) => reservationXml(region, r)));
+  return nextToken === undefined ? reservations : frag(reservations, el("nextToken", nextToken));
 }
 
 /** Applies a state change to every named instance, once all of them allow it. */

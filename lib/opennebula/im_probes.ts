@@ -1,0 +1,273 @@
+/**
+ * What the host probes print: OpenNebula's information drivers ask a host for its capacity
+ * and its VMs, and the cloud answers as one host. Two generations:
+ *
+ * - 4.4–5.10 (`one_im_sh` running `im/<name>.d/poll`): one report of `KEY=VALUE` lines, then
+ *   `VM_POLL=YES` and one `VM=[...]` per instance, as the EC2 driver of those releases prints it;
+ * - 5.12+ (monitord-client running `im/<name>-probes.d/{host,vm}/...`): one report per probe
+ *   directory, shaped as 5.12/6.0's `PublicCloudDriver` and `probe_db.rb` print them.
+ *
+ * Everything here is formatting; which instances go where is decided by {@link sortInstances}.
+ *
+ * @module
+ */
+
+import type { HostFigures } from "../capacity.ts";
+import { InvalidInputError } from "../errors.ts";
+import type { ListedInstance, Size } from "../provider.ts";
+
+/** A probe's host, from its last two arguments (`... <host_id> <host>`), as oned passes them. */
+export interface ProbeHost {
+  /** OpenNebula host id. */
+  readonly hostId: number;
+  /** OpenNebula host name. */
+  readonly host: string;
+}
+
+/**
+ * Reads a probe's host from its arguments: oned's drivers append the host id and name to
+ * whatever else they pass (`<hypervisor> <ds_location> <port> <interval> <host_id> <host>`).
+ *
+ * @param probe The probe's name, for the message.
+ * @param argv The arguments.
+ * @returns The host id and name.
+ * @throws {InvalidInputError} when the last two arguments are not a host id and a name.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseProbeArgs } from "./im_probes.ts";
+ * assert.deepEqual(parseProbeArgs("poll", ["provider", "/var/lib/one/datastores", "4124", "20", "3", "aws"]), {
+ *   hostId: 3,
+ *   host: "aws",
+ * });
+ * ```
+ */
+export function parseProbeArgs(probe: string, argv: readonly string[]): ProbeHost {
+  const [id, host] = argv.slice(-2);
+  if (id === undefined || host === undefined || !/^\d{1,10}$/.test(id) || host.trim() === "") {
+    throw new InvalidInputError(
+      `${probe}: expected the host id and host name as the last two arguments, got ${
+        JSON.stringify(argv.join(" "))
+      }`,
+    );
+  }
+  return { hostId: Number(id), host };
+}
+
+/** The instances of a listing, as a host's probes see them. */
+export interface SortedInstances {
+  /** This host's live instances that oned knows (or all of them, when oned was not asked). */
+  readonly own: ListedInstance[];
+  /** Live instances this driver did not launch, to import. */
+  readonly wild: ListedInstance[];
+  /** This host's live instances whose VM oned no longer has. */
+  readonly orphans: ListedInstance[];
+}
+
+/** States a wild instance is offered for import in: it runs, or is about to. */
+const WILD_STATES = new Set(["pending", "running"]);
+
+/**
+ * Sorts a listing for one host. Instances the driver launched for other hosts are left out,
+ * and so are terminated ones: an old instance of a redeployed VM must not report it gone.
+ *
+ * @param listed Every instance of the host's account and region.
+ * @param host OpenNebula host name.
+ * @param knownVms The VM ids oned has, or undefined when it could not be asked.
+ * @returns This host's, the wild and the orphaned instances.
+ */
+export function sortInstances(
+  listed: readonly ListedInstance[],
+  host: string,
+  knownVms: ReadonlySet<number> | undefined,
+): SortedInstances {
+  const own: ListedInstance[] = [];
+  const wild: ListedInstance[] = [];
+  const orphans: ListedInstance[] = [];
+  for (const instance of listed) {
+    if (!instance.launchedByDriver) {
+      if (WILD_STATES.has(instance.state)) wild.push(instance);
+      continue;
+    }
+    if (instance.ownerHost !== host) continue;
+    if (instance.state === "terminated" || instance.state === "terminating") continue;
+    if (instance.ownerVmId === undefined) continue;
+    if (knownVms && !knownVms.has(instance.ownerVmId)) orphans.push(instance);
+    else own.push(instance);
+  }
+  return { own, wild, orphans };
+}
+
+/** Which generation's spelling of an imported instance's deploy id. */
+export type ImportGeneration = "4.14" | "5.12";
+
+/**
+ * The template `onehost importvm` creates a VM from, for a wild instance: its size (CPU, VCPU,
+ * MEMORY in MiB), the provider's section that would launch it again, its deploy id (spelled
+ * `IMPORT_VM_ID` by 4.14–5.10, `DEPLOY_ID` by 5.12+) and a requirement that pins it to the host.
+ *
+ * @param instance The wild instance.
+ * @param host OpenNebula host name.
+ * @param sectionType The provider's `PUBLIC_CLOUD` type (`ec2`).
+ * @param size Its size's resources, when the provider knows them.
+ * @param generation Which spelling of the deploy id.
+ * @returns The template text.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { importTemplate } from "./im_probes.ts";
+ * const text = importTemplate(
+ *   { id: "i-0abc", state: "running", nativeState: "running", facts: {}, launchedByDriver: false,
+ *     vcpus: 2, sectionAttributes: { AMI: "ami-1", INSTANCETYPE: "t3.small" } },
+ *   "aws", "ec2", { vcpus: 2, memoryMiB: 2048 }, "5.12",
+ * );
+ * assert.ok(text.includes('DEPLOY_ID = "i-0abc"\n'));
+ * assert.ok(text.includes('PUBLIC_CLOUD = [\n  TYPE = "ec2",\n  AMI = "ami-1",\n  INSTANCETYPE = "t3.small" ]\n'));
+ * ```
+ */
+export function importTemplate(
+  instance: ListedInstance,
+  host: string,
+  sectionType: string,
+  size: Size | undefined,
+  generation: ImportGeneration,
+): string {
+  const vcpus = instance.vcpus ?? size?.vcpus ?? 1;
+  const memoryMiB = size?.memoryMiB ??
+    (instance.memoryKiB === undefined ? 0 : Math.floor(instance.memoryKiB / 1024));
+  const name = instance.name ? `${instance.name} (${instance.id})` : instance.id;
+  const section = [
+    `  TYPE = ${quoted(sectionType)}`,
+    ...Object.entries(instance.sectionAttributes).map(([k, v]) => `  ${k} = ${quoted(v)}`),
+  ];
+  return [
+    `NAME = ${quoted(`Instance from ${name}`)}`,
+    `CPU = "${vcpus}"`,
+    `VCPU = "${vcpus}"`,
+    `MEMORY = "${memoryMiB}"`,
+    `HYPERVISOR = ${quoted(sectionType)}`,
+    `PUBLIC_CLOUD = [\n${section.join(",\n")} ]`,
+    `${generation === "4.14" ? "IMPORT_VM_ID" : "DEPLOY_ID"} = ${quoted(instance.id)}`,
+    `SCHED_REQUIREMENTS = ${quoted(`NAME="${host}"`)}`,
+    `DESCRIPTION = ${quoted(`Instance imported from ${sectionType}: ${instance.id}`)}`,
+    "",
+  ].join("\n");
+}
+
+/** A template value in double quotes, its backslashes and quotes escaped as oned's parser reads them. */
+function quoted(value: string): string {
+  return `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/[\r\n]+/g, " ")}"`;
+}
+
+/** Base64 of a text's UTF-8 bytes, on one line. */
+export function base64(text: string): string {
+  return btoa(Array.from(new TextEncoder().encode(text), (b) => String.fromCharCode(b)).join(""));
+}
+
+/** The host lines a probe reports, in OpenNebula's units. */
+export interface HostLines {
+  /** `HYPERVISOR` (the provider's section type). */
+  readonly hypervisor: string;
+  /** OpenNebula host name (`HOSTNAME`). */
+  readonly host: string;
+  /** Capacity figures. */
+  readonly figures: HostFigures;
+}
+
+/**
+ * The host part of a 4.4–5.10 poll report, in the order the EC2 driver of those releases
+ * prints it.
+ *
+ * @param lines What to report.
+ * @returns The lines.
+ */
+export function legacyHostLines(lines: HostLines): string[] {
+  const f = lines.figures;
+  return [
+    `HYPERVISOR=${lines.hypervisor}`,
+    "PUBLIC_CLOUD=YES",
+    "PRIORITY=-1",
+    `TOTALMEMORY=${f.totalMemoryKiB}`,
+    `TOTALCPU=${f.totalCpu}`,
+    "CPUSPEED=1000",
+    `HOSTNAME=${quoted(lines.host)}`,
+    `USEDMEMORY=${f.usedMemoryKiB}`,
+    `USEDCPU=${f.usedCpu}`,
+    `FREEMEMORY=${f.freeMemoryKiB}`,
+    `FREECPU=${f.freeCpu}`,
+  ];
+}
+
+/**
+ * One `VM=[...]` of a 4.4–5.10 poll report. The POLL string's values are percent-encoded, so
+ * it holds no blank, quote or comma-breaking character for 4.14+'s parser to trip on.
+ *
+ * @param vmId The VM id, or -1 for a wild instance.
+ * @param deployId The instance id.
+ * @param importTemplate64 The import template, base64.
+ * @param poll The monitoring string.
+ * @returns The lines.
+ */
+export function legacyVmLines(
+  vmId: number,
+  deployId: string,
+  importTemplate64: string,
+  poll: string,
+): string[] {
+  return [
+    "VM=[",
+    `  ID=${vmId},`,
+    `  DEPLOY_ID=${deployId},`,
+    `  VM_NAME=${deployId},`,
+    `  IMPORT_TEMPLATE="${importTemplate64}",`,
+    `  POLL="${poll}" ]`,
+  ];
+}
+
+/**
+ * A `VM = [ KEY="value", ... ]` line, as 5.12+'s probes write a VM (`hash_to_template`).
+ *
+ * @param pairs Keys (upper case) and values, in order.
+ * @returns The line.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { vmTemplateLine } from "./im_probes.ts";
+ * assert.equal(vmTemplateLine([["ID", "3"], ["DEPLOY_ID", "i-1"]]), 'VM = [ ID="3", DEPLOY_ID="i-1" ]');
+ * ```
+ */
+export function vmTemplateLine(pairs: readonly (readonly [string, string])[]): string {
+  return `VM = [ ${pairs.map(([k, v]) => `${k}=${quoted(v)}`).join(", ")} ]`;
+}
+
+/**
+ * How 5.12+'s VM status names an instance state: `RUNNING` (pending or running), `POWEROFF`
+ * (stopping or stopped: the instance and its disks remain), `UNKNOWN` otherwise.
+ *
+ * @param instance The instance.
+ * @returns The status word.
+ */
+export function statusWord(instance: ListedInstance): string {
+  switch (instance.state) {
+    case "pending":
+    case "running":
+      return "RUNNING";
+    case "stopping":
+    case "stopped":
+      return "POWEROFF";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+/**
+ * The attribute that names this host's orphaned instances (tagged for a VM oned no longer
+ * has): kept in the host's template where `onehost show` shows it, never acted on.
+ *
+ * @param orphans The orphaned instances.
+ * @returns The line, or nothing when there is none.
+ */
+export function orphanLines(orphans: readonly ListedInstance[]): string[] {
+  if (orphans.length === 0) return [];
+  return [`ORPHANED_INSTANCES="${orphans.map((i) => i.id).join(",")}"`];
+}

@@ -1,0 +1,76 @@
+import assert from "node:assert/strict";
+import type { ListedInstance } from "../provider.ts";
+import { importTemplate, sortInstances } from "./im_probes.ts";
+
+function listed(id: string, extra: Partial<ListedInstance>): ListedInstance {
+  return {
+    id,
+    state: "running",
+    nativeState: "running",
+    facts: {},
+    launchedByDriver: false,
+    sectionAttributes: {},
+    ...extra,
+  };
+}
+
+Deno.test("sortInstances() keeps this host's live VMs, live wild instances, and names orphans only when oned was asked", () => {
+  const mine = listed("i-1", { launchedByDriver: true, ownerHost: "a", ownerVmId: 1 });
+  const stopped = listed("i-2", {
+    launchedByDriver: true,
+    ownerHost: "a",
+    ownerVmId: 2,
+    state: "stopped",
+  });
+  const old = listed("i-3", {
+    launchedByDriver: true,
+    ownerHost: "a",
+    ownerVmId: 1,
+    state: "terminated",
+  });
+  const other = listed("i-4", { launchedByDriver: true, ownerHost: "b", ownerVmId: 4 });
+  const wild = listed("i-5", {});
+  const wildStopped = listed("i-6", { state: "stopped" });
+  const all = [mine, stopped, old, other, wild, wildStopped];
+  assert.deepEqual(sortInstances(all, "a", undefined), {
+    own: [mine, stopped],
+    wild: [wild],
+    orphans: [],
+  });
+  assert.deepEqual(sortInstances(all, "a", new Set([1])), {
+    own: [mine],
+    wild: [wild],
+    orphans: [stopped],
+  });
+});
+
+Deno.test("importTemplate() escapes quotes and backslashes in names and values, and falls back to the listed memory", () => {
+  const text = importTemplate(
+    listed("i-7", {
+      name: 'say "hi" \\o/',
+      memoryKiB: 524288,
+      sectionAttributes: { AMI: "ami-1" },
+    }),
+    "h",
+    "ec2",
+    undefined,
+    "4.14",
+  );
+  assert.equal(
+    text,
+    [
+      'NAME = "Instance from say \\"hi\\" \\\\o/ (i-7)"',
+      'CPU = "1"',
+      'VCPU = "1"',
+      'MEMORY = "512"',
+      'HYPERVISOR = "ec2"',
+      "PUBLIC_CLOUD = [",
+      '  TYPE = "ec2",',
+      '  AMI = "ami-1" ]',
+      'IMPORT_VM_ID = "i-7"',
+      'SCHED_REQUIREMENTS = "NAME=\\"h\\""',
+      'DESCRIPTION = "Instance imported from ec2: i-7"',
+      "",
+    ].join("\n"),
+  );
+});

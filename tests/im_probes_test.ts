@@ -1,0 +1,390 @@
+/**
+ * The host probes as OpenNebula runs them: `one_im_sh` (4.4–5.10) running `im/<name>.d/poll`
+ * and 5.12+'s monitord-client running every probe of `im/<name>-probes.d/`, both played here
+ * against the built `dist/` executables, the local EC2 endpoint and a stand-in oned. One
+ * account holds two hosts in us-east-1 and one in us-west-2, instances the driver deployed, a
+ * wild one launched by hand, and an orphan (tagged for a VM oned does not have).
+ */
+
+import assert from "node:assert/strict";
+import { RunInstancesCommand } from "@aws-sdk/client-ec2";
+import {
+  AMAZON_LINUX_AMI,
+  type Ec2Endpoint,
+  startEc2Endpoint,
+  TEST_CREDENTIALS,
+} from "./ec2_endpoint/mod.ts";
+import { clientFor } from "./ec2_endpoint/testing.ts";
+import { vmDeployment } from "./deployments.ts";
+import {
+  type ActionResult,
+  deployedId,
+  failureLine,
+  FIXTURE_SECTION,
+  oneBase64,
+  runAction,
+  sharedTest as test,
+  writeLocalConfig,
+} from "./harness.ts";
+import { type FakeOned, startFakeOned } from "./oned_xmlrpc.ts";
+
+const DIST = new URL("../dist", import.meta.url).pathname;
+/** The arguments oned's IM drivers pass before the host id and name. */
+const IM_ARGS = ["provider", "/var/lib/one//datastores", "4124", "20"];
+
+const tmp = await Deno.makeTempDir({ prefix: "hybrid-im-" });
+const ep: Ec2Endpoint = await startEc2Endpoint({ timing: { pendingMs: 0 } });
+const oned: FakeOned = await startFakeOned({ user: "oneadmin", password: "probe-pass" });
+globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
+const AUTH = `${tmp}/one_auth`;
+await Deno.writeTextFile(AUTH, "oneadmin:probe-pass\n");
+const config = await writeLocalConfig(`${tmp}/hybrid_driver.json`, ep.url, TEST_CREDENTIALS, {
+  defaults: { statePollSeconds: 0.05 },
+  hosts: {
+    "aws-a": { capacity: { "t3.micro": 4 } },
+    "aws-b": { capacity: { "t3.micro": 2, "t3.small": 1 } },
+    "aws-west": { region: "us-west-2", capacity: { "t3.micro": 1 } },
+    "aws-many": { region: "eu-west-1", capacity: { "t3.micro": 2000 } },
+    "aws-none": {},
+  },
+});
+const ENV = { HOME: tmp, HYBRID_DRIVER_CONFIG: config, ONE_XMLRPC: oned.url, ONE_AUTH: AUTH };
+const HOST_IDS: Record<string, number> = {
+  "aws-a": 0,
+  "aws-b": 1,
+  "aws-west": 2,
+  "aws-many": 3,
+  "aws-none": 4,
+};
+
+/** Deploys a VM through the built deploy action, as 5.x does, and tells oned about it. */
+async function deploy(vmId: number, host: string, known = true): Promise<string> {
+  const xml = vmDeployment(vmId, FIXTURE_SECTION);
+  const file = `${tmp}/deployment.${vmId}`;
+  await Deno.writeTextFile(file, xml);
+  const id = deployedId(
+    await runAction("deploy", [file, host, String(vmId), host], {
+      stdin: oneBase64(xml),
+      env: ENV,
+    }),
+  );
+  if (known) oned.setVm(vmId, { state: 3, lcmState: 3, deployId: id });
+  return id;
+}
+
+/** Runs an executable from a directory, as OpenNebula's probe runners do (`cd dir; ./probe`). */
+async function runIn(dir: string, file: string, args: string[], stdin = ""): Promise<ActionResult> {
+  const child = new Deno.Command(`./${file}`, {
+    args,
+    cwd: dir,
+    clearEnv: true,
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...ENV },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(stdin));
+  await writer.close();
+  const out = await child.output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
+/** The executables of a directory that run_probes / monitord-client would run, in `ls` order. */
+function probesOf(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].map((e) => e.name).sort().filter((name) => {
+    try {
+      const stat = Deno.statSync(`${dir}/${name}`); // follows links; a dangling one is skipped
+      return stat.isFile && (stat.mode! & 0o111) !== 0;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
+ * Plays 4.4–5.10's `one_im_sh` monitoring a host: `run_probes` runs every executable of
+ * `im/provider.d/` with the driver's arguments plus host id and name.
+ */
+async function oneImSh(host: string): Promise<ActionResult> {
+  const dir = `${DIST}/im/provider.d`;
+  const probes = probesOf(dir);
+  assert.deepEqual(probes, ["poll"], "4.x finds only poll to run (the 5.12 links dangle there)");
+  return await runIn(dir, "poll", [...IM_ARGS, String(HOST_IDS[host]), host]);
+}
+
+/** Plays 5.12+'s monitord-client running one probe directory for a host. */
+async function monitordProbes(host: string, path: string): Promise<ActionResult> {
+  const dir = `${DIST}/im/provider-probes.d/${path}`;
+  const results: ActionResult[] = [];
+  for (const probe of probesOf(dir)) {
+    const stdin = `<HOST><HOST_ID>${HOST_IDS[host]}</HOST_ID><MONITOR_CONF/></HOST>`;
+    results.push(await runIn(dir, probe, [...IM_ARGS, String(HOST_IDS[host]), host], stdin));
+  }
+  assert.equal(results.length, 1, `one probe in ${path}`);
+  return results[0]!;
+}
+
+const vmA = await deploy(10, "aws-a");
+const vmB = await deploy(11, "aws-b");
+const orphan = await deploy(12, "aws-a", false);
+const vmWest = await deploy(13, "aws-west");
+const wildClient = clientFor(ep);
+const wild = (await wildClient.send(
+  new RunInstancesCommand({
+    ImageId: AMAZON_LINUX_AMI,
+    InstanceType: "t3.small",
+    MinCount: 1,
+    MaxCount: 1,
+    TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "Name", Value: "by hand" }] }],
+  }),
+)).Instances![0]!.InstanceId!;
+
+/** What the VMM poll action prints for an instance (no stdin: the 4.x form, legacy keys). */
+async function vmmPoll(deployId: string, host: string): Promise<string> {
+  const result = await runAction("poll", [deployId, host, "99", host], { env: ENV });
+  assert.equal(result.code, 0, result.stdout);
+  return result.stdout.trim();
+}
+
+function decode(text: string): string {
+  return new TextDecoder().decode(Uint8Array.from(atob(text), (c) => c.charCodeAt(0)));
+}
+
+/** The import template of a t3.small/t3.micro instance pinned to a host. */
+function expectedImport(
+  id: string,
+  name: string,
+  type: "t3.micro" | "t3.small",
+  host: string,
+  idKey: string,
+): string {
+  return [
+    `NAME = "Instance from ${name} (${id})"`,
+    'CPU = "2"',
+    'VCPU = "2"',
+    `MEMORY = "${type === "t3.micro" ? 1024 : 2048}"`,
+    'HYPERVISOR = "ec2"',
+    "PUBLIC_CLOUD = [",
+    '  TYPE = "ec2",',
+    `  AMI = "${AMAZON_LINUX_AMI}",`,
+    `  INSTANCETYPE = "${type}" ]`,
+    `${idKey} = "${id}"`,
+    `SCHED_REQUIREMENTS = "NAME=\\"${host}\\""`,
+    `DESCRIPTION = "Instance imported from ec2: ${id}"`,
+    "",
+  ].join("\n");
+}
+
+/** Replaces each IMPORT_TEMPLATE's base64 by its decoded text, for exact comparison. */
+function decodeImports(stdout: string): string {
+  return stdout.replace(
+    /IMPORT_TEMPLATE="([A-Za-z0-9+/=]+)"/g,
+    (_, b) => `IMPORT_TEMPLATE=<<${decode(b)}>>`,
+  );
+}
+
+test("one_im_sh (4.4-5.10): poll reports the host's capacity, its VMs with the VMM poll's string, the wild instance to import and the orphan, and nothing of the other host", async () => {
+  const result = await oneImSh("aws-a");
+  assert.equal(result.stderr, "");
+  assert.equal(result.code, 0);
+  const vm = (id: number, deployId: string, template: string, poll: string) => [
+    "VM=[",
+    `  ID=${id},`,
+    `  DEPLOY_ID=${deployId},`,
+    `  VM_NAME=${deployId},`,
+    `  IMPORT_TEMPLATE=<<${template}>>,`,
+    `  POLL="${poll}" ]`,
+  ];
+  const expected = [
+    "HYPERVISOR=ec2",
+    "PUBLIC_CLOUD=YES",
+    "PRIORITY=-1",
+    `TOTALMEMORY=${4 * 1024 * 1024}`,
+    "TOTALCPU=800",
+    "CPUSPEED=1000",
+    'HOSTNAME="aws-a"',
+    // VM 10 and the orphan both run t3.micro on this host's account.
+    `USEDMEMORY=${2 * 1024 * 1024}`,
+    "USEDCPU=400",
+    `FREEMEMORY=${2 * 1024 * 1024}`,
+    "FREECPU=400",
+    `ORPHANED_INSTANCES="${orphan}"`,
+    "VM_POLL=YES",
+    ...vm(
+      10,
+      vmA,
+      expectedImport(vmA, "one-10-web-10", "t3.micro", "aws-a", "IMPORT_VM_ID"),
+      await vmmPoll(vmA, "aws-a"),
+    ),
+    ...vm(
+      -1,
+      wild,
+      expectedImport(wild, "by hand", "t3.small", "aws-a", "IMPORT_VM_ID"),
+      await vmmPoll(wild, "aws-a"),
+    ),
+    "",
+  ].join("\n");
+  assert.equal(decodeImports(result.stdout), expected);
+});
+
+test("one_im_sh: the other host of the account reports its own VM and the same wild instance; a host in another region sees neither", async () => {
+  const vmLines = (stdout: string) =>
+    [...stdout.matchAll(/^ {2}ID=(-?\d+),\n {2}DEPLOY_ID=(i-\w+),$/gm)].map((m) =>
+      `${m[1]} ${m[2]}`
+    );
+  const b = await oneImSh("aws-b");
+  assert.equal(b.code, 0, b.stdout);
+  assert.deepEqual(vmLines(b.stdout), [`11 ${vmB}`, `-1 ${wild}`]);
+  assert.match(
+    b.stdout,
+    /^TOTALCPU=600\nCPUSPEED=1000\nHOSTNAME="aws-b"\nUSEDMEMORY=1048576\nUSEDCPU=200\n/m,
+  );
+  assert.doesNotMatch(b.stdout, /ORPHANED_INSTANCES/);
+  const west = await oneImSh("aws-west");
+  assert.equal(west.code, 0, west.stdout);
+  assert.deepEqual(vmLines(west.stdout), [`13 ${vmWest}`]);
+  assert.match(west.stdout, /^FREECPU=0$/m);
+});
+
+test("monitord-client (5.12+): host/system, host/monitor and vm/monitor print what 5.12/6.0's EC2 probes print, wild instances in host/system", async () => {
+  const system = await monitordProbes("aws-a", "host/system");
+  assert.equal(system.stderr, "");
+  assert.equal(
+    decodeImports(system.stdout),
+    [
+      "HYPERVISOR=ec2",
+      "PUBLIC_CLOUD=YES",
+      "PRIORITY=-1",
+      "TOTALCPU=800",
+      `TOTALMEMORY=${4 * 1024 * 1024}`,
+      `ORPHANED_INSTANCES="${orphan}"`,
+      `VM = [ UUID="${wild}", ID="-1", DEPLOY_ID="${wild}", TYPE="t3.small", STATE="RUNNING", ` +
+      `IMPORT_TEMPLATE=<<${
+        expectedImport(wild, "by hand", "t3.small", "aws-a", "DEPLOY_ID")
+      }>>, VM_NAME="by hand" ]`,
+      "",
+    ].join("\n"),
+  );
+  const monitor = await monitordProbes("aws-a", "host/monitor");
+  assert.deepEqual(monitor, {
+    code: 0,
+    stdout:
+      "HYPERVISOR=ec2\nPUBLIC_CLOUD=YES\nUSEDCPU=400\nUSEDMEMORY=2097152\nFREECPU=400\nFREEMEMORY=2097152\n",
+    stderr: "",
+  });
+  const vms = await monitordProbes("aws-a", "vm/monitor");
+  assert.equal(vms.code, 0, vms.stdout);
+  const current = async (id: string) =>
+    (await vmmPoll(id, "aws-a")).replace(/^STATE=a /, "").replace(/^USEDMEMORY=/, "MEMORY=");
+  const line = async (vmId: number, id: string) =>
+    `VM = [ UUID="${id}", ID="${vmId}", NAME="one-${vmId}-web-${vmId}", DEPLOY_ID="${id}", TYPE="t3.micro", STATE="RUNNING", MONITOR=<<${await current(
+      id,
+    )}>> ]`;
+  assert.equal(
+    vms.stdout.replace(/MONITOR="([A-Za-z0-9+/=]+)"/g, (_, b) => `MONITOR=<<${decode(b)}>>`),
+    `${await line(10, vmA)}\n${await line(12, orphan)}\n`,
+  );
+});
+
+test("the orphans tool lists the host's instances whose VM oned does not have, and changes nothing", async () => {
+  const orphans = `${DIST}/vmm/provider/orphans`;
+  const a = await runIn(`${DIST}/vmm/provider`, "orphans", ["aws-a"]);
+  assert.deepEqual(a, { code: 0, stdout: `${orphan} VM 12 running\n`, stderr: "" });
+  const b = await runIn(`${DIST}/vmm/provider`, "orphans", ["aws-b"]);
+  assert.deepEqual(b, { code: 0, stdout: "", stderr: "" });
+  assert.equal(ep.instances("us-east-1").find((i) => i.instanceId === orphan)?.state, "running");
+  const child = await new Deno.Command(orphans, {
+    args: ["aws-a"],
+    clearEnv: true,
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...ENV, ONE_AUTH: `${tmp}/missing` },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  assert.equal(
+    failureLine({
+      code: child.code,
+      stdout: text.decode(child.stdout),
+      stderr: text.decode(child.stderr),
+    }),
+    `Cannot read the OpenNebula credentials file ${tmp}/missing (from ONE_AUTH): it does not exist`,
+  );
+});
+
+test("without oned's credentials the probes report no orphan: the tagged instance is reported as its VM", async () => {
+  const child = await new Deno.Command(`./poll`, {
+    args: [...IM_ARGS, "0", "aws-a"],
+    cwd: `${DIST}/im/provider.d`,
+    clearEnv: true,
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...ENV, ONE_AUTH: `${tmp}/missing` },
+    stdout: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(child.stdout);
+  assert.equal(child.code, 0, stdout);
+  assert.doesNotMatch(stdout, /ORPHANED_INSTANCES/);
+  assert.match(stdout, new RegExp(`^  ID=12,\\n  DEPLOY_ID=${orphan},$`, "m"));
+});
+
+test("a host without capacity fails every host probe with one line saying how to set it", async () => {
+  const message =
+    `Host aws-none has no capacity: set "capacity" for it in ${config}, the instances allowed per instance type (e.g. "capacity": {"t3.micro": 10}), so that OpenNebula can place VMs on it`;
+  assert.equal(failureLine(await oneImSh("aws-none")), message);
+  assert.equal(failureLine(await monitordProbes("aws-none", "host/system")), message);
+  assert.equal(failureLine(await monitordProbes("aws-none", "host/monitor")), message);
+  const bad = await runIn(`${DIST}/im/provider.d`, "poll", ["aws-a"]);
+  assert.equal(
+    failureLine(bad),
+    'poll: expected the host id and host name as the last two arguments, got "aws-a"',
+  );
+});
+
+test("one probe run of a host with 1,200 instances makes two DescribeInstances calls", async () => {
+  const ec2 = clientFor(ep, { region: "eu-west-1" });
+  for (let i = 0; i < 3; i++) {
+    await ec2.send(
+      new RunInstancesCommand({
+        ImageId: AMAZON_LINUX_AMI,
+        InstanceType: "t3.micro",
+        MinCount: 400,
+        MaxCount: 400,
+      }),
+    );
+  }
+  const describes = () =>
+    ep.calls.filter((c) => c.action === "DescribeInstances" && c.region === "eu-west-1").length;
+  for (const run of [() => oneImSh("aws-many"), () => monitordProbes("aws-many", "host/system")]) {
+    const before = describes();
+    const result = await run();
+    assert.equal(result.code, 0, result.stdout);
+    assert.equal(describes() - before, 2);
+    assert.equal(result.stdout.match(/ID=("?)-1\1,/g)?.length, 1200);
+  }
+});
+
+test("monitord-client (5.12+): vm/status sends the full list first, then only changes, and a VM missing four runs in a row as UNKNOWN", async () => {
+  const file = `${DIST}/im/status_ec2_${HOST_IDS["aws-b"]}.json`;
+  await Deno.remove(file).catch(() => {});
+  try {
+    const status = async () => {
+      const result = await monitordProbes("aws-b", "vm/status");
+      assert.equal(result.code, 0, result.stdout);
+      assert.equal(result.stderr, "");
+      return result.stdout;
+    };
+    assert.equal(
+      await status(),
+      `SYNC_STATE=yes\nMISSING_STATE=UNKNOWN\nVM = [ ID="11", DEPLOY_ID="${vmB}",  STATE="RUNNING" ]\n`,
+    );
+    assert.equal(await status(), "");
+    ep.setInstanceState(vmB, "stopped");
+    assert.equal(await status(), `VM = [ ID="11", DEPLOY_ID="${vmB}",  STATE="POWEROFF" ]\n`);
+    ep.setInstanceState(vmB, "terminated");
+    for (let run = 1; run <= 3; run++) assert.equal(await status(), "", `missing run ${run}`);
+    assert.equal(await status(), `VM = [ ID="11", DEPLOY_ID="${vmB}",  STATE="UNKNOWN" ]\n`);
+    assert.equal(await status(), "");
+  } finally {
+    await Deno.remove(file).catch(() => {});
+  }
+});
