@@ -48,6 +48,8 @@ export interface RunOptions {
   readonly stdinPauseMs?: number;
   /** Environment variables (nothing else is inherited but PATH). */
   readonly env?: Record<string, string>;
+  /** Working directory (OpenNebula's probe runners `cd` into the probe's directory). */
+  readonly cwd?: string;
 }
 
 /**
@@ -84,6 +86,7 @@ export async function runProcess(
     args: [...args],
     clearEnv: true,
     env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...options.env },
+    ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",

@@ -23,6 +23,7 @@ import {
   FIXTURE_SECTION,
   oneBase64,
   runAction,
+  runProcess,
   sharedTest as test,
   writeLocalConfig,
 } from "./harness.ts";
@@ -73,22 +74,8 @@ async function deploy(vmId: number, host: string, known = true): Promise<string>
 }
 
 /** Runs an executable from a directory, as OpenNebula's probe runners do (`cd dir; ./probe`). */
-async function runIn(dir: string, file: string, args: string[], stdin = ""): Promise<ActionResult> {
-  const child = new Deno.Command(`./${file}`, {
-    args,
-    cwd: dir,
-    clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...ENV },
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(stdin));
-  await writer.close();
-  const out = await child.output();
-  const text = new TextDecoder();
-  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+function runIn(dir: string, file: string, args: string[], stdin = ""): Promise<ActionResult> {
+  return runProcess(`./${file}`, args, { cwd: dir, env: ENV, stdin });
 }
 
 /** The executables of a directory that run_probes / monitord-client would run, in `ls` order. */
