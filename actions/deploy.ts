@@ -10,11 +10,14 @@
  *   reports terminated is replaced; one it does not know makes the deploy fail, and so does
  *   one tagged as launched for another VM.
  * - A retry of the same deployment returns the instance the first attempt launched.
+ * - On a host with a `capacity` in the driver configuration, a deploy that would go past it
+ *   fails before anything is launched or started; the VM's own instances do not count.
  *
  * @module
  */
 
 import { type ActionRun, runAction } from "../lib/action.ts";
+import { checkDeployCapacity } from "../lib/capacity.ts";
 import { NotFoundError } from "../lib/errors.ts";
 import { checkOwner } from "../lib/lifecycle.ts";
 import { parseDeployArgs } from "../lib/opennebula/args.ts";
@@ -27,7 +30,11 @@ import { openHost } from "../lib/providers.ts";
 export default async function deploy(argv: readonly string[], run: ActionRun): Promise<string> {
   const args = parseDeployArgs(argv);
   const deployment = parseDeployment(await readDeploymentFile(args.deploymentFile));
-  const { kind, provider } = await openHost(args.host, `deploy of VM ${args.vmId}`, run);
+  const { kind, provider, settings } = await openHost(
+    args.host,
+    `deploy of VM ${args.vmId}`,
+    run,
+  );
   // Checks the template before any call, a resume included.
   const launch = provider.prepareLaunch({
     vmId: args.vmId,
@@ -38,6 +45,15 @@ export default async function deploy(argv: readonly string[], run: ActionRun): P
     section: selectSection(deployment, kind.sectionType, args.host),
     renderContext: (format) => renderContext(deployment.context, deployment.name, format),
   });
+  // Only a host with a capacity in the configuration pays for the check (one more request).
+  const fitCapacity = async (size: string | undefined) => {
+    if (!settings.capacity) return;
+    await checkDeployCapacity(provider, settings.capacity, {
+      vmId: args.vmId,
+      host: args.host,
+      size,
+    });
+  };
   if (deployment.deployId) {
     const existing = await provider.describe(deployment.deployId).catch((error) => {
       if (error instanceof NotFoundError) {
@@ -50,9 +66,11 @@ export default async function deploy(argv: readonly string[], run: ActionRun): P
     });
     checkOwner(existing, args.vmId, `resume VM ${args.vmId}`);
     if (existing.state !== "terminated" && existing.state !== "terminating") {
+      await fitCapacity(existing.size ?? launch.size);
       return (await provider.resume(existing.id)).id;
     }
   }
+  await fitCapacity(launch.size);
   return (await launch.run()).id;
 }
 

@@ -13,6 +13,7 @@
  */
 
 import { readBoundedFile } from "./bounded_read.ts";
+import { capacityProblem, type CapacitySpec, TOTAL_KEYS } from "./capacity.ts";
 import { InvalidInputError } from "./errors.ts";
 import { fileErrorReason } from "./file_errors.ts";
 import { JsonSyntaxError, parseJson } from "./json.ts";
@@ -66,8 +67,8 @@ export interface HostSettings {
   readonly notFoundRetrySeconds: number;
   /** Usage keys for polls; when absent, chosen from the OpenNebula generation detected. */
   readonly monitoringKeys?: MonitoringKeys;
-  /** How many instances of each size the host may run (`capacity`), when configured. */
-  readonly capacity?: Readonly<Record<string, number>>;
+  /** What the host may run (`capacity`: instances per size and/or totals), when configured. */
+  readonly capacity?: CapacitySpec;
 }
 
 /** Settings every provider has. */
@@ -78,9 +79,6 @@ const COMMON_KEYS = [
   "monitoringKeys",
   "capacity",
 ];
-
-/** The most instances of one size a capacity may allow. */
-const MAX_CAPACITY_COUNT = 100_000;
 
 type RawSettings = Record<string, unknown>;
 
@@ -278,27 +276,25 @@ function settingsFor(
   return settings;
 }
 
-/** A `capacity` setting: an object of sizes, each allowed a whole number of instances. */
+/**
+ * A `capacity` setting: instances per instance type (`"t3.micro": 10`) and/or totals
+ * (`vcpus`, `memoryGiB`, `instances`), checked by `capacityProblem()`.
+ */
 function capacityOf(
   value: unknown,
   fail: (key: string, problem: string) => InvalidInputError,
-): Record<string, number> {
-  const expected =
-    `must map instance sizes to whole numbers of instances from 0 to ${MAX_CAPACITY_COUNT} (e.g. {"t3.micro": 10})`;
+): CapacitySpec {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw fail("capacity", expected);
+    throw fail("capacity", 'must be an object, e.g. {"t3.micro": 10, "vcpus": 64}');
   }
-  const capacity: Record<string, number> = {};
-  for (const [size, count] of Object.entries(value)) {
-    if (
-      size.trim() === "" || typeof count !== "number" || !Number.isInteger(count) || count < 0 ||
-      count > MAX_CAPACITY_COUNT
-    ) {
-      throw fail("capacity", `${expected}; "${show(size)}" is not`);
-    }
-    capacity[size] = count;
-  }
-  return capacity;
+  const capacity = value as Record<string, unknown>;
+  const problem = capacityProblem(capacity);
+  if (problem === undefined) return capacity as CapacitySpec;
+  const wrongKey = Object.keys(capacity).find((k) =>
+    !k.includes(".") && !(TOTAL_KEYS as readonly string[]).includes(k)
+  );
+  const hint = wrongKey === undefined ? "" : didYouMean(wrongKey, TOTAL_KEYS);
+  throw fail("capacity", `${problem}${hint}`);
 }
 
 /** The provider kind a host names (`ec2` when it names none). */

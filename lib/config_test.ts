@@ -288,18 +288,54 @@ Deno.test("parseConfig() checks settings against the host's provider, naming the
   );
 });
 
-Deno.test("parseConfig() reads a host's capacity as whole numbers of instances per size", () => {
+Deno.test("parseConfig() reads a host's capacity: instances per type and totals", () => {
   const settings = parseConfig(
-    config({}, { a: { capacity: { "t3.micro": 10, "m5.large": 0 } } }),
+    config({}, {
+      a: { capacity: { "t3.micro": 10, "m5.large": 0, vcpus: 64, memoryGiB: 0.5, instances: 3 } },
+    }),
     PATH,
     "a",
   );
-  assert.deepEqual(settings.capacity, { "t3.micro": 10, "m5.large": 0 });
+  assert.deepEqual(settings.capacity, {
+    "t3.micro": 10,
+    "m5.large": 0,
+    vcpus: 64,
+    memoryGiB: 0.5,
+    instances: 3,
+  });
+  assert.deepEqual(
+    parseConfig(config({ capacity: { vcpus: 8, memoryGiB: 32 } }), PATH, "a").capacity,
+    { vcpus: 8, memoryGiB: 32 },
+  );
   assert.equal(parseConfig(config({}), PATH, "a").capacity, undefined);
-  for (const capacity of [[], 5, { "t3.micro": 1.5 }, { "t3.micro": -1 }, { "t3.micro": "2" }]) {
+});
+
+Deno.test("parseConfig() refuses a capacity it cannot read, saying what is wrong", () => {
+  const cases: [unknown, string][] = [
+    [[], 'must be an object, e.g. {"t3.micro": 10, "vcpus": 64}'],
+    [5, 'must be an object, e.g. {"t3.micro": 10, "vcpus": 64}'],
+    [{}, "is empty: give instances per type and/or vcpus and memoryGiB"],
+    [{ "t3.micro": 1.5 }, 'has "t3.micro" 1.5; it must be a whole number from 0 to 10000000'],
+    [{ "t3.micro": -1 }, 'has "t3.micro" -1; it must be a whole number from 0 to 10000000'],
+    [
+      { "t3.micro": "2" },
+      'has "t3.micro" not a number; it must be a whole number from 0 to 10000000',
+    ],
+    [{ vcpus: 64 }, 'lists no instance type, so it needs both "vcpus" and "memoryGiB"'],
+    [{ instances: 5 }, 'lists no instance type, so it needs both "vcpus" and "memoryGiB"'],
+    [
+      { "t3.micro": 1, memoryGB: 4 },
+      'has "memoryGB", which is neither an instance type (family.size, e.g. t3.micro) nor a total (vcpus, memoryGiB, instances); did you mean memoryGiB?',
+    ],
+    [
+      { T3_MICRO: 1 },
+      'has "T3_MICRO", which is neither an instance type (family.size, e.g. t3.micro) nor a total (vcpus, memoryGiB, instances)',
+    ],
+  ];
+  for (const [capacity, problem] of cases) {
     assert.throws(
       () => parseConfig(config({ capacity }), PATH, "a"),
-      /^InvalidInputError: Setting "capacity" for host a in .* must map instance sizes to whole numbers/,
+      invalid(`Setting "capacity" for host a in ${PATH} ${problem}`),
       JSON.stringify(capacity),
     );
   }

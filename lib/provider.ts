@@ -35,6 +35,8 @@ export interface Instance {
   readonly nativeState: string;
   /** Memory given to the instance in KiB, when known. */
   readonly memoryKiB?: number;
+  /** Its size in the cloud's words (EC2's instance type), when known. */
+  readonly size?: string;
   /** The OpenNebula VM the driver launched the instance for, when it is tagged with one. */
   readonly ownerVmId?: number;
   /** Provider facts for the monitoring string, keys without prefix (`PUBLIC_IP_ADDRESS`). */
@@ -57,8 +59,6 @@ export interface ListedInstance extends Instance {
   readonly launchedByDriver: boolean;
   /** The OpenNebula host it was launched for, when this driver launched it. */
   readonly ownerHost?: string;
-  /** Its size in the cloud's words (EC2's instance type). */
-  readonly size?: string;
   /** Virtual CPUs, when the listing says. */
   readonly vcpus?: number;
   /**
@@ -160,6 +160,16 @@ export interface Provider {
   list(): Promise<ListedInstance[]>;
 
   /**
+   * Lists the pending and running instances this driver launched for a host: what holds the
+   * host's capacity. One filtered request where the cloud allows it (for EC2, DescribeInstances
+   * by the driver's tags and states, a plain one where the filters are refused), every instance
+   * checked again on our side.
+   *
+   * @param host OpenNebula host name.
+   */
+  listForHost(host: string): Promise<ListedInstance[]>;
+
+  /**
    * The resources of instance sizes, for capacity figures. Sizes the provider does not know
    * are left out of the answer.
    *
@@ -205,6 +215,8 @@ export interface Provider {
 
 /** A validated launch, ready to run. */
 export interface PreparedLaunch {
+  /** The size it would launch (EC2's instance type), when the provider knows it before launching. */
+  readonly size?: string;
   /**
    * Launches the instance, or finds the one an earlier attempt of the same deploy launched,
    * and returns once it runs. All or nothing: an instance that does not come up is removed

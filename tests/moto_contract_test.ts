@@ -284,3 +284,28 @@ test("moto: a deploy that names another VM's instance is refused and starts noth
   );
   assert.equal(await stateOf(owner.deployId!), "stopped");
 });
+
+test("moto: a deploy past its host's vCPUs is refused, sizing a type the driver's table does not know by DescribeInstanceTypes", async () => {
+  const capped = await writeLocalConfig(`${tmp}/capacity.json`, moto.url, CREDENTIALS, {
+    defaults: { statePollSeconds: 0.1, notFoundRetrySeconds: 1 },
+    hosts: { "moto-capacity": { capacity: { vcpus: 3, memoryGiB: 64 } } },
+  });
+  const env = { ...ENV, HYBRID_DRIVER_CONFIG: capped };
+  const first = new SimulatedVm(
+    "5.x",
+    761,
+    "moto-capacity",
+    { ...SECTION, INSTANCETYPE: "i4i.large" },
+    tmp,
+    env,
+  );
+  assert.match(await first.deploy(), /^DEPLOY SUCCESS 761 i-[0-9a-f]{17}$/);
+  const second = new SimulatedVm("5.x", 762, "moto-capacity", SECTION, tmp, env);
+  assert.equal(
+    await second.deploy(),
+    "DEPLOY FAILURE 762 Cannot deploy VM 762 to host moto-capacity: its capacity allows 3 vCPUs, pending and running instances hold 2 and t3.micro needs 2",
+  );
+  assert.deepEqual(await instancesOfVm(762), []);
+  assert.match(await first.deploy(), /^DEPLOY SUCCESS 761 /, "a retry is not refused by itself");
+  await ec2.send(new TerminateInstancesCommand({ InstanceIds: [first.deployId!] }));
+});

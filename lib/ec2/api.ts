@@ -25,6 +25,7 @@ export const CALL_NAMES = [
   "describeImages",
   "associateAddress",
   "describeAddresses",
+  "describeInstanceTypes",
 ] as const;
 
 /** The names of the EC2 calls the driver makes. */

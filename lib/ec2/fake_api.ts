@@ -92,7 +92,24 @@ export interface FakeOptions {
   readonly deduplicateTokens?: boolean;
   /** How a token whose instance is terminated is answered: EC2's error, or that instance (older EC2). */
   readonly spentToken?: "error" | "instance";
+  /** The instance types the region offers: name to [vCPUs, MiB] (default: the endpoint's fixtures). */
+  readonly instanceTypes?: Readonly<Record<string, readonly [number, number]>>;
 }
+
+/**
+ * The instance types of the local endpoint's fixtures, with their sizes; `i4i.large` is one the
+ * driver's table does not know.
+ */
+export const FAKE_INSTANCE_TYPES: Readonly<Record<string, readonly [number, number]>> = {
+  "t2.micro": [1, 1024],
+  "t3.micro": [2, 1024],
+  "t3.small": [2, 2048],
+  "t3.medium": [2, 4096],
+  "t4g.micro": [2, 1024],
+  "m5.large": [2, 8192],
+  "m1.small": [1, 1740],
+  "i4i.large": [2, 16384],
+};
 
 /**
  * An error as the AWS SDK throws it for an EC2 error answer: `name` and `Code` are the EC2
@@ -151,6 +168,7 @@ export class FakeEc2 implements Ec2Api {
       filters: options.filters ?? "apply",
       deduplicateTokens: options.deduplicateTokens ?? true,
       spentToken: options.spentToken ?? "error",
+      instanceTypes: options.instanceTypes ?? FAKE_INSTANCE_TYPES,
     };
   }
 
@@ -393,6 +411,42 @@ export class FakeEc2 implements Ec2Api {
         ...(a.instanceId ? { InstanceId: a.instanceId } : {}),
       })),
     }));
+  }
+
+  /**
+   * Describes the instance types named by `InstanceTypes` (an unknown one fails the request,
+   * as on EC2) or selected by the `instance-type` filter (unknown ones are left out), in pages
+   * of `MaxResults`.
+   */
+  describeInstanceTypes(input: CallInput<"describeInstanceTypes">) {
+    return this.#call("describeInstanceTypes", input, () => {
+      const offered = this.#options.instanceTypes;
+      const named = input.InstanceTypes ?? [];
+      const unknown = named.filter((n) => !Object.hasOwn(offered, n));
+      if (unknown.length > 0) {
+        throw ec2Error(
+          "InvalidInstanceType",
+          `The following supplied instance types do not exist: [${unknown.join(", ")}]`,
+        );
+      }
+      let matched = named.length > 0 ? [...named] : Object.keys(offered);
+      for (const filter of input.Filters ?? []) {
+        if (filter.Name !== "instance-type") {
+          throw ec2Error("InvalidParameterValue", `The filter '${filter.Name}' is invalid`);
+        }
+        matched = matched.filter((n) => filter.Values?.includes(n));
+      }
+      const start = Number(input.NextToken ?? 0);
+      const end = input.MaxResults ? start + input.MaxResults : matched.length;
+      return {
+        InstanceTypes: matched.slice(start, end).map((name) => ({
+          InstanceType: name as Sdk._InstanceType,
+          VCpuInfo: { DefaultVCpus: offered[name]![0] },
+          MemoryInfo: { SizeInMiB: offered[name]![1] },
+        })),
+        ...(end < matched.length ? { NextToken: String(end) } : {}),
+      };
+    });
   }
 
   /** Records a call, then answers it with its next script, else with the model. */

@@ -263,3 +263,29 @@ Deno.test("the fake associates Elastic IPs, and refuses to move one when told no
     };
   }, { addresses: [{ publicIp: EIP_ADDRESS_A, allocationId: EIP_ALLOCATION_A }] });
 });
+
+Deno.test("the fake describes instance types by filter and by name, in pages, as the endpoint does", async () => {
+  await sameOnBoth(async ({ api }) => {
+    const wanted = ["i4i.large", "t3.micro", "x9.mega", "m5.large"] as _InstanceType[];
+    const first = await api.describeInstanceTypes({
+      Filters: [{ Name: "instance-type", Values: wanted }],
+      MaxResults: 5,
+    });
+    const all = await api.describeInstanceTypes({ MaxResults: 5 });
+    const second = await api.describeInstanceTypes({ MaxResults: 5, NextToken: all.NextToken });
+    const named = await api.describeInstanceTypes({ InstanceTypes: ["m5.large"] });
+    return {
+      filtered: first.InstanceTypes?.map((t) => [
+        t.InstanceType,
+        t.VCpuInfo?.DefaultVCpus,
+        t.MemoryInfo?.SizeInMiB,
+      ]),
+      filteredNext: first.NextToken,
+      pages: [all.InstanceTypes?.length, second.InstanceTypes?.length, second.NextToken],
+      named: named.InstanceTypes?.map((t) => t.InstanceType),
+      unknown: await failure(
+        api.describeInstanceTypes({ InstanceTypes: ["x9.mega" as _InstanceType] }),
+      ),
+    };
+  });
+});

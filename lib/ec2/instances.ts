@@ -78,6 +78,7 @@ export function toInstance(source: Ec2Instance): Instance {
     nativeState: state,
     ...(owner !== undefined && /^\d{1,10}$/.test(owner) ? { ownerVmId: Number(owner) } : {}),
     ...(memoryMiB ? { memoryKiB: memoryMiB * 1024 } : {}),
+    ...(source.InstanceType ? { size: source.InstanceType } : {}),
     facts,
   };
 }
@@ -122,7 +123,6 @@ export function toListedInstance(source: Ec2Instance): ListedInstance {
     launchedByDriver,
     ...(name ? { name } : {}),
     ...(owner !== undefined ? { ownerHost: owner } : {}),
-    ...(source.InstanceType ? { size: source.InstanceType } : {}),
     ...(cores ? { vcpus: cores * threads } : {}),
     sectionAttributes: section,
   };

@@ -30,6 +30,7 @@ Deno.test("toInstance() flattens an SDK instance, leaving out empty facts", () =
     state: "running",
     nativeState: "running",
     memoryKiB: 8 * 1024 * 1024,
+    size: "m5.large",
     facts: {
       STATE: "running",
       INSTANCE_TYPE: "m5.large",

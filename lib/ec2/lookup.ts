@@ -12,7 +12,16 @@ import type * as Sdk from "@aws-sdk/client-ec2";
 import type { Ec2Api } from "./api.ts";
 import { CloudError } from "../errors.ts";
 import { errorCode } from "./errors.ts";
-import { DRIVER_NAME, DRIVER_TAG, launchedForVmFilters, LIVE_STATES, VM_ID_TAG } from "./tags.ts";
+import {
+  DRIVER_NAME,
+  DRIVER_TAG,
+  heldByHostFilters,
+  HOST_TAG,
+  launchedForVmFilters,
+  LIVE_STATES,
+  tagValue,
+  VM_ID_TAG,
+} from "./tags.ts";
 
 /** Most pages of DescribeInstances read when the endpoint pages its answer. */
 const MAX_PAGES = 100;
@@ -73,6 +82,29 @@ export async function findLaunchedForVm(api: Ec2Api, vmId: number): Promise<Sdk.
   return instances.filter((i) =>
     tagOf(i, VM_ID_TAG) === String(vmId) && tagOf(i, DRIVER_TAG) === DRIVER_NAME &&
     LIVE_STATES.includes(i.State?.Name ?? "")
+  );
+}
+
+/**
+ * Lists the pending and running instances tagged as launched by this driver for a host.
+ * Sends DescribeInstances with tag and state filters; if the endpoint rejects them as
+ * unsupported, sends it without filters. Either way, every instance is checked here.
+ *
+ * @param api The EC2 calls.
+ * @param host OpenNebula host name.
+ * @returns The instances, as EC2 describes them.
+ */
+export async function findHeldByHost(api: Ec2Api, host: string): Promise<Sdk.Instance[]> {
+  let instances: Sdk.Instance[];
+  try {
+    instances = await describeAll(api, heldByHostFilters(host));
+  } catch (error) {
+    if (!isUnsupportedRequest(error)) throw error;
+    instances = await describeAll(api, undefined);
+  }
+  return instances.filter((i) =>
+    tagOf(i, HOST_TAG) === tagValue(host) && tagOf(i, DRIVER_TAG) === DRIVER_NAME &&
+    (i.State?.Name === "pending" || i.State?.Name === "running")
   );
 }
 

@@ -26,9 +26,15 @@ import { sleep } from "../sleep.ts";
 import type { Ec2Api } from "./api.ts";
 import type { Instance as Ec2Instance } from "@aws-sdk/client-ec2";
 import { errorCode, isNotFound, isTransient, toDriverError } from "./errors.ts";
-import { describeAll, findLaunchedForVm, isUnsupportedRequest, tagOf } from "./lookup.ts";
+import {
+  describeAll,
+  findHeldByHost,
+  findLaunchedForVm,
+  isUnsupportedRequest,
+  tagOf,
+} from "./lookup.ts";
 import { instanceIn, toInstance, toListedInstance } from "./instances.ts";
-import { instanceTypeSize } from "./instance_types.ts";
+import { defaultCacheDir, instanceTypeSizes, type SizeCacheOptions } from "./type_sizes.ts";
 import { type ElasticIp, type LaunchSpec, toLaunchSpec } from "./launch_spec.ts";
 import { needsRootDeviceName, runInstancesInput } from "./run_input.ts";
 import type { Ec2Connection } from "./settings.ts";
@@ -89,18 +95,28 @@ export class Ec2Provider implements Provider {
   readonly #api: Ec2Api;
   readonly #settings: HostSettings;
   readonly #signal: AbortSignal | undefined;
+  readonly #sizeCache: SizeCacheOptions;
+  readonly #sizeCacheLocation: string;
 
   /**
    * @param api The EC2 calls (the SDK client, or a fake).
    * @param settings The host's settings (defaults for template keys, waits, grace periods);
    * its `connection` is an `Ec2Connection`.
    * @param signal Ends every wait when the action's time is up.
+   * @param sizeCache Where instance type sizes are cached (default: `defaultCacheDir()`).
    */
-  constructor(api: Ec2Api, settings: HostSettings, signal?: AbortSignal) {
+  constructor(
+    api: Ec2Api,
+    settings: HostSettings,
+    signal?: AbortSignal,
+    sizeCache?: SizeCacheOptions,
+  ) {
     this.#api = api;
     this.#settings = settings;
     this.#signal = signal;
     const connection = settings.connection as Ec2Connection;
+    this.#sizeCache = sizeCache ?? { dir: defaultCacheDir(), now: Date.now };
+    this.#sizeCacheLocation = JSON.stringify([api.region ?? "", connection.endpoint ?? ""]);
     const account = connection.accessKeyId ?? connection.profile ?? "default credentials";
     this.location = JSON.stringify(["ec2", api.region ?? "", connection.endpoint ?? "", account]);
     this.locationLabel = `region ${api.region ?? "(SDK default)"}${
@@ -123,7 +139,10 @@ export class Ec2Provider implements Provider {
       : { ...checked, userData: contextData };
     const base = spec.clientToken;
     const token = base ?? launchToken(request, attributes);
-    return { run: () => this.#launchAndBoot(request, spec, token, base !== undefined) };
+    return {
+      size: spec.instanceType,
+      run: () => this.#launchAndBoot(request, spec, token, base !== undefined),
+    };
   }
 
   /**
@@ -296,14 +315,21 @@ export class Ec2Provider implements Provider {
     }
   }
 
-  /** The sizes of instance types, from the driver's table of common types. */
-  sizes(names: readonly string[]): Promise<ReadonlyMap<string, Size>> {
-    const known = new Map<string, Size>();
-    for (const name of names) {
-      const size = instanceTypeSize(name);
-      if (size) known.set(name, size);
+  /** The pending and running instances launched for a host: one filtered DescribeInstances. */
+  async listForHost(host: string): Promise<ListedInstance[]> {
+    try {
+      return (await findHeldByHost(this.#api, host)).map(toListedInstance);
+    } catch (error) {
+      throw this.#error(error, `Cannot list the instances of host ${host}`);
     }
-    return Promise.resolve(known);
+  }
+
+  /**
+   * The sizes of instance types: cached answers of DescribeInstanceTypes, the driver's table
+   * of common types when EC2 cannot say.
+   */
+  sizes(names: readonly string[]): Promise<ReadonlyMap<string, Size>> {
+    return instanceTypeSizes(this.#api, names, this.#sizeCacheLocation, this.#sizeCache);
   }
 
   /** Describes one instance; NotFoundError when EC2 does not know it. */

@@ -58,7 +58,12 @@ const SETTINGS: HostSettings = {
 /** A fake EC2 and a provider on it. */
 function setUp(options: FakeOptions = {}, settings: Partial<HostSettings> = {}) {
   const fake = new FakeEc2(options);
-  return { fake, provider: new Ec2Provider(fake, { ...SETTINGS, ...settings }) };
+  // No size cache: unit tests never write under the user's home.
+  const provider = new Ec2Provider(fake, { ...SETTINGS, ...settings }, undefined, {
+    dir: undefined,
+    now: Date.now,
+  });
+  return { fake, provider };
 }
 
 /** The deploy of VM `vmId` to host `aws`, with extra template keys. */
@@ -641,4 +646,68 @@ Deno.test("list() asks without MaxResults when the endpoint refuses it", async (
   fake.failNext("describeInstances", ec2Error("InvalidParameterValue", "Unknown MaxResults"));
   assert.equal((await provider.list()).length, 1);
   assert.deepEqual(fake.inputsOf("describeInstances").map((i) => i.MaxResults), [1000, undefined]);
+});
+
+Deno.test("listForHost() asks for the host's pending and running instances by the driver's tags in one request", async () => {
+  const { fake, provider } = setUp();
+  const tags = (host: string, vmId: number) => ({
+    "opennebula:host": host,
+    "opennebula:driver": "one-hybrid",
+    "opennebula:vm-id": String(vmId),
+  });
+  const mine = fake.addInstance({ tags: tags("aws", 1), instanceType: "m5.large" });
+  fake.addInstance({ tags: tags("aws", 2), state: "stopped" });
+  fake.addInstance({ tags: tags("aws-other", 3) });
+  fake.addInstance({ tags: { "opennebula:host": "aws" } }); // not launched by the driver
+  const held = await provider.listForHost("aws");
+  assert.deepEqual(held.map((i) => [i.id, i.size, i.ownerVmId, i.state]), [
+    [mine.id, "m5.large", 1, "running"],
+  ]);
+  assert.deepEqual(fake.inputsOf("describeInstances"), [{
+    Filters: [
+      { Name: "tag:opennebula:host", Values: ["aws"] },
+      { Name: "tag:opennebula:driver", Values: ["one-hybrid"] },
+      { Name: "instance-state-name", Values: ["pending", "running"] },
+    ],
+    MaxResults: 1000,
+  }]);
+});
+
+Deno.test("listForHost() falls back to a plain request where the filters are refused, and checks every instance itself", async () => {
+  for (const filters of ["reject", "ignore"] as const) {
+    const { fake, provider } = setUp({ filters });
+    fake.addInstance({
+      tags: { "opennebula:host": "aws-other", "opennebula:driver": "one-hybrid" },
+    });
+    const mine = fake.addInstance({
+      tags: { "opennebula:host": "aws", "opennebula:driver": "one-hybrid" },
+    });
+    assert.deepEqual((await provider.listForHost("aws")).map((i) => i.id), [mine.id], filters);
+    assert.equal(fake.inputsOf("describeInstances").length, filters === "reject" ? 2 : 1);
+  }
+});
+
+Deno.test("listForHost() fails on a failure that a plainer request would meet too", async () => {
+  const { fake, provider } = setUp();
+  fake.failNext("describeInstances", ec2Error("AuthFailure", "AWS was not able to validate"));
+  await assert.rejects(
+    provider.listForHost("aws"),
+    /^CredentialsError: Cannot list the instances of host aws: AuthFailure/,
+  );
+});
+
+Deno.test("prepareLaunch() says which size it would launch, before any call", () => {
+  const { fake, provider } = setUp({}, { template: { INSTANCETYPE: "m5.large" } });
+  assert.equal(provider.prepareLaunch(request(7)).size, "t3.micro");
+  assert.deepEqual(fake.calls, []);
+});
+
+Deno.test("sizes() comes from DescribeInstanceTypes, the table answering what EC2 cannot", async () => {
+  const { fake, provider } = setUp();
+  const sizes = await provider.sizes(["i4i.large", "m6i.large", "x9.mega"]);
+  assert.deepEqual(Object.fromEntries(sizes), {
+    "i4i.large": { vcpus: 2, memoryMiB: 16384 },
+    "m6i.large": { vcpus: 2, memoryMiB: 8192 },
+  });
+  assert.equal(fake.inputsOf("describeInstanceTypes").length, 1);
 });

@@ -14,6 +14,7 @@ import {
   DescribeAddressesCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
+  DescribeInstanceTypesCommand,
   EC2Client,
   type EC2ClientConfig,
   RebootInstancesCommand,
@@ -38,7 +39,7 @@ import { addSecret } from "../redact.ts";
 /**
  * The command of each call in `CALL_NAMES` (api.ts), which is the list: the type makes this
  * map name exactly those calls. The commands are imported by name so that the bundle keeps only
- * these ten of the SDK's hundreds (importing the whole module costs about 0.2 s per process).
+ * these eleven of the SDK's hundreds (importing the whole module costs about 0.2 s per process).
  */
 const COMMANDS: { readonly [K in CallName]: CommandOf<K> } = {
   runInstances: RunInstancesCommand,
@@ -51,6 +52,7 @@ const COMMANDS: { readonly [K in CallName]: CommandOf<K> } = {
   describeImages: DescribeImagesCommand,
   associateAddress: AssociateAddressCommand,
   describeAddresses: DescribeAddressesCommand,
+  describeInstanceTypes: DescribeInstanceTypesCommand,
 };
 
 /** Sends one call by name; a signal aborts it. */

@@ -92,3 +92,19 @@ export function launchedForVmFilters(vmId: number): { Name: string; Values: stri
     { Name: "instance-state-name", Values: [...LIVE_STATES] },
   ];
 }
+
+/**
+ * DescribeInstances filters that select the pending and running instances this driver
+ * launched for one OpenNebula host: what holds the host's capacity. Endpoints may ignore
+ * filters: callers check the tags again themselves.
+ *
+ * @param host OpenNebula host name.
+ * @returns Filters for the `Filters` parameter.
+ */
+export function heldByHostFilters(host: string): { Name: string; Values: string[] }[] {
+  return [
+    { Name: `tag:${HOST_TAG}`, Values: [tagValue(host)] },
+    { Name: `tag:${DRIVER_TAG}`, Values: [DRIVER_NAME] },
+    { Name: "instance-state-name", Values: ["pending", "running"] },
+  ];
+}

@@ -27,7 +27,7 @@ import {
   type RegionState,
   STATE_CODES,
 } from "./state.ts";
-import { el, frag, list, type Xml } from "./xml.ts";
+import { el, frag, list, opt, type Xml } from "./xml.ts";
 
 /** An action: checks the request, changes the region's state, returns the answer's elements. */
 export type Action = (region: RegionState, p: Params, now: number) => Xml;
@@ -69,6 +69,7 @@ export const ACTIONS: ReadonlyMap<string, Action> = new Map<string, Action>([
   ["DescribeImages", describeImages],
   ["AssociateAddress", associateAddress],
   ["DescribeAddresses", describeAddresses],
+  ["DescribeInstanceTypes", describeInstanceTypes],
 ]);
 
 /**
@@ -294,4 +295,51 @@ function describeAddresses(region: RegionState, p: Params): Xml {
   ];
   const addresses = named.length > 0 ? [...new Set(named)] : [...region.addresses.values()];
   return list("addressesSet", addresses.map(addressXml));
+}
+
+/**
+ * DescribeInstanceTypes of the fixture types: those named by `InstanceType.N` (an unknown one
+ * fails the request) or selected by the `instance-type` filter (unknown ones are left out), in
+ * pages of `MaxResults` (5 to 100); only vCPUs and memory are described.
+ */
+function describeInstanceTypes(region: RegionState, p: Params): Xml {
+  const offered = region.options.fixtures.instanceTypes;
+  const named = values(p, "InstanceType");
+  const unknown = named.filter((n) => !offered.some((t) => t.instanceType === n));
+  if (unknown.length > 0) {
+    throw new Ec2Error(
+      "InvalidInstanceType",
+      `The following supplied instance types do not exist: [${unknown.join(", ")}]`,
+    );
+  }
+  let matched = named.length > 0
+    ? named.map((n) => offered.find((t) => t.instanceType === n)!)
+    : [...offered];
+  for (const filter of items(p, "Filter")) {
+    if (filter["Name"] !== "instance-type") {
+      throw new Ec2Error("InvalidParameterValue", `The filter '${filter["Name"]}' is invalid`);
+    }
+    const wanted = values(filter, "Value");
+    matched = matched.filter((t) => wanted.includes(t.instanceType));
+  }
+  const max = p["MaxResults"] === undefined ? matched.length : Number(p["MaxResults"]);
+  if (p["MaxResults"] !== undefined && !(Number.isInteger(max) && max >= 5 && max <= 100)) {
+    throw errors.invalid("MaxResults", p["MaxResults"]);
+  }
+  const start = Number(p["NextToken"] ?? 0);
+  const page = matched.slice(start, start + max);
+  const next = start + max < matched.length ? String(start + max) : undefined;
+  return frag(
+    list(
+      "instanceTypeSet",
+      page.map((t) =>
+        frag(
+          el("instanceType", t.instanceType),
+          el("vCpuInfo", el("defaultVCpus", t.vcpus)),
+          el("memoryInfo", el("sizeInMiB", t.memoryMiB)),
+        )
+      ),
+    ),
+    opt("nextToken", next),
+  );
 }

@@ -33,6 +33,10 @@ export interface InstanceTypeFixture {
   readonly architectures: readonly string[];
   /** Current Spot price in USD per hour; a `SpotOptions.MaxPrice` below it is too low. */
   readonly spotPrice: number;
+  /** Default virtual CPUs (DescribeInstanceTypes' `VCpuInfo.DefaultVCpus`). */
+  readonly vcpus: number;
+  /** Memory in MiB (`MemoryInfo.SizeInMiB`). */
+  readonly memoryMiB: number;
 }
 
 /** A subnet of the default VPC; its Availability Zone is the region name plus `zone`. */
@@ -138,14 +142,16 @@ export const DEFAULT_FIXTURES: Fixtures = {
     image(ARM64_AMI, "al2023-ami-2023.6.20241010.0-kernel-6.1-arm64", "arm64", AMAZON),
   ],
   instanceTypes: [
-    { instanceType: "t2.micro", architectures: ["i386", "x86_64"], spotPrice: 0.0035 },
-    { instanceType: "t3.micro", architectures: ["x86_64"], spotPrice: 0.0031 },
-    { instanceType: "t3.small", architectures: ["x86_64"], spotPrice: 0.0062 },
-    { instanceType: "t3.medium", architectures: ["x86_64"], spotPrice: 0.0125 },
-    { instanceType: "t4g.micro", architectures: ["arm64"], spotPrice: 0.0025 },
-    { instanceType: "m5.large", architectures: ["x86_64"], spotPrice: 0.035 },
+    type("t2.micro", ["i386", "x86_64"], 0.0035, 1, 1024),
+    type("t3.micro", ["x86_64"], 0.0031, 2, 1024),
+    type("t3.small", ["x86_64"], 0.0062, 2, 2048),
+    type("t3.medium", ["x86_64"], 0.0125, 2, 4096),
+    type("t4g.micro", ["arm64"], 0.0025, 2, 1024),
+    type("m5.large", ["x86_64"], 0.035, 2, 8192),
     // RunInstances' documented default type.
-    { instanceType: "m1.small", architectures: ["i386", "x86_64"], spotPrice: 0.0075 },
+    type("m1.small", ["i386", "x86_64"], 0.0075, 1, 1740),
+    // A type the driver's table of common types does not know.
+    type("i4i.large", ["x86_64"], 0.06, 2, 16384),
   ],
   keyPairs: ["one-key", "ops"],
   subnets: [
@@ -174,6 +180,16 @@ function image(imageId: string, name: string, architecture: string, ownerId: str
     rootVolumeSizeGiB: 8,
     imdsV2: true,
   };
+}
+
+function type(
+  instanceType: string,
+  architectures: string[],
+  spotPrice: number,
+  vcpus: number,
+  memoryMiB: number,
+): InstanceTypeFixture {
+  return { instanceType, architectures, spotPrice, vcpus, memoryMiB };
 }
 
 function subnet(subnetId: string, zone: string, cidrBlock: string): SubnetFixture {

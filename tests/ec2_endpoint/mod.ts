@@ -1,7 +1,8 @@
 /**
  * A local EC2-compatible endpoint for the demo and the integration tests. It implements only
  * the calls the driver makes (RunInstances, DescribeInstances, Terminate/Stop/Start/
- * RebootInstances, CreateImage, DescribeImages, AssociateAddress, DescribeAddresses) in the EC2
+ * RebootInstances, CreateImage, DescribeImages, AssociateAddress, DescribeAddresses,
+ * DescribeInstanceTypes) in the EC2
  * Query API as `@aws-sdk/client-ec2` sends it, checks signatures with the SDK's own signer, and
  * models what moto cannot show: state transitions over time, eventual consistency (new ids not
  * visible yet), token deduplication (`IdempotentInstanceTerminated`), injected failures and
