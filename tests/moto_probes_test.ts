@@ -1,0 +1,160 @@
+/**
+ * The host probes against moto, an EC2 emulator the project did not write: two hosts sharing
+ * one moto account, VMs the driver deployed, an instance launched by hand (wild) and one left
+ * over (an orphan: tagged for a VM the stand-in oned does not have). The probes are run as
+ * OpenNebula runs them (`cd` into the directory, the IM arguments, host id and name last).
+ */
+
+import assert from "node:assert/strict";
+import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { vmDeployment } from "./deployments.ts";
+import {
+  type ActionResult,
+  deployedId,
+  oneBase64,
+  runAction,
+  runProcess,
+  sharedTest as test,
+  writeLocalConfig,
+} from "./harness.ts";
+import { useMoto } from "./moto.ts";
+import { startFakeOned } from "./oned_xmlrpc.ts";
+
+const CREDENTIALS = {
+  accessKeyId: "AKIAMOTOEXAMPLE00002",
+  secretAccessKey: "motoSecret/K7MDENG/x2",
+};
+const DIST = new URL("../dist/im", import.meta.url).pathname;
+const IM_ARGS = ["provider", "/var/lib/one//datastores", "4124", "20"];
+const HOST_IDS: Record<string, number> = { "moto-a": 0, "moto-b": 1 };
+
+const moto = await useMoto();
+await moto.reset();
+const oned = await startFakeOned({ user: "oneadmin", password: "probe-pass" });
+const ec2 = new EC2Client({
+  region: "us-east-1",
+  endpoint: moto.url,
+  credentials: CREDENTIALS,
+  // The default user agent reads os.release(), which needs --allow-sys.
+  defaultUserAgentProvider: () => Promise.resolve([["one-hybrid-tests"]]),
+});
+const tmp = await Deno.makeTempDir({ prefix: "hybrid-moto-probes-" });
+globalThis.addEventListener("unload", () => {
+  ec2.destroy();
+  moto.kill();
+  Deno.removeSync(tmp, { recursive: true });
+});
+const AUTH = `${tmp}/one_auth`;
+await Deno.writeTextFile(AUTH, "oneadmin:probe-pass\n");
+const config = await writeLocalConfig(`${tmp}/hybrid_driver.json`, moto.url, CREDENTIALS, {
+  defaults: { statePollSeconds: 0.1, notFoundRetrySeconds: 1 },
+  hosts: { "moto-a": { capacity: { "t3.micro": 4 } }, "moto-b": { capacity: { "t3.micro": 2 } } },
+});
+const ENV = { HOME: tmp, HYBRID_DRIVER_CONFIG: config, ONE_XMLRPC: oned.url, ONE_AUTH: AUTH };
+
+const AMI =
+  (await ec2.send(new DescribeImagesCommand({ Owners: ["amazon"] }))).Images?.find((i) =>
+    i.RootDeviceType === "ebs" && i.Architecture === "x86_64"
+  )?.ImageId ?? "";
+assert.match(AMI, /^ami-/, "moto lists a default x86_64 EBS image");
+
+/** Deploys a VM through the built deploy action, and tells oned about it unless `known` is false. */
+async function deploy(vmId: number, host: string, known = true): Promise<string> {
+  const xml = vmDeployment(vmId, { AMI, INSTANCETYPE: "t3.micro" });
+  const file = `${tmp}/deployment.${vmId}`;
+  await Deno.writeTextFile(file, xml);
+  const env = ENV;
+  const id = deployedId(
+    await runAction("deploy", [file, host, String(vmId), host], { stdin: oneBase64(xml), env }),
+  );
+  if (known) oned.setVm(vmId, { state: 3, lcmState: 3, deployId: id });
+  return id;
+}
+
+const vmA = await deploy(20, "moto-a");
+const vmB = await deploy(21, "moto-b");
+const orphan = await deploy(22, "moto-a", false);
+const wild = (await ec2.send(
+  new RunInstancesCommand({
+    ImageId: AMI,
+    InstanceType: "t3.small",
+    MinCount: 1,
+    MaxCount: 1,
+    TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "Name", Value: "by hand" }] }],
+  }),
+)).Instances![0]!.InstanceId!;
+
+/** Runs one probe from its directory with the IM arguments, as OpenNebula's runners do. */
+function probe(dir: string, file: string, host: string, stdin = ""): Promise<ActionResult> {
+  const args = [...IM_ARGS, String(HOST_IDS[host]), host];
+  return runProcess(`./${file}`, args, { cwd: `${DIST}/${dir}`, env: ENV, stdin });
+}
+
+/** The `ID DEPLOY_ID` pairs of a report's VM entries, in order. */
+function vmEntries(stdout: string): string[] {
+  return [...stdout.matchAll(/\bID="?(-?\d+)"?,\s*DEPLOY_ID="?(i-\w+)"?/g)].map((m) =>
+    `${m[1]} ${m[2]}`
+  );
+}
+
+/** The decoded IMPORT_TEMPLATE of the entry of an instance. */
+function importTemplateOf(stdout: string, id: string): string {
+  const entry = stdout.slice(stdout.indexOf(id));
+  const encoded = /IMPORT_TEMPLATE="([A-Za-z0-9+/=]+)"/.exec(entry)?.[1] ?? "";
+  return new TextDecoder().decode(Uint8Array.from(atob(encoded), (c) => c.charCodeAt(0)));
+}
+
+test("on moto, the 4.x poll probe reports capacity, the host's VMs with the VMM poll's string, the wild instance to import and the orphan", async () => {
+  const result = await probe("provider.d", "poll", "moto-a");
+  assert.equal(result.stderr, "");
+  assert.equal(result.code, 0);
+  assert.match(
+    result.stdout,
+    /^HYPERVISOR=ec2\nPUBLIC_CLOUD=YES\nPRIORITY=-1\nTOTALMEMORY=4194304\nTOTALCPU=800\n/,
+  );
+  // VM 20 and the orphan run t3.micro (2 vCPU, 1 GiB) for this host.
+  assert.match(result.stdout, /^USEDMEMORY=2097152\nUSEDCPU=400\n/m);
+  assert.match(result.stdout, new RegExp(`^ORPHANED_INSTANCES="${orphan}"$`, "m"));
+  assert.deepEqual(vmEntries(result.stdout), [`20 ${vmA}`, `-1 ${wild}`]);
+  const poll = await runAction("poll", [vmA, "moto-a", "20", "moto-a"], { env: ENV });
+  assert.equal(poll.code, 0, poll.stdout);
+  assert.ok(result.stdout.includes(`POLL="${poll.stdout.trim()}"`), result.stdout);
+  const imported = importTemplateOf(result.stdout, wild);
+  assert.match(imported, new RegExp(`AMI = "${AMI}"`));
+  assert.match(imported, /INSTANCETYPE = "t3.small"/);
+  assert.match(imported, /SCHED_REQUIREMENTS = "NAME=\\"moto-a\\""/);
+});
+
+test("on moto, the other host of the account reports its own VM and the wild instance, not the first host's", async () => {
+  const result = await probe("provider.d", "poll", "moto-b");
+  assert.equal(result.code, 0, result.stdout);
+  assert.deepEqual(vmEntries(result.stdout), [`21 ${vmB}`, `-1 ${wild}`]);
+  assert.doesNotMatch(result.stdout, /ORPHANED_INSTANCES/);
+});
+
+test("on moto, 5.12+'s host/system probe lists the wild instance to import and host/monitor the usage", async () => {
+  const stdin = `<HOST><HOST_ID>0</HOST_ID><MONITOR_CONF/></HOST>`;
+  const dir = "provider-probes.d/host/system";
+  const [system] = [...Deno.readDirSync(`${DIST}/${dir}`)].map((e) => e.name);
+  const result = await probe(dir, system!, "moto-a", stdin);
+  assert.equal(result.code, 0, result.stdout);
+  assert.match(result.stdout, /TOTALCPU=800/);
+  assert.deepEqual(vmEntries(result.stdout).filter((e) => e.startsWith("-1")), [`-1 ${wild}`]);
+  assert.match(importTemplateOf(result.stdout, wild), /INSTANCETYPE = "t3.small"/);
+  const monitorDir = "provider-probes.d/host/monitor";
+  const [monitor] = [...Deno.readDirSync(`${DIST}/${monitorDir}`)].map((e) => e.name);
+  const usage = await probe(monitorDir, monitor!, "moto-a", stdin);
+  assert.equal(usage.code, 0, usage.stdout);
+  assert.match(usage.stdout, /USEDCPU=400/);
+});
+
+test("on moto, the orphans tool lists the host's instance whose VM oned does not have", async () => {
+  const result = await runProcess(
+    new URL("../dist/vmm/provider/orphans", import.meta.url).pathname,
+    ["moto-a"],
+    { env: ENV },
+  );
+  assert.equal(result.code, 0, result.stdout);
+  assert.ok(result.stdout.includes(orphan), result.stdout);
+  assert.ok(!result.stdout.includes(vmA), result.stdout);
+});
