@@ -14,7 +14,7 @@
  */
 
 import type { ActionRun, Report } from "../lib/action.ts";
-import { hostFigures } from "../lib/capacity.ts";
+import { capacityFromTemplate, type CapacitySpec, hostFigures } from "../lib/capacity.ts";
 import { InvalidInputError } from "../lib/errors.ts";
 import {
   base64,
@@ -60,17 +60,29 @@ async function survey(probe: string, argv: readonly string[], run: ActionRun): P
   };
 }
 
+/**
+ * The host's capacity: the driver configuration's, else the `CAPACITY` of the host's template,
+ * asked of oned (`one.host.info`) as OpenNebula 5.4+'s EC2 probes did: monitord gives a 5.12+
+ * probe only its monitoring configuration, not the host's template. A host with neither fails,
+ * saying how to set one.
+ */
+async function capacityOf(s: Surveyed): Promise<CapacitySpec> {
+  const configured = s.settings.capacity;
+  if (configured && Object.keys(configured).length > 0) return configured;
+  const attributes = await import("../lib/opennebula/local_oned.ts").then(
+    (m) => m.localOnedHostCapacity(s.hostId),
+  ).catch(() => undefined);
+  if (attributes && Object.keys(attributes).length > 0) return capacityFromTemplate(attributes);
+  throw new InvalidInputError(
+    `Host ${s.host} has no capacity: set "capacity" for it in ${
+      s.settings.source || "the driver configuration (HYBRID_DRIVER_CONFIG)"
+    }, the instances allowed per instance type (e.g. "capacity": {"t3.micro": 10}), or CAPACITY in the host's template (e.g. CAPACITY=[T3_MICRO="10"]), so that OpenNebula can place VMs on it`,
+  );
+}
+
 /** The host's figures; a host without capacity fails, saying how to set it. */
-function figuresOf(s: Surveyed) {
-  const capacity = s.settings.capacity;
-  if (!capacity || Object.keys(capacity).length === 0) {
-    throw new InvalidInputError(
-      `Host ${s.host} has no capacity: set "capacity" for it in ${
-        s.settings.source || "the driver configuration (HYBRID_DRIVER_CONFIG)"
-      }, the instances allowed per instance type (e.g. "capacity": {"t3.micro": 10}), so that OpenNebula can place VMs on it`,
-    );
-  }
-  return hostFigures(s.host, capacity, s.provider, s.listed);
+async function figuresOf(s: Surveyed) {
+  return hostFigures(s.host, await capacityOf(s), s.provider, s.listed);
 }
 
 /**

@@ -47,6 +47,7 @@ const config = await writeLocalConfig(`${tmp}/hybrid_driver.json`, ep.url, TEST_
     "aws-west": { region: "us-west-2", capacity: { "t3.micro": 1 } },
     "aws-many": { region: "eu-west-1", capacity: { "t3.micro": 2000 } },
     "aws-none": {},
+    "aws-tmpl": { region: "ap-south-1" },
   },
 });
 const ENV = { HOME: tmp, HYBRID_DRIVER_CONFIG: config, ONE_XMLRPC: oned.url, ONE_AUTH: AUTH };
@@ -56,6 +57,7 @@ const HOST_IDS: Record<string, number> = {
   "aws-west": 2,
   "aws-many": 3,
   "aws-none": 4,
+  "aws-tmpl": 5,
 };
 
 /** Deploys a VM through the built deploy action, as 5.x does, and tells oned about it. */
@@ -106,7 +108,11 @@ async function monitordProbes(host: string, path: string): Promise<ActionResult>
   const dir = `${DIST}/im/provider-probes.d/${path}`;
   const results: ActionResult[] = [];
   for (const probe of probesOf(dir)) {
-    const stdin = `<HOST><HOST_ID>${HOST_IDS[host]}</HOST_ID><MONITOR_CONF/></HOST>`;
+    // What monitord-client gives its probes: the monitoring configuration with the host id.
+    const stdin =
+      `<MONITOR_CONFIGURATION><PROBES_PERIOD><STATE_VM>5</STATE_VM></PROBES_PERIOD><HOST_ID>${
+        HOST_IDS[host]
+      }</HOST_ID></MONITOR_CONFIGURATION>`;
     results.push(await runIn(dir, probe, [...IM_ARGS, String(HOST_IDS[host]), host], stdin));
   }
   assert.equal(results.length, 1, `one probe in ${path}`);
@@ -316,7 +322,7 @@ test("without oned's credentials the probes report no orphan: the tagged instanc
 
 test("a host without capacity fails every host probe with one line saying how to set it", async () => {
   const message =
-    `Host aws-none has no capacity: set "capacity" for it in ${config}, the instances allowed per instance type (e.g. "capacity": {"t3.micro": 10}), so that OpenNebula can place VMs on it`;
+    `Host aws-none has no capacity: set "capacity" for it in ${config}, the instances allowed per instance type (e.g. "capacity": {"t3.micro": 10}), or CAPACITY in the host's template (e.g. CAPACITY=[T3_MICRO="10"]), so that OpenNebula can place VMs on it`;
   assert.equal(failureLine(await oneImSh("aws-none")), message);
   assert.equal(failureLine(await monitordProbes("aws-none", "host/system")), message);
   assert.equal(failureLine(await monitordProbes("aws-none", "host/monitor")), message);
@@ -374,4 +380,14 @@ test("monitord-client (5.12+): vm/status sends the full list first, then only ch
   } finally {
     await Deno.remove(file).catch(() => {});
   }
+});
+
+test("a host without capacity in the configuration takes its template's CAPACITY from oned, for 4.x and 5.12+ alike", async () => {
+  oned.setHostCapacity(HOST_IDS["aws-tmpl"]!, { T3_MICRO: "3" });
+  const legacy = await oneImSh("aws-tmpl");
+  assert.equal(legacy.code, 0, legacy.stdout);
+  assert.match(legacy.stdout, /^TOTALMEMORY=3145728\nTOTALCPU=600\n/m);
+  const system = await monitordProbes("aws-tmpl", "host/system");
+  assert.equal(system.code, 0, system.stdout);
+  assert.match(system.stdout, /TOTALCPU=600/);
 });

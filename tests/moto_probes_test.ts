@@ -133,7 +133,7 @@ test("on moto, the other host of the account reports its own VM and the wild ins
 });
 
 test("on moto, 5.12+'s host/system probe lists the wild instance to import and host/monitor the usage", async () => {
-  const stdin = `<HOST><HOST_ID>0</HOST_ID><MONITOR_CONF/></HOST>`;
+  const stdin = `<MONITOR_CONFIGURATION><HOST_ID>0</HOST_ID></MONITOR_CONFIGURATION>`;
   const dir = "provider-probes.d/host/system";
   const [system] = [...Deno.readDirSync(`${DIST}/${dir}`)].map((e) => e.name);
   const result = await probe(dir, system!, "moto-a", stdin);

@@ -55,6 +55,8 @@ export interface FakeOned extends OnedVmView, AsyncDisposable {
   readonly vms: Map<number, OnedVm>;
   /** Makes every later call misbehave this way (`undefined`: answer normally again). */
   misbehave(fault: OnedFault | undefined): void;
+  /** Gives a host a template `CAPACITY` section (`one.host.info` answers it). */
+  setHostCapacity(hostId: number, capacity: Record<string, string>): void;
   /** Stops the server, releasing calls left unanswered. */
   close(): Promise<void>;
 }
@@ -129,6 +131,7 @@ export function startFakeOned(
   const session = `${credentials.user}:${credentials.password}`;
   const calls: OnedCall[] = [];
   const vms = new Map<number, OnedVm>();
+  const hosts = new Map<number, Record<string, string>>();
   const held: (() => void)[] = [];
   let misbehaving: OnedFault | undefined;
 
@@ -188,6 +191,29 @@ export function startFakeOned(
         ),
       );
     }
+    if (method === "one.host.info") {
+      const [given, id] = params;
+      if (typeof given !== "string" || typeof id !== "number") {
+        return xml(fault(-501, "Type mismatch in the parameters of one.host.info"));
+      }
+      if (given !== session) {
+        return xml(
+          answer(false, "[HostInfo] User couldn't be authenticated, aborting call.", 256),
+        );
+      }
+      const capacity = hosts.get(id);
+      if (!capacity) return xml(answer(false, `[HostInfo] Error getting host [${id}].`, 1024));
+      const entries = Object.entries(capacity).map(([k, v]) => `<${k}><![CDATA[${v}]]></${k}>`);
+      return xml(
+        answer(
+          true,
+          `<HOST><ID>${id}</ID><NAME>host-${id}</NAME><TEMPLATE><CAPACITY>${
+            entries.join("")
+          }</CAPACITY><PUBLIC_CLOUD><![CDATA[YES]]></PUBLIC_CLOUD></TEMPLATE></HOST>`,
+          0,
+        ),
+      );
+    }
     if (method !== "one.vm.info") {
       return xml(fault(-506, `Method '${method}' not defined`));
     }
@@ -233,6 +259,7 @@ export function startFakeOned(
           vms,
           misbehave: (f) => misbehaving = f,
           setVm: (id, vm) => vms.set(id, { ...vm }),
+          setHostCapacity: (id, capacity) => hosts.set(id, { ...capacity }),
           close,
           [Symbol.asyncDispose]: close,
         });

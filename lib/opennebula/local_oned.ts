@@ -8,7 +8,7 @@
  */
 
 import { InvalidInputError } from "../errors.ts";
-import { type OneVmInfo, vmInfo, vmPoolIds } from "./one_api.ts";
+import { hostTemplateCapacity, type OneVmInfo, vmInfo, vmPoolIds } from "./one_api.ts";
 import { type EnvLookup, readOneAuth } from "./one_auth.ts";
 import { DEFAULT_TIMEOUT_MS, XmlRpcClient } from "./xmlrpc.ts";
 
@@ -67,6 +67,24 @@ export async function askLocalOned(
   const client = localOnedClient(env);
   const { session } = await readOneAuth(env);
   return await vmInfo(client, session, vmId);
+}
+
+/**
+ * Asks the local oned for the `CAPACITY` section of a host's template (`one.host.info`).
+ *
+ * @param hostId The host's id.
+ * @param env Reads the environment (default: the process's).
+ * @returns The section's attributes, or undefined when the template has none.
+ * @throws {DriverError} with a one-line message naming the credentials file or the endpoint
+ * when the answer cannot be had.
+ */
+export async function localOnedHostCapacity(
+  hostId: number,
+  env: EnvLookup = (n) => Deno.env.get(n),
+): Promise<Record<string, string> | undefined> {
+  const client = localOnedClient(env);
+  const { session } = await readOneAuth(env);
+  return await hostTemplateCapacity(client, session, hostId);
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 
 import { CloudError } from "../errors.ts";
-import { childText, parseXml } from "../xml.ts";
+import { child, childText, parseXml, type XmlElement } from "../xml.ts";
 import { type XmlRpcClient, XmlRpcError, type XmlRpcParam, type XmlRpcValue } from "./xmlrpc.ts";
 
 /** OpenNebula answered a call with `success = false`; `code` is its error code (256 = authentication). */
@@ -143,4 +143,57 @@ export async function vmPoolIds(client: XmlRpcClient, session: string): Promise<
     ids.add(Number(id));
   }
   return ids;
+}
+
+/**
+ * The `CAPACITY` section of a host's template (`<HOST><TEMPLATE><CAPACITY>`), as attributes.
+ *
+ * @param host A `<HOST>` element (from `one.host.info`, or what monitord gives a probe).
+ * @returns The attributes (`{ T3_MICRO: "10" }`), or undefined when the template has none.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseXml } from "../xml.ts";
+ * import { templateCapacityOf } from "./one_api.ts";
+ * const host = parseXml(
+ *   "<HOST><ID>3</ID><TEMPLATE><CAPACITY><T3_MICRO>10</T3_MICRO></CAPACITY></TEMPLATE></HOST>",
+ * );
+ * assert.deepEqual(templateCapacityOf(host), { T3_MICRO: "10" });
+ * assert.equal(templateCapacityOf(parseXml("<HOST><TEMPLATE/></HOST>")), undefined);
+ * ```
+ */
+export function templateCapacityOf(host: XmlElement): Record<string, string> | undefined {
+  const section = child(child(host, "TEMPLATE") ?? host, "CAPACITY");
+  if (section === undefined) return undefined;
+  return Object.fromEntries(section.children.map((c) => [c.name, c.text]));
+}
+
+/**
+ * Asks OpenNebula for the `CAPACITY` section of a host's template (`one.host.info`).
+ *
+ * @param client The XML-RPC client of the OpenNebula endpoint.
+ * @param session `user:password`.
+ * @param hostId The host's id.
+ * @returns The section's attributes, or undefined when the template has none.
+ * @throws {OneApiError} when OpenNebula refuses.
+ * @throws {XmlRpcError} when the call fails, or the answer is not a `<HOST>` document.
+ */
+export async function hostTemplateCapacity(
+  client: XmlRpcClient,
+  session: string,
+  hostId: number,
+): Promise<Record<string, string> | undefined> {
+  const method = "one.host.info";
+  const result = await oneCall(client, method, session, hostId);
+  const invalid = (what: string) =>
+    new XmlRpcError("InvalidResponse", `${client.where} answered ${method} with ${what}`);
+  if (typeof result !== "string") throw invalid("a result that is not a string");
+  let host;
+  try {
+    host = parseXml(result);
+  } catch (error) {
+    throw invalid(`a result that is not XML (${error instanceof Error ? error.message : error})`);
+  }
+  if (host.name !== "HOST") throw invalid(`a <${host.name}> document instead of <HOST>`);
+  return templateCapacityOf(host);
 }
