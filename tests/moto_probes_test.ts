@@ -26,7 +26,14 @@ const CREDENTIALS = {
 };
 const DIST = new URL("../dist/im", import.meta.url).pathname;
 const IM_ARGS = ["provider", "/var/lib/one//datastores", "4124", "20"];
-const HOST_IDS: Record<string, number> = { "moto-a": 0, "moto-b": 1 };
+const HOST_IDS: Record<string, number> = {
+  "moto-a": 0,
+  "moto-b": 1,
+  "moto-burst": 2,
+  "moto-west": 3,
+};
+/** A second account, reached by assuming a role in it (moto's STS hands the role out). */
+const BURST_ROLE = "arn:aws:iam::111111111111:role/one-burst";
 
 const moto = await useMoto();
 await moto.reset();
@@ -47,20 +54,37 @@ globalThis.addEventListener("unload", () => {
 const AUTH = `${tmp}/one_auth`;
 await Deno.writeTextFile(AUTH, "oneadmin:probe-pass\n");
 const config = await writeLocalConfig(`${tmp}/hybrid_driver.json`, moto.url, CREDENTIALS, {
-  defaults: { statePollSeconds: 0.1, notFoundRetrySeconds: 1 },
-  hosts: { "moto-a": { capacity: { "t3.micro": 4 } }, "moto-b": { capacity: { "t3.micro": 2 } } },
+  defaults: { statePollSeconds: 0.1, notFoundRetrySeconds: 1, stsEndpoint: moto.url },
+  hosts: {
+    "moto-a": { capacity: { "t3.micro": 4 } },
+    "moto-b": { capacity: { "t3.micro": 2 } },
+    "moto-burst": { roleArn: BURST_ROLE, capacity: { "t3.micro": 2 } },
+    "moto-west": { region: "us-west-2", capacity: { "t3.micro": 2 } },
+  },
 });
 const ENV = { HOME: tmp, HYBRID_DRIVER_CONFIG: config, ONE_XMLRPC: oned.url, ONE_AUTH: AUTH };
 
-const AMI =
-  (await ec2.send(new DescribeImagesCommand({ Owners: ["amazon"] }))).Images?.find((i) =>
-    i.RootDeviceType === "ebs" && i.Architecture === "x86_64"
-  )?.ImageId ?? "";
-assert.match(AMI, /^ami-/, "moto lists a default x86_64 EBS image");
+/** An x86_64 EBS image moto lists by default in a region. */
+async function defaultImage(client: EC2Client): Promise<string> {
+  const images = (await client.send(new DescribeImagesCommand({ Owners: ["amazon"] }))).Images;
+  const ami = images?.find((i) => i.RootDeviceType === "ebs" && i.Architecture === "x86_64")
+    ?.ImageId ?? "";
+  assert.match(ami, /^ami-/, "moto lists a default x86_64 EBS image");
+  return ami;
+}
+const AMI = await defaultImage(ec2);
+const west = new EC2Client({
+  region: "us-west-2",
+  endpoint: moto.url,
+  credentials: CREDENTIALS,
+  defaultUserAgentProvider: () => Promise.resolve([["one-hybrid-tests"]]),
+});
+const WEST_AMI = await defaultImage(west);
+west.destroy();
 
 /** Deploys a VM through the built deploy action, and tells oned about it unless `known` is false. */
-async function deploy(vmId: number, host: string, known = true): Promise<string> {
-  const xml = vmDeployment(vmId, { AMI, INSTANCETYPE: "t3.micro" });
+async function deploy(vmId: number, host: string, known = true, ami = AMI): Promise<string> {
+  const xml = vmDeployment(vmId, { AMI: ami, INSTANCETYPE: "t3.micro" });
   const file = `${tmp}/deployment.${vmId}`;
   await Deno.writeTextFile(file, xml);
   const env = ENV;
@@ -74,6 +98,8 @@ async function deploy(vmId: number, host: string, known = true): Promise<string>
 const vmA = await deploy(20, "moto-a");
 const vmB = await deploy(21, "moto-b");
 const orphan = await deploy(22, "moto-a", false);
+const vmBurst = await deploy(30, "moto-burst");
+const vmWest = await deploy(31, "moto-west", true, WEST_AMI);
 const wild = (await ec2.send(
   new RunInstancesCommand({
     ImageId: AMI,
@@ -157,4 +183,16 @@ test("on moto, the orphans tool lists the host's instance whose VM oned does not
   assert.equal(result.code, 0, result.stdout);
   assert.ok(result.stdout.includes(orphan), result.stdout);
   assert.ok(!result.stdout.includes(vmA), result.stdout);
+});
+
+test("on moto, a host in another account (an assumed role) and one in another region each report only their own instances", async () => {
+  const burst = await probe("provider.d", "poll", "moto-burst");
+  assert.equal(burst.code, 0, burst.stdout);
+  assert.deepEqual(vmEntries(burst.stdout), [`30 ${vmBurst}`]);
+  assert.match(burst.stdout, /^USEDCPU=200$/m);
+  const westReport = await probe("provider.d", "poll", "moto-west");
+  assert.equal(westReport.code, 0, westReport.stdout);
+  assert.deepEqual(vmEntries(westReport.stdout), [`31 ${vmWest}`]);
+  const first = await probe("provider.d", "poll", "moto-a");
+  assert.ok(!first.stdout.includes(vmBurst) && !first.stdout.includes(vmWest), first.stdout);
 });
