@@ -98,6 +98,20 @@ async function knownVms(): Promise<Set<number> | undefined> {
   }
 }
 
+/**
+ * The usage keys the local oned parses in a POLL string, from its version (4.14 renamed them);
+ * `legacy` when oned cannot be asked (the probe's arguments do not tell 4.4 from 5.10).
+ */
+async function onedMonitoringKeys(): Promise<"legacy" | "current"> {
+  try {
+    const { localOnedVersion } = await import("../lib/opennebula/local_oned.ts");
+    const { monitoringKeysFor } = await import("../lib/opennebula/one_api.ts");
+    return monitoringKeysFor(await localOnedVersion());
+  } catch {
+    return "legacy";
+  }
+}
+
 /** The resources of the sizes of some instances. */
 function sizesOf(s: Surveyed, instances: readonly ListedInstance[]) {
   return s.provider.sizes([...new Set(instances.flatMap((i) => i.size ?? []))]);
@@ -113,7 +127,7 @@ export async function imPoll(argv: readonly string[], run: ActionRun): Promise<R
   const figures = await figuresOf(s);
   const { own, wild, orphans } = sortInstances(s.listed, s.host, await knownVms());
   const sizes = await sizesOf(s, [...own, ...wild]);
-  const keys = s.settings.monitoringKeys ?? "legacy";
+  const keys = s.settings.monitoringKeys ?? await onedMonitoringKeys();
   const lines = [
     ...legacyHostLines({ hypervisor: s.sectionType, host: s.host, figures }),
     ...orphanLines(orphans),

@@ -391,3 +391,16 @@ test("a host without capacity in the configuration takes its template's CAPACITY
   assert.equal(system.code, 0, system.stdout);
   assert.match(system.stdout, /TOTALCPU=600/);
 });
+
+test("one_im_sh: the POLL strings use the usage keys of oned's version (MEMORY from 4.14, USEDMEMORY before)", async () => {
+  try {
+    oned.setVersion("5.10.1");
+    const current = await oneImSh("aws-a");
+    assert.equal(current.code, 0, current.stdout);
+    assert.match(current.stdout, /POLL="STATE=a MEMORY=1048576 /);
+    oned.setVersion("4.12.1");
+    assert.match((await oneImSh("aws-a")).stdout, /POLL="STATE=a USEDMEMORY=1048576 /);
+  } finally {
+    oned.setVersion(undefined);
+  }
+});

@@ -55,6 +55,8 @@ export interface FakeOned extends OnedVmView, AsyncDisposable {
   readonly vms: Map<number, OnedVm>;
   /** Makes every later call misbehave this way (`undefined`: answer normally again). */
   misbehave(fault: OnedFault | undefined): void;
+  /** Sets the version `one.system.version` answers (none: the method is not known). */
+  setVersion(version: string | undefined): void;
   /** Gives a host a template `CAPACITY` section (`one.host.info` answers it). */
   setHostCapacity(hostId: number, capacity: Record<string, string>): void;
   /** Stops the server, releasing calls left unanswered. */
@@ -132,6 +134,7 @@ export function startFakeOned(
   const calls: OnedCall[] = [];
   const vms = new Map<number, OnedVm>();
   const hosts = new Map<number, Record<string, string>>();
+  let version: string | undefined;
   const held: (() => void)[] = [];
   let misbehaving: OnedFault | undefined;
 
@@ -189,6 +192,13 @@ export function startFakeOned(
           `<VM_POOL>${listed.map(([id, vm]) => vmDocument(id, vm, true)).join("")}</VM_POOL>`,
           0,
         ),
+      );
+    }
+    if (method === "one.system.version" && version !== undefined) {
+      return xml(
+        params[0] === session
+          ? answer(true, version, 0)
+          : answer(false, "[SystemVersion] User couldn't be authenticated, aborting call.", 256),
       );
     }
     if (method === "one.host.info") {
@@ -260,6 +270,7 @@ export function startFakeOned(
           misbehave: (f) => misbehaving = f,
           setVm: (id, vm) => vms.set(id, { ...vm }),
           setHostCapacity: (id, capacity) => hosts.set(id, { ...capacity }),
+          setVersion: (given) => version = given,
           close,
           [Symbol.asyncDispose]: close,
         });

@@ -8,7 +8,13 @@
  */
 
 import { InvalidInputError } from "../errors.ts";
-import { hostTemplateCapacity, type OneVmInfo, vmInfo, vmPoolIds } from "./one_api.ts";
+import {
+  hostTemplateCapacity,
+  type OneVmInfo,
+  systemVersion,
+  vmInfo,
+  vmPoolIds,
+} from "./one_api.ts";
 import { type EnvLookup, readOneAuth } from "./one_auth.ts";
 import { DEFAULT_TIMEOUT_MS, XmlRpcClient } from "./xmlrpc.ts";
 
@@ -102,4 +108,17 @@ export async function localOnedVmIds(
   const client = localOnedClient(env);
   const { session } = await readOneAuth(env);
   return await vmPoolIds(client, session);
+}
+
+/**
+ * Asks the local oned its version (`one.system.version`).
+ *
+ * @param env Reads the environment (default: the process's).
+ * @returns The version (`5.10.1`).
+ * @throws {DriverError} when the answer cannot be had.
+ */
+export async function localOnedVersion(env: EnvLookup = (n) => Deno.env.get(n)): Promise<string> {
+  const client = localOnedClient(env);
+  const { session } = await readOneAuth(env);
+  return await systemVersion(client, session);
 }

@@ -197,3 +197,43 @@ export async function hostTemplateCapacity(
   if (host.name !== "HOST") throw invalid(`a <${host.name}> document instead of <HOST>`);
   return templateCapacityOf(host);
 }
+
+/**
+ * Asks OpenNebula its version (`one.system.version`).
+ *
+ * @param client The XML-RPC client of the OpenNebula endpoint.
+ * @param session `user:password`.
+ * @returns The version as oned writes it (`5.10.1`).
+ * @throws {OneApiError} when OpenNebula refuses.
+ * @throws {XmlRpcError} when the call fails, or the answer is not a version.
+ */
+export async function systemVersion(client: XmlRpcClient, session: string): Promise<string> {
+  const result = await oneCall(client, "one.system.version", session);
+  if (typeof result !== "string" || !/^\d+\.\d+/.test(result)) {
+    throw new XmlRpcError(
+      "InvalidResponse",
+      `${client.where} answered one.system.version with something other than a version`,
+    );
+  }
+  return result;
+}
+
+/**
+ * Which usage keys a poll string needs for an OpenNebula version: 4.14 renamed `USEDMEMORY` and
+ * `USEDCPU` to `MEMORY` and `CPU`.
+ *
+ * @param version As `one.system.version` answers it.
+ * @returns `legacy` before 4.14, `current` from it.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { monitoringKeysFor } from "./one_api.ts";
+ * assert.equal(monitoringKeysFor("4.12.1"), "legacy");
+ * assert.equal(monitoringKeysFor("4.14.2"), "current");
+ * assert.equal(monitoringKeysFor("5.10.1"), "current");
+ * ```
+ */
+export function monitoringKeysFor(version: string): "legacy" | "current" {
+  const [major = 0, minor = 0] = version.split(".").map(Number);
+  return major > 4 || (major === 4 && minor >= 14) ? "current" : "legacy";
+}
