@@ -79,8 +79,8 @@ export const BREAKAGES: readonly Breakage[] = [
   {
     name: "a successful action's line skips redaction in the frame",
     file: "lib/action.ts",
-    find: 'output = { stdout: line === "" ? "" : `${redact(oneLine(line))}\\n`, stderr: "" };',
-    replace: 'output = { stdout: line === "" ? "" : `${oneLine(line)}\\n`, stderr: "" };',
+    find: 'return result === "" ? "" : `${redact(oneLine(result))}\\n`;',
+    replace: 'return result === "" ? "" : `${oneLine(result)}\\n`;',
     more: [{
       find: "writeAll(Deno.stdout, encoder.encode(redact(output.stdout)));",
       replace: "writeAll(Deno.stdout, encoder.encode(output.stdout));",

@@ -72,14 +72,7 @@ export function tagOf(instance: Sdk.Instance, key: string): string | undefined {
  * @returns The instances, as EC2 describes them.
  */
 export async function findLaunchedForVm(api: Ec2Api, vmId: number): Promise<Sdk.Instance[]> {
-  let instances: Sdk.Instance[];
-  try {
-    instances = await describeAll(api, launchedForVmFilters(vmId));
-  } catch (error) {
-    if (!isUnsupportedRequest(error)) throw error;
-    instances = await describeAll(api, undefined);
-  }
-  return instances.filter((i) =>
+  return (await describeFiltered(api, launchedForVmFilters(vmId))).filter((i) =>
     tagOf(i, VM_ID_TAG) === String(vmId) && tagOf(i, DRIVER_TAG) === DRIVER_NAME &&
     LIVE_STATES.includes(i.State?.Name ?? "")
   );
@@ -95,17 +88,24 @@ export async function findLaunchedForVm(api: Ec2Api, vmId: number): Promise<Sdk.
  * @returns The instances, as EC2 describes them.
  */
 export async function findHeldByHost(api: Ec2Api, host: string): Promise<Sdk.Instance[]> {
-  let instances: Sdk.Instance[];
-  try {
-    instances = await describeAll(api, heldByHostFilters(host));
-  } catch (error) {
-    if (!isUnsupportedRequest(error)) throw error;
-    instances = await describeAll(api, undefined);
-  }
-  return instances.filter((i) =>
+  return (await describeFiltered(api, heldByHostFilters(host))).filter((i) =>
     tagOf(i, HOST_TAG) === tagValue(host) && tagOf(i, DRIVER_TAG) === DRIVER_NAME &&
     (i.State?.Name === "pending" || i.State?.Name === "running")
   );
+}
+
+/**
+ * The instances DescribeInstances answers with filters; every instance when the endpoint
+ * rejects the filters as unsupported. Callers check what they need again: an endpoint may also
+ * ignore filters silently.
+ */
+async function describeFiltered(api: Ec2Api, filters: Sdk.Filter[]): Promise<Sdk.Instance[]> {
+  try {
+    return await describeAll(api, filters);
+  } catch (error) {
+    if (!isUnsupportedRequest(error)) throw error;
+    return await describeAll(api, undefined);
+  }
 }
 
 /** The largest page DescribeInstances answers (its `MaxResults` limit). */
