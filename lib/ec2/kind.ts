@@ -7,8 +7,6 @@
 
 import type { HostSettings } from "../config.ts";
 import type { ProviderKind } from "../provider.ts";
-import { createEc2Api } from "./api.ts";
-import { Ec2Provider } from "./provider.ts";
 import { EC2_SETTING_KEYS, type Ec2Connection, parseEc2Connection } from "./settings.ts";
 import { templateKeyProblem } from "./template_keys.ts";
 
@@ -41,8 +39,14 @@ export const EC2_KIND: ProviderKind = {
   unsupported: UNSUPPORTED,
   crossLocationMigration:
     "an EC2 instance cannot move to another region, account or endpoint; undeploy the VM and deploy it there instead",
-  open(settings: HostSettings, signal: AbortSignal) {
+  async open(settings: HostSettings, signal: AbortSignal) {
+    // Loaded here, not at start-up: an action refused for its arguments or configuration never
+    // pays for the provider's code.
+    const [{ createEc2Api }, { Ec2Provider }] = await Promise.all([
+      import("./api.ts"),
+      import("./provider.ts"),
+    ]);
     const api = createEc2Api(settings.connection as Ec2Connection, signal);
-    return Promise.resolve(new Ec2Provider(api, settings, signal));
+    return new Ec2Provider(api, settings, signal);
   },
 };
