@@ -6,6 +6,7 @@
  * @module
  */
 
+import { type EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
 import assert from "node:assert/strict";
 import {
   AMAZON_LINUX_AMI,
@@ -234,4 +235,25 @@ export function instanceOf(ep: Ec2Endpoint, id: string): InstanceSnapshot {
  */
 export function instancesOfVm(ep: Ec2Endpoint, vmId: number): InstanceSnapshot[] {
   return ep.instances("us-east-1").filter((i) => i.tags["opennebula:vm-id"] === String(vmId));
+}
+
+/**
+ * Launches an instance the way an operator would by hand, outside OpenNebula (a "wild"
+ * instance): no driver tags, a `Name` tag only.
+ *
+ * @param client An SDK client of the endpoint.
+ * @param imageId The AMI.
+ * @returns The instance id.
+ */
+export async function launchByHand(client: EC2Client, imageId: string): Promise<string> {
+  const out = await client.send(
+    new RunInstancesCommand({
+      ImageId: imageId,
+      InstanceType: "t3.small",
+      MinCount: 1,
+      MaxCount: 1,
+      TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "Name", Value: "by hand" }] }],
+    }),
+  );
+  return out.Instances![0]!.InstanceId!;
 }

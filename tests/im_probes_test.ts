@@ -21,6 +21,7 @@ import {
   deployedId,
   failureLine,
   FIXTURE_SECTION,
+  launchByHand,
   oneBase64,
   runAction,
   runProcess,
@@ -124,15 +125,7 @@ const vmB = await deploy(11, "aws-b");
 const orphan = await deploy(12, "aws-a", false);
 const vmWest = await deploy(13, "aws-west");
 const wildClient = clientFor(ep);
-const wild = (await wildClient.send(
-  new RunInstancesCommand({
-    ImageId: AMAZON_LINUX_AMI,
-    InstanceType: "t3.small",
-    MinCount: 1,
-    MaxCount: 1,
-    TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "Name", Value: "by hand" }] }],
-  }),
-)).Instances![0]!.InstanceId!;
+const wild = await launchByHand(wildClient, AMAZON_LINUX_AMI);
 
 /** What the VMM poll action prints for an instance (no stdin: the 4.x form, legacy keys). */
 async function vmmPoll(deployId: string, host: string): Promise<string> {

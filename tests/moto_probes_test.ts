@@ -6,11 +6,12 @@
  */
 
 import assert from "node:assert/strict";
-import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
+import { DescribeImagesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { vmDeployment } from "./deployments.ts";
 import {
   type ActionResult,
   deployedId,
+  launchByHand,
   oneBase64,
   runAction,
   runProcess,
@@ -100,15 +101,7 @@ const vmB = await deploy(21, "moto-b");
 const orphan = await deploy(22, "moto-a", false);
 const vmBurst = await deploy(30, "moto-burst");
 const vmWest = await deploy(31, "moto-west", true, WEST_AMI);
-const wild = (await ec2.send(
-  new RunInstancesCommand({
-    ImageId: AMI,
-    InstanceType: "t3.small",
-    MinCount: 1,
-    MaxCount: 1,
-    TagSpecifications: [{ ResourceType: "instance", Tags: [{ Key: "Name", Value: "by hand" }] }],
-  }),
-)).Instances![0]!.InstanceId!;
+const wild = await launchByHand(ec2, AMI);
 
 /** Runs one probe from its directory with the IM arguments, as OpenNebula's runners do. */
 function probe(dir: string, file: string, host: string, stdin = ""): Promise<ActionResult> {

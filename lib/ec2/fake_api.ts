@@ -26,6 +26,8 @@
 
 import type * as Sdk from "@aws-sdk/client-ec2";
 import type { CallName, Ec2Api, Ec2Calls } from "./api.ts";
+// The fake answers state codes as the local endpoint does (both are test code).
+import { STATE_CODES } from "../../tests/ec2_endpoint/mod.ts";
 
 /** The input of a call. */
 export type CallInput<K extends CallName> = Parameters<Ec2Calls[K]>[0];
@@ -133,14 +135,6 @@ const SETTLED: Partial<Record<Sdk.InstanceStateName, Sdk.InstanceStateName>> = {
   pending: "running",
   stopping: "stopped",
   "shutting-down": "terminated",
-};
-const STATE_CODES: Record<string, number> = {
-  pending: 0,
-  running: 16,
-  "shutting-down": 32,
-  terminated: 48,
-  stopping: 64,
-  stopped: 80,
 };
 const METADATA = { $metadata: { httpStatusCode: 200, attempts: 1, totalRetryDelay: 0 } };
 

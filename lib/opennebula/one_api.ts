@@ -81,19 +81,10 @@ export async function vmInfo(
 ): Promise<OneVmInfo> {
   const method = "one.vm.info";
   const result = await oneCall(client, method, session, vmId);
+  const about = ` for VM ${vmId}`;
+  const vm = resultDocument(client, method, result, "VM", about);
   const invalid = (what: string) =>
-    new XmlRpcError(
-      "InvalidResponse",
-      `${client.where} answered ${method} for VM ${vmId} with ${what}`,
-    );
-  if (typeof result !== "string") throw invalid("a result that is not a string");
-  let vm;
-  try {
-    vm = parseXml(result);
-  } catch (error) {
-    throw invalid(`a result that is not XML (${error instanceof Error ? error.message : error})`);
-  }
-  if (vm.name !== "VM") throw invalid(`a <${vm.name}> document instead of <VM>`);
+    new XmlRpcError("InvalidResponse", `${client.where} answered ${method}${about} with ${what}`);
   const integer = (name: string) => {
     const text = childText(vm, name)?.trim();
     if (text === undefined || !/^\d+$/.test(text)) {
@@ -126,16 +117,9 @@ export async function vmInfo(
 export async function vmPoolIds(client: XmlRpcClient, session: string): Promise<Set<number>> {
   const method = "one.vmpool.info";
   const result = await oneCall(client, method, session, -2, -1, -1, -1);
+  const pool = resultDocument(client, method, result, "VM_POOL");
   const invalid = (what: string) =>
     new XmlRpcError("InvalidResponse", `${client.where} answered ${method} with ${what}`);
-  if (typeof result !== "string") throw invalid("a result that is not a string");
-  let pool;
-  try {
-    pool = parseXml(result);
-  } catch (error) {
-    throw invalid(`a result that is not XML (${error instanceof Error ? error.message : error})`);
-  }
-  if (pool.name !== "VM_POOL") throw invalid(`a <${pool.name}> document instead of <VM_POOL>`);
   const ids = new Set<number>();
   for (const vm of pool.children.filter((c) => c.name === "VM")) {
     const id = childText(vm, "ID")?.trim();
@@ -185,17 +169,7 @@ export async function hostTemplateCapacity(
 ): Promise<Record<string, string> | undefined> {
   const method = "one.host.info";
   const result = await oneCall(client, method, session, hostId);
-  const invalid = (what: string) =>
-    new XmlRpcError("InvalidResponse", `${client.where} answered ${method} with ${what}`);
-  if (typeof result !== "string") throw invalid("a result that is not a string");
-  let host;
-  try {
-    host = parseXml(result);
-  } catch (error) {
-    throw invalid(`a result that is not XML (${error instanceof Error ? error.message : error})`);
-  }
-  if (host.name !== "HOST") throw invalid(`a <${host.name}> document instead of <HOST>`);
-  return templateCapacityOf(host);
+  return templateCapacityOf(resultDocument(client, method, result, "HOST"));
 }
 
 /**
@@ -236,4 +210,29 @@ export async function systemVersion(client: XmlRpcClient, session: string): Prom
 export function monitoringKeysFor(version: string): "legacy" | "current" {
   const [major = 0, minor = 0] = version.split(".").map(Number);
   return major > 4 || (major === 4 && minor >= 14) ? "current" : "legacy";
+}
+
+/**
+ * The XML document an OpenNebula method answers as its result, checked to be one `<root>`.
+ *
+ * @throws {XmlRpcError} `InvalidResponse` naming the method for anything else.
+ */
+function resultDocument(
+  client: XmlRpcClient,
+  method: string,
+  result: XmlRpcValue,
+  root: string,
+  about = "",
+): XmlElement {
+  const invalid = (what: string) =>
+    new XmlRpcError("InvalidResponse", `${client.where} answered ${method}${about} with ${what}`);
+  if (typeof result !== "string") throw invalid("a result that is not a string");
+  let document;
+  try {
+    document = parseXml(result);
+  } catch (error) {
+    throw invalid(`a result that is not XML (${error instanceof Error ? error.message : error})`);
+  }
+  if (document.name !== root) throw invalid(`a <${document.name}> document instead of <${root}>`);
+  return document;
 }
