@@ -3,8 +3,12 @@
  * 5.x drives a VMM driver (`tests/one_vmm.ts` plays `one_vmm_sh`: argument lists, quoting,
  * base64 stdin, an environment of its own). Each step prints the command oned runs and the
  * reply it records. The endpoint uses seconds-long transitions (`REALISTIC_TIMING`), so every
- * step that waits for EC2 visibly does. Each step shows the command, its exit code, stdout and
- * stderr, and the reply oned records. No cloud account needed. `deno task demo` builds first.
+ * step that waits for EC2 visibly does. Each step shows the command, what oned wrote to its stdin
+ * (the LCM state, which tells a power-off from a terminate), its exit code, its output (a
+ * failure once, as oned reads it from the stderr fence), what the step created in the cloud, and
+ * the reply oned records. No cloud account needed. `deno task demo` builds first.
+ *
+ * Usage: deno task demo [--help]
  *
  * @module
  */
@@ -16,7 +20,22 @@ import {
   TEST_CREDENTIALS,
 } from "../tests/ec2_endpoint/mod.ts";
 import { DIST_VMM, writeLocalConfig } from "../tests/harness.ts";
-import { SimulatedVm } from "../tests/one_vmm.ts";
+import { type Exchange, SimulatedVm } from "../tests/one_vmm.ts";
+import { lcmStateName } from "../lib/opennebula/lcm.ts";
+
+const USAGE = "Usage: deno task demo  (runs one VM's life on a local EC2 endpoint; no options)";
+if (Deno.args.length > 0) {
+  const help = Deno.args.length === 1 && (Deno.args[0] === "--help" || Deno.args[0] === "-h");
+  (help ? console.log : console.error)(help ? USAGE : `Unknown argument ${Deno.args[0]}; ${USAGE}`);
+  Deno.exit(help ? 0 : 2);
+}
+
+/** What oned wrote to the action's stdin, in words. */
+function carried(exchange: Exchange): string {
+  const { kind, lcmState } = exchange.stdinCarried;
+  if (kind !== "action data" || lcmState === undefined) return kind;
+  return `action data, LCM_STATE ${lcmStateName(lcmState)}`;
+}
 
 const HOST = "aws-demo";
 const VM_ID = 42;
@@ -62,18 +81,31 @@ try {
     ["onevm terminate: terminate, wait for terminated", () => vm.terminate()],
     ["monitoring", () => vm.poll()],
   ];
+  const instanceIds = () => new Set(ep.instances("us-east-1").map((i) => i.instanceId));
+  const imageIds = () =>
+    new Set(ep.images("us-east-1").filter((i) => i.sourceInstanceId).map((i) => i.imageId));
   for (const [what, step] of steps) {
+    const [instancesBefore, imagesBefore] = [instanceIds(), imageIds()];
     const started = performance.now();
     await step();
     const last = vm.log.at(-1)!;
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     console.log(`# ${what} (${seconds} s)`);
     console.log(`$ ${last.command.replace(DIST_VMM, "")}`);
+    console.log(`  stdin: ${carried(last)}`);
     console.log(`  exit ${last.code}`);
-    if (last.stdout) console.log(`  stdout: ${last.stdout.trimEnd()}`);
-    if (last.stderr) {
-      console.log(`  stderr: ${last.stderr.trimEnd().replace(/\n/g, "\n          ")}`);
+    if (last.code === 0) {
+      if (last.stdout) console.log(`  stdout: ${last.stdout.trimEnd()}`);
+    } else {
+      // The message is written twice (stdout for 3.2, the stderr fence for 4.x+): shown once.
+      const fenced = /ERROR MESSAGE --8<------\n([^\n]*)\n/.exec(last.stderr)?.[1];
+      console.log(`  error: ${fenced ?? last.stderr.trimEnd()}`);
     }
+    const created = [
+      ...[...instanceIds()].filter((id) => !instancesBefore.has(id)).map((id) => `instance ${id}`),
+      ...[...imageIds()].filter((id) => !imagesBefore.has(id)).map((id) => `image ${id}`),
+    ];
+    if (created.length > 0) console.log(`  created: ${created.join(", ")}`);
     console.log(`  oned records: ${last.reply}\n`);
   }
 

@@ -59,6 +59,15 @@ export interface Exchange {
   readonly stdout: string;
   /** What the action printed on stderr. */
   readonly stderr: string;
+  /**
+   * What oned wrote to the action's stdin: nothing (3.2, 4.x), the deployment file, or the
+   * action data with the VM's LCM state (5.x), which is what tells shutdown a terminate from a
+   * power-off.
+   */
+  readonly stdinCarried: {
+    readonly kind: "nothing" | "deployment" | "action data";
+    readonly lcmState?: number;
+  };
 }
 
 /** A VM as oned tracks it, driving the driver through OpenNebula operations. */
@@ -289,7 +298,12 @@ export class SimulatedVm {
       const fenced = /ERROR MESSAGE --8<------\n([^\n]*)\n/.exec(stderr)?.[1];
       reply = `${verb} FAILURE ${this.id} ${fenced || "-"}`;
     }
-    const exchange = { command, reply, code: out.code, stdout, stderr };
+    const stdinCarried = stdin === ""
+      ? { kind: "nothing" as const }
+      : action === "deploy"
+      ? { kind: "deployment" as const }
+      : { kind: "action data" as const, lcmState: this.lcmState };
+    const exchange = { command, reply, code: out.code, stdout, stderr, stdinCarried };
     this.log.push(exchange);
     return exchange;
   }
