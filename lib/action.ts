@@ -35,6 +35,8 @@ export interface ActionRun {
 export interface Report {
   /** The lines, without line ends. */
   readonly lines: readonly string[];
+  /** Exit 1 after printing them (a check tool's report of a failure); exit 0 when absent. */
+  readonly failed?: boolean;
 }
 
 /**
@@ -110,6 +112,7 @@ export async function runAction(
   try {
     const result = await settleOrAbort(action(argv, run), run.signal);
     output = { stdout: printed(result), stderr: "" };
+    if (typeof result !== "string" && result.failed) code = 1;
   } catch (thrown) {
     // Whatever an aborted call threw, the reason oned needs is the deadline.
     const error = run.signal.aborted ? run.signal.reason : thrown;

@@ -13,7 +13,7 @@ export type ActionLoader = () => Promise<Action>;
 const unsupported = (name: string): ActionLoader => () =>
   import("../actions/unsupported.ts").then((m) => m.unsupported(name));
 
-/** VMM actions, under `remotes/vmm/<name>/`. */
+/** VMM actions, under `remotes/vmm/<name>/`, and the operator's `doctor` beside them. */
 export const VMM_ACTIONS: Readonly<Record<string, ActionLoader>> = {
   deploy: () => import("../actions/deploy.ts").then((m) => m.default),
   poll: () => import("../actions/poll.ts").then((m) => m.default),
@@ -38,6 +38,9 @@ export const VMM_ACTIONS: Readonly<Record<string, ActionLoader>> = {
   reconfigure: unsupported("reconfigure"),
   update_sg: unsupported("update_sg"),
   migrate_local: unsupported("migrate_local"),
+  // Not an action oned runs: the operator's preflight, built beside the actions as
+  // `vmm/<name>/doctor` so that it runs with their program and configuration.
+  doctor: () => import("../actions/doctor.ts").then((m) => m.default),
 };
 
 /**

@@ -98,17 +98,46 @@ export async function loadHostSettings(
   env: { get(name: string): string | undefined } = Deno.env,
   defaultPath: string = DEFAULT_CONFIG_PATH,
 ): Promise<HostSettings> {
+  const file = await readConfigFile(env, defaultPath);
+  if (file === undefined) return settingsFor(host, "", {}, {});
+  return parseConfig(file.text, file.path, host, file.mode);
+}
+
+/**
+ * The OpenNebula hosts the configuration lists under `hosts`, for a tool that checks them all.
+ *
+ * @param env Where to read `HYBRID_DRIVER_CONFIG` (defaults to the process environment).
+ * @param defaultPath The file read when the variable is unset; its absence means "no file".
+ * @returns The names, in the file's order, and the file; `hosts` is undefined when there is no
+ * file or it has no `hosts` section (then it serves any host name).
+ * @throws {InvalidInputError} when the file is unreadable or not a valid configuration's JSON,
+ * with {@link loadHostSettings}' messages.
+ */
+export async function configuredHosts(
+  env: { get(name: string): string | undefined } = Deno.env,
+  defaultPath: string = DEFAULT_CONFIG_PATH,
+): Promise<{ hosts: string[] | undefined; path: string }> {
+  const file = await readConfigFile(env, defaultPath);
+  const path = file?.path ?? (env.get(CONFIG_PATH_VARIABLE) || defaultPath);
+  if (file === undefined) return { hosts: undefined, path };
+  const { hosts } = configSections(file.text, file.path);
+  return { hosts: hosts === undefined ? undefined : Object.keys(hosts), path };
+}
+
+/** The configuration file's text and mode; undefined when the default file does not exist. */
+async function readConfigFile(
+  env: { get(name: string): string | undefined },
+  defaultPath: string,
+): Promise<{ path: string; text: string; mode: number | null } | undefined> {
   const named = env.get(CONFIG_PATH_VARIABLE);
   const path = named || defaultPath;
-  let file: { text: string; mode: number | null };
   try {
-    file = await readBoundedFile(path, MAX_CONFIG_FILE_BYTES);
+    return { path, ...await readBoundedFile(path, MAX_CONFIG_FILE_BYTES) };
   } catch (error) {
-    if (!named && error instanceof Deno.errors.NotFound) return settingsFor(host, "", {}, {});
+    if (!named && error instanceof Deno.errors.NotFound) return undefined;
     const reason = fileErrorReason(error);
     throw new InvalidInputError(`Cannot read driver configuration ${path}: ${reason}`);
   }
-  return parseConfig(file.text, path, host, file.mode);
 }
 
 /** The settings that are secrets: a file holding one must be private to its owner. */
@@ -147,6 +176,32 @@ export function parseConfig(
   host: string,
   mode: number | null = null,
 ): HostSettings {
+  const { defaults, hosts } = configSections(text, path);
+  if (mode !== null && (mode & 0o077) !== 0 && holdsSecrets(defaults, hosts)) {
+    const octal = mode.toString(8).padStart(4, "0");
+    throw new InvalidInputError(
+      `Driver configuration ${path} holds secrets and is readable by other users (mode ${octal}); run: chmod 600 ${path}`,
+    );
+  }
+  let hostSettings: RawSettings = {};
+  if (hosts !== undefined) {
+    const entry = hosts[host];
+    if (entry === undefined) {
+      const known = Object.keys(hosts).join(", ") || "none";
+      throw new InvalidInputError(
+        `Host "${host}" is not configured in ${path} (configured hosts: ${known})`,
+      );
+    }
+    hostSettings = asObject(entry, path, `hosts.${host}`);
+  }
+  return settingsFor(host, path, defaults, hostSettings);
+}
+
+/** The file's `defaults` and `hosts` sections, its JSON and top-level keys checked. */
+function configSections(
+  text: string,
+  path: string,
+): { defaults: RawSettings; hosts: RawSettings | undefined } {
   let data: unknown;
   try {
     data = parseJson(text);
@@ -168,24 +223,7 @@ export function parseConfig(
   }
   const defaults = root.defaults === undefined ? {} : asObject(root.defaults, path, "defaults");
   const hosts = root.hosts === undefined ? undefined : asObject(root.hosts, path, "hosts");
-  if (mode !== null && (mode & 0o077) !== 0 && holdsSecrets(defaults, hosts)) {
-    const octal = mode.toString(8).padStart(4, "0");
-    throw new InvalidInputError(
-      `Driver configuration ${path} holds secrets and is readable by other users (mode ${octal}); run: chmod 600 ${path}`,
-    );
-  }
-  let hostSettings: RawSettings = {};
-  if (hosts !== undefined) {
-    const entry = hosts[host];
-    if (entry === undefined) {
-      const known = Object.keys(hosts).join(", ") || "none";
-      throw new InvalidInputError(
-        `Host "${host}" is not configured in ${path} (configured hosts: ${known})`,
-      );
-    }
-    hostSettings = asObject(entry, path, `hosts.${host}`);
-  }
-  return settingsFor(host, path, defaults, hostSettings);
+  return { defaults, hosts };
 }
 
 /** Whether the defaults or any host (not only the one served) set a secret. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { InvalidInputError } from "./errors.ts";
-import { loadHostSettings, parseConfig } from "./config.ts";
+import { configuredHosts, loadHostSettings, parseConfig } from "./config.ts";
 import { redact } from "./redact.ts";
 import type { Ec2Connection } from "./ec2/settings.ts";
 
@@ -406,3 +406,24 @@ Deno.test("loadHostSettings() accepts secrets in a file private to its owner, an
 });
 
 const ROLE_ARN = "arn:aws:iam::111122223333:role/one-burst";
+
+Deno.test("configuredHosts() lists the hosts in the file's order, none without a hosts section or a file, and refuses bad JSON as loadHostSettings() does", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/hybrid.json`;
+    const env = { get: (name: string) => name === "HYBRID_DRIVER_CONFIG" ? path : undefined };
+    await Deno.writeTextFile(path, '{"hosts":{"aws-b":{},"aws-a":{"region":"eu-west-1"}}}');
+    assert.deepEqual(await configuredHosts(env), { hosts: ["aws-b", "aws-a"], path });
+    await Deno.writeTextFile(path, '{"defaults":{"region":"eu-west-1"}}');
+    assert.deepEqual(await configuredHosts(env), { hosts: undefined, path });
+    assert.deepEqual(await configuredHosts({ get: () => undefined }, `${dir}/absent.json`), {
+      hosts: undefined,
+      path: `${dir}/absent.json`,
+    });
+    await Deno.writeTextFile(path, '{"hosts":');
+    const expected = await loadHostSettings("aws-a", env).catch((e: Error) => e.message);
+    await assert.rejects(configuredHosts(env), { name: "InvalidInputError", message: expected });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

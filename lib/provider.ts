@@ -9,6 +9,7 @@
  */
 
 import type { HostSettings } from "./config.ts";
+import type { Check } from "./preflight.ts";
 
 /**
  * Where an instance is in its life, in words every cloud can map its own states onto:
@@ -261,6 +262,16 @@ export interface ProviderKind {
    * @param signal Aborts every call and wait when the action runs out of time.
    */
   open(settings: HostSettings, signal: AbortSignal): Promise<Provider>;
+  /**
+   * Checks, for the preflight `doctor`, that a host can work: its endpoint answers, its
+   * credentials are accepted and allowed to launch, its defaults exist. Changes nothing.
+   * Hosts with the same connection settings share one client.
+   *
+   * @param settings The host's settings.
+   * @param signal Aborts every call when the tool runs out of time.
+   * @returns One check each, failures with their fix.
+   */
+  preflight(settings: HostSettings, signal: AbortSignal): Promise<Check[]>;
 }
 
 /** How a provider kind reads its settings: typed, with messages that name the host and file. */

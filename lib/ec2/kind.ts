@@ -6,6 +6,7 @@
  */
 
 import type { HostSettings } from "../config.ts";
+import type { Ec2Api } from "./api.ts";
 import type { ProviderKind } from "../provider.ts";
 import { EC2_SETTING_KEYS, type Ec2Connection, parseEc2Connection } from "./settings.ts";
 import { templateKeyProblem } from "./template_keys.ts";
@@ -28,6 +29,12 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
   migrate_local: "there is nothing local to migrate on EC2",
 };
 
+/**
+ * The preflight's clients, by connection settings: hosts of one account and region (and
+ * endpoint, profile, role) share one.
+ */
+const preflightApis = new Map<string, Ec2Api>();
+
 /** Amazon EC2 (and EC2-compatible clouds). */
 export const EC2_KIND: ProviderKind = {
   name: "ec2",
@@ -48,5 +55,16 @@ export const EC2_KIND: ProviderKind = {
     ]);
     const api = createEc2Api(settings.connection as Ec2Connection, signal);
     return new Ec2Provider(api, settings, signal);
+  },
+  async preflight(settings: HostSettings, signal: AbortSignal) {
+    const [{ createEc2Api }, { ec2Preflight }] = await Promise.all([
+      import("./api.ts"),
+      import("./preflight.ts"),
+    ]);
+    const connection = settings.connection as Ec2Connection;
+    const key = JSON.stringify(connection);
+    let api = preflightApis.get(key);
+    if (api === undefined) preflightApis.set(key, api = createEc2Api(connection, signal));
+    return await ec2Preflight(settings, api);
   },
 };

@@ -2,7 +2,8 @@
  * RunInstances: idempotency by `ClientToken` (the same token and parameters give the same
  * reservation; other parameters `IdempotentParameterMismatch`; a token whose instances are all
  * terminated `IdempotentInstanceTerminated`, as EC2 answers today), the checks of the request
- * against the region's resources in EC2's order of concern, and the launch of pending instances.
+ * against the region's resources in EC2's order of concern, and the launch of pending instances;
+ * with `DryRun`, the checks only, answered `DryRunOperation` (HTTP 412) as EC2 does.
  *
  * @module
  */
@@ -61,6 +62,14 @@ export function runInstances(region: RegionState, p: Params, now: number): Xml {
     return reservationXml(region, instances);
   }
   const launch = validate(region, p, now);
+  if (bool(p, "DryRun")) {
+    // EC2 checks the request and the caller's permission, then launches nothing.
+    throw new Ec2Error(
+      "DryRunOperation",
+      "Request would have succeeded, but DryRun flag is set.",
+      412,
+    );
+  }
   const reservationId = newId("r");
   const launched: InstanceRecord[] = [];
   for (let index = 0; index < count; index++) {

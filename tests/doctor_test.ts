@@ -1,0 +1,217 @@
+/**
+ * The preflight as the operator runs it: the built `dist/vmm/provider/doctor`, against the
+ * local EC2 endpoint and a stand-in oned, with a good configuration and with broken ones.
+ */
+
+import assert from "node:assert/strict";
+import {
+  AMAZON_LINUX_AMI,
+  type Ec2Endpoint,
+  startEc2Endpoint,
+  TEST_CREDENTIALS,
+} from "./ec2_endpoint/mod.ts";
+import { DIST_VMM, fenced, runProcess, sharedTest as test, writeLocalConfig } from "./harness.ts";
+import { type CheckResult, formatTable } from "../lib/preflight.ts";
+import { type FakeOned, startFakeOned } from "./oned_xmlrpc.ts";
+
+const DOCTOR = `${DIST_VMM}doctor`;
+const KEY = TEST_CREDENTIALS.accessKeyId;
+const tmp = await Deno.makeTempDir({ prefix: "hybrid-doctor-" });
+const ep: Ec2Endpoint = await startEc2Endpoint({ timing: { pendingMs: 0 } });
+const oned: FakeOned = await startFakeOned({ user: "oneadmin", password: "doctor-pass" });
+oned.setVersion("5.10.1");
+globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
+const AUTH = `${tmp}/one_auth`;
+await Deno.writeTextFile(AUTH, "oneadmin:doctor-pass\n");
+
+/** A port nothing listens on: one that was just free. */
+const closedPort = (() => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+})();
+
+const good = await writeLocalConfig(`${tmp}/good.json`, ep.url, TEST_CREDENTIALS, {
+  defaults: { template: { AMI: AMAZON_LINUX_AMI, INSTANCETYPE: "t3.micro" } },
+  hosts: { "aws-a": {}, "aws-b": {} },
+});
+
+/** Runs the doctor as oneadmin would, with a configuration and oned's endpoint. */
+function doctor(config: string, args: string[] = [], env: Record<string, string> = {}) {
+  return runProcess(DOCTOR, args, {
+    env: { HOME: tmp, HYBRID_DRIVER_CONFIG: config, ONE_XMLRPC: oned.url, ONE_AUTH: AUTH, ...env },
+  });
+}
+
+/** The doctor's exact stdout for these rows (the table's layout is `formatTable()`'s, unit-tested). */
+function table(rows: [string, string, CheckResult, string][]): string {
+  return `${
+    formatTable(rows.map(([host, check, result, detail]) => ({ host, check, result, detail })))
+      .join("\n")
+  }\n`;
+}
+
+const ONED_PASS: [string, string, CheckResult, string] = [
+  "-",
+  "oned",
+  "PASS",
+  `oned at ${oned.url} answered: OpenNebula 5.10.1`,
+];
+
+/** The rows of a host whose every check passes. */
+function passing(host: string, config: string): [string, string, CheckResult, string][] {
+  return [
+    [host, "config", "PASS", config],
+    [host, "endpoint", "PASS", `${ep.url} answered (region us-east-1)`],
+    [host, "credentials", "PASS", `accepted (accessKeyId ${KEY} and its secretAccessKey)`],
+    [
+      host,
+      "default AMI",
+      "PASS",
+      `${AMAZON_LINUX_AMI} exists (al2023-ami-2023.6.20241010.0-kernel-6.1-x86_64)`,
+    ],
+    [
+      host,
+      "launch",
+      "PASS",
+      `RunInstances of ${AMAZON_LINUX_AMI} (t3.micro) would be allowed (dry run)`,
+    ],
+  ];
+}
+
+test("with a good configuration every check of every host passes, the dry run launches nothing, and the doctor exits 0", async () => {
+  const runInstances = ep.countCalls("RunInstances");
+  const result = await doctor(good);
+  assert.equal(result.stderr, "");
+  assert.equal(
+    result.stdout,
+    table([...passing("aws-a", good), ...passing("aws-b", good), ONED_PASS]),
+  );
+  assert.equal(result.code, 0);
+  assert.ok(result.stdout.split("\n").every((line) => line.length <= 80));
+  assert.equal(ep.instances().length, 0, "the dry run launched nothing");
+  assert.equal(ep.countCalls("RunInstances"), runInstances + 2);
+});
+
+test("the hosts named are the ones checked", async () => {
+  const result = await doctor(good, ["aws-b"]);
+  assert.equal(result.stdout, table([...passing("aws-b", good), ONED_PASS]));
+  assert.equal(result.code, 0);
+});
+
+test("a wrong secret fails with AuthFailure and its fix, a missing AMI and an unreachable oned fail with theirs, the secret is never printed, and the doctor exits 1", async () => {
+  const wrong = "wrong/Secret/Key/EXAMPLE0000000000000000";
+  const broken = await writeLocalConfig(`${tmp}/broken.json`, ep.url, {
+    accessKeyId: KEY,
+    secretAccessKey: wrong,
+  }, {
+    hosts: {
+      "aws-key": {},
+      "aws-ami": {
+        secretAccessKey: TEST_CREDENTIALS.secretAccessKey,
+        template: { AMI: "ami-00000000000000000" },
+      },
+    },
+  });
+  const unreachable = `http://127.0.0.1:${closedPort}/RPC2`;
+  const result = await doctor(broken, [], { ONE_XMLRPC: unreachable });
+  assert.equal(result.stderr, "");
+  assert.equal(
+    result.stdout,
+    table([
+      ["aws-key", "config", "PASS", broken],
+      ["aws-key", "endpoint", "PASS", `${ep.url} answered (region us-east-1)`],
+      [
+        "aws-key",
+        "credentials",
+        "FAIL",
+        `DescribeInstances: AuthFailure: AWS was not able to validate the provided access credentials (host aws-key, region us-east-1); fix: check accessKeyId ${KEY} and its secretAccessKey of host aws-key in ${broken}`,
+      ],
+      ["aws-key", "default AMI", "SKIP", "needs the credentials accepted"],
+      ["aws-key", "launch", "SKIP", "needs the credentials accepted"],
+      ["aws-ami", "config", "PASS", broken],
+      ["aws-ami", "endpoint", "PASS", `${ep.url} answered (region us-east-1)`],
+      ["aws-ami", "credentials", "PASS", `accepted (accessKeyId ${KEY} and its secretAccessKey)`],
+      [
+        "aws-ami",
+        "default AMI",
+        "FAIL",
+        `ami-00000000000000000 does not exist in region us-east-1; fix: set template.AMI of host aws-ami in ${broken} to an AMI of that region`,
+      ],
+      ["aws-ami", "launch", "SKIP", "needs the default AMI to exist"],
+      [
+        "-",
+        "oned",
+        "FAIL",
+        `oned at ${unreachable} cannot be reached: Connection refused (os error 111); fix: start oned, or set ONE_XMLRPC to its endpoint and ONE_AUTH to oneadmin's credentials file`,
+      ],
+    ]),
+  );
+  assert.equal(result.code, 1);
+  assert.ok(!result.stdout.includes(wrong));
+});
+
+test("a configuration with secrets that others may read fails each host's config row with the chmod that fixes it", async () => {
+  const open = await writeLocalConfig(`${tmp}/open.json`, ep.url, TEST_CREDENTIALS, {
+    hosts: { "aws-a": {} },
+  });
+  await Deno.chmod(open, 0o644);
+  const result = await doctor(open);
+  assert.equal(result.stderr, "");
+  assert.equal(
+    result.stdout,
+    table([
+      [
+        "aws-a",
+        "config",
+        "FAIL",
+        `Driver configuration ${open} holds secrets and is readable by other users (mode 0644); run: chmod 600 ${open}`,
+      ],
+      ONED_PASS,
+    ]),
+  );
+  assert.equal(result.code, 1);
+  assert.ok(!result.stdout.includes(TEST_CREDENTIALS.secretAccessKey));
+});
+
+test("a launch the credentials may not make fails the launch row with UnauthorizedOperation and the permission to grant", async () => {
+  ep.fail("RunInstances", { code: "UnauthorizedOperation" });
+  const result = await doctor(good, ["aws-a"]);
+  const rows = passing("aws-a", good);
+  rows[4] = [
+    "aws-a",
+    "launch",
+    "FAIL",
+    "RunInstances (dry run): UnauthorizedOperation: You are not authorized to perform this operation. (host aws-a, region us-east-1); fix: allow ec2:RunInstances and ec2:CreateTags to the host's IAM identity",
+  ];
+  assert.equal(result.stdout, table([...rows, ONED_PASS]));
+  assert.equal(result.code, 1);
+});
+
+test("without OpenNebula credentials the oned row is skipped, saying why, and does not fail the run", async () => {
+  const result = await doctor(good, ["aws-a"], { ONE_AUTH: `${tmp}/missing` });
+  assert.equal(
+    result.stdout,
+    table([
+      ...passing("aws-a", good),
+      [
+        "-",
+        "oned",
+        "SKIP",
+        `Cannot read the OpenNebula credentials file ${tmp}/missing (from ONE_AUTH): it does not exist; run doctor as oneadmin (or set ONE_AUTH) to check oned and the host probes' access to it`,
+      ],
+    ]),
+  );
+  assert.equal(result.code, 0);
+});
+
+test("a configuration without hosts asks for the hosts to check, in one line, exit 1", async () => {
+  const any = await writeLocalConfig(`${tmp}/any.json`, ep.url, TEST_CREDENTIALS);
+  const result = await doctor(any);
+  const line =
+    `doctor: ${any} lists no hosts (without "hosts" it serves any host name): name the hosts to check, e.g. doctor <host>`;
+  assert.equal(result.stdout, `${line}\n`);
+  assert.equal(result.stderr, fenced(line));
+  assert.equal(result.code, 1);
+});
