@@ -189,3 +189,26 @@ test("on moto, a host in another account (an assumed role) and one in another re
   const first = await probe("provider.d", "poll", "moto-a");
   assert.ok(!first.stdout.includes(vmBurst) && !first.stdout.includes(vmWest), first.stdout);
 });
+
+test("on moto, the doctor passes a good host: endpoint, credentials, the default AMI and a dry-run launch", async () => {
+  const path = await writeLocalConfig(`${tmp}/doctor.json`, moto.url, CREDENTIALS, {
+    hosts: { "moto-doctor": { template: { AMI, INSTANCETYPE: "t3.micro" } } },
+  });
+  const launchedBefore = vmEntries((await probe("provider.d", "poll", "moto-a")).stdout).length;
+  oned.setVersion("5.10.1");
+  const result = await runProcess(
+    new URL("../dist/vmm/provider/doctor", import.meta.url).pathname,
+    ["moto-doctor"],
+    { env: { ...ENV, HYBRID_DRIVER_CONFIG: path } },
+  ).finally(() => oned.setVersion(undefined));
+  assert.equal(result.code, 0, result.stdout);
+  for (const check of ["config", "endpoint", "credentials", "default AMI", "launch"]) {
+    assert.match(result.stdout, new RegExp(`^moto-doctor +${check} +PASS `, "m"), check);
+  }
+  assert.match(result.stdout, /^- +oned +PASS /m);
+  // The dry run launched nothing: the wild instances moto-a sees are the same.
+  assert.equal(
+    vmEntries((await probe("provider.d", "poll", "moto-a")).stdout).length,
+    launchedBefore,
+  );
+});
