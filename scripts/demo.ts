@@ -17,6 +17,17 @@ import {
 } from "../tests/ec2_endpoint/mod.ts";
 import { DIST_VMM, writeLocalConfig } from "../tests/harness.ts";
 import { SimulatedVm } from "../tests/one_vmm.ts";
+import { parseArgs } from "node:util";
+import { parseCli } from "./cli.ts";
+
+const USAGE = `Usage: deno task demo
+
+Builds dist/, starts a local EC2-compatible endpoint and drives one VM's whole life-cycle through
+the built actions as oned 5.x does, printing each command and the reply oned records. Takes no
+options.
+
+Exit status: 0 done, 2 bad command line.`;
+parseCli("demo", USAGE, () => parseArgs({ args: Deno.args, options: {} }));
 
 const HOST = "aws-demo";
 const VM_ID = 42;

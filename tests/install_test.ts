@@ -370,7 +370,7 @@ async function runScript(script: string, args: string[]): Promise<ActionResult> 
   });
 }
 
-for (const script of ["build", "install", "install.sh"]) {
+for (const script of ["build", "install", "install.sh", "demo", "bench", "soak", "mutants"]) {
   test(`${script} --help prints its usage and exits 0; an unknown option is one line and exit 2`, async () => {
     const help = await runScript(script, ["--help"]);
     assert.equal(help.stderr, "");
