@@ -4,7 +4,8 @@
 # Exit status: 0 installed (or --help), 1 refused (nothing changed), 2 bad command line.
 
 USAGE='Usage: install.sh [--remotes DIR] [--name NAME] [--host HOST] [--im monitord|legacy|none]
-                  [--force] [--not-opennebula] [--owner USER] [--help]
+                  [--force] [--not-opennebula] [--owner USER] [--runtime-dir DIR] [--help]
+       install.sh --rollback --runtime-dir DIR [--name NAME]
 
 Installs the driver built in this dist/ into OpenNebula'"'"'s remotes directory and prints the
 oned.conf (and monitord.conf) sections and the onehost command to use.
@@ -20,17 +21,23 @@ oned.conf (and monitord.conf) sections and the onehost command to use.
   --not-opennebula   install into a directory that does not look like OpenNebula'"'"'s remotes
                      (created if missing)
   --owner USER       when run as root, give the installed files to USER (oneadmin, if it exists)
+  --runtime-dir DIR  keep the driver program in DIR/NAME/<build>/ (e.g. /usr/lib/one-hybrid),
+                     outside the remotes tree; remotes/vmm/NAME/.driver links to DIR/NAME/current,
+                     which each install switches to its build, the earlier ones kept beside it
+  --rollback         switch DIR/NAME/current back to the build it pointed to before the last
+                     switch (the remotes directory is not touched)
 
 Exit status: 0 done, 1 refused (nothing changed), 2 bad command line.'
 
 MARK=.one-hybrid-install
+doing=install
 
 usage_error() {
   echo "install.sh: $1 (see --help)" >&2
   exit 2
 }
 refuse() {
-  echo "Cannot install: $1" >&2
+  echo "Cannot $doing: $1" >&2
   exit 1
 }
 
@@ -42,6 +49,9 @@ force=no
 foreign=no
 owner=oneadmin
 owner_given=no
+runtime=
+rt=
+rollback=no
 while [ $# -gt 0 ]; do
   case $1 in
   --help | -h)
@@ -50,7 +60,8 @@ while [ $# -gt 0 ]; do
     ;;
   --force) force=yes ;;
   --not-opennebula) foreign=yes ;;
-  --remotes | --name | --host | --im | --owner)
+  --rollback) rollback=yes ;;
+  --remotes | --name | --host | --im | --owner | --runtime-dir)
     [ $# -ge 2 ] || usage_error "option $1 needs a value"
     case $1 in
     --remotes) remotes=$2 ;;
@@ -58,10 +69,11 @@ while [ $# -gt 0 ]; do
     --host) host=$2 ;;
     --im) im=$2 ;;
     --owner) owner=$2 owner_given=yes ;;
+    --runtime-dir) runtime=$2 ;;
     esac
     shift
     ;;
-  --remotes=* | --name=* | --host=* | --im=* | --owner=*)
+  --remotes=* | --name=* | --host=* | --im=* | --owner=* | --runtime-dir=*)
     value=${1#*=}
     case $1 in
     --remotes=*) remotes=$value ;;
@@ -69,6 +81,7 @@ while [ $# -gt 0 ]; do
     --host=*) host=$value ;;
     --im=*) im=$value ;;
     --owner=*) owner=$value owner_given=yes ;;
+    --runtime-dir=*) runtime=$value ;;
     esac
     ;;
   -*) usage_error "unknown option \"$1\"" ;;
@@ -96,6 +109,36 @@ elif [ "$name" != "$built" ]; then
   refuse "$dist holds the \"$built\" driver, not \"$name\"; build it with: deno task build --name $name"
 fi
 mode=$(sed -n 's/^mode=//p' "$dist/BUILD_INFO")
+
+# One directory per build under DIR/NAME; "current" is a link to one of them, replaced by a
+# rename (atomic: an action starting meanwhile runs the old build or the new one, never neither).
+if [ -n "$runtime" ]; then
+  case $runtime in
+  *[[:space:]]*) refuse "--runtime-dir \"$runtime\": give a path without spaces" ;;
+  /*) ;;
+  *) refuse "--runtime-dir \"$runtime\": give an absolute path (the remotes link to it)" ;;
+  esac
+  rt=${runtime%/}/$name
+elif [ $rollback = yes ]; then
+  usage_error "--rollback needs --runtime-dir"
+fi
+switch_current() { # build directory name under $rt
+  ln -s "$1" "$rt/current.new-$$" || refuse "cannot create $rt/current.new-$$"
+  mv -T "$rt/current.new-$$" "$rt/current" || {
+    rm -f "$rt/current.new-$$"
+    refuse "cannot switch $rt/current to $1"
+  }
+}
+if [ $rollback = yes ]; then
+  doing="roll back"
+  now=$(readlink "$rt/current" 2>/dev/null) || refuse "$rt/current does not exist: nothing installed there"
+  before=$(cat "$rt/previous" 2>/dev/null)
+  [ -n "$before" ] && [ -d "$rt/$before" ] || refuse "$rt has no earlier build to go back to"
+  switch_current "$before"
+  echo "$now" >"$rt/previous"
+  echo "Switched $rt/current from $now back to $before"
+  exit 0
+fi
 
 case $remotes in
 '' | *[[:space:]]*) refuse "--remotes \"$remotes\": give a path without spaces" ;;
@@ -133,6 +176,17 @@ if [ -n "$conflicts" ] && [ $force = no ]; then
   refuse "one-hybrid did not install$conflicts; --force moves it to <path>.backup-<UTC time> first"
 fi
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
+if [ -n "$rt" ]; then
+  # The build's time names it: 2026-11-30T09:06:12.848Z becomes 20261130T090612848Z.
+  build=$(sed -n 's/^built=//p' "$dist/BUILD_INFO" | tr -cd 'A-Za-z0-9')
+  [ -n "$build" ] || refuse "$dist/BUILD_INFO has no built= line; run \"deno task build\" again"
+  if [ -e "$rt/$build" ] && [ ! -f "$rt/$build/$MARK" ]; then
+    refuse "$rt/$build exists and one-hybrid did not install it"
+  fi
+  if [ -e "$rt/current" ] && [ ! -L "$rt/current" ]; then
+    refuse "$rt/current is not a link; one-hybrid did not make it"
+  fi
+fi
 for t in $conflicts; do
   [ ! -e "$t.backup-$stamp" ] || refuse "$t.backup-$stamp exists already; try again in a second"
 done
@@ -171,7 +225,19 @@ stage() { # target, then what to copy into it (paths relative to $dist)
 
 mkdir -p "$remotes/vmm" || refuse "cannot create $remotes/vmm"
 [ $im = none ] || mkdir -p "$remotes/im" || refuse "cannot create $remotes/im"
-stage "$remotes/vmm/$name" $(cd "$dist/vmm/$name" && ls -A | sed "s|^|vmm/$name/|")
+if [ -n "$rt" ]; then
+  if [ ! -d "$rt/$build" ]; then
+    mkdir -p "$rt" || refuse "cannot create $rt"
+    owner_to=$chown_to chown_to= # the driver program stays root's: oneadmin only runs it
+    stage "$rt/$build" $(cd "$dist/vmm/$name/.driver" && ls -A | sed "s|^|vmm/$name/.driver/|")
+    chown_to=$owner_to
+    mv "$rt/$build.installing-$$" "$rt/$build" || refuse "cannot move $rt/$build.installing-$$ to $rt/$build"
+  fi
+  stage "$remotes/vmm/$name" $(cd "$dist/vmm/$name" && ls -A | grep -vx '\.driver' | sed "s|^|vmm/$name/|")
+  ln -s "$rt/current" "$remotes/vmm/$name.installing-$$/.driver" || refuse "cannot link .driver to $rt/current"
+else
+  stage "$remotes/vmm/$name" $(cd "$dist/vmm/$name" && ls -A | sed "s|^|vmm/$name/|")
+fi
 case $im in
 monitord)
   stage "$remotes/im/$name.d" "im/$name.d/monitord-client.rb" "im/$name.d/monitord-client_control.sh"
@@ -194,6 +260,15 @@ staged=
 for t in $stale; do
   [ ! -f "$t/$MARK" ] || rm -rf "$t"
 done
+if [ -n "$rt" ]; then
+  was=$(readlink "$rt/current" 2>/dev/null)
+  [ "$was" != "$build" ] || was=
+  if [ -n "$was" ] || [ ! -L "$rt/current" ]; then
+    switch_current "$build"
+    [ -z "$was" ] || echo "$was" >"$rt/previous"
+  fi
+  echo "Driver program: $rt/$build, linked from $rt/current${was:+ (was $was; --rollback goes back)}"
+fi
 
 echo "Installed the $name driver ($mode build) into $remotes/vmm/$name"
 cat <<EOF

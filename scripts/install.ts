@@ -13,6 +13,8 @@ import { parseCli } from "./cli.ts";
 
 const USAGE = `Usage: deno task install [--dist DIR] [--remotes DIR] [--name NAME] [--host HOST]
                          [--im monitord|legacy|none] [--force] [--not-opennebula] [--owner USER]
+                         [--runtime-dir DIR]
+       deno task install --rollback --runtime-dir DIR [--name NAME]
 
 Runs DIR/install.sh (dist/ by default), the installer "deno task build" writes there; the
 front-end needs only that directory: "sh dist/install.sh --help" says the same without Deno.
@@ -29,6 +31,11 @@ front-end needs only that directory: "sh dist/install.sh --help" says the same w
   --not-opennebula   install into a directory that does not look like OpenNebula's remotes
                      (created if missing)
   --owner USER       when run as root, give the installed files to USER (oneadmin, if it exists)
+  --runtime-dir DIR  keep the driver program in DIR/NAME/<build>/ (e.g. /usr/lib/one-hybrid),
+                     outside the remotes tree; remotes/vmm/NAME/.driver links to DIR/NAME/current,
+                     which each install switches to its build, the earlier ones kept beside it
+  --rollback         switch DIR/NAME/current back to the build it pointed to before the last
+                     switch (the remotes directory is not touched)
 
 Exit status: 0 done, 1 refused (nothing changed), 2 bad command line.`;
 
@@ -42,6 +49,8 @@ const { values } = parseCli("install", USAGE, () =>
       host: { type: "string" },
       im: { type: "string" },
       owner: { type: "string" },
+      "runtime-dir": { type: "string" },
+      rollback: { type: "boolean" },
       force: { type: "boolean" },
       "not-opennebula": { type: "boolean" },
     },

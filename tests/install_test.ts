@@ -287,7 +287,11 @@ test("install of a driver name the build did not make fails and says the build c
 async function installerBin(): Promise<string> {
   const bin = `${tmp}/installer-bin`;
   await Deno.mkdir(bin, { recursive: true });
-  for (const tool of ["sh", "sed", "cp", "mkdir", "mv", "rm", "id", "date", "cat", "ls", "chown"]) {
+  const tools = [
+    ...["sh", "sed", "cp", "mkdir", "mv", "rm", "id", "date", "cat", "ls", "chown"],
+    ...["grep", "tr", "ln", "readlink"],
+  ];
+  for (const tool of tools) {
     const found = ["/usr/bin", "/bin"].map((d) => `${d}/${tool}`).find((p) => {
       try {
         return Deno.statSync(p).isFile;
@@ -328,6 +332,87 @@ test("dist/install.sh from a copy of dist/ alone installs with no Deno on the PA
     failureLine(bad),
     'Invalid deploy id "x": not an EC2 instance id (i-xxxxxxxxxxxxxxxxx)',
   );
+});
+
+test("install --runtime-dir keeps the driver program outside remotes: a new build goes beside the old, current switches to it, --rollback switches back, and the actions run through the link", async () => {
+  const remotes = await openNebulaRemotes("remotes-runtime");
+  const runtime = `${tmp}/usr-lib-one-hybrid`;
+  const env = { PATH: await installerBin() };
+  const first = await runProcess(`${DIST}/install.sh`, [
+    "--remotes",
+    remotes,
+    "--runtime-dir",
+    runtime,
+  ], { env });
+  assert.equal(first.code, 0, first.stderr);
+  const old = /^built=(.*)$/m.exec(await Deno.readTextFile(`${DIST}/BUILD_INFO`))![1]!
+    .replace(/[^A-Za-z0-9]/g, "");
+  assert.ok(
+    first.stdout.split("\n").includes(
+      `Driver program: ${runtime}/provider/${old}, linked from ${runtime}/provider/current`,
+    ),
+    first.stdout,
+  );
+  assert.equal(Deno.readLinkSync(`${remotes}/vmm/provider/.driver`), `${runtime}/provider/current`);
+  assert.equal(Deno.readLinkSync(`${runtime}/provider/current`), old);
+
+  // A newer build, as a copy of dist/ with a later build time.
+  const newer = `${tmp}/newer-dist`;
+  assert.ok((await new Deno.Command("cp", { args: ["-pRP", DIST, newer] }).output()).success);
+  const info = await Deno.readTextFile(`${newer}/BUILD_INFO`);
+  await Deno.writeTextFile(
+    `${newer}/BUILD_INFO`,
+    info.replace(/^built=.*$/m, "built=2099-01-02T03:04:05.006Z"),
+  );
+  const second = await runProcess(`${newer}/install.sh`, [
+    "--remotes",
+    remotes,
+    "--runtime-dir",
+    runtime,
+  ], { env });
+  assert.equal(second.code, 0, second.stderr);
+  assert.ok(
+    second.stdout.split("\n").includes(
+      `Driver program: ${runtime}/provider/20990102T030405006Z, linked from ${runtime}/provider/current (was ${old}; --rollback goes back)`,
+    ),
+    second.stdout,
+  );
+  assert.deepEqual(layout(`${runtime}/provider`).filter((p) => !/\/./.test(p)), [
+    `${old}/`,
+    "20990102T030405006Z/",
+    "current -> 20990102T030405006Z",
+    "previous 644",
+  ]);
+  const poll = () =>
+    runProcess(`${remotes}/vmm/provider/poll`, ["x", "aws", "61", "aws"], {
+      env: { PATH: `${tmp}/bare-bin` },
+    });
+  await bareBin();
+  const invalid = 'Invalid deploy id "x": not an EC2 instance id (i-xxxxxxxxxxxxxxxxx)';
+  assert.equal(failureLine(await poll()), invalid);
+
+  const back = await runProcess(`${DIST}/install.sh`, ["--rollback", "--runtime-dir", runtime], {
+    env,
+  });
+  assert.deepEqual(back, {
+    code: 0,
+    stdout: `Switched ${runtime}/provider/current from 20990102T030405006Z back to ${old}\n`,
+    stderr: "",
+  });
+  assert.equal(Deno.readLinkSync(`${runtime}/provider/current`), old);
+  assert.equal(failureLine(await poll()), invalid);
+
+  const nowhere = await runProcess(`${DIST}/install.sh`, [
+    "--rollback",
+    "--runtime-dir",
+    `${tmp}/no-runtime`,
+  ], { env });
+  assert.deepEqual(nowhere, {
+    code: 1,
+    stdout: "",
+    stderr:
+      `Cannot roll back: ${tmp}/no-runtime/provider/current does not exist: nothing installed there\n`,
+  });
 });
 
 /** The uid of a user, or of this process without one (`id -u`: Deno.uid needs --allow-sys). */
