@@ -13,11 +13,20 @@ import { parseArgs } from "node:util";
 import { AMAZON_LINUX_AMI, startEc2Endpoint, TEST_CREDENTIALS } from "../tests/ec2_endpoint/mod.ts";
 import { actionData, vmDeployment } from "../tests/deployments.ts";
 import { DIST_VMM, oneBase64, runAction, writeLocalConfig } from "../tests/harness.ts";
+import { parseCli } from "./cli.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: { runs: { type: "string", default: "15" } },
-});
+const USAGE = `Usage: deno task bench [--runs 15]
+
+Measures the start-up and per-call cost of the built actions (dist/) against the local endpoint.
+
+  --runs N  how many runs of each measurement (15)
+
+Exit status: 0 measured, 1 failed, 2 bad command line.`;
+const { values } = parseCli("bench", USAGE, () =>
+  parseArgs({
+    args: Deno.args,
+    options: { runs: { type: "string", default: "15" } },
+  }));
 const runs = Number(values.runs);
 const ep = await startEc2Endpoint({ timing: { pendingMs: 0 } });
 const tmp = await Deno.makeTempDir({ prefix: "hybrid-bench-" });

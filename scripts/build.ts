@@ -9,6 +9,7 @@
  * dist/im/<name>.d/monitord-client* 5.12+: links to OpenNebula's own ../common.d/ client
  * dist/im/<name>-probes.d/...       5.12+: host/{system,monitor,beacon}, vm/{monitor,status}
  * dist/BUILD_INFO                   how it was built
+ * dist/install.sh                    the installer (POSIX sh: needs nothing but dist/)
  * ```
  *
  * Each action is a small `sh` launcher that runs the driver program with its own name. The
@@ -18,16 +19,28 @@
  * JavaScript plus the Deno runtime copied into `.driver/`. Either form runs with no Deno
  * installed, copied alone to another machine of the same architecture.
  *
- * Usage: deno task build [--name provider] [--out dist] [--require-compile] [--portable]
- *
- * --require-compile  fail instead of falling back to the portable form
- * --portable         skip `deno compile` and build the portable form directly
+ * Usage: `deno task build --help`.
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { IM_ACTIONS, VMM_ACTIONS } from "../lib/action_table.ts";
+import { parseCli } from "./cli.ts";
+
+/** What `--help` prints. */
+const USAGE =
+  `Usage: deno task build [--name provider] [--out dist] [--require-compile] [--portable]
+
+Builds dist/: the driver's actions and host probes in the layout of OpenNebula's remotes
+directory, and dist/install.sh to install them.
+
+  --name NAME        the driver name, as oned.conf will call it (provider)
+  --out DIR          where to build (dist; emptied first)
+  --require-compile  fail instead of falling back to the portable form
+  --portable         skip deno compile and build the portable form directly
+
+Exit status: 0 built, 1 failed, 2 bad command line.`;
 
 /** Name of the driver program inside `.driver/`. */
 const PROGRAM = "one-hybrid-driver";
@@ -78,15 +91,16 @@ export const IM_LINKS = (n: string): [string, string][] => [
 /** How the driver program was produced. */
 export type BuildMode = "compile" | "portable";
 
-const { values: options } = parseArgs({
-  args: Deno.args,
-  options: {
-    name: { type: "string", default: "provider" },
-    out: { type: "string", default: "dist" },
-    "require-compile": { type: "boolean", default: false },
-    portable: { type: "boolean", default: false },
-  },
-});
+const { values: options } = parseCli("build", USAGE, () =>
+  parseArgs({
+    args: Deno.args,
+    options: {
+      name: { type: "string", default: "provider" },
+      out: { type: "string", default: "dist" },
+      "require-compile": { type: "boolean", default: false },
+      portable: { type: "boolean", default: false },
+    },
+  }));
 
 const name = options.name!;
 if (!/^[A-Za-z0-9_-]+$/.test(name)) {
@@ -133,6 +147,8 @@ for (const [link, target] of IM_LINKS(name)) {
   });
   await Deno.symlink(target, `${out}/${link}`);
 }
+await Deno.copyFile(`${ROOT}scripts/dist_install.sh`, `${out}/install.sh`);
+await Deno.chmod(`${out}/install.sh`, 0o755);
 await Deno.writeTextFile(
   `${out}/BUILD_INFO`,
   [
@@ -149,7 +165,7 @@ await Deno.writeTextFile(
 console.log(
   `Built ${out} (${mode}): vmm/${name}/{${
     Object.keys(VMM_ACTIONS).join(",")
-  }}, im/${name}.d, im/${name}-probes.d`,
+  }}, im/${name}.d, im/${name}-probes.d; install with: ${out}/install.sh --help`,
 );
 
 /** Runs `deno compile`; tells whether a failure was the runtime download. */

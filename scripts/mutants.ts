@@ -23,6 +23,18 @@
  */
 
 import { parseArgs } from "node:util";
+import { parseCli } from "./cli.ts";
+
+const USAGE = `Usage: deno task mutants [--only NAME]... [--from N] [--list]
+
+Breaks the driver one behaviour at a time and checks that the tests meant for it fail.
+
+  --only NAME  run only the breakages whose name contains NAME (repeatable)
+  --from N     start at the Nth breakage (of those chosen), to resume a run
+  --list       check the list against the code, print the names and exit
+
+Exit status: 0 every breakage caught, 1 one survived or did not build, 2 bad command line or
+a breakage list that does not match the code.`;
 
 /** One deliberate breakage of one behaviour. */
 export interface Breakage {
@@ -579,14 +591,15 @@ function hasChanges(file: string): boolean {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      only: { type: "string", multiple: true },
-      list: { type: "boolean", default: false },
-      from: { type: "string" },
-    },
-  });
+  const { values } = parseCli("mutants", USAGE, () =>
+    parseArgs({
+      args: Deno.args,
+      options: {
+        only: { type: "string", multiple: true },
+        list: { type: "boolean", default: false },
+        from: { type: "string" },
+      },
+    }));
   const problems = checkList(BREAKAGES);
   if (problems.length > 0) {
     console.error(`The breakage list does not match the code:\n  ${problems.join("\n  ")}`);

@@ -12,6 +12,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { parseCli } from "./cli.ts";
 import { AMAZON_LINUX_AMI, startEc2Endpoint, TEST_CREDENTIALS } from "../tests/ec2_endpoint/mod.ts";
 import { actionData, vmDeployment, writeDeployment } from "../tests/deployments.ts";
 import { type ActionResult, oneBase64, runAction, writeLocalConfig } from "../tests/harness.ts";
@@ -209,14 +210,25 @@ function seeded(seed: number): () => number {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      vms: { type: "string", default: String(FULL_SOAK.vms) },
-      concurrency: { type: "string", default: String(FULL_SOAK.concurrency) },
-      seed: { type: "string", default: String(FULL_SOAK.seed) },
-    },
-  });
+  const usage = `Usage: deno task soak [--vms 100] [--concurrency 15] [--seed 1]
+
+Deploys, polls and terminates many VMs at once through dist/ against the local endpoint
+answering with random faults, then checks what must hold whatever the faults.
+
+  --vms N          how many VMs (${FULL_SOAK.vms})
+  --concurrency N  how many at once (${FULL_SOAK.concurrency})
+  --seed N         seed of the random faults (${FULL_SOAK.seed})
+
+Exit status: 0 every check held, 1 a check failed, 2 bad command line.`;
+  const { values } = parseCli("soak", usage, () =>
+    parseArgs({
+      args: Deno.args,
+      options: {
+        vms: { type: "string", default: String(FULL_SOAK.vms) },
+        concurrency: { type: "string", default: String(FULL_SOAK.concurrency) },
+        seed: { type: "string", default: String(FULL_SOAK.seed) },
+      },
+    }));
   const report = await runSoak({
     ...FULL_SOAK,
     vms: Number(values.vms),
