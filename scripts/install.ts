@@ -11,33 +11,17 @@
 import { parseArgs } from "node:util";
 import { parseCli } from "./cli.ts";
 
-const USAGE = `Usage: deno task install [--dist DIR] [--remotes DIR] [--name NAME] [--host HOST]
-                         [--im monitord|legacy|none] [--force] [--not-opennebula] [--owner USER]
-                         [--runtime-dir DIR]
-       deno task install --rollback --runtime-dir DIR [--name NAME]
+/** install.sh's own usage text, read from its source so that the two never differ. */
+const INSTALLER_USAGE = (await Deno.readTextFile(new URL("./dist_install.sh", import.meta.url)))
+  .match(/^USAGE='([^]*?)'\n/m)?.[1]?.replaceAll(`'"'"'`, "'") ?? "";
 
-Runs DIR/install.sh (dist/ by default), the installer "deno task build" writes there; the
-front-end needs only that directory: "sh dist/install.sh --help" says the same without Deno.
+const USAGE = `Usage: deno task install [--dist DIR] [OPTION...]
 
-  --dist DIR         the build to install (dist)
-  --remotes DIR      OpenNebula's remotes directory ($ONE_REMOTES, else /var/lib/one/remotes)
-  --name NAME        the driver name; must be the one dist/ was built with (the default)
-  --host HOST        host name used in the printed onehost command (aws-us-east-1)
-  --im monitord      OpenNebula 5.12+ host probes: im/NAME.d and im/NAME-probes.d (default)
-  --im legacy        OpenNebula 4.4-5.10 host probe: im/NAME.d/poll
-  --im none          no host probes (the dummy IM reports the host)
-  --force            move directories one-hybrid did not install to NAME.backup-<UTC time>
-                     instead of refusing
-  --not-opennebula   install into a directory that does not look like OpenNebula's remotes
-                     (created if missing)
-  --owner USER       when run as root, give the installed files to USER (oneadmin, if it exists)
-  --runtime-dir DIR  keep the driver program in DIR/NAME/<build>/ (e.g. /usr/lib/one-hybrid),
-                     outside the remotes tree; remotes/vmm/NAME/.driver links to DIR/NAME/current,
-                     which each install switches to its build, the earlier ones kept beside it
-  --rollback         switch DIR/NAME/current back to the build it pointed to before the last
-                     switch (the remotes directory is not touched)
+Runs DIR/install.sh (dist/ by default), the installer "deno task build" writes there, with the
+other options: the front-end needs only that directory ("sh dist/install.sh --help" says the same
+without Deno). install.sh's own usage:
 
-Exit status: 0 done, 1 refused (nothing changed), 2 bad command line.`;
+${INSTALLER_USAGE}`;
 
 const { values } = parseCli("install", USAGE, () =>
   parseArgs({
