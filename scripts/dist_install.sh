@@ -273,7 +273,7 @@ fi
 echo "Installed the $name driver ($mode build) into $remotes/vmm/$name"
 cat <<EOF
 
-Add this to /etc/one/oned.conf and restart oned (OpenNebula 4.4 and later):
+Add this to /etc/one/oned.conf and restart oned (OpenNebula 5.2 and later):
 
 VM_MAD = [
     NAME       = "$name",
@@ -281,8 +281,9 @@ VM_MAD = [
     ARGUMENTS  = "-t 15 -r 0 -p -w 600 $name",
     TYPE       = "xml" ]
 
-(OpenNebula 3.2-4.2 syntax: VM_MAD = [ name = "vmm_$name", executable = "one_vmm_sh",
- arguments = "-t 15 -r 0 $name", type = "xml" ]; -p and -w exist from 5.x.)
+(one_vmm_exec has -w from 5.2 and -p from 4.10: on 4.10-5.0 use "-t 15 -r 0 -p $name",
+ on 4.4-4.8 "-t 15 -r 0 $name"; 3.2: VM_MAD = [ name = "vmm_$name",
+ executable = "one_vmm_sh", arguments = "-t 15 -r 0 $name", type = "xml" ].)
 
 EOF
 case $im in
@@ -306,7 +307,7 @@ EOF
 legacy)
   cat <<EOF
 Host probe installed into $remotes/im/$name.d/poll (OpenNebula 4.4 to 5.10). Add this
-to /etc/one/oned.conf as well (4.x: -w does not exist, leave it out):
+to /etc/one/oned.conf as well (one_im_exec has -w from 5.2: on 4.4-5.0 leave it out):
 
 IM_MAD = [
     NAME       = "$name",
