@@ -24,6 +24,7 @@
  */
 
 import { DriverError, InvalidInputError } from "./errors.ts";
+import { printable } from "./output.ts";
 import type { ListedInstance, Provider, Size } from "./provider.ts";
 
 /**
@@ -373,11 +374,4 @@ function sum(items: readonly (readonly [Size | undefined, number])[]) {
 /** A number of GiB for a message: at most two decimals. */
 function round(gib: number): number {
   return Math.round(gib * 100) / 100;
-}
-
-/** A key or value for a one-line message: control characters replaced, long ones shortened. */
-function printable(text: string): string {
-  // deno-lint-ignore no-control-regex -- control characters are what must go
-  const flat = text.replace(/[\x00-\x1F\x7F]/g, "?");
-  return flat.length > 64 ? `${flat.slice(0, 61)}...` : flat;
 }

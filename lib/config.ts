@@ -17,6 +17,7 @@ import { capacityProblem, type CapacitySpec, TOTAL_KEYS } from "./capacity.ts";
 import { InvalidInputError } from "./errors.ts";
 import { fileErrorReason } from "./file_errors.ts";
 import { JsonSyntaxError, parseJson } from "./json.ts";
+import { printable } from "./output.ts";
 import type { ProviderKind, SettingReader } from "./provider.ts";
 import { DEFAULT_PROVIDER, PROVIDER_KINDS } from "./provider_kinds.ts";
 import { closestName } from "./suggest.ts";
@@ -215,7 +216,7 @@ function configSections(
   for (const key of Object.keys(root)) {
     if (key !== "defaults" && key !== "hosts") {
       throw new InvalidInputError(
-        `Unknown key "${show(key)}" at the top level of ${path}${
+        `Unknown key "${printable(key)}" at the top level of ${path}${
           didYouMean(key, ["defaults", "hosts"])
         } (expected defaults, hosts)`,
       );
@@ -251,7 +252,7 @@ function settingsFor(
     for (const key of Object.keys(raw)) {
       if (!known.has(key)) {
         throw new InvalidInputError(
-          `Unknown setting "${show(key)}" in ${scope} of ${where}${didYouMean(key, known)}`,
+          `Unknown setting "${printable(key)}" in ${scope} of ${where}${didYouMean(key, known)}`,
         );
       }
     }
@@ -366,12 +367,12 @@ function templateDefaults(
       const problem = kind.templateKeyProblem(key.toUpperCase(), "template", false);
       if (problem !== undefined) {
         throw new InvalidInputError(
-          `Invalid key "${show(key)}" in ${scope}.template of ${where}: ${problem}`,
+          `Invalid key "${printable(key)}" in ${scope}.template of ${where}: ${problem}`,
         );
       }
       if (typeof value !== "string") {
         throw new InvalidInputError(
-          `Template default "${show(key)}" in ${scope} of ${where} must be a string`,
+          `Template default "${printable(key)}" in ${scope} of ${where} must be a string`,
         );
       }
       template[key.toUpperCase()] = value;
@@ -384,13 +385,6 @@ function templateDefaults(
 function didYouMean(name: string, known: Iterable<string>): string {
   const closest = closestName(name, known);
   return closest === undefined ? "" : `; did you mean ${closest}?`;
-}
-
-/** A key from the file for a one-line message: control characters replaced, long ones shortened. */
-function show(key: string): string {
-  // deno-lint-ignore no-control-regex -- control characters are what must go
-  const flat = key.replace(/[\x00-\x1F\x7F]/g, "?");
-  return flat.length > 64 ? `${flat.slice(0, 61)}...` : flat;
 }
 
 function asObject(value: unknown, path: string, where: string): RawSettings {

@@ -82,3 +82,23 @@ export function encodeValue(value: string): string {
       : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   }).join("");
 }
+
+/**
+ * A value quoted from input for a one-line message: control characters (line breaks included)
+ * become `?`, and more than 64 characters are cut to 61 and `...`.
+ *
+ * @param text The value as read.
+ * @returns The value, safe on one line.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { printable } from "./output.ts";
+ * assert.equal(printable("a\nb"), "a?b");
+ * assert.equal(printable("x".repeat(70)), `${"x".repeat(61)}...`);
+ * ```
+ */
+export function printable(text: string): string {
+  // deno-lint-ignore no-control-regex -- control characters are what must go
+  const flat = text.replace(/[\x00-\x1F\x7F]/g, "?");
+  return flat.length > 64 ? `${flat.slice(0, 61)}...` : flat;
+}

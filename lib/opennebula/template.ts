@@ -11,6 +11,7 @@
  */
 
 import { InvalidInputError } from "../errors.ts";
+import { printable } from "../output.ts";
 import { parseXml, type XmlElement, XmlSyntaxError } from "../xml.ts";
 
 /** One provider section of a deployment file (`PUBLIC_CLOUD=[...]` or legacy `EC2=[...]`). */
@@ -71,13 +72,6 @@ function integerOf(element: XmlElement | undefined, name: string): number | unde
   return text !== undefined && /^-?\d{1,15}$/.test(text) ? Number(text) : undefined;
 }
 
-/** Replaces what would break a one-line message and shortens long values. */
-function show(value: string): string {
-  // deno-lint-ignore no-control-regex -- control characters are what must go
-  const flat = value.replace(/[\x00-\x1F\x7F]/g, "?");
-  return flat.length > 64 ? `${flat.slice(0, 61)}...` : flat;
-}
-
 /** Reads the children of a vector attribute into upper-case keys and trimmed values. */
 function readVector(
   element: XmlElement,
@@ -110,7 +104,7 @@ function collectSections(parent: XmlElement, parentName: string, into: CloudSect
       const declared = attributes.TYPE;
       if (declared === undefined || declared === "") {
         const host = attributes.HOST ?? attributes.CLOUD;
-        const named = host === undefined ? "" : ` (HOST=${show(host)})`;
+        const named = host === undefined ? "" : ` (HOST=${printable(host)})`;
         throw new InvalidInputError(`${PREFIX}: ${where}${named} has no TYPE`);
       }
       type = declared.toLowerCase();
@@ -179,7 +173,7 @@ export function parseDeployment(xml: string): Deployment {
       if (name === "TEMPLATE" || name === "USER_TEMPLATE") collectSections(part, name, sections);
     }
   } else {
-    throw new InvalidInputError(`${PREFIX}: unexpected root element <${show(root.name)}>`);
+    throw new InvalidInputError(`${PREFIX}: unexpected root element <${printable(root.name)}>`);
   }
 
   let deployId = textOf(vm, "DEPLOY_ID");
@@ -221,9 +215,9 @@ export function parseDeployment(xml: string): Deployment {
 /** How a section names its host: `HOST=...`, the legacy `CLOUD=...`, or not at all. */
 function selectorOf(section: CloudSection): string {
   const host = section.attributes.HOST;
-  if (host) return `HOST=${show(host)}`;
+  if (host) return `HOST=${printable(host)}`;
   const cloud = section.attributes.CLOUD;
-  if (cloud) return `CLOUD=${show(cloud)}`;
+  if (cloud) return `CLOUD=${printable(cloud)}`;
   return "no HOST";
 }
 
@@ -272,14 +266,16 @@ export function selectSection(deployment: Deployment, type: string, host: string
   const candidates = deployment.sections.filter((s) => s.type === wanted);
   if (candidates.length === 0) {
     const others = [...new Set(deployment.sections.map((s) => s.type))];
-    const found = others.length ? ` (found TYPE ${others.map(show).join(", ")})` : "";
+    const found = others.length ? ` (found TYPE ${others.map(printable).join(", ")})` : "";
     throw new InvalidInputError(
-      `The deployment file has no PUBLIC_CLOUD section of TYPE ${show(wanted)}${found}`,
+      `The deployment file has no PUBLIC_CLOUD section of TYPE ${printable(wanted)}${found}`,
     );
   }
   // 3.2 users wrote EC2=[...]: name what they wrote.
   const legacy = candidates.every((s) => s.origin === "EC2");
-  const sectionsOfType = legacy ? "EC2 sections" : `PUBLIC_CLOUD sections of TYPE ${show(wanted)}`;
+  const sectionsOfType = legacy
+    ? "EC2 sections"
+    : `PUBLIC_CLOUD sections of TYPE ${printable(wanted)}`;
 
   const target = host.toUpperCase();
   for (const selector of ["HOST", "CLOUD"]) {
@@ -288,7 +284,9 @@ export function selectSection(deployment: Deployment, type: string, host: string
     if (first === undefined) continue;
     if (matches.some((s) => !sameAttributes(s, first))) {
       throw new InvalidInputError(
-        `${matches.length} different ${sectionsOfType} have ${selector}=${show(host)}: keep one`,
+        `${matches.length} different ${sectionsOfType} have ${selector}=${
+          printable(host)
+        }: keep one`,
       );
     }
     return first;
@@ -296,8 +294,10 @@ export function selectSection(deployment: Deployment, type: string, host: string
 
   const lone = candidates[0];
   if (candidates.length === 1 && lone) return lone;
-  const sectionOfType = legacy ? "EC2 section" : `PUBLIC_CLOUD section of TYPE ${show(wanted)}`;
+  const sectionOfType = legacy
+    ? "EC2 section"
+    : `PUBLIC_CLOUD section of TYPE ${printable(wanted)}`;
   throw new InvalidInputError(
-    `No ${sectionOfType} for host ${show(host)} (found ${describeSelectors(candidates)})`,
+    `No ${sectionOfType} for host ${printable(host)} (found ${describeSelectors(candidates)})`,
   );
 }
