@@ -14,6 +14,7 @@
  */
 
 import type { ActionRun, Report } from "../lib/action.ts";
+import { writeTextAtomically } from "../lib/atomic_write.ts";
 import { capacityFromTemplate, type CapacitySpec, hostFigures } from "../lib/capacity.ts";
 import { InvalidInputError } from "../lib/errors.ts";
 import {
@@ -244,12 +245,9 @@ export async function vmStatus(argv: readonly string[], run: ActionRun): Promise
     current,
     Math.floor(Date.now() / 1000),
   );
-  const temporary = `${file}.${Deno.pid}.tmp`;
   try {
-    await Deno.writeTextFile(temporary, JSON.stringify(memory));
-    await Deno.rename(temporary, file);
+    await writeTextAtomically(file, JSON.stringify(memory));
   } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
     throw new InvalidInputError(
       `vm/status: cannot keep its state in ${file}: ${
         error instanceof Error ? error.message : error

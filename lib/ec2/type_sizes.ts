@@ -16,6 +16,7 @@ import type * as Sdk from "@aws-sdk/client-ec2";
 import type { Size } from "../provider.ts";
 import type { Ec2Api } from "./api.ts";
 import { instanceTypeSize } from "./instance_types.ts";
+import { writeTextAtomically } from "../atomic_write.ts";
 
 /** How long a type's size is believed without asking EC2 again: a week. */
 export const SIZE_CACHE_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -189,12 +190,6 @@ async function writeCache(
     Object.entries(entries).filter(([, e]) => now - e.at < SIZE_CACHE_TTL_MS),
   );
   const content: CacheFile = { format: "one-hybrid-instance-types", version: 1, types: kept };
-  const temporary = `${file}.${crypto.randomUUID()}.tmp`;
-  try {
-    await Deno.mkdir(file.slice(0, file.lastIndexOf("/")), { recursive: true, mode: 0o700 });
-    await Deno.writeTextFile(temporary, JSON.stringify(content), { mode: 0o600 });
-    await Deno.rename(temporary, file);
-  } catch {
-    await Deno.remove(temporary).catch(() => {});
-  }
+  await writeTextAtomically(file, JSON.stringify(content), { mode: 0o600, dirMode: 0o700 })
+    .catch(() => {}); // a cache that cannot be written is no error
 }

@@ -15,6 +15,7 @@
  * @module
  */
 
+import { writeTextAtomically } from "../atomic_write.ts";
 import { readBoundedText } from "../bounded_read.ts";
 import { InvalidInputError } from "../errors.ts";
 import { fileErrorReason } from "../file_errors.ts";
@@ -59,14 +60,9 @@ export async function writeCheckpoint(path: string, checkpoint: Checkpoint): Pro
     ...checkpoint,
     writtenAt: new Date().toISOString(),
   });
-  const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
-  const temporary = `${path}.tmp-${Deno.pid}`;
   try {
-    if (dir) await Deno.mkdir(dir, { recursive: true });
-    await Deno.writeTextFile(temporary, `${text}\n`, { mode: 0o640 });
-    await Deno.rename(temporary, path);
+    await writeTextAtomically(path, `${text}\n`, { mode: 0o640 });
   } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
     throw new InvalidInputError(`Cannot write checkpoint file ${path}: ${fileErrorReason(error)}`);
   }
 }
