@@ -8,9 +8,9 @@
  * @module
  */
 
-import type { ActionRun, Report } from "../lib/action.ts";
+import { type ActionRun, describeError, type Report } from "../lib/action.ts";
 import { configuredHosts, type HostSettings, loadHostSettings } from "../lib/config.ts";
-import { DriverError, InvalidInputError } from "../lib/errors.ts";
+import { InvalidInputError } from "../lib/errors.ts";
 import { allPassed, type CheckRow, formatTable } from "../lib/preflight.ts";
 import { PROVIDER_KINDS } from "../lib/provider_kinds.ts";
 
@@ -29,7 +29,7 @@ export default async function doctor(argv: readonly string[], run: ActionRun): P
       hosts = listed.hosts;
     } catch (error) {
       if (error instanceof InvalidInputError && error.message.startsWith("doctor:")) throw error;
-      rows.push({ host: "-", check: "config", result: "FAIL", detail: message(error) });
+      rows.push({ host: "-", check: "config", result: "FAIL", detail: describeError(error) });
       hosts = [];
     }
   }
@@ -44,7 +44,7 @@ async function checkHost(host: string, signal: AbortSignal): Promise<CheckRow[]>
   try {
     settings = await loadHostSettings(host);
   } catch (error) {
-    return [{ host, check: "config", result: "FAIL", detail: message(error) }];
+    return [{ host, check: "config", result: "FAIL", detail: describeError(error) }];
   }
   const rows: CheckRow[] = [{
     host,
@@ -57,7 +57,7 @@ async function checkHost(host: string, signal: AbortSignal): Promise<CheckRow[]>
   try {
     for (const check of await kind.preflight(settings, signal)) rows.push({ host, ...check });
   } catch (error) {
-    rows.push({ host, check: kind.name, result: "FAIL", detail: message(error) });
+    rows.push({ host, check: kind.name, result: "FAIL", detail: describeError(error) });
   }
   return rows;
 }
@@ -82,7 +82,7 @@ async function onedCheck(): Promise<{ check: string; result: CheckRow["result"];
       check: "oned",
       result: "SKIP",
       detail: `${
-        message(error)
+        describeError(error)
       }; run doctor as oneadmin (or set ONE_AUTH) to check oned and the host probes' access to it`,
     };
   }
@@ -99,15 +99,8 @@ async function onedCheck(): Promise<{ check: string; result: CheckRow["result"];
       check: "oned",
       result: "FAIL",
       detail: `${
-        message(error)
+        describeError(error)
       }; fix: start oned, or set ONE_XMLRPC to its endpoint and ONE_AUTH to oneadmin's credentials file`,
     };
   }
-}
-
-/** A thrown value's one-line message, as the frame would print it. */
-function message(error: unknown): string {
-  return error instanceof DriverError
-    ? error.message
-    : `Internal error: ${error instanceof Error ? `${error.name}: ${error.message}` : error}`;
 }
