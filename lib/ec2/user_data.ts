@@ -5,6 +5,7 @@
  * @module
  */
 
+import { base64Of } from "../base64.ts";
 import { InvalidInputError } from "../errors.ts";
 import type { ContextFormat, LaunchRequest } from "../provider.ts";
 
@@ -24,11 +25,7 @@ export const MAX_USER_DATA_BYTES = 16 * 1024;
  * ```
  */
 export function userDataBase64(bytes: Uint8Array): string {
-  let binary = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  }
-  return btoa(binary);
+  return base64Of(bytes);
 }
 
 /**

@@ -13,6 +13,7 @@
  */
 
 import type { HostFigures } from "../capacity.ts";
+import { base64Of } from "../base64.ts";
 import { InvalidInputError } from "../errors.ts";
 import type { ListedInstance, Size } from "../provider.ts";
 
@@ -161,7 +162,7 @@ function quoted(value: string): string {
 
 /** Base64 of a text's UTF-8 bytes, on one line. */
 export function base64(text: string): string {
-  return btoa(Array.from(new TextEncoder().encode(text), (b) => String.fromCharCode(b)).join(""));
+  return base64Of(new TextEncoder().encode(text));
 }
 
 /** The host lines a probe reports, in OpenNebula's units. */
