@@ -3,29 +3,36 @@
 # the dist/ directory it sits in and a POSIX sh: no Deno, no npm cache, no network.
 # Exit status: 0 installed (or --help), 1 refused (nothing changed), 2 bad command line.
 
-USAGE='Usage: install.sh [--remotes DIR] [--name NAME] [--host HOST] [--im monitord|legacy|none]
-                  [--force] [--not-opennebula] [--owner USER] [--runtime-dir DIR] [--help]
-       install.sh --rollback --runtime-dir DIR [--name NAME]
+USAGE='Usage: install.sh [--remotes DIR] [--name NAME] [--opennebula X.Y] [--im monitord|legacy|none]
+                  [--runtime-dir DIR | --in-tree] [--host HOST] [--force] [--not-opennebula]
+                  [--owner USER] [--help]
+       install.sh --rollback [--remotes DIR | --runtime-dir DIR] [--name NAME]
 
 Installs the driver built in this dist/ into OpenNebula'"'"'s remotes directory and prints the
-oned.conf (and monitord.conf) sections and the onehost command to use.
+oned.conf (and monitord.conf) lines and the onehost command for that OpenNebula release.
 
   --remotes DIR      OpenNebula'"'"'s remotes directory ($ONE_REMOTES, else /var/lib/one/remotes)
   --name NAME        the driver name; must be the one dist/ was built with (the default)
+  --opennebula X.Y   the OpenNebula release (default: read from DIR/VERSION, which 4.4 and
+                     later have; older releases must say it, e.g. --opennebula 3.2)
+  --im monitord      host probes for OpenNebula 5.12+: im/NAME.d and im/NAME-probes.d
+  --im legacy        the host probe of OpenNebula 4.4-5.10: im/NAME.d/poll
+  --im none          no host probes (the dummy IM reports the host; before 4.4 the only way)
+                     (default: what the release runs)
+  --runtime-dir DIR  where the driver program goes: DIR/NAME/<build>/ (default: one-hybrid
+                     beside the remotes directory, /var/lib/one/one-hybrid), outside the tree
+                     "onehost sync" copies to every host; the launchers in remotes run the build
+                     named in DIR/NAME/current, which each install replaces with a rename
+  --in-tree          keep the driver program inside remotes/vmm/NAME/.driver instead
   --host HOST        host name used in the printed onehost command (aws-us-east-1)
-  --im monitord      OpenNebula 5.12+ host probes: im/NAME.d and im/NAME-probes.d (default)
-  --im legacy        OpenNebula 4.4-5.10 host probe: im/NAME.d/poll
-  --im none          no host probes (the dummy IM reports the host)
   --force            move directories one-hybrid did not install to NAME.backup-<UTC time>
                      instead of refusing
   --not-opennebula   install into a directory that does not look like OpenNebula'"'"'s remotes
                      (created if missing)
-  --owner USER       when run as root, give the installed files to USER (oneadmin, if it exists)
-  --runtime-dir DIR  keep the driver program in DIR/NAME/<build>/ (e.g. /usr/lib/one-hybrid),
-                     outside the remotes tree; remotes/vmm/NAME/.driver links to DIR/NAME/current,
-                     which each install switches to its build, the earlier ones kept beside it
-  --rollback         switch DIR/NAME/current back to the build it pointed to before the last
-                     switch (the remotes directory is not touched)
+  --owner USER       when run as root, give the files in remotes to USER (oneadmin, if it
+                     exists); the driver program stays root'"'"'s
+  --rollback         install again the build that was current before the last install, with
+                     that install'"'"'s options (run it again to go forward)
 
 Exit status: 0 done, 1 refused (nothing changed), 2 bad command line.'
 
@@ -44,13 +51,14 @@ refuse() {
 remotes=${ONE_REMOTES:-/var/lib/one/remotes}
 name=
 host=aws-us-east-1
-im=monitord
+im=
+version=
 force=no
 foreign=no
 owner=oneadmin
 owner_given=no
 runtime=
-rt=
+in_tree=no
 rollback=no
 while [ $# -gt 0 ]; do
   case $1 in
@@ -60,8 +68,9 @@ while [ $# -gt 0 ]; do
     ;;
   --force) force=yes ;;
   --not-opennebula) foreign=yes ;;
+  --in-tree) in_tree=yes ;;
   --rollback) rollback=yes ;;
-  --remotes | --name | --host | --im | --owner | --runtime-dir)
+  --remotes | --name | --host | --im | --owner | --runtime-dir | --opennebula)
     [ $# -ge 2 ] || usage_error "option $1 needs a value"
     case $1 in
     --remotes) remotes=$2 ;;
@@ -70,10 +79,11 @@ while [ $# -gt 0 ]; do
     --im) im=$2 ;;
     --owner) owner=$2 owner_given=yes ;;
     --runtime-dir) runtime=$2 ;;
+    --opennebula) version=$2 ;;
     esac
     shift
     ;;
-  --remotes=* | --name=* | --host=* | --im=* | --owner=* | --runtime-dir=*)
+  --remotes=* | --name=* | --host=* | --im=* | --owner=* | --runtime-dir=* | --opennebula=*)
     value=${1#*=}
     case $1 in
     --remotes=*) remotes=$value ;;
@@ -82,6 +92,7 @@ while [ $# -gt 0 ]; do
     --im=*) im=$value ;;
     --owner=*) owner=$value owner_given=yes ;;
     --runtime-dir=*) runtime=$value ;;
+    --opennebula=*) version=$value ;;
     esac
     ;;
   -*) usage_error "unknown option \"$1\"" ;;
@@ -89,10 +100,26 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
+[ $rollback = no ] || doing="roll back"
+[ $in_tree = no ] || [ -z "$runtime" ] || usage_error "--in-tree and --runtime-dir exclude each other"
 
 case $im in
-monitord | legacy | none) ;;
+'' | monitord | legacy | none) ;;
 *) refuse "--im must be monitord, legacy or none, not \"$im\"" ;;
+esac
+for value in "$remotes" "$runtime" "$host" "$owner"; do
+  case $value in *[[:space:]\"\'\\\$\`]*) refuse "\"$value\": give it without spaces or quotes" ;; esac
+done
+case $remotes in
+'') refuse "--remotes needs a directory" ;;
+/*) ;;
+*) remotes=$(pwd)/$remotes ;;
+esac
+remotes=${remotes%/}
+case $runtime in
+'') runtime=${remotes%/*}/one-hybrid ;;
+/*) runtime=${runtime%/} ;;
+*) refuse "--runtime-dir \"$runtime\": give an absolute path (the launchers name it)" ;;
 esac
 
 case $0 in */*) dist=${0%/*} ;; *) dist=. ;; esac
@@ -109,43 +136,19 @@ elif [ "$name" != "$built" ]; then
   refuse "$dist holds the \"$built\" driver, not \"$name\"; build it with: deno task build --name $name"
 fi
 mode=$(sed -n 's/^mode=//p' "$dist/BUILD_INFO")
+rt=$runtime/$name
 
-# One directory per build under DIR/NAME; "current" is a link to one of them, replaced by a
-# rename (atomic: an action starting meanwhile runs the old build or the new one, never neither).
-if [ -n "$runtime" ]; then
-  case $runtime in
-  *[[:space:]]*) refuse "--runtime-dir \"$runtime\": give a path without spaces" ;;
-  /*) ;;
-  *) refuse "--runtime-dir \"$runtime\": give an absolute path (the remotes link to it)" ;;
-  esac
-  rt=${runtime%/}/$name
-elif [ $rollback = yes ]; then
-  usage_error "--rollback needs --runtime-dir"
-fi
-switch_current() { # build directory name under $rt
-  ln -s "$1" "$rt/current.new-$$" || refuse "cannot create $rt/current.new-$$"
-  mv -T "$rt/current.new-$$" "$rt/current" || {
-    rm -f "$rt/current.new-$$"
-    refuse "cannot switch $rt/current to $1"
-  }
-}
+# --rollback installs the previous build again, with its own installer and the options of the
+# last install (kept in $rt/options): the launchers, probes and program all go back together.
 if [ $rollback = yes ]; then
-  doing="roll back"
-  now=$(readlink "$rt/current" 2>/dev/null) || refuse "$rt/current does not exist: nothing installed there"
+  now=$(cat "$rt/current" 2>/dev/null) || refuse "$rt/current does not exist: nothing installed there"
   before=$(cat "$rt/previous" 2>/dev/null)
-  [ -n "$before" ] && [ -d "$rt/$before" ] || refuse "$rt has no earlier build to go back to"
-  switch_current "$before"
-  echo "$now" >"$rt/previous"
-  echo "Switched $rt/current from $now back to $before"
-  exit 0
+  [ -n "$before" ] && [ -f "$rt/$before/install.sh" ] || refuse "$rt has no earlier build to go back to"
+  options=$(cat "$rt/options" 2>/dev/null) || refuse "$rt/options does not exist: install again instead"
+  echo "Rolling back $rt from $now to $before"
+  # shellcheck disable=SC2086 # the options are words without spaces, as written by install
+  exec sh "$rt/$before/install.sh" $options
 fi
-
-case $remotes in
-'' | *[[:space:]]*) refuse "--remotes \"$remotes\": give a path without spaces" ;;
-/*) ;;
-*) remotes=$(pwd)/$remotes ;;
-esac
-remotes=${remotes%/}
 
 # A mistyped --remotes must fail, not grow a new tree beside OpenNebula's.
 if [ $foreign = no ]; then
@@ -153,6 +156,38 @@ if [ $foreign = no ]; then
     { [ ! -f "$remotes/scripts_common.sh" ] && [ ! -d "$remotes/vmm/kvm" ] && [ ! -d "$remotes/etc" ]; }; then
     refuse "$remotes does not look like OpenNebula's remotes directory (it needs vmm/, im/ and one of scripts_common.sh, vmm/kvm/, etc/); check --remotes, or pass --not-opennebula to install there anyway"
   fi
+fi
+
+# The release decides the host probes and what to print. remotes/VERSION exists from 4.4 on.
+if [ -z "$version" ]; then
+  if [ -f "$remotes/VERSION" ]; then
+    version=$(sed -n 1p "$remotes/VERSION" | tr -d '[:space:]')
+  elif [ $foreign = yes ]; then
+    version=6.0
+  else
+    refuse "$remotes has no VERSION file, so OpenNebula is older than 4.4: say which release with --opennebula (e.g. 3.2, 3.8, 4.2)"
+  fi
+fi
+major=${version%%.*}
+minor=${version#*.}
+minor=${minor%%.*}
+case $major.$minor in
+*[!0-9.]* | .* | *.) refuse "--opennebula \"$version\": give a release such as 3.2, 4.14 or 6.0" ;;
+esac
+release=$((major * 100 + minor))
+[ $release -ge 302 ] || refuse "OpenNebula $version is older than the releases this driver supports (3.2 and later)"
+if [ -z "$im" ]; then
+  if [ $release -ge 512 ]; then
+    im=monitord
+  elif [ $release -ge 404 ]; then
+    im=legacy
+  else
+    im=none
+  fi
+elif [ $im = monitord ] && [ $release -lt 512 ]; then
+  refuse "--im monitord needs OpenNebula 5.12 or later, not $version (4.4-5.10: --im legacy)"
+elif [ $im = legacy ] && { [ $release -lt 404 ] || [ $release -ge 512 ]; }; then
+  refuse "--im legacy is for OpenNebula 4.4 to 5.10, not $version (5.12 and later: --im monitord; before 4.4: --im none)"
 fi
 
 # What this installation writes, and what it removes of an earlier installation of its own.
@@ -176,15 +211,15 @@ if [ -n "$conflicts" ] && [ $force = no ]; then
   refuse "one-hybrid did not install$conflicts; --force moves it to <path>.backup-<UTC time> first"
 fi
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
-if [ -n "$rt" ]; then
+if [ $in_tree = no ]; then
   # The build's time names it: 2026-11-30T09:06:12.848Z becomes 20261130T090612848Z.
   build=$(sed -n 's/^built=//p' "$dist/BUILD_INFO" | tr -cd 'A-Za-z0-9')
   [ -n "$build" ] || refuse "$dist/BUILD_INFO has no built= line; run \"deno task build\" again"
+  if [ -e "$rt" ] && [ ! -f "$rt/$MARK" ] && [ -n "$(ls -A "$rt" 2>/dev/null)" ]; then
+    refuse "$rt exists and one-hybrid did not make it; give another --runtime-dir"
+  fi
   if [ -e "$rt/$build" ] && [ ! -f "$rt/$build/$MARK" ]; then
     refuse "$rt/$build exists and one-hybrid did not install it"
-  fi
-  if [ -e "$rt/current" ] && [ ! -L "$rt/current" ]; then
-    refuse "$rt/current is not a link; one-hybrid did not make it"
   fi
 fi
 for t in $conflicts; do
@@ -206,6 +241,14 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 
+# Writes the install mark into a staged directory.
+mark() { # directory
+  {
+    echo "installed by one-hybrid's install.sh on $stamp from $dist"
+    cat "$dist/BUILD_INFO"
+  } >"$1/$MARK" || refuse "cannot write $1/$MARK"
+}
+
 # Copies one part of dist/ into a staging directory beside its target; the switch is a rename.
 stage() { # target, then what to copy into it (paths relative to $dist)
   target=$1
@@ -216,25 +259,37 @@ stage() { # target, then what to copy into it (paths relative to $dist)
   for item in "$@"; do
     cp -pRP "$dist/$item" "$s/" || refuse "cannot copy $dist/$item to $s"
   done
-  {
-    echo "installed by one-hybrid's install.sh on $stamp from $dist"
-    cat "$dist/BUILD_INFO"
-  } >"$s/$MARK" || refuse "cannot write $s/$MARK"
-  [ -z "$chown_to" ] || chown -R "$chown_to" "$s" || refuse "cannot give $s to $chown_to"
+  mark "$s"
+}
+
+# Points a staged directory's launchers at the program in the runtime directory: each reads the
+# current build's name (a shell builtin, no process) instead of going through remotes.
+point_launchers() { # staged directory
+  for f in $(find "$1" -type f ! -name "$MARK" -exec grep -l '^driver=' {} +); do
+    while IFS= read -r line || [ -n "$line" ]; do
+      case $line in
+      driver=*)
+        echo "read -r build <\"$rt/current\" || { echo \"one-hybrid: no driver program: $rt/current is missing; install again\" >&2; exit 1; }"
+        echo "driver=\"$rt/\$build/vmm/$name/.driver\""
+        ;;
+      *) printf '%s\n' "$line" ;;
+      esac
+    done <"$f" >"$f.new" && chmod 755 "$f.new" && mv "$f.new" "$f" || refuse "cannot write $f"
+  done
 }
 
 mkdir -p "$remotes/vmm" || refuse "cannot create $remotes/vmm"
 [ $im = none ] || mkdir -p "$remotes/im" || refuse "cannot create $remotes/im"
-if [ -n "$rt" ]; then
+if [ $in_tree = no ]; then
+  # The whole build goes into the runtime directory once (program, launchers, this installer),
+  # so that --rollback can install it again; it stays root's when root installs.
   if [ ! -d "$rt/$build" ]; then
-    mkdir -p "$rt" || refuse "cannot create $rt"
-    owner_to=$chown_to chown_to= # the driver program stays root's: oneadmin only runs it
-    stage "$rt/$build" $(cd "$dist/vmm/$name/.driver" && ls -A | sed "s|^|vmm/$name/.driver/|")
-    chown_to=$owner_to
+    mkdir -p "$rt" && chmod 755 "$rt" || refuse "cannot create $rt"
+    [ -f "$rt/$MARK" ] || mark "$rt"
+    stage "$rt/$build" $(cd "$dist" && ls -A)
     mv "$rt/$build.installing-$$" "$rt/$build" || refuse "cannot move $rt/$build.installing-$$ to $rt/$build"
   fi
   stage "$remotes/vmm/$name" $(cd "$dist/vmm/$name" && ls -A | grep -vx '\.driver' | sed "s|^|vmm/$name/|")
-  ln -s "$rt/current" "$remotes/vmm/$name.installing-$$/.driver" || refuse "cannot link .driver to $rt/current"
 else
   stage "$remotes/vmm/$name" $(cd "$dist/vmm/$name" && ls -A | sed "s|^|vmm/$name/|")
 fi
@@ -245,90 +300,165 @@ monitord)
   ;;
 legacy) stage "$remotes/im/$name.d" "im/$name.d/poll" ;;
 esac
+for s in $staged; do
+  case $s in "$rt/"*) continue ;; esac
+  [ $in_tree = yes ] || point_launchers "$s"
+  [ -z "$chown_to" ] || chown -R "$chown_to" "$s" || refuse "cannot give $s to $chown_to"
+done
 
+# Each directory is switched by two renames (the old one aside, the new one in), so an action
+# starting meanwhile finds one or the other.
 for t in $targets; do
   case " $conflicts " in
   *" $t "*)
     mv "$t" "$t.backup-$stamp" || refuse "cannot move $t to $t.backup-$stamp"
     echo "Moved $t (not installed by one-hybrid) to $t.backup-$stamp"
     ;;
-  *) [ ! -d "$t" ] || rm -rf "$t" || refuse "cannot remove the earlier installation $t" ;;
+  *) [ ! -d "$t" ] || mv "$t" "$t.replaced-$$" || refuse "cannot move the earlier installation $t aside" ;;
   esac
   mv "$t.installing-$$" "$t" || refuse "cannot move $t.installing-$$ to $t"
+  rm -rf "$t.replaced-$$"
 done
 staged=
 for t in $stale; do
   [ ! -f "$t/$MARK" ] || rm -rf "$t"
 done
-if [ -n "$rt" ]; then
-  was=$(readlink "$rt/current" 2>/dev/null)
-  [ "$was" != "$build" ] || was=
-  if [ -n "$was" ] || [ ! -L "$rt/current" ]; then
-    switch_current "$build"
-    [ -z "$was" ] || echo "$was" >"$rt/previous"
-  fi
-  echo "Driver program: $rt/$build, linked from $rt/current${was:+ (was $was; --rollback goes back)}"
-fi
 
 echo "Installed the $name driver ($mode build) into $remotes/vmm/$name"
-cat <<EOF
+if [ $in_tree = no ]; then
+  # "current" is a plain file naming the build; replacing it is one rename (POSIX mv of a file).
+  was=$(cat "$rt/current" 2>/dev/null)
+  [ ! -L "$rt/current" ] || { rm -f "$rt/current" && was=; } # an earlier layout's link
+  [ "$was" != "$build" ] || was=
+  echo "$build" >"$rt/current.new-$$" && chmod 644 "$rt/current.new-$$" &&
+    mv "$rt/current.new-$$" "$rt/current" || refuse "cannot write $rt/current"
+  if [ -n "$was" ]; then
+    echo "$was" >"$rt/previous" && chmod 644 "$rt/previous"
+  fi
+  {
+    printf '%s' "--remotes $remotes --name $name --opennebula $version --im $im"
+    printf '%s' " --runtime-dir $runtime --host $host"
+    [ $owner_given = no ] || printf '%s' " --owner $owner"
+    [ $foreign = no ] || printf '%s' " --not-opennebula"
+    echo
+  } >"$rt/options" || refuse "cannot write $rt/options"
+  echo "Driver program: $rt/$build, named in $rt/current${was:+ (was $was; --rollback goes back)}"
+  # Builds other than the current and the previous one are removed (each holds a runtime).
+  keep=$(cat "$rt/previous" 2>/dev/null)
+  for old in "$rt"/*/"$MARK"; do
+    old=${old%/"$MARK"}
+    old=${old##*/}
+    [ -d "$rt/$old" ] && [ "$old" != "$build" ] && [ "$old" != "$keep" ] || continue
+    rm -rf "${rt:?}/$old" && echo "Removed the older build $rt/$old"
+  done
+fi
 
-Add this to /etc/one/oned.conf and restart oned (OpenNebula 5.2 and later):
-
-VM_MAD = [
-    NAME       = "$name",
-    EXECUTABLE = "one_vmm_sh",
-    ARGUMENTS  = "-t 15 -r 0 -p -w 600 $name",
-    TYPE       = "xml" ]
-
-(one_vmm_exec has -w from 5.2 and -p from 4.10: on 4.10-5.0 use "-t 15 -r 0 -p $name",
- on 4.4-4.8 "-t 15 -r 0 $name"; 3.2: VM_MAD = [ name = "vmm_$name",
- executable = "one_vmm_sh", arguments = "-t 15 -r 0 $name", type = "xml" ].)
-
-EOF
+# What to add to OpenNebula's configuration, in the release's own syntax (read in each release's
+# share/etc/oned.conf, monitord.conf, one_vmm_exec.rb, one_im_exec.rb and src/cli/onehost).
+conf=/etc/one/oned.conf
+echo
+if [ $release -lt 500 ]; then
+  vm_name=$name
+  [ $release -ge 400 ] || vm_name=vmm_$name
+  args="-t 15 -r 0"
+  [ $release -lt 410 ] || args="$args -p"
+  echo "OpenNebula $version: add this to $conf:"
+  echo
+  echo "VM_MAD = [
+    name       = \"$vm_name\",
+    executable = \"one_vmm_sh\",
+    arguments  = \"$args $name\",
+    type       = \"xml\" ]"
+else
+  vm_name=$name
+  args="-t 15 -r 0 -p"
+  [ $release -lt 502 ] || args="$args -w 600"
+  echo "OpenNebula $version: add this to $conf:"
+  echo
+  echo "VM_MAD = [
+    NAME       = \"$name\",
+    EXECUTABLE = \"one_vmm_sh\",
+    ARGUMENTS  = \"$args $name\",
+    TYPE       = \"xml\" ]"
+fi
 case $im in
 monitord)
-  cat <<EOF
-Host probes installed into $remotes/im/$name.d and $remotes/im/$name-probes.d
-(OpenNebula 5.12 and later). Add this to /etc/one/monitord.conf and restart opennebula:
-
-IM_MAD = [
-    NAME          = "$name",
-    SUNSTONE_NAME = "one-hybrid",
-    EXECUTABLE    = "one_im_sh",
-    ARGUMENTS     = "-c -t 1 -r 0 -w 600 $name" ]
-
-Then add one host per account and region (its name selects the settings in
-/etc/one/hybrid_driver.json, which must give it a "capacity"):
-
-  onehost create $host -i $name -v $name
-EOF
+  im_name=$name
+  echo
+  echo "Host probes in $remotes/im/$name.d"
+  echo "and $remotes/im/$name-probes.d; add this to /etc/one/monitord.conf as well:"
+  echo
+  echo "IM_MAD = [
+    NAME          = \"$name\",
+    SUNSTONE_NAME = \"one-hybrid\",
+    EXECUTABLE    = \"one_im_sh\",
+    ARGUMENTS     = \"-c -t 1 -r 0 -w 600 $name\" ]"
   ;;
 legacy)
-  cat <<EOF
-Host probe installed into $remotes/im/$name.d/poll (OpenNebula 4.4 to 5.10). Add this
-to /etc/one/oned.conf as well (one_im_exec has -w from 5.2: on 4.4-5.0 leave it out):
-
-IM_MAD = [
-    NAME       = "$name",
-    EXECUTABLE = "one_im_sh",
-    ARGUMENTS  = "-c -t 1 -r 0 -w 600 $name" ]
-
-Then add one host per account and region (its name selects the settings in
-/etc/one/hybrid_driver.json, which must give it a "capacity"):
-
-  onehost create $host -i $name -v $name               # 5.x
-  onehost create $host -i $name -v $name -n dummy      # 4.4-4.14
-EOF
+  im_name=$name
+  args="-c -t 1 -r 0"
+  [ $release -lt 502 ] || args="$args -w 600"
+  echo
+  echo "Host probe in $remotes/im/$name.d/poll; add this to $conf as well:"
+  echo
+  if [ $release -lt 500 ]; then
+    echo "IM_MAD = [
+    name       = \"$name\",
+    executable = \"one_im_sh\",
+    arguments  = \"$args $name\" ]"
+  else
+    echo "IM_MAD = [
+    NAME       = \"$name\",
+    EXECUTABLE = \"one_im_sh\",
+    ARGUMENTS  = \"$args $name\" ]"
+  fi
   ;;
 none)
-  cat <<EOF
-No host probes installed (--im none): the dummy IM reports the host. Add one host per
-account and region (its name selects the settings in /etc/one/hybrid_driver.json):
-
-  onehost create $host -i dummy -v $name                       # 5.x and later
-  onehost create $host -i dummy -v $name -n dummy              # 4.x
-  onehost create $host im_dummy vmm_$name tm_dummy dummy       # 3.2
-EOF
+  echo
+  echo "No host probes: OpenNebula's dummy IM reports the host. Make sure this line of"
+  if [ $release -lt 400 ]; then
+    im_name=im_dummy
+    echo "$conf is not commented out:"
+    echo
+    echo "IM_MAD = [ name=\"im_dummy\", executable=\"one_im_dummy\"]"
+  elif [ $release -lt 500 ]; then
+    im_name=dummy
+    echo "$conf is not commented out:"
+    echo
+    echo "IM_MAD = [ name=\"dummy\", executable=\"one_im_dummy\"]"
+  elif [ $release -lt 512 ]; then
+    im_name=dummy
+    echo "$conf is not commented out:"
+    echo
+    echo "IM_MAD = [ NAME=\"dummy\", SUNSTONE_NAME=\"Testing\", EXECUTABLE=\"one_im_dummy\"]"
+  else
+    im_name=dummy
+    echo "/etc/one/monitord.conf is not commented out:"
+    echo
+    echo "IM_MAD = [
+    NAME          = \"dummy\",
+    SUNSTONE_NAME = \"Dummy\",
+    EXECUTABLE    = \"one_im_sh\",
+    ARGUMENTS     = \"-r 3 -t 15 -w 90 dummy\",
+    THREADS       = 0 ]"
+  fi
+  if [ $release -lt 304 ]; then
+    echo
+    echo "and, for the host's transfer manager, this one:"
+    echo
+    echo "TM_MAD = [ name = \"tm_dummy\", executable = \"one_tm\", arguments = \"tm_dummy/tm_dummy.conf\" ]"
+  fi
   ;;
 esac
+echo
+echo "Then restart OpenNebula and add one host per account and region (its name selects its"
+echo "settings in /etc/one/hybrid_driver.json; the host probes need its capacity there or in"
+echo "the host template):"
+echo
+if [ $release -lt 304 ]; then
+  echo "  onehost create $host $im_name $vm_name tm_dummy dummy"
+elif [ $release -lt 500 ]; then
+  echo "  onehost create $host -i $im_name -v $vm_name -n dummy"
+else
+  echo "  onehost create $host -i $im_name -v $vm_name"
+fi

@@ -34,6 +34,8 @@ const { values } = parseCli("install", USAGE, () =>
       im: { type: "string" },
       owner: { type: "string" },
       "runtime-dir": { type: "string" },
+      opennebula: { type: "string" },
+      "in-tree": { type: "boolean" },
       rollback: { type: "boolean" },
       force: { type: "boolean" },
       "not-opennebula": { type: "boolean" },

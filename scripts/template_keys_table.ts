@@ -1,7 +1,9 @@
 /**
- * Prints the README's table of EC2 template keys, made from the rows in
+ * Prints the README's list of EC2 template keys, made from the rows in
  * `lib/ec2/template_rows.ts`, so that the README cannot drift from what the driver checks. With
- * `--write` it replaces the table in README.md, between its marker comments, instead.
+ * `--write` it replaces the list in README.md, between its marker comments, instead, and runs
+ * `deno fmt README.md`, which wraps it (the test compares the words, not the wrapping).
+ * A list rather than a table: the table's rows were 248 columns wide.
  *
  * Usage: deno task template-keys [--write]
  *
@@ -17,31 +19,40 @@ export const TABLE_START =
 export const TABLE_END = "<!-- end of template keys -->";
 
 /**
- * The markdown table of template keys, laid out as `deno fmt` lays out tables.
+ * The markdown list of template keys: one item per key, with the values it takes and, when it
+ * has one, what an absent key means. Unwrapped: `deno fmt` wraps it.
  *
- * @param rows The rows, in the table's order.
- * @returns The table, one line per key after the header, without a final newline.
+ * @param rows The rows, in the list's order.
+ * @returns The list, one line per key, without a final newline.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { templateKeysTable } from "./template_keys_table.ts";
- * const rows = [{ key: "AMI", doc: ["`ami-` id", ""] as const, read: () => ({}) }];
+ * const rows = [
+ *   { key: "AMI", doc: ["`ami-` id (required)", ""] as const, read: () => ({}) },
+ *   { key: "KEYPAIR", doc: ["key pair name", "none"] as const, read: () => ({}) },
+ * ];
  * assert.equal(
  *   templateKeysTable(rows),
- *   "| key   | value     | default |\n| ----- | --------- | ------- |\n| `AMI` | `ami-` id |         |",
+ *   "- `AMI`: `ami-` id (required).\n- `KEYPAIR`: key pair name. Absent: none.",
  * );
  * ```
  */
 export function templateKeysTable(rows: readonly TemplateRow[] = TEMPLATE_ROWS): string {
-  const cells = [
-    ["key", "value", "default"],
-    ...rows.map((row) => [`\`${row.key}\``, ...row.doc]),
-  ];
-  const widths = [0, 1, 2].map((i) => Math.max(3, ...cells.map((line) => line[i]!.length)));
-  const line = (texts: readonly string[]) =>
-    `| ${texts.map((text, i) => text.padEnd(widths[i]!)).join(" | ")} |`;
-  const rule = line(widths.map((width) => "-".repeat(width)));
-  return [line(cells[0]!), rule, ...cells.slice(1).map(line)].join("\n");
+  return rows.map(({ key, doc: [values, absent] }) =>
+    `- \`${key}\`: ${values}.${absent ? ` Absent: ${absent}.` : ""}`
+  ).join("\n");
+}
+
+/**
+ * A markdown text with its line breaks and indentation made single spaces, so that two texts
+ * that differ only in how they are wrapped compare equal.
+ *
+ * @param text The text.
+ * @returns The text, unwrapped.
+ */
+export function unwrapped(text: string): string {
+  return text.replace(/\n(?!- )\s*/g, " ").replace(/[ \t]+/g, " ").trim();
 }
 
 /**
@@ -66,6 +77,9 @@ if (import.meta.main) {
   if (Deno.args.includes("--write")) {
     const path = new URL("../README.md", import.meta.url);
     await Deno.writeTextFile(path, withTable(await Deno.readTextFile(path), table));
+    const fmt = await new Deno.Command("deno", { args: ["fmt", "--quiet", path.pathname] })
+      .spawn().status;
+    if (!fmt.success) Deno.exit(1);
   } else {
     console.log(table);
   }

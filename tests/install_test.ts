@@ -43,21 +43,28 @@ async function install(args: string[]): Promise<ActionResult> {
 
 /**
  * A remotes directory as OpenNebula installs it (the parts the installer looks for: `vmm/`,
- * `im/`, OpenNebula's own drivers and `scripts_common.sh`), under `tmp/<label>`.
+ * `im/`, OpenNebula's own drivers and `scripts_common.sh`, and the `VERSION` file of 4.4 and
+ * later unless `version` is null), under `tmp/<label>/remotes`.
  */
-async function openNebulaRemotes(label: string): Promise<string> {
-  const remotes = `${tmp}/${label}`;
+async function openNebulaRemotes(
+  label: string,
+  version: string | null = "6.0.0",
+): Promise<string> {
+  const remotes = `${tmp}/${label}/remotes`;
   await Deno.mkdir(`${remotes}/vmm/kvm`, { recursive: true });
   await Deno.mkdir(`${remotes}/im/kvm.d`, { recursive: true });
   await Deno.mkdir(`${remotes}/etc/vmm/kvm`, { recursive: true });
   await Deno.writeTextFile(`${remotes}/vmm/kvm/deploy`, "#!/bin/bash\n");
   await Deno.writeTextFile(`${remotes}/scripts_common.sh`, "# OpenNebula\n");
+  if (version !== null) await Deno.writeTextFile(`${remotes}/VERSION`, `${version}\n`);
   return remotes;
 }
 
-/** Every path under a directory but OpenNebula's own (kvm, etc, scripts_common.sh). */
+/** Every path under a directory but OpenNebula's own (kvm, etc, scripts_common.sh, VERSION). */
 function installedUnder(remotes: string): string[] {
-  return layout(remotes).filter((p) => !/^(etc\/|scripts_common\.sh|vmm\/kvm|im\/kvm\.d)/.test(p));
+  return layout(remotes).filter((p) =>
+    !/^(etc\/|scripts_common\.sh|VERSION|vmm\/kvm|im\/kvm\.d)/.test(p)
+  );
 }
 
 /**
@@ -70,7 +77,7 @@ async function bareBin(): Promise<string> {
   return bin;
 }
 
-test("install copies every action into remotes/vmm/provider and prints the oned.conf section and onehost command", async () => {
+test("install copies every action's launcher into remotes/vmm/provider, the program beside remotes, and prints the oned.conf section and onehost command", async () => {
   const remotes = await openNebulaRemotes("remotes-a");
   const result = await install(["--remotes", remotes, "--host", "aws-eu-west-1"]);
   assert.equal(result.code, 0, result.stderr);
@@ -84,9 +91,13 @@ test("install copies every action into remotes/vmm/provider and prints the oned.
     result.stdout,
   );
   assert.ok(result.stdout.includes('ARGUMENTS     = "-c -t 1 -r 0 -w 600 provider" ]'));
-  const built = [...Deno.readDirSync(`${DIST}/vmm/provider`)].map((e) => e.name).sort();
+  const built = [...Deno.readDirSync(`${DIST}/vmm/provider`)].map((e) => e.name)
+    .filter((n) => n !== ".driver");
   const installed = [...Deno.readDirSync(`${remotes}/vmm/provider`)].map((e) => e.name).sort();
   assert.deepEqual(installed, [...built, ".one-hybrid-install"].sort());
+  const program = `${remotes}/../one-hybrid/provider`;
+  const current = (await Deno.readTextFile(`${program}/current`)).trim();
+  assert.ok(Deno.statSync(`${program}/${current}/vmm/provider/.driver`).isDirectory);
   for (const action of ["deploy", "poll", "shutdown", "cancel", "save", "restore"]) {
     const mode = Deno.statSync(`${remotes}/vmm/provider/${action}`).mode! & 0o777;
     assert.equal(mode & 0o111, 0o111, `${action} is executable by everyone`);
@@ -166,12 +177,13 @@ test("install lays out 5.12+'s host probes by default: links to OpenNebula's mon
   assert.ok(layout(`${remotes}/vmm/provider`).includes("orphans 755"));
 });
 
-test("install --im legacy over a 5.12+ install lays out 4.4-5.10's poll alone (the probes directory goes), and the installed probe reports the host from its new place", async () => {
-  const remotes = await openNebulaRemotes("remotes-legacy");
+test("install into 5.10 over a 5.12 install lays out 4.4-5.10's poll alone (the probes directory goes), and the installed probe reports the host from its new place", async () => {
+  const remotes = await openNebulaRemotes("remotes-legacy", "5.12.0");
   assert.equal((await install(["--remotes", remotes])).code, 0);
-  const result = await install(["--remotes", remotes, "--im", "legacy", "--host", "aws-x"]);
+  await Deno.writeTextFile(`${remotes}/VERSION`, "5.10.1\n");
+  const result = await install(["--remotes", remotes, "--host", "aws-x"]);
   assert.equal(result.code, 0, result.stderr);
-  assert.ok(result.stdout.includes("onehost create aws-x -i provider -v provider -n dummy"));
+  assert.ok(result.stdout.includes("  onehost create aws-x -i provider -v provider\n"));
   assert.deepEqual(layout(`${remotes}/im`).filter((p) => !p.startsWith("kvm.d")), [
     "provider.d/",
     "provider.d/.one-hybrid-install 644",
@@ -289,7 +301,7 @@ async function installerBin(): Promise<string> {
   await Deno.mkdir(bin, { recursive: true });
   const tools = [
     ...["sh", "sed", "cp", "mkdir", "mv", "rm", "id", "date", "cat", "ls", "chown"],
-    ...["grep", "tr", "ln", "readlink"],
+    ...["grep", "tr", "find", "chmod"],
   ];
   for (const tool of tools) {
     const found = ["/usr/bin", "/bin"].map((d) => `${d}/${tool}`).find((p) => {
@@ -310,7 +322,7 @@ test("dist/install.sh from a copy of dist/ alone installs with no Deno on the PA
   await Deno.mkdir(`${tmp}/copied`, { recursive: true });
   const cp = await new Deno.Command("cp", { args: ["-pRP", DIST, copy] }).output();
   assert.ok(cp.success);
-  const remotes = await openNebulaRemotes("remotes-sh");
+  const remotes = await openNebulaRemotes("remotes-sh", "5.4.0");
   const env = { PATH: await installerBin() };
   const result = await runProcess(`${copy}/install.sh`, ["--remotes", remotes, "--im", "legacy"], {
     env,
@@ -334,55 +346,84 @@ test("dist/install.sh from a copy of dist/ alone installs with no Deno on the PA
   );
 });
 
-test("install --runtime-dir keeps the driver program outside remotes: a new build goes beside the old, current switches to it, --rollback switches back, and the actions run through the link", async () => {
+/** A copy of dist/ whose build time is `built` (a newer build, as far as install knows). */
+async function distBuiltAt(label: string, built: string): Promise<string> {
+  const copy = `${tmp}/${label}`;
+  assert.ok((await new Deno.Command("cp", { args: ["-pRP", DIST, copy] }).output()).success);
+  const info = await Deno.readTextFile(`${copy}/BUILD_INFO`);
+  await Deno.writeTextFile(`${copy}/BUILD_INFO`, info.replace(/^built=.*$/m, `built=${built}`));
+  return copy;
+}
+
+/** The name install gives the build in `dist`: its build time, letters and digits only. */
+async function buildName(dist: string): Promise<string> {
+  const info = await Deno.readTextFile(`${dist}/BUILD_INFO`);
+  return /^built=(.*)$/m.exec(info)![1]!.replace(/[^A-Za-z0-9]/g, "");
+}
+
+test("the driver program goes beside remotes, not into it: what onehost sync copies (scp -r, rsync -L follow links) is a few KB with no link out", async () => {
+  const remotes = await openNebulaRemotes("remotes-small");
+  const result = await runProcess(`${DIST}/install.sh`, ["--remotes", remotes]);
+  assert.equal(result.code, 0, result.stderr);
+  let bytes = 0;
+  const walk = (dir: string) => {
+    for (const entry of Deno.readDirSync(dir)) {
+      const path = `${dir}/${entry.name}`;
+      if (entry.isSymlink) {
+        const target = Deno.readLinkSync(path);
+        assert.ok(!target.startsWith("/"), `${path} -> ${target} leaves the tree`);
+        // OpenNebula's own monitord client, which 5.12's im/ holds beside ours.
+        assert.match(target, /^(\.\.\/)+common\.d\/monitord-client/, path);
+      } else if (entry.isDirectory) walk(path);
+      else bytes += Deno.statSync(path).size;
+    }
+  };
+  walk(remotes);
+  assert.ok(bytes < 64 * 1024, `${bytes} bytes in remotes`);
+  const program = `${tmp}/remotes-small/one-hybrid/provider/${await buildName(DIST)}`;
+  assert.ok(Deno.statSync(`${program}/vmm/provider/.driver`).size > 0);
+});
+
+test("an upgrade installs the newer build beside the older, current names it, older builds are removed, and --rollback installs the previous build again, launchers and all", async () => {
   const remotes = await openNebulaRemotes("remotes-runtime");
-  const runtime = `${tmp}/usr-lib-one-hybrid`;
+  const runtime = `${tmp}/remotes-runtime/one-hybrid/provider`;
   const env = { PATH: await installerBin() };
-  const first = await runProcess(`${DIST}/install.sh`, [
-    "--remotes",
-    remotes,
-    "--runtime-dir",
-    runtime,
-  ], { env });
+  const old = await buildName(DIST);
+  const first = await runProcess(`${DIST}/install.sh`, ["--remotes", remotes], { env });
   assert.equal(first.code, 0, first.stderr);
-  const old = /^built=(.*)$/m.exec(await Deno.readTextFile(`${DIST}/BUILD_INFO`))![1]!
-    .replace(/[^A-Za-z0-9]/g, "");
   assert.ok(
-    first.stdout.split("\n").includes(
-      `Driver program: ${runtime}/provider/${old}, linked from ${runtime}/provider/current`,
+    first.stdout.includes(
+      `/remotes/vmm/provider\nDriver program: ${runtime}/${old}, named in ${runtime}/current\n\n`,
     ),
     first.stdout,
   );
-  assert.equal(Deno.readLinkSync(`${remotes}/vmm/provider/.driver`), `${runtime}/provider/current`);
-  assert.equal(Deno.readLinkSync(`${runtime}/provider/current`), old);
+  assert.equal(await Deno.readTextFile(`${runtime}/current`), `${old}\n`);
 
-  // A newer build, as a copy of dist/ with a later build time.
-  const newer = `${tmp}/newer-dist`;
-  assert.ok((await new Deno.Command("cp", { args: ["-pRP", DIST, newer] }).output()).success);
-  const info = await Deno.readTextFile(`${newer}/BUILD_INFO`);
-  await Deno.writeTextFile(
-    `${newer}/BUILD_INFO`,
-    info.replace(/^built=.*$/m, "built=2099-01-02T03:04:05.006Z"),
-  );
-  const second = await runProcess(`${newer}/install.sh`, [
-    "--remotes",
-    remotes,
-    "--runtime-dir",
-    runtime,
-  ], { env });
+  // A newer build whose poll launcher says so, then a newer one still.
+  const newer = await distBuiltAt("newer-dist", "2099-01-02T03:04:05.006Z");
+  await Deno.writeTextFile(`${newer}/vmm/provider/poll`, "\n# newer\n", { append: true });
+  const second = await runProcess(`${newer}/install.sh`, ["--remotes", remotes], { env });
   assert.equal(second.code, 0, second.stderr);
   assert.ok(
-    second.stdout.split("\n").includes(
-      `Driver program: ${runtime}/provider/20990102T030405006Z, linked from ${runtime}/provider/current (was ${old}; --rollback goes back)`,
+    second.stdout.includes(
+      `\nDriver program: ${runtime}/20990102T030405006Z, named in ${runtime}/current (was ${old}; --rollback goes back)\n`,
     ),
     second.stdout,
   );
-  assert.deepEqual(layout(`${runtime}/provider`).filter((p) => !/\/./.test(p)), [
-    `${old}/`,
+  assert.match(await Deno.readTextFile(`${remotes}/vmm/provider/poll`), /# newer\n$/);
+  const newest = await distBuiltAt("newest-dist", "2099-03-04T05:06:07.008Z");
+  const third = await runProcess(`${newest}/install.sh`, ["--remotes", remotes], { env });
+  assert.equal(third.code, 0, third.stderr);
+  assert.ok(third.stdout.includes(`\nRemoved the older build ${runtime}/${old}\n`), third.stdout);
+  assert.deepEqual(layout(runtime).filter((p) => !/\/./.test(p)), [
+    ".one-hybrid-install 644",
     "20990102T030405006Z/",
-    "current -> 20990102T030405006Z",
+    "20990304T050607008Z/",
+    "current 644",
+    "options 644",
     "previous 644",
   ]);
+
   const poll = () =>
     runProcess(`${remotes}/vmm/provider/poll`, ["x", "aws", "61", "aws"], {
       env: { PATH: `${tmp}/bare-bin` },
@@ -391,16 +432,26 @@ test("install --runtime-dir keeps the driver program outside remotes: a new buil
   const invalid = 'Invalid deploy id "x": not an EC2 instance id (i-xxxxxxxxxxxxxxxxx)';
   assert.equal(failureLine(await poll()), invalid);
 
-  const back = await runProcess(`${DIST}/install.sh`, ["--rollback", "--runtime-dir", runtime], {
+  // Back to the newer build, with its launchers (the newest build's are identical but for time).
+  const back = await runProcess(`${DIST}/install.sh`, ["--rollback", "--remotes", remotes], {
     env,
   });
-  assert.deepEqual(back, {
-    code: 0,
-    stdout: `Switched ${runtime}/provider/current from 20990102T030405006Z back to ${old}\n`,
-    stderr: "",
-  });
-  assert.equal(Deno.readLinkSync(`${runtime}/provider/current`), old);
+  assert.equal(back.code, 0, back.stderr);
+  assert.ok(
+    back.stdout.startsWith(
+      `Rolling back ${runtime} from 20990304T050607008Z to 20990102T030405006Z\nInstalled the provider driver (portable build) into ${remotes}/vmm/provider\nDriver program: ${runtime}/20990102T030405006Z, named in ${runtime}/current (was 20990304T050607008Z; --rollback goes back)\n`,
+    ),
+    back.stdout,
+  );
+  assert.equal(await Deno.readTextFile(`${runtime}/current`), "20990102T030405006Z\n");
+  assert.match(await Deno.readTextFile(`${remotes}/vmm/provider/poll`), /# newer\n$/);
   assert.equal(failureLine(await poll()), invalid);
+  const forward = await runProcess(`${DIST}/install.sh`, ["--rollback", "--remotes", remotes], {
+    env,
+  });
+  assert.equal(forward.code, 0, forward.stderr);
+  assert.equal(await Deno.readTextFile(`${runtime}/current`), "20990304T050607008Z\n");
+  assert.doesNotMatch(await Deno.readTextFile(`${remotes}/vmm/provider/poll`), /# newer/);
 
   const nowhere = await runProcess(`${DIST}/install.sh`, [
     "--rollback",
@@ -415,6 +466,149 @@ test("install --runtime-dir keeps the driver program outside remotes: a new buil
   });
 });
 
+test("install --in-tree keeps the driver program in remotes/vmm/provider/.driver, and the actions run from there", async () => {
+  const remotes = await openNebulaRemotes("remotes-in-tree");
+  const result = await runProcess(`${DIST}/install.sh`, ["--remotes", remotes, "--in-tree"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.ok(result.stdout.startsWith("Installed the provider driver"), result.stdout);
+  assert.ok(Deno.statSync(`${remotes}/vmm/provider/.driver`).isDirectory);
+  await assert.rejects(Deno.stat(`${tmp}/remotes-in-tree/one-hybrid`), Deno.errors.NotFound);
+  const bad = await runProcess(`${remotes}/vmm/provider/poll`, ["x", "aws", "61", "aws"], {
+    env: { PATH: await bareBin() },
+  });
+  assert.equal(
+    failureLine(bad),
+    'Invalid deploy id "x": not an EC2 instance id (i-xxxxxxxxxxxxxxxxx)',
+  );
+  const both = await runProcess(`${DIST}/install.sh`, [
+    "--remotes",
+    remotes,
+    "--in-tree",
+    "--runtime-dir",
+    "/opt/x",
+  ]);
+  assert.deepEqual(both, {
+    code: 2,
+    stdout: "",
+    stderr: "install.sh: --in-tree and --runtime-dir exclude each other (see --help)\n",
+  });
+});
+
+/**
+ * What install prints for each release, as read in that release's share/etc/oned.conf,
+ * src/monitor/etc/monitord.conf, one_vmm_exec.rb, one_im_exec.rb and src/cli/onehost: the
+ * VM_MAD arguments, the IM_MAD (ours, or the dummy one to enable) and the onehost command.
+ */
+const GENERATIONS: readonly (readonly [string, string, string, string])[] = [
+  [
+    "3.2",
+    `arguments  = "-t 15 -r 0 provider",`,
+    `IM_MAD = [ name="im_dummy", executable="one_im_dummy"]`,
+    "onehost create h1 im_dummy vmm_provider tm_dummy dummy",
+  ],
+  [
+    "3.8",
+    `arguments  = "-t 15 -r 0 provider",`,
+    `IM_MAD = [ name="im_dummy", executable="one_im_dummy"]`,
+    "onehost create h1 -i im_dummy -v vmm_provider -n dummy",
+  ],
+  [
+    "4.2",
+    `arguments  = "-t 15 -r 0 provider",`,
+    `IM_MAD = [ name="dummy", executable="one_im_dummy"]`,
+    "onehost create h1 -i dummy -v provider -n dummy",
+  ],
+  [
+    "4.4.1",
+    `arguments  = "-t 15 -r 0 provider",`,
+    `arguments  = "-c -t 1 -r 0 provider" ]`,
+    "onehost create h1 -i provider -v provider -n dummy",
+  ],
+  [
+    "4.14.2",
+    `arguments  = "-t 15 -r 0 -p provider",`,
+    `arguments  = "-c -t 1 -r 0 provider" ]`,
+    "onehost create h1 -i provider -v provider -n dummy",
+  ],
+  [
+    "5.0.2",
+    `ARGUMENTS  = "-t 15 -r 0 -p provider",`,
+    `ARGUMENTS  = "-c -t 1 -r 0 provider" ]`,
+    "onehost create h1 -i provider -v provider",
+  ],
+  [
+    "5.10.1",
+    `ARGUMENTS  = "-t 15 -r 0 -p -w 600 provider",`,
+    `ARGUMENTS  = "-c -t 1 -r 0 -w 600 provider" ]`,
+    "onehost create h1 -i provider -v provider",
+  ],
+  [
+    "5.12.0",
+    `ARGUMENTS  = "-t 15 -r 0 -p -w 600 provider",`,
+    `ARGUMENTS     = "-c -t 1 -r 0 -w 600 provider" ]`,
+    "onehost create h1 -i provider -v provider",
+  ],
+  [
+    "6.10.0",
+    `ARGUMENTS  = "-t 15 -r 0 -p -w 600 provider",`,
+    `ARGUMENTS     = "-c -t 1 -r 0 -w 600 provider" ]`,
+    "onehost create h1 -i provider -v provider",
+  ],
+];
+
+test("install prints each release's own oned.conf lines and onehost command, the release read from remotes/VERSION or --opennebula", async () => {
+  for (const [version, vmm, im, onehost] of GENERATIONS) {
+    const old = Number(version.split(".")[0]) < 4 || version === "4.2";
+    const remotes = await openNebulaRemotes(`remotes-${version}`, old ? null : version);
+    const result = await runProcess(`${DIST}/install.sh`, [
+      "--remotes",
+      remotes,
+      "--host",
+      "h1",
+      ...(old ? ["--opennebula", version] : []),
+    ]);
+    assert.equal(result.code, 0, `${version}: ${result.stderr}`);
+    const lines = result.stdout.split("\n").map((l) => l.trim());
+    assert.ok(lines.includes(`OpenNebula ${version}: add this to /etc/one/oned.conf:`), version);
+    for (const line of [vmm, im, onehost]) {
+      assert.ok(lines.includes(line), `${version} prints ${line}:\n${result.stdout}`);
+    }
+  }
+});
+
+test("install refuses a release it cannot serve, or host probes the release does not run, changing nothing", async () => {
+  const remotes = await openNebulaRemotes("remotes-refused", null);
+  const cases: [string[], string][] = [
+    [
+      [],
+      `${remotes} has no VERSION file, so OpenNebula is older than 4.4: say which release with --opennebula (e.g. 3.2, 3.8, 4.2)`,
+    ],
+    [
+      ["--opennebula", "3.0"],
+      "OpenNebula 3.0 is older than the releases this driver supports (3.2 and later)",
+    ],
+    [["--opennebula", "five"], '--opennebula "five": give a release such as 3.2, 4.14 or 6.0'],
+    [
+      ["--opennebula", "4.14", "--im", "monitord"],
+      "--im monitord needs OpenNebula 5.12 or later, not 4.14 (4.4-5.10: --im legacy)",
+    ],
+    [
+      ["--opennebula", "6.0", "--im", "legacy"],
+      "--im legacy is for OpenNebula 4.4 to 5.10, not 6.0 (5.12 and later: --im monitord; before 4.4: --im none)",
+    ],
+    [
+      ["--opennebula", "4.2", "--im", "legacy"],
+      "--im legacy is for OpenNebula 4.4 to 5.10, not 4.2 (5.12 and later: --im monitord; before 4.4: --im none)",
+    ],
+  ];
+  for (const [args, message] of cases) {
+    const result = await runProcess(`${DIST}/install.sh`, ["--remotes", remotes, ...args]);
+    assert.deepEqual(result, { code: 1, stdout: "", stderr: `Cannot install: ${message}\n` });
+  }
+  assert.deepEqual(installedUnder(remotes), ["im/", "vmm/"]);
+  await assert.rejects(Deno.stat(`${tmp}/remotes-refused/one-hybrid`), Deno.errors.NotFound);
+});
+
 /** The uid of a user, or of this process without one (`id -u`: Deno.uid needs --allow-sys). */
 async function uidOf(user?: string): Promise<number> {
   const out = await new Deno.Command("id", { args: ["-u", ...(user ? [user] : [])] }).output();
@@ -422,7 +616,7 @@ async function uidOf(user?: string): Promise<number> {
   return Number(new TextDecoder().decode(out.stdout));
 }
 
-test("dist/install.sh run as root gives the installed files to --owner (oneadmin by default, when it exists)", async () => {
+test("dist/install.sh run as root gives the files in remotes to --owner (oneadmin by default, when it exists)", async () => {
   const remotes = await openNebulaRemotes("remotes-owner");
   const me = await uidOf();
   const owner = me === 0 ? "nobody" : undefined;
@@ -431,12 +625,12 @@ test("dist/install.sh run as root gives the installed files to --owner (oneadmin
   assert.equal(result.code, 0, result.stderr);
   const uid = owner ? await uidOf(owner) : me;
   assert.notEqual(uid, owner ? 0 : -1);
-  for (
-    const path of ["vmm/provider", "vmm/provider/deploy", "vmm/provider/.driver", "im/provider.d"]
-  ) {
+  for (const path of ["vmm/provider", "vmm/provider/deploy", "im/provider.d"]) {
     assert.equal(Deno.lstatSync(`${remotes}/${path}`).uid, uid, path);
   }
   assert.equal(Deno.statSync(`${remotes}/vmm/kvm`).uid, me, "OpenNebula's own files");
+  const program = `${tmp}/remotes-owner/one-hybrid/provider`;
+  assert.equal(Deno.statSync(`${program}/current`).uid, me, "the driver program stays root's");
   if (me === 0) {
     const unknown = await runProcess(`${DIST}/install.sh`, [...args, "--owner", "no-such-user"]);
     assert.deepEqual(unknown, {
