@@ -609,6 +609,23 @@ test("install refuses a release it cannot serve, or host probes the release does
   await assert.rejects(Deno.stat(`${tmp}/remotes-refused/one-hybrid`), Deno.errors.NotFound);
 });
 
+test("scripts/install.ts itself needs no npm package: it installs with an empty Deno cache and an unreachable registry", async () => {
+  const remotes = await openNebulaRemotes("remotes-no-cache");
+  const empty = await Deno.makeTempDir({ dir: tmp, prefix: "deno-dir-" });
+  const result = await runProcess(Deno.execPath(), [
+    "run",
+    "--allow-read",
+    "--allow-run=sh",
+    "--allow-env",
+    INSTALL,
+    "--remotes",
+    remotes,
+  ], { env: { DENO_DIR: empty, HOME: empty, NPM_CONFIG_REGISTRY: "http://127.0.0.1:9/" } });
+  assert.equal(result.stderr, "");
+  assert.equal(result.code, 0);
+  assert.ok(result.stdout.startsWith("Installed the provider driver"), result.stdout);
+});
+
 /** The uid of a user, or of this process without one (`id -u`: Deno.uid needs --allow-sys). */
 async function uidOf(user?: string): Promise<number> {
   const out = await new Deno.Command("id", { args: ["-u", ...(user ? [user] : [])] }).output();
