@@ -356,62 +356,52 @@ fi
 # What to add to OpenNebula's configuration, in the release's own syntax (read in each release's
 # share/etc/oned.conf, monitord.conf, one_vmm_exec.rb, one_im_exec.rb and src/cli/onehost).
 conf=/etc/one/oned.conf
+# Prints a configuration section: its name, then key and value pairs, the keys aligned and in
+# the release's case (lower before 5.0, as those releases' own oned.conf writes them).
+section() {
+  printf '%s = [' "$1"
+  shift
+  width=0 n=0
+  for word in "$@"; do
+    n=$((n + 1))
+    [ $((n % 2)) -eq 0 ] || [ ${#word} -le $width ] || width=${#word}
+  done
+  sep=
+  while [ $# -gt 1 ]; do
+    key=$1
+    [ $release -lt 500 ] || key=$(echo "$1" | tr a-z A-Z)
+    while [ ${#key} -lt $width ]; do key="$key "; done
+    printf '%s\n    %s = "%s"' "$sep" "$key" "$2"
+    sep=,
+    shift 2
+  done
+  echo " ]"
+}
+vm_name=$name
+[ $release -ge 400 ] || vm_name=vmm_$name
+args="-t 15 -r 0"
+[ $release -lt 410 ] || args="$args -p"
+[ $release -lt 502 ] || args="$args -w 600"
 echo
-if [ $release -lt 500 ]; then
-  vm_name=$name
-  [ $release -ge 400 ] || vm_name=vmm_$name
-  args="-t 15 -r 0"
-  [ $release -lt 410 ] || args="$args -p"
-  echo "OpenNebula $version: add this to $conf:"
-  echo
-  echo "VM_MAD = [
-    name       = \"$vm_name\",
-    executable = \"one_vmm_sh\",
-    arguments  = \"$args $name\",
-    type       = \"xml\" ]"
-else
-  vm_name=$name
-  args="-t 15 -r 0 -p"
-  [ $release -lt 502 ] || args="$args -w 600"
-  echo "OpenNebula $version: add this to $conf:"
-  echo
-  echo "VM_MAD = [
-    NAME       = \"$name\",
-    EXECUTABLE = \"one_vmm_sh\",
-    ARGUMENTS  = \"$args $name\",
-    TYPE       = \"xml\" ]"
-fi
+echo "OpenNebula $version: add this to $conf:"
+echo
+section VM_MAD name "$vm_name" executable one_vmm_sh arguments "$args $name" type xml
+im_name=$name
+args="-c -t 1 -r 0"
+[ $release -lt 502 ] || args="$args -w 600"
 case $im in
 monitord)
-  im_name=$name
   echo
   echo "Host probes in $remotes/im/$name.d"
   echo "and $remotes/im/$name-probes.d; add this to /etc/one/monitord.conf as well:"
   echo
-  echo "IM_MAD = [
-    NAME          = \"$name\",
-    SUNSTONE_NAME = \"one-hybrid\",
-    EXECUTABLE    = \"one_im_sh\",
-    ARGUMENTS     = \"-c -t 1 -r 0 -w 600 $name\" ]"
+  section IM_MAD name "$name" sunstone_name one-hybrid executable one_im_sh arguments "$args $name"
   ;;
 legacy)
-  im_name=$name
-  args="-c -t 1 -r 0"
-  [ $release -lt 502 ] || args="$args -w 600"
   echo
   echo "Host probe in $remotes/im/$name.d/poll; add this to $conf as well:"
   echo
-  if [ $release -lt 500 ]; then
-    echo "IM_MAD = [
-    name       = \"$name\",
-    executable = \"one_im_sh\",
-    arguments  = \"$args $name\" ]"
-  else
-    echo "IM_MAD = [
-    NAME       = \"$name\",
-    EXECUTABLE = \"one_im_sh\",
-    ARGUMENTS  = \"$args $name\" ]"
-  fi
+  section IM_MAD name "$name" executable one_im_sh arguments "$args $name"
   ;;
 none)
   echo
