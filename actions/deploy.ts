@@ -45,6 +45,14 @@ export default async function deploy(argv: readonly string[], run: ActionRun): P
     section: selectSection(deployment, kind.sectionType, args.host),
     renderContext: (format) => renderContext(deployment.context, deployment.name, format),
     contextVariables: () => contextVariables(deployment.context),
+    ...(deployment.memoryMiB !== undefined && (deployment.vcpu ?? deployment.cpu) !== undefined
+      ? {
+        reserved: {
+          vcpus: deployment.vcpu ?? Math.ceil(deployment.cpu!),
+          memoryMiB: deployment.memoryMiB,
+        },
+      }
+      : {}),
   });
   // Only a host with a capacity in the configuration pays for the check (one more request).
   const fitCapacity = async (size: string | undefined) => {

@@ -92,6 +92,12 @@ export interface LaunchRequest {
   /** The provider's section of the template. */
   readonly section: TemplateSection;
   /**
+   * What OpenNebula reserves for the VM on the host (`VCPU`, else `CPU` rounded up, and
+   * `MEMORY`), when the deployment says: a provider whose sizes are not named by the section
+   * can count the launch against the host's capacity with it.
+   */
+  readonly reserved?: Size;
+  /**
    * The VM's `CONTEXT` rendered for the guest in the format the section asks for, or
    * undefined when there is nothing to pass on.
    */
