@@ -26,7 +26,7 @@ import type {
   TerminateOutcome,
 } from "../provider.ts";
 import { sleep } from "../sleep.ts";
-import { child, childText } from "../xml.ts";
+import { child } from "../xml.ts";
 import type { PartnerApi } from "./api.ts";
 import type { OneCloudConnection } from "./settings.ts";
 import { templateKeyProblem } from "./template_keys.ts";
@@ -401,44 +401,4 @@ export class OneCloudProvider implements Provider {
       interval = Math.min(interval * 1.5, MAX_POLL_INTERVAL_MS);
     }
   }
-}
-
-/**
- * The partner user's VM quota as a capacity (`vcpus`, `memoryGiB`, `instances`), from
- * `one.user.info(-1)`: the user's own limits, else the default user quotas; undefined when the
- * user has no such limit (unlimited).
- *
- * @param api The partner's calls.
- */
-export async function quotaCapacity(
-  api: PartnerApi,
-): Promise<Record<string, number> | undefined> {
-  const user = await api.document(
-    "Cannot read the partner user's quotas",
-    "USER",
-    "one.user.info",
-    -1,
-  );
-  const limit = (name: string) => {
-    for (
-      const path of [["VM_QUOTA", "VM"], ["DEFAULT_USER_QUOTAS", "VM_QUOTA", "VM"]] as const
-    ) {
-      let element = child(user, path[0]);
-      for (const part of path.slice(1)) element = element && child(element, part);
-      const text = element && childText(element, name)?.trim();
-      // -1 means "the default", -2 "unlimited".
-      if (text !== undefined && /^\d+(\.\d+)?$/.test(text)) return Number(text);
-      if (text === "-2") return undefined;
-    }
-    return undefined;
-  };
-  const cpu = limit("CPU");
-  const memoryMiB = limit("MEMORY");
-  const vms = limit("VMS");
-  if (cpu === undefined || memoryMiB === undefined) return undefined;
-  return {
-    vcpus: Math.floor(cpu),
-    memoryGiB: Math.round(memoryMiB / 1024 * 100) / 100,
-    ...(vms !== undefined ? { instances: vms } : {}),
-  };
 }
