@@ -21,7 +21,7 @@ import { checkDeployCapacity } from "../lib/capacity.ts";
 import { NotFoundError } from "../lib/errors.ts";
 import { checkOwner } from "../lib/lifecycle.ts";
 import { parseDeployArgs } from "../lib/opennebula/args.ts";
-import { renderContext } from "../lib/opennebula/context.ts";
+import { contextVariables, renderContext } from "../lib/opennebula/context.ts";
 import { readDeploymentFile } from "../lib/opennebula/deployment_file.ts";
 import { parseDeployment, selectSection } from "../lib/opennebula/template.ts";
 import { openHost } from "../lib/providers.ts";
@@ -44,6 +44,15 @@ export default async function deploy(argv: readonly string[], run: ActionRun): P
     deploymentName: args.deploymentFile.split("/").pop() ?? "",
     section: selectSection(deployment, kind.sectionType, args.host),
     renderContext: (format) => renderContext(deployment.context, deployment.name, format),
+    contextVariables: () => contextVariables(deployment.context),
+    ...(deployment.memoryMiB !== undefined && (deployment.vcpu ?? deployment.cpu) !== undefined
+      ? {
+        reserved: {
+          vcpus: deployment.vcpu ?? Math.ceil(deployment.cpu!),
+          memoryMiB: deployment.memoryMiB,
+        },
+      }
+      : {}),
   });
   // Only a host with a capacity in the configuration pays for the check (one more request).
   const fitCapacity = async (size: string | undefined) => {

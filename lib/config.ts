@@ -141,8 +141,13 @@ async function readConfigFile(
   }
 }
 
-/** The settings that are secrets: a file holding one must be private to its owner. */
-export const SECRET_SETTINGS = ["secretAccessKey", "sessionToken"] as const;
+/**
+ * The settings that are secrets, of every kind of provider: a file holding one (for any host)
+ * must be private to its owner.
+ */
+export const SECRET_SETTINGS: readonly string[] = [
+  ...new Set(Object.values(PROVIDER_KINDS).flatMap((kind) => kind.secretKeys)),
+];
 
 /**
  * Parses a configuration file's text and picks one host's settings.

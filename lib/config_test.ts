@@ -277,7 +277,7 @@ Deno.test("parseConfig() names a host's provider, ec2 unless told, and refuses a
   assert.equal(parseConfig(config({ provider: "ec2" }), PATH, "a").provider, "ec2");
   assert.throws(
     () => parseConfig(config({}, { a: { provider: "azure" } }), PATH, "a"),
-    invalid(`Setting "provider" for host a in ${PATH} must be one of ec2`),
+    invalid(`Setting "provider" for host a in ${PATH} must be one of ec2, opennebula`),
   );
 });
 

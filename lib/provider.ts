@@ -92,10 +92,22 @@ export interface LaunchRequest {
   /** The provider's section of the template. */
   readonly section: TemplateSection;
   /**
+   * What OpenNebula reserves for the VM on the host (`VCPU`, else `CPU` rounded up, and
+   * `MEMORY`), when the deployment says: a provider whose sizes are not named by the section
+   * can count the launch against the host's capacity with it.
+   */
+  readonly reserved?: Size;
+  /**
    * The VM's `CONTEXT` rendered for the guest in the format the section asks for, or
    * undefined when there is nothing to pass on.
    */
   renderContext(format: ContextFormat): string | undefined;
+  /**
+   * The VM's `CONTEXT` variables that mean something away from OpenNebula's own hosts (the
+   * context disk, virtual networks and files left out), for a provider whose guests read
+   * OpenNebula's context themselves (a partner OpenNebula cloud); undefined when none.
+   */
+  contextVariables(): Readonly<Record<string, string>> | undefined;
 }
 
 /** How a VM's context reaches its guest: a cloud-init document, or one-context's shell lines. */
@@ -239,6 +251,11 @@ export interface ProviderKind {
   readonly sectionType: string;
   /** The connection settings it reads from the configuration, besides the common ones. */
   readonly settingKeys: readonly string[];
+  /**
+   * Those of its settings that are secrets: a configuration file holding one must be private
+   * to its owner, and their values are never printed.
+   */
+  readonly secretKeys: readonly string[];
   /**
    * Checks and keeps its connection settings.
    *

@@ -41,6 +41,7 @@ export const EC2_KIND: ProviderKind = {
   label: "the EC2 driver",
   sectionType: "ec2",
   settingKeys: EC2_SETTING_KEYS,
+  secretKeys: ["secretAccessKey", "sessionToken"],
   parseConnection: parseEc2Connection,
   templateKeyProblem,
   unsupported: UNSUPPORTED,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { HostSettings } from "../config.ts";
 import { CloudError, DeadlineError, NotFoundError } from "../errors.ts";
-import { renderContext } from "../opennebula/context.ts";
+import { contextVariables, renderContext } from "../opennebula/context.ts";
 import { parseDeployment, selectSection } from "../opennebula/template.ts";
 import type { Instance, LaunchRequest, TerminateOutcome } from "../provider.ts";
 import { vmDeployment } from "../../tests/deployments.ts";
@@ -78,6 +78,7 @@ function request(vmId = 7, keys: Record<string, string> = {}): LaunchRequest {
     deploymentName: "deployment.0",
     section: selectSection(deployment, "ec2", "aws"),
     renderContext: (format) => renderContext(deployment.context, deployment.name, format),
+    contextVariables: () => contextVariables(deployment.context),
   };
 }
 

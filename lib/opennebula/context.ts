@@ -123,6 +123,33 @@ function cloudConfig(
 }
 
 /**
+ * The context variables worth passing to a guest away from OpenNebula's own hosts: those a
+ * shell can assign, without the ones {@link isSkippedContextKey} names. Values as written.
+ *
+ * @param context `Deployment.context`: the variables with upper-case keys.
+ * @returns The variables; undefined when there is no context or nothing in it to pass on.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { contextVariables } from "./context.ts";
+ * assert.deepEqual(
+ *   contextVariables({ DISK_ID: "1", ETH0_IP: "10.0.0.2", SET_HOSTNAME: "web-1", "A-B": "x" }),
+ *   { SET_HOSTNAME: "web-1" },
+ * );
+ * assert.equal(contextVariables({ TARGET: "hda" }), undefined);
+ * ```
+ */
+export function contextVariables(
+  context: Readonly<Record<string, string>> | undefined,
+): Record<string, string> | undefined {
+  if (context === undefined) return undefined;
+  const entries = Object.entries(context).filter(([key]) =>
+    SHELL_NAME.test(key) && !isSkippedContextKey(key.toUpperCase())
+  );
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+}
+
+/**
  * Renders a VM's `CONTEXT` for a guest without OpenNebula's context CD-ROM (as user data).
  *
  * Variables whose names a shell cannot assign (e.g. with `-`) and those
@@ -169,9 +196,7 @@ export function renderContext(
   format: ContextFormat = "cloud-config",
 ): string | undefined {
   if (context === undefined) return undefined;
-  const entries = Object.entries(context).filter(([key]) =>
-    SHELL_NAME.test(key) && !isSkippedContextKey(key.toUpperCase())
-  );
+  const entries = Object.entries(contextVariables(context) ?? {});
   return format === "shell"
     ? (entries.length > 0 ? shellLines(entries) : undefined)
     : cloudConfig(context, entries, vmName);

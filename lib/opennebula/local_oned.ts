@@ -16,7 +16,7 @@ import {
   vmPoolIds,
 } from "./one_api.ts";
 import { type EnvLookup, readOneAuth } from "./one_auth.ts";
-import { DEFAULT_TIMEOUT_MS, XmlRpcClient } from "./xmlrpc.ts";
+import { DEFAULT_TIMEOUT_MS, XmlRpcClient } from "../xmlrpc.ts";
 
 /** oned's endpoint when `ONE_XMLRPC` is not set. */
 export const DEFAULT_ONE_XMLRPC = "http://localhost:2633/RPC2";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { startFakeOned } from "../../tests/oned_xmlrpc.ts";
 import { OneApiError, oneCall, vmInfo, vmPoolIds } from "./one_api.ts";
-import { XmlRpcClient, XmlRpcError } from "./xmlrpc.ts";
+import { XmlRpcClient, XmlRpcError } from "../xmlrpc.ts";
 
 Deno.test("vmInfo() sends one.vm.info(session, id) and reads the VM's states and deploy id", async () => {
   await using oned = await startFakeOned();

@@ -1,0 +1,384 @@
+/**
+ * A stand-in for a partner OpenNebula's XML-RPC API (5.10–6.x), for the partner-cloud tests:
+ * `one.template.info`, `one.template.instantiate`, `one.vm.info`, `one.vm.action`,
+ * `one.vm.snapshotcreate`, `one.vmpool.info` (the short documents of 5.8+, without custom
+ * attributes) and `one.vmpool.infoextended`, `one.user.info`. It answers as oned does
+ * (`[success, result, error code]`, xmlrpc-c's faults for unknown methods and wrong
+ * parameters), refuses a wrong session, unknown templates and VMs, actions a VM's state does not
+ * allow, and an instantiate past the user's VM quota, each with oned's code; and a VM moves
+ * through its states over time (PENDING → PROLOG → BOOT → RUNNING, SHUTDOWN_POWEROFF →
+ * POWEROFF, ...), one step every `stepMs`. Listens on 127.0.0.1, on a free port.
+ *
+ * @module
+ */
+
+import { child, parseXml, type XmlElement } from "../lib/xml.ts";
+
+/** oned's error codes. */
+const ERR = { AUTHENTICATION: 0x0100, AUTHORIZATION: 0x0200, NO_EXISTS: 0x0400, ACTION: 0x0800 };
+
+/** A VM on the partner. */
+export interface PartnerVm {
+  readonly id: number;
+  readonly name: string;
+  readonly templateId: number;
+  state: number;
+  lcm: number;
+  /** States still to come, each after one more step. */
+  next: [number, number][];
+  /** When the last state was reached (ms). */
+  since: number;
+  /** USER_TEMPLATE attributes (the marks). */
+  readonly user: Record<string, string>;
+  /** TEMPLATE/CONTEXT. */
+  readonly context: Record<string, string>;
+  /** Actions received, in order. */
+  readonly actions: string[];
+}
+
+/** One call as received. */
+export interface PartnerCall {
+  readonly method: string;
+  readonly params: readonly (string | number | boolean)[];
+}
+
+/** A running stand-in partner. */
+export interface PartnerOned extends AsyncDisposable {
+  readonly url: string;
+  readonly session: string;
+  readonly calls: PartnerCall[];
+  readonly vms: Map<number, PartnerVm>;
+  /** Templates by id: their name and CONTEXT. */
+  readonly templates: Map<number, { name: string; context: Record<string, string> }>;
+  /** The user's VM quota (`VMS`); unlimited when undefined. */
+  vmQuota: number | undefined;
+  /** Makes a VM's boot fail (BOOT_FAILURE) for the next instantiate. */
+  failNextBoot: boolean;
+  /** The VM's state now. */
+  stateOf(id: number): [number, number];
+  /** Counts calls of a method. */
+  count(method: string): number;
+  close(): Promise<void>;
+}
+
+function escape(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+function answer(success: boolean, result: string | number, code = 0): string {
+  const value = typeof result === "number"
+    ? `<i4>${result}</i4>`
+    : `<string>${escape(result)}</string>`;
+  return '<?xml version="1.0" encoding="UTF-8"?>\r\n<methodResponse>\r\n<params>\r\n' +
+    `<param><value><array><data>\r\n<value><boolean>${success ? 1 : 0}</boolean></value>\r\n` +
+    `<value>${value}</value>\r\n<value><i4>${code}</i4></value>\r\n` +
+    "</data></array></value></param>\r\n</params>\r\n</methodResponse>\r\n";
+}
+
+function fault(code: number, text: string): string {
+  return '<?xml version="1.0" encoding="UTF-8"?>\r\n<methodResponse>\r\n<fault>\r\n' +
+    `<value><struct><member><name>faultCode</name><value><i4>${code}</i4></value></member>` +
+    `<member><name>faultString</name><value><string>${
+      escape(text)
+    }</string></value></member></struct></value>\r\n</fault>\r\n</methodResponse>\r\n`;
+}
+
+function param(value: XmlElement | undefined): string | number | boolean | undefined {
+  const typed = value?.children[0];
+  if (!value) return undefined;
+  if (!typed) return value.text;
+  if (typed.name === "string") return typed.text;
+  if (typed.name === "int" || typed.name === "i4") return Number(typed.text.trim());
+  if (typed.name === "boolean") return typed.text.trim() === "1";
+  return undefined;
+}
+
+function cdata(record: Record<string, string>): string {
+  return Object.entries(record).map(([k, v]) => `<${k}><![CDATA[${v}]]></${k}>`).join("");
+}
+
+/** What each action does: the states it goes through, from the states it is allowed in. */
+const ACTIONS: Record<
+  string,
+  { from: (s: number, l: number) => boolean; path: [number, number][] }
+> = {
+  poweroff: { from: (s, l) => s === 3 && l === 3, path: [[3, 18], [8, 0]] },
+  "poweroff-hard": { from: (s, l) => s === 3 && l === 3, path: [[3, 18], [8, 0]] },
+  undeploy: { from: (s, l) => (s === 3 && l === 3) || s === 8, path: [[3, 29], [3, 30], [9, 0]] },
+  "undeploy-hard": {
+    from: (s, l) => (s === 3 && l === 3) || s === 8,
+    path: [[3, 29], [3, 30], [9, 0]],
+  },
+  suspend: { from: (s, l) => s === 3 && l === 3, path: [[3, 6], [5, 0]] },
+  resume: { from: (s) => s === 5 || s === 8 || s === 9 || s === 4, path: [] },
+  reboot: { from: (s, l) => s === 3 && l === 3, path: [] },
+  "reboot-hard": { from: (s, l) => s === 3 && l === 3, path: [] },
+  terminate: { from: (s) => s !== 6, path: [[3, 12], [3, 11], [6, 0]] },
+  "terminate-hard": { from: (s) => s !== 6, path: [[3, 12], [3, 11], [6, 0]] },
+};
+
+const STATE_NAMES = [
+  "INIT",
+  "PENDING",
+  "HOLD",
+  "ACTIVE",
+  "STOPPED",
+  "SUSPENDED",
+  "DONE",
+  "FAILED",
+  "POWEROFF",
+  "UNDEPLOYED",
+];
+
+/**
+ * Starts a stand-in partner.
+ *
+ * @param options The user and password it accepts, and how long a state lasts.
+ */
+export function startPartnerOned(
+  options: { user?: string; password?: string; stepMs?: number } = {},
+): Promise<PartnerOned> {
+  const user = options.user ?? "partner";
+  const session = `${user}:${options.password ?? "Partner-s3cret"}`;
+  const stepMs = options.stepMs ?? 200;
+  const calls: PartnerCall[] = [];
+  const vms = new Map<number, PartnerVm>();
+  const templates = new Map<number, { name: string; context: Record<string, string> }>();
+  let nextId = 100;
+
+  const advance = (vm: PartnerVm) => {
+    const now = Date.now();
+    while (vm.next.length > 0 && now - vm.since >= stepMs) {
+      [vm.state, vm.lcm] = vm.next.shift()!;
+      vm.since += stepMs;
+    }
+    if (vm.next.length === 0) vm.since = Math.max(vm.since, now - stepMs);
+  };
+  const go = (vm: PartnerVm, path: [number, number][]) => {
+    advance(vm);
+    vm.next = [...path];
+    vm.since = Date.now();
+  };
+
+  const vmXml = (vm: PartnerVm, extended: boolean) => {
+    advance(vm);
+    return `<VM><ID>${vm.id}</ID><UID>2</UID><GID>1</GID><UNAME>${user}</UNAME><GNAME>users</GNAME>` +
+      `<NAME>${escape(vm.name)}</NAME><STATE>${vm.state}</STATE><LCM_STATE>${vm.lcm}</LCM_STATE>` +
+      `<DEPLOY_ID>one-${vm.id}</DEPLOY_ID><TEMPLATE><CPU><![CDATA[1]]></CPU>` +
+      `<MEMORY><![CDATA[512]]></MEMORY><VCPU><![CDATA[1]]></VCPU>` +
+      (extended
+        ? `<CONTEXT>${
+          cdata(vm.context)
+        }</CONTEXT><TEMPLATE_ID><![CDATA[${vm.templateId}]]></TEMPLATE_ID>`
+        : "") +
+      `<NIC><IP><![CDATA[192.168.150.${vm.id % 250}]]></IP></NIC></TEMPLATE>` +
+      (extended ? `<USER_TEMPLATE>${cdata(vm.user)}</USER_TEMPLATE>` : "<USER_TEMPLATE/>") +
+      "</VM>";
+  };
+
+  const handle = async (request: Request): Promise<Response> => {
+    const xml = (body: string) =>
+      new Response(body, { headers: { "content-type": "text/xml; charset=utf-8" } });
+    let method = "";
+    let params: (string | number | boolean | undefined)[];
+    try {
+      const call = parseXml(await request.text());
+      method = child(call, "methodName")?.text.trim() ?? "";
+      params = (child(call, "params")?.children ?? []).map((p) => param(child(p, "value")));
+    } catch {
+      return xml(fault(-503, "Call XML not a proper XML-RPC call"));
+    }
+    calls.push({
+      method,
+      params: params.filter((p) => p !== undefined) as (string | number | boolean)[],
+    });
+    const [given, ...rest] = params;
+    const tag = `[${method}]`;
+    const known = [
+      "one.template.info",
+      "one.template.instantiate",
+      "one.vm.info",
+      "one.vm.action",
+      "one.vm.snapshotcreate",
+      "one.vmpool.info",
+      "one.vmpool.infoextended",
+      "one.user.info",
+    ];
+    if (!known.includes(method)) return xml(fault(-506, `Method '${method}' not defined`));
+    if (typeof given !== "string") {
+      return xml(fault(-501, `Type mismatch in the parameters of ${method}`));
+    }
+    if (given !== session) {
+      return xml(
+        answer(false, `${tag} User couldn't be authenticated, aborting call.`, ERR.AUTHENTICATION),
+      );
+    }
+    const noVm = (id: unknown) =>
+      xml(answer(false, `${tag} Error getting virtual machine [${id}].`, ERR.NO_EXISTS));
+    switch (method) {
+      case "one.template.info": {
+        const [id] = rest;
+        const t = typeof id === "number" ? templates.get(id) : undefined;
+        if (!t) return xml(answer(false, `${tag} Error getting template [${id}].`, ERR.NO_EXISTS));
+        return xml(
+          answer(
+            true,
+            `<VMTEMPLATE><ID>${id}</ID><NAME>${escape(t.name)}</NAME><TEMPLATE><CONTEXT>${
+              cdata(t.context)
+            }</CONTEXT><CPU><![CDATA[1]]></CPU><MEMORY><![CDATA[512]]></MEMORY></TEMPLATE></VMTEMPLATE>`,
+          ),
+        );
+      }
+      case "one.template.instantiate": {
+        const [id, name, hold, extra] = rest;
+        if (
+          typeof id !== "number" || typeof name !== "string" || typeof hold !== "boolean" ||
+          typeof extra !== "string"
+        ) {
+          return xml(fault(-501, "Type mismatch in the parameters of one.template.instantiate"));
+        }
+        const t = templates.get(id);
+        if (!t) return xml(answer(false, `${tag} Error getting template [${id}].`, ERR.NO_EXISTS));
+        const live = [...vms.values()].filter((vm) => (advance(vm), vm.state !== 6)).length;
+        if (state.vmQuota !== undefined && live >= state.vmQuota) {
+          return xml(
+            answer(
+              false,
+              `${tag} User [2] : user [2] limit of ${state.vmQuota} reached for VMS quota in user.`,
+              ERR.AUTHORIZATION,
+            ),
+          );
+        }
+        let extraXml: XmlElement;
+        try {
+          extraXml = parseXml(extra);
+        } catch {
+          return xml(answer(false, `${tag} Error parsing the extra template`, 0x1000));
+        }
+        const userAttrs: Record<string, string> = {};
+        let context: Record<string, string> = { ...t.context };
+        for (const element of extraXml.children) {
+          if (element.name === "CONTEXT") {
+            // A CONTEXT in the extra template replaces the template's, as Template::merge does.
+            context = Object.fromEntries(element.children.map((c) => [c.name, c.text]));
+          } else userAttrs[element.name] = element.text;
+        }
+        const vm: PartnerVm = {
+          id: nextId++,
+          name,
+          templateId: id,
+          state: 1,
+          lcm: 0,
+          next: state.failNextBoot ? [[3, 1], [3, 2], [3, 36]] : [[3, 1], [3, 2], [3, 3]],
+          since: Date.now(),
+          user: userAttrs,
+          context,
+          actions: [],
+        };
+        state.failNextBoot = false;
+        vms.set(vm.id, vm);
+        return xml(answer(true, vm.id));
+      }
+      case "one.vm.info": {
+        const [id] = rest;
+        const vm = typeof id === "number" ? vms.get(id) : undefined;
+        return vm ? xml(answer(true, vmXml(vm, true))) : noVm(id);
+      }
+      case "one.vm.action": {
+        const [action, id] = rest;
+        const vm = typeof id === "number" ? vms.get(id) : undefined;
+        if (!vm) return noVm(id);
+        advance(vm);
+        const rule = typeof action === "string" ? ACTIONS[action] : undefined;
+        if (!rule) {
+          return xml(
+            answer(false, `${tag} Virtual machine action "${action}" is not supported`, ERR.ACTION),
+          );
+        }
+        if (vm.next.length > 0 || !rule.from(vm.state, vm.lcm)) {
+          return xml(
+            answer(
+              false,
+              `${tag} Error performing action "${action}": This action is not available for state ${
+                STATE_NAMES[vm.state]
+              }`,
+              ERR.ACTION,
+            ),
+          );
+        }
+        vm.actions.push(action as string);
+        if (action === "resume") {
+          const boot = vm.state === 9 ? [[3, 31], [3, 32]] : vm.state === 5 ? [[3, 21]] : [[3, 20]];
+          go(vm, [...boot, [3, 3]] as [number, number][]);
+        } else go(vm, rule.path);
+        return xml(answer(true, vm.id));
+      }
+      case "one.vm.snapshotcreate": {
+        const [id] = rest;
+        const vm = typeof id === "number" ? vms.get(id) : undefined;
+        if (!vm) return noVm(id);
+        vm.actions.push("snapshot-create");
+        return xml(answer(true, 0));
+      }
+      case "one.vmpool.info":
+      case "one.vmpool.infoextended": {
+        const listed = [...vms.values()].filter((vm) => (advance(vm), vm.state !== 6));
+        return xml(
+          answer(
+            true,
+            `<VM_POOL>${
+              listed.map((vm) => vmXml(vm, method.endsWith("extended"))).join("")
+            }</VM_POOL>`,
+          ),
+        );
+      }
+      default: {
+        const quota = state.vmQuota === undefined ? "-2" : String(state.vmQuota);
+        return xml(
+          answer(
+            true,
+            `<USER><ID>2</ID><GID>1</GID><NAME>${user}</NAME><VM_QUOTA><VM><CPU>16</CPU><CPU_USED>0</CPU_USED><MEMORY>32768</MEMORY><MEMORY_USED>0</MEMORY_USED><VMS>${quota}</VMS><VMS_USED>0</VMS_USED></VM></VM_QUOTA></USER>`,
+          ),
+        );
+      }
+    }
+  };
+
+  const state = { vmQuota: undefined as number | undefined, failNextBoot: false };
+  return new Promise((resolve) => {
+    const server = Deno.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      onListen: ({ port }) => {
+        const close = () => server.shutdown();
+        resolve({
+          url: `http://127.0.0.1:${port}/RPC2`,
+          session,
+          calls,
+          vms,
+          templates,
+          get vmQuota() {
+            return state.vmQuota;
+          },
+          set vmQuota(value) {
+            state.vmQuota = value;
+          },
+          get failNextBoot() {
+            return state.failNextBoot;
+          },
+          set failNextBoot(value) {
+            state.failNextBoot = value;
+          },
+          stateOf(id) {
+            const vm = vms.get(id)!;
+            advance(vm);
+            return [vm.state, vm.lcm];
+          },
+          count: (m) => calls.filter((c) => c.method === m).length,
+          close,
+          [Symbol.asyncDispose]: close,
+        });
+      },
+    }, handle);
+  });
+}
