@@ -49,6 +49,16 @@ const ENTRY = new URL("../lib/driver_main.ts", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;
 
 /**
+ * The SDK's seam (`lib/ec2/aws_sdk.ts`) as the driver's code imports it. The portable form
+ * bundles the SDK apart, in `.driver/js/sdk/`: bundled with the driver, it would share the
+ * bundler's helper chunk, whose `node:module` import every action would then load (about 50 ms
+ * and 10 MB), and the SDK's code would be one graph with the driver's.
+ */
+const SDK_SEAM = "./aws_sdk.ts";
+/** Where the driver's bundle finds the SDK's, relative to `.driver/js/`. */
+const SDK_BUNDLE = "./sdk/aws_sdk.js";
+
+/**
  * Permissions the driver runs with: files (configuration, deployment and checkpoint files,
  * shared AWS config), environment (AWS_* and the driver's own variables), network (the EC2
  * endpoint), and system information the AWS SDK reads for its user agent.
@@ -195,27 +205,37 @@ async function compile(): Promise<{ ok: boolean; runtimeUnavailable: boolean; st
   return { ok: result.success, runtimeUnavailable, stderr };
 }
 
-/** Bundles the driver into `.driver/js/` and copies this Deno runtime into `.driver/deno`. */
+/**
+ * Bundles the driver into `.driver/js/` and the SDK into `.driver/js/sdk/`, and copies this Deno
+ * runtime into `.driver/deno`. Only the chunk of `lib/ec2/sdk_client.ts` imports the SDK's bundle.
+ */
 async function buildPortable(): Promise<void> {
+  await bundle(["--external", SDK_SEAM, "--outdir", `${driverDir}/js`, ENTRY]);
+  await bundle(["--outdir", `${driverDir}/js/sdk`, `${ROOT}lib/ec2/aws_sdk.ts`]);
+  let seams = 0;
+  for await (const entry of Deno.readDir(`${driverDir}/js`)) {
+    if (!entry.isFile || !entry.name.endsWith(".js")) continue;
+    const path = `${driverDir}/js/${entry.name}`;
+    const code = await Deno.readTextFile(path);
+    const linked = code.replaceAll(`"${SDK_SEAM}"`, `"${SDK_BUNDLE}"`);
+    if (linked === code) continue;
+    seams++;
+    await Deno.writeTextFile(path, linked);
+  }
+  if (seams !== 1) fail(`deno bundle: expected one chunk importing ${SDK_SEAM}, found ${seams}`);
+  await Deno.copyFile(Deno.execPath(), `${driverDir}/deno`);
+  await Deno.chmod(`${driverDir}/deno`, 0o755);
+}
+
+/** Runs `deno bundle` for the Deno platform with code splitting. */
+async function bundle(args: string[]): Promise<void> {
   const result = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "bundle",
-      "--quiet",
-      "--frozen",
-      "--platform",
-      "deno",
-      "--code-splitting",
-      "--outdir",
-      `${driverDir}/js`,
-      ENTRY,
-    ],
+    args: ["bundle", "--quiet", "--frozen", "--platform", "deno", "--code-splitting", ...args],
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
   }).output();
   if (!result.success) fail(`deno bundle failed:\n${new TextDecoder().decode(result.stderr)}`);
-  await Deno.copyFile(Deno.execPath(), `${driverDir}/deno`);
-  await Deno.chmod(`${driverDir}/deno`, 0o755);
 }
 
 /**

@@ -22,7 +22,8 @@ import {
   StartInstancesCommand,
   StopInstancesCommand,
   TerminateInstancesCommand,
-} from "@aws-sdk/client-ec2";
+} from "./aws_sdk.ts";
+import { credentialProviders, stsClient } from "./aws_sdk.ts";
 import {
   CALL_LIMITS,
   type CallName,
@@ -116,7 +117,7 @@ function roleCredentials(role: RoleConfig, keys: CredentialSource): CredentialSo
   const sts = { ...role.sts, logger: SILENT };
   let assumed: Resolver | undefined;
   const provider = async (options?: unknown): Promise<unknown> => {
-    const providers = await import("@aws-sdk/credential-providers");
+    const providers = await credentialProviders();
     if (assumed === undefined) {
       if (role.webIdentityTokenFile !== undefined) {
         const token = await readToken(role);
@@ -124,7 +125,7 @@ function roleCredentials(role: RoleConfig, keys: CredentialSource): CredentialSo
         // The provider would import STS's role assumer itself; in the portable bundle, a
         // CommonJS module imported dynamically keeps only its default export, so the assumer
         // is imported here, in whichever shape the build gives it.
-        const loaded = await import("@aws-sdk/nested-clients/sts");
+        const loaded = await stsClient();
         const named: Partial<typeof loaded> = loaded;
         const getDefaultRoleAssumerWithWebIdentity = named.getDefaultRoleAssumerWithWebIdentity ??
           loaded.default.getDefaultRoleAssumerWithWebIdentity;
