@@ -39,6 +39,13 @@ export const NUMERIC_SETTINGS = {
   statePollSeconds: { min: 0.05, max: 60, default: 2 },
   notFoundGraceSeconds: { min: 1, max: 86_400, default: 600 },
   notFoundRetrySeconds: { min: 0.1, max: 3_600, default: 15 },
+  /**
+   * How long one listing of an account serves its VMs' polls (0: every poll asks alone). 20 s
+   * covers one monitoring cycle's polls (oned starts them all within a few seconds) and stays
+   * well under the shortest interval between cycles (`MONITORING_INTERVAL`, 60 s by default
+   * since OpenNebula 4.0; `VM_POLLING_INTERVAL` of 3.2 is 600 s), so each cycle lists afresh.
+   */
+  pollWindowSeconds: { min: 0, max: 300, default: 20 },
 } as const;
 
 /** Which usage keys a poll reports: 3.2–4.12 (`USEDMEMORY`) or 4.14+ (`MEMORY`). */
@@ -66,6 +73,10 @@ export interface HostSettings {
   readonly statePollSeconds: number;
   /** How long a terminate keeps retrying an id the cloud does not know yet, in seconds. */
   readonly notFoundRetrySeconds: number;
+  /** How long one listing of the host's account serves polls, in seconds (0: not shared). */
+  readonly pollWindowSeconds: number;
+  /** Where polls share listings, when not the default runtime directory (an absolute path). */
+  readonly pollStateDir?: string;
   /** Usage keys for polls; when absent, chosen from the OpenNebula generation detected. */
   readonly monitoringKeys?: MonitoringKeys;
   /** What the host may run (`capacity`: instances per size and/or totals), when configured. */
@@ -79,6 +90,7 @@ const COMMON_KEYS = [
   ...Object.keys(NUMERIC_SETTINGS),
   "monitoringKeys",
   "capacity",
+  "pollStateDir",
 ];
 
 type RawSettings = Record<string, unknown>;
@@ -302,7 +314,13 @@ function settingsFor(
     statePollSeconds: seconds("statePollSeconds"),
     notFoundGraceSeconds: seconds("notFoundGraceSeconds"),
     notFoundRetrySeconds: seconds("notFoundRetrySeconds"),
+    pollWindowSeconds: seconds("pollWindowSeconds"),
   };
+  const stateDir = read.text("pollStateDir");
+  if (stateDir !== undefined) {
+    if (!stateDir.startsWith("/")) throw fail("pollStateDir", "must be an absolute path");
+    settings.pollStateDir = stateDir;
+  }
   const keys = merged.monitoringKeys;
   if (keys !== undefined) {
     if (keys !== "legacy" && keys !== "current") {

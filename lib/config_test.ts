@@ -84,6 +84,8 @@ Deno.test("parseConfig() range-checks every numeric setting, naming the key, fil
     ["notFoundGraceSeconds", -1, "from 1 to 86400"],
     ["notFoundRetrySeconds", 1e9, "from 0.1 to 3600"],
     ["notFoundRetrySeconds", "15", "from 0.1 to 3600"],
+    ["pollWindowSeconds", -1, "from 0 to 300"],
+    ["pollWindowSeconds", 301, "from 0 to 300"],
   ];
   for (const [key, value, range] of cases) {
     assert.throws(
@@ -104,6 +106,23 @@ Deno.test("parseConfig() range-checks every numeric setting, naming the key, fil
   );
   assert.equal(edges.actionTimeoutSeconds, 86_400);
   assert.equal(edges.statePollSeconds, 0.05);
+});
+
+Deno.test("parseConfig() shares polls for 20 s unless told, 0 turning sharing off, in an absolute pollStateDir when given", () => {
+  const plain = parseConfig(config({}), PATH, "a");
+  assert.equal(plain.pollWindowSeconds, 20);
+  assert.equal(plain.pollStateDir, undefined);
+  const set = parseConfig(
+    config({ pollWindowSeconds: 0 }, { a: { pollStateDir: "/var/lib/one/poll" } }),
+    PATH,
+    "a",
+  );
+  assert.equal(set.pollWindowSeconds, 0);
+  assert.equal(set.pollStateDir, "/var/lib/one/poll");
+  assert.throws(
+    () => parseConfig(config({ pollStateDir: "poll" }), PATH, "a"),
+    invalid(`Setting "pollStateDir" for host a in ${PATH} must be an absolute path`),
+  );
 });
 
 Deno.test("parseConfig() accepts region names of AWS and of EC2-compatible clouds", () => {

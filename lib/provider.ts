@@ -273,6 +273,15 @@ export interface ProviderKind {
   /** Why a VM cannot move between two of its hosts in different locations. */
   readonly crossLocationMigration: string;
   /**
+   * What decides which instances `list()` sees for a host (account, region, endpoint, and what
+   * the environment adds to them), as a string holding no secret: hosts with equal scopes see
+   * the same instances, so their polls may share one listing. Cheap: loads no cloud client.
+   *
+   * @param settings The host's settings.
+   * @param env The environment the provider would read.
+   */
+  listingScope(settings: HostSettings, env: { get(name: string): string | undefined }): string;
+  /**
    * Opens a provider for a host. Sends no request.
    *
    * @param settings The host's settings.

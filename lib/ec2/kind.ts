@@ -8,7 +8,12 @@
 import type { HostSettings } from "../config.ts";
 import type { Ec2Api } from "./api.ts";
 import type { ProviderKind } from "../provider.ts";
-import { EC2_SETTING_KEYS, type Ec2Connection, parseEc2Connection } from "./settings.ts";
+import {
+  EC2_SETTING_KEYS,
+  type Ec2Connection,
+  ec2ListingScope,
+  parseEc2Connection,
+} from "./settings.ts";
 import { templateKeyProblem } from "./template_keys.ts";
 
 /** Why EC2 cannot do each OpenNebula action it does not support. */
@@ -47,6 +52,7 @@ export const EC2_KIND: ProviderKind = {
   unsupported: UNSUPPORTED,
   crossLocationMigration:
     "an EC2 instance cannot move to another region, account or endpoint; undeploy the VM and deploy it there instead",
+  listingScope: (settings, env) => ec2ListingScope(settings.connection as Ec2Connection, env),
   async open(settings: HostSettings, signal: AbortSignal) {
     // Loaded here, not at start-up: an action refused for its arguments or configuration never
     // pays for the provider's code.

@@ -53,6 +53,7 @@ const SETTINGS: HostSettings = {
   stateWaitSeconds: 0.3,
   statePollSeconds: 0.05,
   notFoundRetrySeconds: 0.5,
+  pollWindowSeconds: 0,
 };
 
 /** A fake EC2 and a provider on it. */

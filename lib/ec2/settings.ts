@@ -39,6 +39,50 @@ export interface Ec2Connection {
   readonly stsEndpoint?: string;
 }
 
+/**
+ * The environment variables with which the SDK chain completes a host's settings: they decide
+ * the region, endpoint and credentials as much as the settings do. Secrets are not among them.
+ */
+const SCOPE_VARIABLES = [
+  "AWS_REGION",
+  "AWS_DEFAULT_REGION",
+  "AWS_PROFILE",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_ENDPOINT_URL_EC2",
+  "AWS_ENDPOINT_URL",
+  "AWS_ROLE_ARN",
+  "AWS_CONFIG_FILE",
+  "AWS_SHARED_CREDENTIALS_FILE",
+  "HOME",
+] as const;
+
+/**
+ * What decides which instances a host's DescribeInstances sees: its connection settings but
+ * the secrets, and the environment variables the SDK chain would read for the rest.
+ *
+ * @param connection The host's connection settings.
+ * @param env The environment the SDK would read.
+ * @returns A JSON text; equal texts see the same instances.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ec2ListingScope } from "./settings.ts";
+ * const scope = ec2ListingScope(
+ *   { region: "eu-west-1", accessKeyId: "AKIAEXAMPLE", secretAccessKey: "s3cr3t", useInstanceMetadata: false },
+ *   new Map(),
+ * );
+ * assert.ok(scope.includes("AKIAEXAMPLE") && !scope.includes("s3cr3t"));
+ * ```
+ */
+export function ec2ListingScope(
+  connection: Ec2Connection,
+  env: { get(name: string): string | undefined },
+): string {
+  const { secretAccessKey: _secret, sessionToken: _token, ...rest } = connection;
+  const settings = Object.entries(rest).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+  return JSON.stringify([settings, SCOPE_VARIABLES.map((name) => env.get(name) ?? null)]);
+}
+
 /** The string settings, in the order they are read. */
 const TEXT_KEYS = [
   "region",

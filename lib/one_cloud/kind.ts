@@ -49,6 +49,11 @@ export const ONE_CLOUD_KIND: ProviderKind = {
   unsupported: UNSUPPORTED,
   crossLocationMigration:
     "a partner VM cannot move to another partner cloud or user; undeploy the VM and deploy it there instead",
+  listingScope(settings: HostSettings) {
+    // The partner user's pool: the endpoint and the user (or the file that names it).
+    const { endpoint, user, authFile } = settings.connection as OneCloudConnection;
+    return JSON.stringify([endpoint, user ?? null, authFile ?? null]);
+  },
   async open(settings: HostSettings, signal: AbortSignal) {
     const [{ PartnerApi }, { OneCloudProvider }] = await Promise.all([
       import("./api.ts"),
