@@ -273,6 +273,12 @@ export interface ProviderKind {
   /** Why a VM cannot move between two of its hosts in different locations. */
   readonly crossLocationMigration: string;
   /**
+   * Checks that a deploy id is one of this provider's instance ids, before any request.
+   *
+   * @throws {InvalidInputError} saying what an id looks like.
+   */
+  checkDeployId(id: string): void;
+  /**
    * What decides which instances `list()` sees for a host (account, region, endpoint, and what
    * the environment adds to them), as a string holding no secret: hosts with equal scopes see
    * the same instances, so their polls may share one listing. Cheap: loads no cloud client.

@@ -15,6 +15,7 @@ import {
   parseEc2Connection,
 } from "./settings.ts";
 import { templateKeyProblem } from "./template_keys.ts";
+import { checkInstanceId } from "./instance_id.ts";
 
 /** Why EC2 cannot do each OpenNebula action it does not support. */
 const UNSUPPORTED: Readonly<Record<string, string>> = {
@@ -52,6 +53,7 @@ export const EC2_KIND: ProviderKind = {
   unsupported: UNSUPPORTED,
   crossLocationMigration:
     "an EC2 instance cannot move to another region, account or endpoint; undeploy the VM and deploy it there instead",
+  checkDeployId: checkInstanceId,
   listingScope: (settings, env) => ec2ListingScope(settings.connection as Ec2Connection, env),
   async open(settings: HostSettings, signal: AbortSignal) {
     // Loaded here, not at start-up: an action refused for its arguments or configuration never

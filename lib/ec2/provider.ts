@@ -4,13 +4,7 @@
  * @module
  */
 
-import {
-  CloudError,
-  DeadlineError,
-  DriverError,
-  InvalidInputError,
-  NotFoundError,
-} from "../errors.ts";
+import { CloudError, DeadlineError, DriverError, NotFoundError } from "../errors.ts";
 import type { HostSettings } from "../config.ts";
 import type {
   Instance,
@@ -49,6 +43,9 @@ import {
 } from "./tags.ts";
 import { launchToken } from "./token.ts";
 import { contextUserData } from "./user_data.ts";
+import { checkInstanceId } from "./instance_id.ts";
+
+export { checkInstanceId };
 
 /** How many fresh tokens deploy tries when earlier ones name terminated instances. */
 const MAX_RELAUNCHES = 5;
@@ -61,20 +58,6 @@ const SPENT_TOKEN_CODES = new Set(["IdempotentInstanceTerminated", "IdempotentPa
 
 /** Delays between retries of a call answered with `InvalidInstanceID.NotFound`. */
 const NOT_FOUND_BACKOFF_MS = [500, 1_000, 2_000, 4_000, 8_000];
-
-/**
- * Checks that a deploy id is an EC2 instance id.
- *
- * @param id The deploy id OpenNebula passed.
- * @throws {InvalidInputError} when it is not `i-` followed by 8 or 17 hex digits.
- */
-export function checkInstanceId(id: string): void {
-  if (!/^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/.test(id)) {
-    throw new InvalidInputError(
-      `Invalid deploy id "${id}": not an EC2 instance id (i-xxxxxxxxxxxxxxxxx)`,
-    );
-  }
-}
 
 /** Longest pause between two state checks while waiting. */
 const MAX_POLL_INTERVAL_MS = 5_000;

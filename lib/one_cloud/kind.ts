@@ -16,6 +16,7 @@ import {
   parseOneCloudConnection,
 } from "./settings.ts";
 import { templateKeyProblem } from "./template_keys.ts";
+import { partnerIdOf } from "./vm.ts";
 
 const DISKS = "the partner VM's disks are the partner template's, not this OpenNebula's images";
 const NICS = "the partner VM's networks are the partner template's, not this OpenNebula's";
@@ -49,6 +50,9 @@ export const ONE_CLOUD_KIND: ProviderKind = {
   unsupported: UNSUPPORTED,
   crossLocationMigration:
     "a partner VM cannot move to another partner cloud or user; undeploy the VM and deploy it there instead",
+  checkDeployId(id: string) {
+    partnerIdOf(id);
+  },
   listingScope(settings: HostSettings) {
     // The partner user's pool: the endpoint and the user (or the file that names it).
     const { endpoint, user, authFile } = settings.connection as OneCloudConnection;

@@ -36,31 +36,19 @@ import {
   launchName,
   MARK,
   parseSizeName,
+  partnerIdOf,
   type PartnerVm,
   readVm,
   sizeName,
 } from "./vm.ts";
+
+export { partnerIdOf };
 
 /** Longest pause between two state checks while waiting. */
 const MAX_POLL_INTERVAL_MS = 5_000;
 
 /** The neutral states an operation waits for. */
 type Goal = "running" | "stopped" | "terminated";
-
-/**
- * The partner's id in a deploy id.
- *
- * @throws {InvalidInputError} when the deploy id is not `opennebula-hybrid-<number>`.
- */
-export function partnerIdOf(deployId: string): number {
-  const match = /^opennebula-hybrid-(\d{1,9})$/.exec(deployId);
-  if (!match) {
-    throw new InvalidInputError(
-      `Invalid deploy id "${deployId}": not a partner cloud VM (${DEPLOY_ID_PREFIX}<number>)`,
-    );
-  }
-  return Number(match[1]);
-}
 
 /** Text for an XML element's content. */
 function escapeXml(text: string): string {

@@ -7,6 +7,7 @@
  */
 
 import type { InstanceState, ListedInstance } from "../provider.ts";
+import { InvalidInputError } from "../errors.ts";
 import { child, childText, type XmlElement } from "../xml.ts";
 
 /**
@@ -14,6 +15,21 @@ import { child, childText, type XmlElement } from "../xml.ts";
  * OpenNebula's own `one` driver used, so VMs it deployed stay manageable by this driver.
  */
 export const DEPLOY_ID_PREFIX = "opennebula-hybrid-";
+
+/**
+ * The partner's id in a deploy id.
+ *
+ * @throws {InvalidInputError} when the deploy id is not `opennebula-hybrid-<number>`.
+ */
+export function partnerIdOf(deployId: string): number {
+  const match = /^opennebula-hybrid-(\d{1,9})$/.exec(deployId);
+  if (!match) {
+    throw new InvalidInputError(
+      `Invalid deploy id "${deployId}": not a partner cloud VM (${DEPLOY_ID_PREFIX}<number>)`,
+    );
+  }
+  return Number(match[1]);
+}
 
 /** The marks every launch puts in the partner VM's user template. */
 export const MARK = {
