@@ -6,15 +6,20 @@
 
 import type { ActionRun } from "./action.ts";
 import { type HostSettings, loadHostSettings } from "./config.ts";
+import { markingChanges, PollState, pollStateDir } from "./poll_state.ts";
 import type { Provider, ProviderKind } from "./provider.ts";
 import { PROVIDER_KINDS } from "./provider_kinds.ts";
 
-/** A host ready for an action: its settings, its kind of provider, and the provider. */
-export interface OpenHost {
+/** A host's settings and kind of provider, before its provider is opened. */
+export interface HostKind {
   /** The host's settings. */
   readonly settings: HostSettings;
   /** What kind of provider serves it. */
   readonly kind: ProviderKind;
+}
+
+/** A host ready for an action: its settings, its kind of provider, and the provider. */
+export interface OpenHost extends HostKind {
   /** The provider, bound to the action's signal. */
   readonly provider: Provider;
 }
@@ -31,8 +36,52 @@ export interface OpenHost {
  * @throws {InvalidInputError} when the configuration is invalid or does not serve the host.
  */
 export async function openHost(host: string, what: string, run: ActionRun): Promise<OpenHost> {
+  const found = await loadHost(host, what, run);
+  return { ...found, provider: await openProvider(found, run) };
+}
+
+/**
+ * Loads a host's settings and moves the action's deadline to its `actionTimeoutSeconds`,
+ * without loading its provider's code: for an action that may be answered without the cloud.
+ *
+ * @param host OpenNebula host name.
+ * @param what What the action does, for a timeout message (`poll of VM 42`).
+ * @param run The action's run.
+ * @returns The settings and kind.
+ * @throws {InvalidInputError} when the configuration is invalid or does not serve the host.
+ */
+export async function loadHost(host: string, what: string, run: ActionRun): Promise<HostKind> {
   const settings = await loadHostSettings(host);
   run.limit(settings.actionTimeoutSeconds, what);
-  const kind = PROVIDER_KINDS[settings.provider]!;
-  return { settings, kind, provider: await kind.open(settings, run.signal) };
+  return { settings, kind: PROVIDER_KINDS[settings.provider]! };
+}
+
+/**
+ * Opens a host's provider (loading its code), bound to the action's signal. When the host's
+ * polls share listings, its operations that change an instance mark the shared listing stale.
+ *
+ * @param host The host's settings and kind.
+ * @param run The action's run.
+ * @returns The provider.
+ */
+export async function openProvider(host: HostKind, run: ActionRun): Promise<Provider> {
+  const provider = await host.kind.open(host.settings, run.signal);
+  if (host.settings.pollWindowSeconds === 0) return provider;
+  return markingChanges(provider, async () => (await sharedPollState(host)).markChanged());
+}
+
+/**
+ * The shared poll state of a host's listing scope, its directory checked.
+ *
+ * @param host The host's settings (`pollWindowSeconds` above 0) and kind.
+ * @returns The state.
+ * @throws {InvalidInputError} when the state directory is unsafe.
+ */
+export function sharedPollState(host: HostKind): Promise<PollState> {
+  return PollState.open({
+    dir: pollStateDir(host.settings.pollStateDir),
+    kind: host.kind.name,
+    scope: host.kind.listingScope(host.settings, Deno.env),
+    windowSeconds: host.settings.pollWindowSeconds,
+  });
 }

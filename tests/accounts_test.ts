@@ -150,7 +150,7 @@ test("a missing web-identity token file fails the action naming the role and the
     env: ENV,
   });
   const line =
-    `Cannot describe ${id}: cannot assume role ${OIDC_ROLE} for host aws-no-token, region us-east-1: cannot read web identity token file ${tmp}/missing-token: no such file`;
+    `Cannot list the instances: cannot assume role ${OIDC_ROLE} for host aws-no-token, region us-east-1: cannot read web identity token file ${tmp}/missing-token: no such file`;
   assert.equal(result.code, 1);
   assert.equal(result.stdout, `${line}\n`);
   assert.equal(result.stderr, fenced(line));
@@ -200,7 +200,7 @@ test("the secret key and session token moto's STS hands out never reach the outp
     assert.notEqual(secret, "unknown", "the request was signed with keys moto's STS handed out");
     assert.ok(token.length > 20, "the request carried the role's session token");
     const line =
-      `Cannot describe ${id}: AuthFailure: Key *** with token *** was not accepted (host aws-echo, region us-east-1)`;
+      `Cannot list the instances: AuthFailure: Key *** with token *** was not accepted (host aws-echo, region us-east-1)`;
     assert.equal(result.code, 1);
     assert.equal(result.stdout, `${line}\n`);
     assert.equal(result.stderr, fenced(line));

@@ -138,7 +138,7 @@ const ACTIONS: {
 }[] = [
   {
     name: "poll",
-    doing: `Cannot describe ${ID}`,
+    doing: "Cannot list the instances",
     call: "DescribeInstances",
     // Long after the deploy: an unknown id would be reported as gone, so only EC2 may say so.
     run: (env) =>
@@ -340,7 +340,7 @@ function echoingEndpoint(): RawEndpoint {
 }
 
 const ECHOED =
-  `Cannot describe ${ID}: AuthFailure: Key *** with token *** was not accepted (host ${HOST}, region us-east-1)`;
+  `Cannot list the instances: AuthFailure: Key *** with token *** was not accepted (host ${HOST}, region us-east-1)`;
 
 /** Runs poll against an echoing endpoint and checks that neither secret came through. */
 async function assertPollRedacted(env: Record<string, string>, ep: RawEndpoint): Promise<void> {

@@ -141,7 +141,7 @@ test("a failure at each step is reported with the EC2 code, and the step works w
       "DescribeInstances",
       "Unavailable",
       () => v.poll(),
-      /^POLL FAILURE 204 Cannot describe i-[0-9a-f]+: Unavailable: /,
+      /^POLL FAILURE 204 Cannot list the instances: Unavailable: /,
     ],
     [
       "TerminateInstances",
