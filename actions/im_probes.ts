@@ -7,7 +7,8 @@
  *   the same split the way monitord asks for it;
  * - `orphans <host>`: this host's instances whose VM oned no longer has, for the operator.
  *
- * Each probe makes one listing of the host's account and region (`Provider.list()`). Probes
+ * Each probe makes one listing of the host's account and region (`Provider.list()`), and keeps
+ * it for the polls of the host's VMs within `pollWindowSeconds` (`lib/poll_state.ts`). Probes
  * take `... <host_id> <host>` as their last two arguments, as oned passes them.
  *
  * @module
@@ -29,7 +30,7 @@ import {
   vmTemplateLine,
 } from "../lib/opennebula/im_probes.ts";
 import { formatMonitoring } from "../lib/opennebula/monitoring.ts";
-import { openHost } from "../lib/providers.ts";
+import { openHost, sharedPollState } from "../lib/providers.ts";
 import type { ListedInstance, Provider, Size } from "../lib/provider.ts";
 import type { HostSettings } from "../lib/config.ts";
 
@@ -51,14 +52,17 @@ async function survey(probe: string, argv: readonly string[], run: ActionRun): P
     `the ${probe} probe of host ${host}`,
     run,
   );
-  return {
-    host,
-    hostId,
-    settings,
-    sectionType: kind.sectionType,
-    provider,
-    listed: await provider.list(),
-  };
+  const takenAt = Date.now();
+  const listed = await provider.list();
+  if (settings.pollWindowSeconds > 0) {
+    // The VMs' own polls (one process each, 3.2-4.x, or any VM outside this report) are served
+    // from this listing within the window. Sharing is only a saving: the report does not fail
+    // for it.
+    await sharedPollState({ settings, kind }).then((state) =>
+      state.record(takenAt, { factPrefix: provider.factPrefix, instances: listed })
+    ).catch(() => {});
+  }
+  return { host, hostId, settings, sectionType: kind.sectionType, provider, listed };
 }
 
 /**
