@@ -261,3 +261,41 @@ test("a poll refuses a state directory others may write to, naming it and the wa
   );
   assert.equal(ep.calls.length, before);
 });
+
+test("a poll served from the shared listing never loads the AWS SDK; one that must ask EC2 does", async () => {
+  const ids = await launch("sa-east-1", 2);
+  const host = "aws-sdk";
+  const env = { ...ENV, HYBRID_DRIVER_CONFIG: `${tmp}/sdk.json` };
+  await writeLocalConfig(env.HYBRID_DRIVER_CONFIG, ep.url, TEST_CREDENTIALS, {
+    defaults: { region: "sa-east-1" },
+  });
+  const listed = await runAction("poll", [ids[0]!, host, "1"], { env });
+  assert.equal(listed.code, 0, listed.stdout);
+  // The poll module run from source with an empty Deno cache that may not be filled: loading
+  // any npm package (the SDK) fails the poll.
+  const denoDir = await Deno.makeTempDir({ dir: tmp });
+  const fromSource = (id: string) =>
+    runProcess(
+      Deno.execPath(),
+      [
+        "run",
+        "--cached-only",
+        "-A",
+        new URL("../actions/poll.ts", import.meta.url).pathname,
+        id,
+        host,
+        "1",
+      ],
+      { env: { ...env, DENO_DIR: denoDir } },
+    );
+  const before = ep.calls.length;
+  const served = await fromSource(ids[1]!);
+  assert.deepEqual(served, {
+    code: 0,
+    stdout: (await runAction("poll", [ids[1]!, host, "1"], { env })).stdout,
+    stderr: "",
+  });
+  assert.equal(ep.calls.length, before);
+  const missing = await fromSource("i-0123456789abcdef0");
+  assert.match(failureLine(missing), /npm package not found in cache/);
+});
