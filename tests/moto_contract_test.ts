@@ -150,6 +150,35 @@ test("moto: poll reports the facts moto gives for the instance", async () => {
   assert.equal(pairs.MEMORY, String(1024 * 1024), "t3.micro's 1 GiB, in KiB");
 });
 
+test("moto: a poll served from the shared listing prints byte for byte what a poll that describes the instance alone prints", async () => {
+  const v = vm(716);
+  await v.deploy();
+  const id = v.deployId!;
+  const stateDir = `${tmp}/poll-state-716`;
+  const shared = await writeLocalConfig(`${tmp}/shared.json`, moto.url, CREDENTIALS, {
+    defaults: { pollWindowSeconds: 60, pollStateDir: stateDir },
+  });
+  const direct = await writeLocalConfig(`${tmp}/direct.json`, moto.url, CREDENTIALS, {
+    defaults: { pollWindowSeconds: 0 },
+  });
+  const poll = (config: string) =>
+    runAction("poll", [id, HOST, "716"], { env: { ...ENV, HYBRID_DRIVER_CONFIG: config } });
+  const listing = await poll(shared);
+  const [file] = [...Deno.readDirSync(stateDir)].filter((e) => e.name.endsWith(".listing"));
+  const listed = await Deno.stat(`${stateDir}/${file!.name}`);
+  const served = await poll(shared);
+  assert.deepEqual(
+    (await Deno.stat(`${stateDir}/${file!.name}`)).mtime,
+    listed.mtime,
+    "the second poll was served from the first one's listing",
+  );
+  const described = await poll(direct);
+  assert.equal(described.code, 0);
+  assert.match(described.stdout, /^STATE=a USEDMEMORY=1048576 AWS_STATE=running /);
+  assert.deepEqual(listing, described);
+  assert.deepEqual(served, described);
+});
+
 test("moto: the whole life-cycle keeps one instance: save, restore, reboot, reset, power-off, resume, undeploy, resume, terminate", async () => {
   const v = vm(707);
   await v.deploy();
