@@ -57,8 +57,9 @@ export async function loadHost(host: string, what: string, run: ActionRun): Prom
 }
 
 /**
- * Opens a host's provider (loading its code), bound to the action's signal. When the host's
- * polls share listings, its operations that change an instance mark the shared listing stale.
+ * Opens a host's provider (loading its code), bound to the action's signal. Its operations that
+ * change an instance mark the account's shared listing stale (a failed mark fails the operation,
+ * with nothing done, only when this host's polls share listings).
  *
  * @param host The host's settings and kind.
  * @param run The action's run.
@@ -66,8 +67,17 @@ export async function loadHost(host: string, what: string, run: ActionRun): Prom
  */
 export async function openProvider(host: HostKind, run: ActionRun): Promise<Provider> {
   const provider = await host.kind.open(host.settings, run.signal);
-  if (host.settings.pollWindowSeconds === 0) return provider;
-  return markingChanges(provider, async () => (await sharedPollState(host)).markChanged());
+  const mark = async () => (await sharedPollState(host)).markChanged();
+  if (host.settings.pollWindowSeconds > 0) return markingChanges(provider, mark);
+  // This host's polls share nothing, but other hosts of its account may: their listing is
+  // marked stale too, when their directory exists, without ever failing this action for it.
+  return markingChanges(provider, async () => {
+    const shared = await Deno.lstat(pollStateDir(host.settings.pollStateDir)).then(
+      (info) => info.isDirectory,
+      () => false,
+    );
+    if (shared) await mark().catch(() => {});
+  });
 }
 
 /**

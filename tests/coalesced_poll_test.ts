@@ -43,6 +43,11 @@ const HOSTS: Record<string, Record<string, unknown>> = {
   "aws-fail": { region: "eu-west-1" },
   "aws-probe": { region: "ap-south-1" },
   "aws-change": { region: "eu-central-1", pollStateDir: `${tmp}/private/state` },
+  "aws-change-direct": {
+    region: "eu-central-1",
+    pollStateDir: `${tmp}/private/state`,
+    pollWindowSeconds: 0,
+  },
 };
 const config = await writeLocalConfig(`${tmp}/hybrid_driver.json`, ep.url, TEST_CREDENTIALS, {
   defaults: { pollWindowSeconds: 60, statePollSeconds: 0.05 },
@@ -226,22 +231,26 @@ test("a host probe's listing serves the polls that follow it: they make no call"
   assert.equal(since(before).length, 1);
 });
 
-test("a poll after an action changed an instance is not served the listing taken before it", async () => {
-  const [id] = await launch("eu-central-1", 1);
+test("a poll after an action changed an instance is not served the listing taken before it, whichever host of the account acted", async () => {
+  const ids = await launch("eu-central-1", 2);
   const before = ep.calls.length;
-  monitoringLines(await pollAll([id!], "aws-change"), [id!]);
+  monitoringLines(await pollAll(ids, "aws-change"), ids);
   assert.equal(since(before).length, 1);
-  const stdin = oneBase64(actionData(1, "aws-change", id!, { lcmState: 13 }));
-  assert.deepEqual(
-    await runAction("cancel", [id!, "aws-change", "1", "aws-change"], {
-      stdin,
+  const cancel = (id: string, host: string) =>
+    runAction("cancel", [id, host, "1", host], {
+      stdin: oneBase64(actionData(1, host, id, { lcmState: 13 })),
       env: ENV,
-    }),
-    { code: 0, stdout: "", stderr: "" },
-  );
-  const [after] = await pollAll([id!], "aws-change");
-  assert.equal(after!.code, 0);
-  assert.match(after!.stdout, /^STATE=d AWS_STATE=terminated /);
+    });
+  assert.deepEqual(await cancel(ids[0]!, "aws-change"), { code: 0, stdout: "", stderr: "" });
+  const [first] = await pollAll([ids[0]!], "aws-change");
+  assert.equal(first!.code, 0);
+  assert.match(first!.stdout, /^STATE=d AWS_STATE=terminated /);
+  // A host of the same account that does not share its own polls still marks the listing.
+  monitoringLines(await pollAll([ids[1]!], "aws-change"), [ids[1]!]);
+  assert.deepEqual(await cancel(ids[1]!, "aws-change-direct"), { code: 0, stdout: "", stderr: "" });
+  const [second] = await pollAll([ids[1]!], "aws-change");
+  assert.equal(second!.code, 0);
+  assert.match(second!.stdout, /^STATE=d AWS_STATE=terminated /);
   const base = await stateBase("aws-change", `${tmp}/private/state`);
   assert.ok((await Deno.stat(`${base}.listing`)).isFile, "the host's pollStateDir is used");
   assert.equal((await Deno.stat(`${tmp}/private/state`)).mode! & 0o777, 0o700);
