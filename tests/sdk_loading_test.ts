@@ -109,7 +109,10 @@ Deno.test({
       for (const action of ["poll", "deploy", "attach_nic", "snapshot_create"]) {
         await Deno.copyFile(`${DIST_VMM}${action}`, `${vmm}/${action}`);
       }
-      const config = await writeLocalConfig(`${tmp}/config.json`, ep.url, TEST_CREDENTIALS);
+      // Unshared polls: the control below is one DescribeInstances of its own.
+      const config = await writeLocalConfig(`${tmp}/config.json`, ep.url, TEST_CREDENTIALS, {
+        defaults: { pollWindowSeconds: 0 },
+      });
       const env = { HOME: tmp, HYBRID_DRIVER_CONFIG: config };
       const both = async (action: string, args: string[], e = env) => {
         const full = await runProcess(`${DIST_VMM}${action}`, args, { env: e });
