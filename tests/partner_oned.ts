@@ -5,7 +5,8 @@
  * attributes) and `one.vmpool.infoextended`, `one.user.info`. It answers as oned does
  * (`[success, result, error code]`, xmlrpc-c's faults for unknown methods and wrong
  * parameters), refuses a wrong session, unknown templates and VMs, actions a VM's state does not
- * allow, and an instantiate past the user's VM quota, each with oned's code; and a VM moves
+ * allow, and an instantiate or resume past the user's VM quota (its own limits, `-1` for the
+ * default quota, `-2` for unlimited, as oned reads them), each with oned's code; and a VM moves
  * through its states over time (PENDING → PROLOG → BOOT → RUNNING, SHUTDOWN_POWEROFF →
  * POWEROFF, ...), one step every `stepMs`. Listens on 127.0.0.1, on a free port.
  *
@@ -52,6 +53,13 @@ export interface PartnerOned extends AsyncDisposable {
   readonly templates: Map<number, { name: string; context: Record<string, string> }>;
   /** The user's VM quota (`VMS`); unlimited when undefined. */
   vmQuota: number | undefined;
+  /**
+   * The user's VM quota limits by metric (`VMS`, `CPU`, `MEMORY`, `RUNNING_VMS`, ...); a
+   * metric left out is `-1`, the default quota's.
+   */
+  readonly userQuota: Record<string, number>;
+  /** The default user quota's VM limits by metric; a metric left out is unlimited. */
+  readonly defaultQuota: Record<string, number>;
   /** Makes a VM's boot fail (BOOT_FAILURE) for the next instantiate. */
   failNextBoot: boolean;
   /** The VM's state now. */
@@ -176,6 +184,41 @@ export function startPartnerOned(
       "</VM>";
   };
 
+  const userQuota: Record<string, number> = {};
+  const defaultQuota: Record<string, number> = {};
+  const METRICS = ["VMS", "RUNNING_VMS", "CPU", "RUNNING_CPU", "MEMORY", "RUNNING_MEMORY"];
+  /** Each VM holds 1 CPU and 512 MB; running ones (PENDING, HOLD, ACTIVE) the RUNNING_* too. */
+  const quotaUsed = () => {
+    const used: Record<string, number> = Object.fromEntries(METRICS.map((m) => [m, 0]));
+    for (const vm of vms.values()) {
+      advance(vm);
+      if (vm.state === 6) continue;
+      const running = vm.state >= 1 && vm.state <= 3;
+      for (const [metric, amount] of [["VMS", 1], ["CPU", 1], ["MEMORY", 512]] as const) {
+        used[metric]! += amount;
+        if (running) used[`RUNNING_${metric}`]! += amount;
+      }
+    }
+    return used;
+  };
+  const limitOf = (metric: string) => {
+    const own = userQuota[metric] ?? -1;
+    return own === -1 ? defaultQuota[metric] ?? -2 : own;
+  };
+  /** The quota error of adding one VM (`running` only: one that starts again), if any. */
+  const quotaRefusal = (runningOnly: boolean) => {
+    const used = quotaUsed();
+    for (const metric of METRICS) {
+      if (runningOnly && !metric.startsWith("RUNNING_")) continue;
+      const limit = limitOf(metric);
+      const amount = metric.endsWith("VMS") ? 1 : metric.endsWith("CPU") ? 1 : 512;
+      if (limit !== -2 && used[metric]! + amount > limit) {
+        return `User [2] : user [2] limit of ${limit} reached for ${metric} quota in user.`;
+      }
+    }
+    return undefined;
+  };
+
   const handle = async (request: Request): Promise<Response> => {
     const xml = (body: string) =>
       new Response(body, { headers: { "content-type": "text/xml; charset=utf-8" } });
@@ -249,6 +292,8 @@ export function startPartnerOned(
             ),
           );
         }
+        const refusal = quotaRefusal(false);
+        if (refusal) return xml(answer(false, `${tag} ${refusal}`, ERR.AUTHORIZATION));
         let extraXml: XmlElement;
         try {
           extraXml = parseXml(extra);
@@ -306,6 +351,10 @@ export function startPartnerOned(
             ),
           );
         }
+        if (action === "resume") {
+          const refusal = quotaRefusal(true);
+          if (refusal) return xml(answer(false, `${tag} ${refusal}`, ERR.AUTHORIZATION));
+        }
         vm.actions.push(action as string);
         if (action === "resume") {
           const boot = vm.state === 9 ? [[3, 31], [3, 32]] : vm.state === 5 ? [[3, 21]] : [[3, 20]];
@@ -333,11 +382,24 @@ export function startPartnerOned(
         );
       }
       default: {
-        const quota = state.vmQuota === undefined ? "-2" : String(state.vmQuota);
+        // As oned 5.10+ answers: the user's VM quota with its counters (an empty VM_QUOTA
+        // until a limit is set or a VM is made), then the default quotas.
+        const used = quotaUsed();
+        const set = Object.keys(userQuota).length > 0 || vms.size > 0;
+        const own = set
+          ? `<VM>${
+            METRICS.map((m) =>
+              `<${m}>${userQuota[m] ?? -1}</${m}><${m}_USED>${used[m]}</${m}_USED>`
+            ).join("")
+          }</VM>`
+          : "";
+        const defaults = METRICS.map((m) => `<${m}>${defaultQuota[m] ?? -2}</${m}>`).join("");
         return xml(
           answer(
             true,
-            `<USER><ID>2</ID><GID>1</GID><NAME>${user}</NAME><VM_QUOTA><VM><CPU>16</CPU><CPU_USED>0</CPU_USED><MEMORY>32768</MEMORY><MEMORY_USED>0</MEMORY_USED><VMS>${quota}</VMS><VMS_USED>0</VMS_USED></VM></VM_QUOTA></USER>`,
+            `<USER><ID>2</ID><GID>1</GID><NAME>${user}</NAME><VM_QUOTA>${own}</VM_QUOTA>` +
+              `<DEFAULT_USER_QUOTAS><VM_QUOTA><VM>${defaults}</VM></VM_QUOTA>` +
+              "</DEFAULT_USER_QUOTAS></USER>",
           ),
         );
       }
@@ -357,6 +419,8 @@ export function startPartnerOned(
           calls,
           vms,
           templates,
+          userQuota,
+          defaultQuota,
           get vmQuota() {
             return state.vmQuota;
           },
