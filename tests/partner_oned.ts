@@ -49,8 +49,11 @@ export interface PartnerOned extends AsyncDisposable {
   readonly session: string;
   readonly calls: PartnerCall[];
   readonly vms: Map<number, PartnerVm>;
-  /** Templates by id: their name and CONTEXT. */
-  readonly templates: Map<number, { name: string; context: Record<string, string> }>;
+  /** Templates by id: their name and CONTEXT, and whether the user may not use them. */
+  readonly templates: Map<
+    number,
+    { name: string; context: Record<string, string>; forbidden?: boolean }
+  >;
   /** The user's VM quota (`VMS`); unlimited when undefined. */
   vmQuota: number | undefined;
   /**
@@ -151,7 +154,10 @@ export function startPartnerOned(
   const stepMs = options.stepMs ?? 200;
   const calls: PartnerCall[] = [];
   const vms = new Map<number, PartnerVm>();
-  const templates = new Map<number, { name: string; context: Record<string, string> }>();
+  const templates = new Map<
+    number,
+    { name: string; context: Record<string, string>; forbidden?: boolean }
+  >();
   let nextId = 100;
 
   const advance = (vm: PartnerVm) => {
@@ -263,6 +269,15 @@ export function startPartnerOned(
         const [id] = rest;
         const t = typeof id === "number" ? templates.get(id) : undefined;
         if (!t) return xml(answer(false, `${tag} Error getting template [${id}].`, ERR.NO_EXISTS));
+        if (t.forbidden) {
+          return xml(
+            answer(
+              false,
+              `${tag} User [2] : Not authorized to perform USE TEMPLATE [${id}].`,
+              ERR.AUTHORIZATION,
+            ),
+          );
+        }
         return xml(
           answer(
             true,
