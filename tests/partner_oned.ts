@@ -37,6 +37,9 @@ export interface PartnerVm {
   readonly actions: string[];
 }
 
+/** How a call can go wrong on the way. */
+export type PartnerFault = "http-500" | "html" | "cut" | "hang";
+
 /** One call as received. */
 export interface PartnerCall {
   readonly method: string;
@@ -65,6 +68,12 @@ export interface PartnerOned extends AsyncDisposable {
   readonly defaultQuota: Record<string, number>;
   /** Makes a VM's boot fail (BOOT_FAILURE) for the next instantiate. */
   failNextBoot: boolean;
+  /**
+   * Makes the next `times` calls of a method (`*` for any) misbehave, after `after` more that
+   * are answered: HTTP 500, an HTML page, an XML-RPC answer cut short, or no answer at all
+   * (until the server closes).
+   */
+  fail(method: string, fault: PartnerFault, times?: number, after?: number): void;
   /** The VM's state now. */
   stateOf(id: number): [number, number];
   /** Counts calls of a method. */
@@ -225,6 +234,39 @@ export function startPartnerOned(
     return undefined;
   };
 
+  const faults: { method: string; fault: PartnerFault; times: number; after: number }[] = [];
+  const closing = new AbortController();
+  const faulty = async (method: string): Promise<Response | undefined> => {
+    const found = faults.find((f) => f.times > 0 && (f.method === method || f.method === "*"));
+    if (!found) return undefined;
+    if (found.after > 0) {
+      found.after--;
+      return undefined;
+    }
+    found.times--;
+    switch (found.fault) {
+      case "http-500":
+        return new Response("Internal Server Error", { status: 500 });
+      case "html":
+        return new Response("<html><body><h1>Bad Gateway</h1></body></html>", {
+          headers: { "content-type": "text/html" },
+        });
+      case "cut":
+        return new Response(answer(true, "<VM><ID>1</ID>").slice(0, 120), {
+          headers: { "content-type": "text/xml" },
+        });
+      case "hang":
+        await new Promise((resolve) => {
+          const timer = setTimeout(resolve, 120_000);
+          closing.signal.addEventListener("abort", () => {
+            clearTimeout(timer);
+            resolve(undefined);
+          });
+        });
+        return new Response("", { status: 503 });
+    }
+  };
+
   const handle = async (request: Request): Promise<Response> => {
     const xml = (body: string) =>
       new Response(body, { headers: { "content-type": "text/xml; charset=utf-8" } });
@@ -241,6 +283,8 @@ export function startPartnerOned(
       method,
       params: params.filter((p) => p !== undefined) as (string | number | boolean)[],
     });
+    const misbehaving = await faulty(method);
+    if (misbehaving) return misbehaving;
     const [given, ...rest] = params;
     const tag = `[${method}]`;
     const known = [
@@ -427,7 +471,10 @@ export function startPartnerOned(
       hostname: "127.0.0.1",
       port: 0,
       onListen: ({ port }) => {
-        const close = () => server.shutdown();
+        const close = () => {
+          closing.abort();
+          return server.shutdown();
+        };
         resolve({
           url: `http://127.0.0.1:${port}/RPC2`,
           session,
@@ -447,6 +494,9 @@ export function startPartnerOned(
           },
           set failNextBoot(value) {
             state.failNextBoot = value;
+          },
+          fail(method, fault, times = 1, after = 0) {
+            faults.push({ method, fault, times, after });
           },
           stateOf(id) {
             const vm = vms.get(id)!;
