@@ -11,13 +11,15 @@
  *   one tagged as launched for another VM.
  * - A retry of the same deployment returns the instance the first attempt launched.
  * - On a host with a `capacity` in the driver configuration, a deploy that would go past it
- *   fails before anything is launched or started; the VM's own instances do not count.
+ *   fails before anything is launched or started; the VM's own instances do not count. A host
+ *   without one whose provider has account quotas (a partner OpenNebula user's) is checked
+ *   against what the quota leaves.
  *
  * @module
  */
 
 import { type ActionRun, runAction } from "../lib/action.ts";
-import { checkDeployCapacity } from "../lib/capacity.ts";
+import { checkDeployCapacity, checkDeployQuota } from "../lib/capacity.ts";
 import { NotFoundError } from "../lib/errors.ts";
 import { checkOwner } from "../lib/lifecycle.ts";
 import { parseDeployArgs } from "../lib/opennebula/args.ts";
@@ -54,14 +56,15 @@ export default async function deploy(argv: readonly string[], run: ActionRun): P
       }
       : {}),
   });
-  // Only a host with a capacity in the configuration pays for the check (one more request).
+  // Only a host with a capacity in the configuration, or a provider with account quotas, pays
+  // for the check (one or two more requests).
   const fitCapacity = async (size: string | undefined) => {
-    if (!settings.capacity) return;
-    await checkDeployCapacity(provider, settings.capacity, {
-      vmId: args.vmId,
-      host: args.host,
-      size,
-    });
+    const request = { vmId: args.vmId, host: args.host, size };
+    if (settings.capacity) {
+      await checkDeployCapacity(provider, settings.capacity, request);
+    } else if (provider.quotaCapacity) {
+      await checkDeployQuota(provider, await provider.quotaCapacity(), request);
+    }
   };
   if (deployment.deployId) {
     const existing = await provider.describe(deployment.deployId).catch((error) => {

@@ -1,7 +1,8 @@
 /**
  * `doctor [host ...]`: the preflight, for the operator. For each host the configuration lists
  * (or each host named) it checks the configuration, then asks the host's provider whether its
- * endpoint answers, its credentials are accepted and may launch, and its default AMI exists;
+ * endpoint answers, its credentials are accepted and may launch, and its default AMI (a partner
+ * cloud's: its default template) exists;
  * last, whether this front-end's oned answers and accepts its `one_auth`. One table row per
  * check; exit 1 when any failed. Nothing is changed.
  *

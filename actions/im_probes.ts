@@ -16,7 +16,14 @@
 
 import type { ActionRun, Report } from "../lib/action.ts";
 import { writeTextAtomically } from "../lib/atomic_write.ts";
-import { capacityFromTemplate, type CapacitySpec, hostFigures } from "../lib/capacity.ts";
+import {
+  capacityFromQuota,
+  capacityFromTemplate,
+  capacityProblem,
+  type CapacitySpec,
+  holdsCapacity,
+  hostFigures,
+} from "../lib/capacity.ts";
 import { InvalidInputError } from "../lib/errors.ts";
 import {
   base64,
@@ -68,8 +75,9 @@ async function survey(probe: string, argv: readonly string[], run: ActionRun): P
 /**
  * The host's capacity: the driver configuration's, else the `CAPACITY` of the host's template,
  * asked of oned (`one.host.info`) as OpenNebula 5.4+'s EC2 probes did: monitord gives a 5.12+
- * probe only its monitoring configuration, not the host's template. A host with neither fails,
- * saying how to set one.
+ * probe only its monitoring configuration, not the host's template; else, for a provider with
+ * account quotas (a partner OpenNebula user's), what the quota leaves this host, when it caps
+ * both CPU and memory. A host with none fails, saying how to set one.
  */
 async function capacityOf(s: Surveyed): Promise<CapacitySpec> {
   const configured = s.settings.capacity;
@@ -78,10 +86,28 @@ async function capacityOf(s: Surveyed): Promise<CapacitySpec> {
     (m) => m.localOnedHostCapacity(s.hostId),
   ).catch(() => undefined);
   if (attributes && Object.keys(attributes).length > 0) return capacityFromTemplate(attributes);
+  const where = s.settings.source || "the driver configuration (HYBRID_DRIVER_CONFIG)";
+  if (s.provider.quotaCapacity) {
+    const quota = await s.provider.quotaCapacity();
+    const held = s.listed.filter((i) => holdsCapacity(i, s.host));
+    const sizes = await sizesOf(s, held);
+    const capacity = capacityFromQuota(
+      quota,
+      held.map((i) => ({ size: sizeOf(sizes, i), running: true })),
+    );
+    if (capacityProblem(capacity) === undefined) return capacity;
+    throw new InvalidInputError(
+      `Host ${s.host} has no capacity: its cloud account's quota caps ${
+        capacity.vcpus !== undefined
+          ? "CPU but not memory"
+          : capacity.memoryGiB !== undefined
+          ? "memory but not CPU"
+          : "neither CPU nor memory"
+      }; set "capacity" for it in ${where} (e.g. "capacity": {"vcpus": 16, "memoryGiB": 32}), CAPACITY in the host's template (e.g. CAPACITY=[VCPUS="16", MEMORY_GIB="32"]), or a CPU and MEMORY quota for the account, so that OpenNebula can place VMs on it`,
+    );
+  }
   throw new InvalidInputError(
-    `Host ${s.host} has no capacity: set "capacity" for it in ${
-      s.settings.source || "the driver configuration (HYBRID_DRIVER_CONFIG)"
-    }, the instances allowed per instance type (e.g. "capacity": {"t3.micro": 10}), or CAPACITY in the host's template (e.g. CAPACITY=[T3_MICRO="10"]), so that OpenNebula can place VMs on it`,
+    `Host ${s.host} has no capacity: set "capacity" for it in ${where}, the instances allowed per instance type (e.g. "capacity": {"t3.micro": 10}), or CAPACITY in the host's template (e.g. CAPACITY=[T3_MICRO="10"]), so that OpenNebula can place VMs on it`,
   );
 }
 

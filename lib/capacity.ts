@@ -25,7 +25,7 @@
 
 import { DriverError, InvalidInputError } from "./errors.ts";
 import { printable } from "./output.ts";
-import type { ListedInstance, Provider, Size } from "./provider.ts";
+import type { AccountQuota, ListedInstance, Provider, QuotaFigure, Size } from "./provider.ts";
 
 /**
  * A host's capacity: instances allowed per size (keys with a `.`, `t3.micro`), and totals
@@ -356,6 +356,109 @@ export async function checkDeployCapacity(
   const reason = capacityExceeded(capacity, request.size, sizes, held);
   if (reason !== undefined) {
     throw new DriverError(`Cannot deploy VM ${request.vmId} to host ${request.host}: ${reason}`);
+  }
+}
+
+/** An instance whose share of an account's quota the caller counts on its own. */
+export interface CountedInstance {
+  /** Its size, when known (an unknown size counts as nothing). */
+  readonly size: Size | undefined;
+  /** Whether it is pending or running (`RUNNING_*` quotas count only those). */
+  readonly running: boolean;
+}
+
+/**
+ * A host's capacity from its cloud account's quota: each total is the limit less what the
+ * account holds outside the instances the caller counts itself (this host's pending and
+ * running ones, and for a deploy the VM's own), so that what is free on the host is what the
+ * quota leaves. A total with several limits (all VMs, running VMs) takes the smallest; a
+ * total without limits is left out, so the capacity may lack `vcpus` or `memoryGiB`.
+ *
+ * @param quota The account's limits.
+ * @param counted The instances the caller counts against the capacity itself.
+ * @returns The totals (`vcpus` and `instances` whole, rounded down).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { capacityFromQuota } from "./capacity.ts";
+ * const limit = (limit: number, used: number) => ({ limit, used, runningOnly: false });
+ * // 8 vCPUs, 6 used: 2 by this host's running instance, 4 elsewhere; so 4 for this host.
+ * assert.deepEqual(
+ *   capacityFromQuota(
+ *     { vcpus: [limit(8, 6)], memoryGiB: [], instances: [limit(5, 3)] },
+ *     [{ size: { vcpus: 2, memoryMiB: 2048 }, running: true }],
+ *   ),
+ *   { vcpus: 4, instances: 3 },
+ * );
+ * ```
+ */
+export function capacityFromQuota(
+  quota: AccountQuota,
+  counted: readonly CountedInstance[],
+): CapacitySpec {
+  const share = (running: boolean) => {
+    const items = counted.filter((i) => !running || i.running);
+    return {
+      ...sum(items.map((i) => [i.size, 1])),
+      instances: items.length,
+    };
+  };
+  const all = share(false);
+  const runningOnly = share(true);
+  const total = (figures: readonly QuotaFigure[], pick: (s: typeof all) => number) => {
+    const left = figures.map((f) => {
+      const own = pick(f.runningOnly ? runningOnly : all);
+      return Math.max(0, f.limit - Math.max(0, f.used - own));
+    });
+    return left.length === 0 ? undefined : Math.min(MAX_CAPACITY_NUMBER, ...left);
+  };
+  const capacity: Record<string, number> = {};
+  const vcpus = total(quota.vcpus, (s) => s.cpu / 100);
+  const memoryGiB = total(quota.memoryGiB, (s) => s.memoryKiB / 1024 / 1024);
+  const instances = total(quota.instances, (s) => s.instances);
+  if (vcpus !== undefined) capacity.vcpus = Math.floor(vcpus);
+  if (memoryGiB !== undefined) capacity.memoryGiB = Math.floor(memoryGiB * 1024) / 1024;
+  if (instances !== undefined) capacity.instances = Math.floor(instances);
+  return capacity;
+}
+
+/**
+ * Refuses a deploy that would go past what its cloud account's quota leaves, before anything
+ * is launched or started: one call for the quota, and when it limits anything one listing of
+ * the account. The VM's own instance (a retry's, or one being resumed) is already in the
+ * quota's counters, so it is counted once, as the instance the deploy needs.
+ *
+ * @param provider The host's provider.
+ * @param quota The account's limits.
+ * @param request The VM, host and size.
+ * @throws {DriverError} `Cannot deploy VM 42 to host h: its capacity allows ... (what the cloud
+ * account's quota leaves)`.
+ */
+export async function checkDeployQuota(
+  provider: Provider,
+  quota: AccountQuota,
+  request: DeployCapacityRequest,
+): Promise<void> {
+  if (quota.vcpus.length + quota.memoryGiB.length + quota.instances.length === 0) return;
+  const listed = await provider.list();
+  const held = listed.filter((i) => holdsCapacity(i, request.host) && i.ownerVmId !== request.vmId);
+  const own = listed.filter((i) =>
+    i.launchedByDriver && i.ownerHost === request.host && i.ownerVmId === request.vmId &&
+    i.state !== "terminated" && i.state !== "terminating"
+  );
+  const names = new Set([...held, ...own].flatMap((i) => i.size ?? []));
+  if (request.size !== undefined) names.add(request.size);
+  const sizes = names.size > 0 ? await provider.sizes([...names]) : new Map<string, Size>();
+  const sizeOf = (i: ListedInstance) => i.size === undefined ? undefined : sizes.get(i.size);
+  const capacity = capacityFromQuota(quota, [
+    ...held.map((i) => ({ size: sizeOf(i), running: true })),
+    ...own.map((i) => ({ size: sizeOf(i), running: HOLDING.has(i.state) })),
+  ]);
+  const reason = capacityExceeded(capacity, request.size, sizes, held);
+  if (reason !== undefined) {
+    throw new DriverError(
+      `Cannot deploy VM ${request.vmId} to host ${request.host}: ${reason} (what the cloud account's quota leaves)`,
+    );
   }
 }
 

@@ -224,6 +224,39 @@ export interface Provider {
    * @returns the provider's id of the record (for EC2, an AMI id).
    */
   snapshot(id: string, name: string, vmId: number): Promise<string>;
+
+  /**
+   * The account's own limits, for a provider whose cloud caps what an account may hold (a
+   * partner OpenNebula user's quota): a host without a configured capacity takes its capacity
+   * from them. Providers without such limits leave it out.
+   */
+  quotaCapacity?(): Promise<AccountQuota>;
+}
+
+/** One limit of an account, and how much of it is used now. */
+export interface QuotaFigure {
+  /** What the account may hold in all. */
+  readonly limit: number;
+  /** What it holds now. */
+  readonly used: number;
+  /**
+   * Whether the limit counts only pending and running instances (OpenNebula's `RUNNING_*`
+   * quotas), rather than every instance that still exists.
+   */
+  readonly runningOnly: boolean;
+}
+
+/**
+ * What a cloud account may hold, where the cloud caps it (a partner OpenNebula user's VM
+ * quota): each total with every limit that applies to it; a total without limits is unlimited.
+ */
+export interface AccountQuota {
+  /** Limits on virtual CPUs. */
+  readonly vcpus: readonly QuotaFigure[];
+  /** Limits on memory, GiB. */
+  readonly memoryGiB: readonly QuotaFigure[];
+  /** Limits on the number of instances. */
+  readonly instances: readonly QuotaFigure[];
 }
 
 /** A validated launch, ready to run. */

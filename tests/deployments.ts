@@ -18,7 +18,8 @@ function cdata(section: Section): string {
  *
  * @param vmId VM id.
  * @param section The PUBLIC_CLOUD attributes (TYPE added).
- * @param options VM name, creation time, LCM state, existing deploy id, CONTEXT section.
+ * @param options VM name, creation time, LCM state, existing deploy id, CONTEXT section, the
+ * section's TYPE (`ec2` unless given).
  * @returns The XML text.
  */
 export function vmDeployment(
@@ -30,6 +31,7 @@ export function vmDeployment(
     lcmState?: number;
     deployId?: string;
     context?: Section;
+    type?: string;
   } = {},
 ): string {
   const stime = options.stime ?? 1_700_000_000 + vmId;
@@ -41,20 +43,25 @@ export function vmDeployment(
     }</DEPLOY_ID><TEMPLATE><CPU><![CDATA[1]]></CPU><MEMORY><![CDATA[1024]]></MEMORY>` +
     `<VMID><![CDATA[${vmId}]]></VMID>${
       options.context ? `<CONTEXT>${cdata(options.context)}</CONTEXT>` : ""
-    }</TEMPLATE><USER_TEMPLATE><PUBLIC_CLOUD><TYPE><![CDATA[ec2]]></TYPE>` +
+    }</TEMPLATE><USER_TEMPLATE><PUBLIC_CLOUD><TYPE><![CDATA[${options.type ?? "ec2"}]]></TYPE>` +
     `${cdata(section)}</PUBLIC_CLOUD></USER_TEMPLATE><HISTORY_RECORDS/></VM>`;
 }
 
 /**
- * An OpenNebula 3.2 deployment file: the VM template alone, with an `EC2` section.
+ * An OpenNebula 3.2 deployment file: the VM template alone, with an `EC2` section (or, for
+ * another type, a `PUBLIC_CLOUD` section of that TYPE).
  *
  * @param vmId VM id.
- * @param section The EC2 attributes.
+ * @param section The section's attributes.
+ * @param type The section's type.
  * @returns The XML text.
  */
-export function templateDeployment(vmId: number, section: Section): string {
+export function templateDeployment(vmId: number, section: Section, type = "ec2"): string {
+  const body = type === "ec2"
+    ? `<EC2>${cdata(section)}</EC2>`
+    : `<PUBLIC_CLOUD>${cdata({ TYPE: type, ...section })}</PUBLIC_CLOUD>`;
   return `<TEMPLATE><CPU><![CDATA[1]]></CPU><MEMORY><![CDATA[512]]></MEMORY><NAME><![CDATA[legacy-${vmId}]]></NAME>` +
-    `<EC2>${cdata(section)}</EC2><VMID><![CDATA[${vmId}]]></VMID></TEMPLATE>`;
+    `${body}<VMID><![CDATA[${vmId}]]></VMID></TEMPLATE>`;
 }
 
 /**

@@ -91,6 +91,8 @@ export class SimulatedVm {
    * @param workDir Where oned's files (deployment, checkpoint) go.
    * @param env The driver's environment.
    * @param oned The stand-in oned to keep informed of the VM's state (3.2, 4.x).
+   * @param sectionType The section's TYPE: `ec2` (written as 3.2 and 4.x wrote it, `EC2`) or
+   * another provider's (`opennebula`, a `PUBLIC_CLOUD` of that TYPE in every generation).
    */
   constructor(
     readonly generation: OneGeneration,
@@ -100,6 +102,7 @@ export class SimulatedVm {
     readonly workDir: string,
     readonly env: Record<string, string>,
     readonly oned?: OnedVmView,
+    readonly sectionType = "ec2",
   ) {}
 
   /** Where oned keeps this VM's checkpoint. */
@@ -115,11 +118,12 @@ export class SimulatedVm {
       vmDeployment(this.id, this.section, {
         lcmState,
         stime: this.#stime,
+        type: this.sectionType,
         ...(this.deployId ? { deployId: this.deployId } : {}),
       });
     const xml = this.generation === "3.2"
-      ? templateDeployment(this.id, this.section)
-      : this.generation === "4.x"
+      ? templateDeployment(this.id, this.section, this.sectionType)
+      : this.generation === "4.x" && this.sectionType === "ec2"
       // 4.x templates name the section EC2 = [ ... ], without a TYPE.
       ? vm().replace("<PUBLIC_CLOUD><TYPE><![CDATA[ec2]]></TYPE>", "<EC2>")
         .replace("</PUBLIC_CLOUD>", "</EC2>")

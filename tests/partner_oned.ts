@@ -5,7 +5,8 @@
  * attributes) and `one.vmpool.infoextended`, `one.user.info`. It answers as oned does
  * (`[success, result, error code]`, xmlrpc-c's faults for unknown methods and wrong
  * parameters), refuses a wrong session, unknown templates and VMs, actions a VM's state does not
- * allow, and an instantiate past the user's VM quota, each with oned's code; and a VM moves
+ * allow, and an instantiate or resume past the user's VM quota (its own limits, `-1` for the
+ * default quota, `-2` for unlimited, as oned reads them), each with oned's code; and a VM moves
  * through its states over time (PENDING → PROLOG → BOOT → RUNNING, SHUTDOWN_POWEROFF →
  * POWEROFF, ...), one step every `stepMs`. Listens on 127.0.0.1, on a free port.
  *
@@ -36,6 +37,9 @@ export interface PartnerVm {
   readonly actions: string[];
 }
 
+/** How a call can go wrong on the way. */
+export type PartnerFault = "http-500" | "html" | "cut" | "hang";
+
 /** One call as received. */
 export interface PartnerCall {
   readonly method: string;
@@ -48,12 +52,28 @@ export interface PartnerOned extends AsyncDisposable {
   readonly session: string;
   readonly calls: PartnerCall[];
   readonly vms: Map<number, PartnerVm>;
-  /** Templates by id: their name and CONTEXT. */
-  readonly templates: Map<number, { name: string; context: Record<string, string> }>;
+  /** Templates by id: their name and CONTEXT, and whether the user may not use them. */
+  readonly templates: Map<
+    number,
+    { name: string; context: Record<string, string>; forbidden?: boolean }
+  >;
   /** The user's VM quota (`VMS`); unlimited when undefined. */
   vmQuota: number | undefined;
+  /**
+   * The user's VM quota limits by metric (`VMS`, `CPU`, `MEMORY`, `RUNNING_VMS`, ...); a
+   * metric left out is `-1`, the default quota's.
+   */
+  readonly userQuota: Record<string, number>;
+  /** The default user quota's VM limits by metric; a metric left out is unlimited. */
+  readonly defaultQuota: Record<string, number>;
   /** Makes a VM's boot fail (BOOT_FAILURE) for the next instantiate. */
   failNextBoot: boolean;
+  /**
+   * Makes the next `times` calls of a method (`*` for any) misbehave, after `after` more that
+   * are answered: HTTP 500, an HTML page, an XML-RPC answer cut short, or no answer at all
+   * (until the server closes).
+   */
+  fail(method: string, fault: PartnerFault, times?: number, after?: number): void;
   /** The VM's state now. */
   stateOf(id: number): [number, number];
   /** Counts calls of a method. */
@@ -143,7 +163,10 @@ export function startPartnerOned(
   const stepMs = options.stepMs ?? 200;
   const calls: PartnerCall[] = [];
   const vms = new Map<number, PartnerVm>();
-  const templates = new Map<number, { name: string; context: Record<string, string> }>();
+  const templates = new Map<
+    number,
+    { name: string; context: Record<string, string>; forbidden?: boolean }
+  >();
   let nextId = 100;
 
   const advance = (vm: PartnerVm) => {
@@ -176,6 +199,74 @@ export function startPartnerOned(
       "</VM>";
   };
 
+  const userQuota: Record<string, number> = {};
+  const defaultQuota: Record<string, number> = {};
+  const METRICS = ["VMS", "RUNNING_VMS", "CPU", "RUNNING_CPU", "MEMORY", "RUNNING_MEMORY"];
+  /** Each VM holds 1 CPU and 512 MB; running ones (PENDING, HOLD, ACTIVE) the RUNNING_* too. */
+  const quotaUsed = () => {
+    const used: Record<string, number> = Object.fromEntries(METRICS.map((m) => [m, 0]));
+    for (const vm of vms.values()) {
+      advance(vm);
+      if (vm.state === 6) continue;
+      const running = vm.state >= 1 && vm.state <= 3;
+      for (const [metric, amount] of [["VMS", 1], ["CPU", 1], ["MEMORY", 512]] as const) {
+        used[metric]! += amount;
+        if (running) used[`RUNNING_${metric}`]! += amount;
+      }
+    }
+    return used;
+  };
+  const limitOf = (metric: string) => {
+    const own = userQuota[metric] ?? -1;
+    return own === -1 ? defaultQuota[metric] ?? -2 : own;
+  };
+  /** The quota error of adding one VM (`running` only: one that starts again), if any. */
+  const quotaRefusal = (runningOnly: boolean) => {
+    const used = quotaUsed();
+    for (const metric of METRICS) {
+      if (runningOnly && !metric.startsWith("RUNNING_")) continue;
+      const limit = limitOf(metric);
+      const amount = metric.endsWith("VMS") ? 1 : metric.endsWith("CPU") ? 1 : 512;
+      if (limit !== -2 && used[metric]! + amount > limit) {
+        return `User [2] : user [2] limit of ${limit} reached for ${metric} quota in user.`;
+      }
+    }
+    return undefined;
+  };
+
+  const faults: { method: string; fault: PartnerFault; times: number; after: number }[] = [];
+  const closing = new AbortController();
+  const faulty = async (method: string): Promise<Response | undefined> => {
+    const found = faults.find((f) => f.times > 0 && (f.method === method || f.method === "*"));
+    if (!found) return undefined;
+    if (found.after > 0) {
+      found.after--;
+      return undefined;
+    }
+    found.times--;
+    switch (found.fault) {
+      case "http-500":
+        return new Response("Internal Server Error", { status: 500 });
+      case "html":
+        return new Response("<html><body><h1>Bad Gateway</h1></body></html>", {
+          headers: { "content-type": "text/html" },
+        });
+      case "cut":
+        return new Response(answer(true, "<VM><ID>1</ID>").slice(0, 120), {
+          headers: { "content-type": "text/xml" },
+        });
+      case "hang":
+        await new Promise((resolve) => {
+          const timer = setTimeout(resolve, 120_000);
+          closing.signal.addEventListener("abort", () => {
+            clearTimeout(timer);
+            resolve(undefined);
+          });
+        });
+        return new Response("", { status: 503 });
+    }
+  };
+
   const handle = async (request: Request): Promise<Response> => {
     const xml = (body: string) =>
       new Response(body, { headers: { "content-type": "text/xml; charset=utf-8" } });
@@ -192,6 +283,8 @@ export function startPartnerOned(
       method,
       params: params.filter((p) => p !== undefined) as (string | number | boolean)[],
     });
+    const misbehaving = await faulty(method);
+    if (misbehaving) return misbehaving;
     const [given, ...rest] = params;
     const tag = `[${method}]`;
     const known = [
@@ -220,6 +313,15 @@ export function startPartnerOned(
         const [id] = rest;
         const t = typeof id === "number" ? templates.get(id) : undefined;
         if (!t) return xml(answer(false, `${tag} Error getting template [${id}].`, ERR.NO_EXISTS));
+        if (t.forbidden) {
+          return xml(
+            answer(
+              false,
+              `${tag} User [2] : Not authorized to perform USE TEMPLATE [${id}].`,
+              ERR.AUTHORIZATION,
+            ),
+          );
+        }
         return xml(
           answer(
             true,
@@ -249,6 +351,8 @@ export function startPartnerOned(
             ),
           );
         }
+        const refusal = quotaRefusal(false);
+        if (refusal) return xml(answer(false, `${tag} ${refusal}`, ERR.AUTHORIZATION));
         let extraXml: XmlElement;
         try {
           extraXml = parseXml(extra);
@@ -306,6 +410,10 @@ export function startPartnerOned(
             ),
           );
         }
+        if (action === "resume") {
+          const refusal = quotaRefusal(true);
+          if (refusal) return xml(answer(false, `${tag} ${refusal}`, ERR.AUTHORIZATION));
+        }
         vm.actions.push(action as string);
         if (action === "resume") {
           const boot = vm.state === 9 ? [[3, 31], [3, 32]] : vm.state === 5 ? [[3, 21]] : [[3, 20]];
@@ -333,11 +441,24 @@ export function startPartnerOned(
         );
       }
       default: {
-        const quota = state.vmQuota === undefined ? "-2" : String(state.vmQuota);
+        // As oned 5.10+ answers: the user's VM quota with its counters (an empty VM_QUOTA
+        // until a limit is set or a VM is made), then the default quotas.
+        const used = quotaUsed();
+        const set = Object.keys(userQuota).length > 0 || vms.size > 0;
+        const own = set
+          ? `<VM>${
+            METRICS.map((m) =>
+              `<${m}>${userQuota[m] ?? -1}</${m}><${m}_USED>${used[m]}</${m}_USED>`
+            ).join("")
+          }</VM>`
+          : "";
+        const defaults = METRICS.map((m) => `<${m}>${defaultQuota[m] ?? -2}</${m}>`).join("");
         return xml(
           answer(
             true,
-            `<USER><ID>2</ID><GID>1</GID><NAME>${user}</NAME><VM_QUOTA><VM><CPU>16</CPU><CPU_USED>0</CPU_USED><MEMORY>32768</MEMORY><MEMORY_USED>0</MEMORY_USED><VMS>${quota}</VMS><VMS_USED>0</VMS_USED></VM></VM_QUOTA></USER>`,
+            `<USER><ID>2</ID><GID>1</GID><NAME>${user}</NAME><VM_QUOTA>${own}</VM_QUOTA>` +
+              `<DEFAULT_USER_QUOTAS><VM_QUOTA><VM>${defaults}</VM></VM_QUOTA>` +
+              "</DEFAULT_USER_QUOTAS></USER>",
           ),
         );
       }
@@ -350,13 +471,18 @@ export function startPartnerOned(
       hostname: "127.0.0.1",
       port: 0,
       onListen: ({ port }) => {
-        const close = () => server.shutdown();
+        const close = () => {
+          closing.abort();
+          return server.shutdown();
+        };
         resolve({
           url: `http://127.0.0.1:${port}/RPC2`,
           session,
           calls,
           vms,
           templates,
+          userQuota,
+          defaultQuota,
           get vmQuota() {
             return state.vmQuota;
           },
@@ -368,6 +494,9 @@ export function startPartnerOned(
           },
           set failNextBoot(value) {
             state.failNextBoot = value;
+          },
+          fail(method, fault, times = 1, after = 0) {
+            faults.push({ method, fault, times, after });
           },
           stateOf(id) {
             const vm = vms.get(id)!;

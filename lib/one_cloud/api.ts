@@ -10,6 +10,7 @@ import { CloudError, CredentialsError, NotFoundError } from "../errors.ts";
 import { OneApiError, oneCall } from "../one_rpc.ts";
 import { parseXml, type XmlElement } from "../xml.ts";
 import { XmlRpcClient, XmlRpcError, type XmlRpcParam } from "../xmlrpc.ts";
+import { sleep } from "../sleep.ts";
 import { type OneCloudConnection, sessionOf } from "./settings.ts";
 
 /** OpenNebula's error codes (`Request::ErrorCode`). */
@@ -23,12 +24,34 @@ export const ONE_ERROR = {
 /** Time limit of one call. */
 const CALL_TIMEOUT_MS = 10_000;
 
+/**
+ * The calls that only read, and so may be sent again when the partner failed to answer one:
+ * never `one.template.instantiate` (a second VM) nor `one.vm.action`.
+ */
+const READS = new Set([
+  "one.vm.info",
+  "one.vmpool.info",
+  "one.vmpool.infoextended",
+  "one.user.info",
+  "one.template.info",
+]);
+
+/** Pauses before each retry of a read; the action's deadline ends them sooner. */
+const RETRY_PAUSES_MS = [500, 1_500];
+
+/** Whether a failed call may have been lost on the way: no answer, or a server error (5xx). */
+function isTransient(error: XmlRpcError): boolean {
+  return error.code === "Unreachable" || error.code === "Timeout" ||
+    (error.code === "HttpStatus" && / HTTP 5\d\d\b/.test(error.message));
+}
+
 /** The calls of one partner cloud. */
 export class PartnerApi {
   /** How messages name the partner (`the partner cloud at <url>`). */
   readonly where: string;
   readonly #client: XmlRpcClient;
   readonly #connection: OneCloudConnection;
+  readonly #signal: AbortSignal | undefined;
   #session: Promise<string> | undefined;
 
   /**
@@ -37,6 +60,7 @@ export class PartnerApi {
    */
   constructor(connection: OneCloudConnection, signal?: AbortSignal) {
     this.#connection = connection;
+    this.#signal = signal;
     this.#client = new XmlRpcClient(connection.endpoint, {
       label: "the partner cloud",
       timeoutMs: CALL_TIMEOUT_MS,
@@ -52,33 +76,46 @@ export class PartnerApi {
    * @throws {CredentialsError} when the partner refuses the session.
    * @throws {NotFoundError} when the object does not exist.
    * @throws {CloudError} for any other refusal, or when the partner cannot be reached or
-   * answers something else than OpenNebula's answer.
+   * answers something else than OpenNebula's answer. A read that got no answer or a server
+   * error is sent again, twice at most, before it fails.
    */
   async call(doing: string, method: string, ...params: XmlRpcParam[]): Promise<unknown> {
     this.#session ??= sessionOf(this.#connection);
     const session = await this.#session;
-    try {
-      return await oneCall(this.#client, method, session, ...params);
-    } catch (error) {
-      if (!(error instanceof OneApiError)) {
-        if (error instanceof XmlRpcError) {
-          throw new CloudError(error.code, `${doing}: ${error.message}`, { cause: error });
-        }
-        throw error;
+    const pauses = READS.has(method) ? [...RETRY_PAUSES_MS] : [];
+    for (;;) {
+      try {
+        return await oneCall(this.#client, method, session, ...params);
+      } catch (error) {
+        const pause = error instanceof XmlRpcError && isTransient(error)
+          ? pauses.shift()
+          : undefined;
+        if (pause === undefined) throw this.#failure(doing, error);
+        await sleep(pause, this.#signal);
       }
-      const code = Number(error.code);
-      if (code === ONE_ERROR.AUTHENTICATION) {
-        throw new CredentialsError(
-          "AuthenticationFailed",
-          `${doing}: ${error.message} (check the partner user and its password for this host)`,
-          { cause: error },
-        );
-      }
-      if (code === ONE_ERROR.NO_EXISTS) {
-        throw new NotFoundError(`${doing}: ${error.message}`, { cause: error });
-      }
-      throw new CloudError(String(code), `${doing}: ${error.message}`, { cause: error });
     }
+  }
+
+  /** A failed call's error in the driver's words. */
+  #failure(doing: string, error: unknown): unknown {
+    if (!(error instanceof OneApiError)) {
+      if (error instanceof XmlRpcError) {
+        return new CloudError(error.code, `${doing}: ${error.message}`, { cause: error });
+      }
+      return error;
+    }
+    const code = Number(error.code);
+    if (code === ONE_ERROR.AUTHENTICATION) {
+      return new CredentialsError(
+        "AuthenticationFailed",
+        `${doing}: ${error.message} (check the partner user and its password for this host)`,
+        { cause: error },
+      );
+    }
+    if (code === ONE_ERROR.NO_EXISTS) {
+      return new NotFoundError(`${doing}: ${error.message}`, { cause: error });
+    }
+    return new CloudError(String(code), `${doing}: ${error.message}`, { cause: error });
   }
 
   /**

@@ -67,20 +67,11 @@ export const ONE_CLOUD_KIND: ProviderKind = {
     return new OneCloudProvider(api, settings, signal);
   },
   async preflight(settings: HostSettings, signal: AbortSignal): Promise<Check[]> {
-    const { PartnerApi } = await import("./api.ts");
+    const [{ PartnerApi }, { partnerPreflight }] = await Promise.all([
+      import("./api.ts"),
+      import("./preflight.ts"),
+    ]);
     const api = new PartnerApi(settings.connection as OneCloudConnection, signal);
-    try {
-      const user = await api.document(
-        "Cannot read the partner user",
-        "USER",
-        "one.user.info",
-        -1,
-      );
-      const name = user.children.find((c) => c.name === "NAME")?.text.trim() ?? "?";
-      return [{ check: "partner credentials", result: "PASS", detail: `user ${name}` }];
-    } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
-      return [{ check: "partner credentials", result: "FAIL", detail }];
-    }
+    return await partnerPreflight(settings, api);
   },
 };

@@ -16,6 +16,7 @@ import {
   NotFoundError,
 } from "../errors.ts";
 import type {
+  AccountQuota,
   Instance,
   LaunchRequest,
   ListedInstance,
@@ -29,6 +30,7 @@ import { sleep } from "../sleep.ts";
 import { child } from "../xml.ts";
 import type { PartnerApi } from "./api.ts";
 import type { OneCloudConnection } from "./settings.ts";
+import { readVmQuota } from "./quota.ts";
 import { templateKeyProblem } from "./template_keys.ts";
 import {
   DEPLOY_ID_PREFIX,
@@ -348,6 +350,20 @@ export class OneCloudProvider implements Provider {
       );
     }
     return `${id}/snapshot-${result}`;
+  }
+
+  /**
+   * The partner user's VM quota (`one.user.info` of the session's user): the limits on its
+   * VMs, CPU and memory, the defaults applied where the user has none.
+   */
+  async quotaCapacity(): Promise<AccountQuota> {
+    const user = await this.#api.document(
+      "Cannot read the partner user's quota",
+      "USER",
+      "one.user.info",
+      -1,
+    );
+    return readVmQuota(user);
   }
 
   /** `one.vm.action(<action>, id)`. */

@@ -1,0 +1,202 @@
+/**
+ * The preflight `doctor` for partner OpenNebula cloud hosts: the built
+ * `dist/vmm/provider/doctor` against a stand-in partner oned, with a good configuration and with
+ * broken ones (endpoint, credentials, credentials file, default template). Exact tables.
+ */
+
+import assert from "node:assert/strict";
+import { DIST_VMM, runProcess, sharedTest as test } from "./harness.ts";
+import { type CheckResult, formatTable } from "../lib/preflight.ts";
+import { type PartnerOned, startPartnerOned } from "./partner_oned.ts";
+
+const PASSWORD = "Doctor-s3cret";
+const tmp = await Deno.makeTempDir({ prefix: "hybrid-partner-doctor-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
+const partner: PartnerOned = await startPartnerOned({ password: PASSWORD });
+partner.templates.set(7, { name: "small", context: {} });
+partner.templates.set(8, { name: "theirs", context: {}, forbidden: true });
+
+const deadUrl = (() => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return `http://127.0.0.1:${port}/RPC2`;
+})();
+
+/** Writes a private configuration of partner hosts. */
+async function configWith(name: string, hosts: Record<string, unknown>): Promise<string> {
+  const path = `${tmp}/${name}.json`;
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({
+      defaults: { provider: "opennebula", endpoint: partner.url, template: { TEMPLATE_ID: "7" } },
+      hosts,
+    }),
+    { mode: 0o600 },
+  );
+  await Deno.chmod(path, 0o600);
+  return path;
+}
+
+/** Runs the doctor without OpenNebula credentials of this front-end (the oned row skips). */
+function doctor(config: string, args: string[] = []) {
+  return runProcess(`${DIST_VMM}doctor`, args, {
+    env: { HOME: tmp, HYBRID_DRIVER_CONFIG: config, ONE_AUTH: `${tmp}/no_one_auth` },
+  });
+}
+
+const ONED_SKIP: [string, string, CheckResult, string] = [
+  "-",
+  "oned",
+  "SKIP",
+  `Cannot read the OpenNebula credentials file ${tmp}/no_one_auth (from ONE_AUTH): it does not exist; run doctor as oneadmin (or set ONE_AUTH) to check oned and the host probes' access to it`,
+];
+
+function table(rows: [string, string, CheckResult, string][]): string {
+  return `${
+    formatTable(rows.map(([host, check, result, detail]) => ({ host, check, result, detail })))
+      .join("\n")
+  }\n`;
+}
+
+test("a good partner host passes the endpoint, credentials and default template checks, and the doctor exits 0", async () => {
+  const authFile = `${tmp}/partner_auth`;
+  await Deno.writeTextFile(authFile, `partner:${PASSWORD}\n`, { mode: 0o600 });
+  await Deno.chmod(authFile, 0o600);
+  const good = await configWith("good", {
+    "partner-a": { user: "partner", password: PASSWORD },
+    "partner-file": { authFile, template: {} },
+  });
+  const calls = partner.calls.length;
+  const result = await doctor(good, ["partner-a", "partner-file"]);
+  assert.equal(result.stderr, "");
+  const passing = (host: string): [string, string, CheckResult, string][] => [
+    [host, "config", "PASS", good],
+    [host, "endpoint", "PASS", `${partner.url} answered`],
+    [host, "credentials", "PASS", "accepted (user partner, id 2)"],
+    [host, "default template", "PASS", "template 7 exists (small, CPU 1, MEMORY 512 MB)"],
+  ];
+  assert.equal(
+    result.stdout,
+    table([...passing("partner-a"), ...passing("partner-file"), ONED_SKIP]),
+  );
+  assert.equal(result.code, 0);
+  assert.deepEqual(
+    partner.calls.slice(calls).map((c) => c.method),
+    ["one.user.info", "one.template.info", "one.user.info", "one.template.info"],
+    "nothing but reads",
+  );
+  assert.ok(!result.stdout.includes(PASSWORD));
+});
+
+test("a broken partner host fails the check at fault with its fix: endpoint, password, credentials file, missing or forbidden template; the password is never printed", async () => {
+  const openFile = `${tmp}/open_auth`;
+  await Deno.writeTextFile(openFile, `partner:${PASSWORD}\n`);
+  await Deno.chmod(openFile, 0o644);
+  const broken = await configWith("broken", {
+    "p-down": { user: "partner", password: PASSWORD, endpoint: deadUrl },
+    "p-wrong": { user: "partner", password: "not-the-password" },
+    "p-open": { authFile: openFile },
+    "p-missing": { user: "partner", password: PASSWORD, template: { TEMPLATE_ID: "99" } },
+    "p-theirs": { user: "partner", password: PASSWORD, template: { TEMPLATE_ID: "8" } },
+  });
+  const result = await doctor(broken);
+  assert.equal(result.stderr, "");
+  const fixTemplate = (host: string) =>
+    `set template.TEMPLATE_ID of host ${host} in ${broken} to a template user partner may instantiate (onetemplate list on the partner)`;
+  const credentialsPass = (host: string): [string, string, CheckResult, string][] => [
+    [host, "config", "PASS", broken],
+    [host, "endpoint", "PASS", `${partner.url} answered`],
+    [host, "credentials", "PASS", "accepted (user partner, id 2)"],
+  ];
+  assert.equal(
+    result.stdout,
+    table([
+      ["p-down", "config", "PASS", broken],
+      [
+        "p-down",
+        "endpoint",
+        "FAIL",
+        `Cannot read the partner user: the partner cloud at ${deadUrl} cannot be reached: Connection refused (os error 111); fix: check "endpoint" of host p-down in ${broken} (the partner's XML-RPC URL, usually port 2633 and /RPC2), and the network (proxy, firewall)`,
+      ],
+      ["p-down", "credentials", "SKIP", "the endpoint did not answer"],
+      ["p-down", "default template", "SKIP", "needs the credentials accepted"],
+      ["p-wrong", "config", "PASS", broken],
+      ["p-wrong", "endpoint", "PASS", `${partner.url} answered`],
+      [
+        "p-wrong",
+        "credentials",
+        "FAIL",
+        `Cannot read the partner user: the partner cloud at ${partner.url} answered one.user.info with error 256: [one.user.info] User couldn't be authenticated, aborting call. (check the partner user and its password for this host); fix: check "user" and "password" of host p-wrong in ${broken} with the partner (oneuser show)`,
+      ],
+      ["p-wrong", "default template", "SKIP", "needs the credentials accepted"],
+      ["p-open", "config", "PASS", broken],
+      ["p-open", "endpoint", "SKIP", "needs the credentials to call it with"],
+      [
+        "p-open",
+        "credentials",
+        "FAIL",
+        `The partner cloud's credentials file ${openFile} is readable by other users (mode 0644); run: chmod 600 ${openFile}`,
+      ],
+      ["p-open", "default template", "SKIP", "needs the credentials accepted"],
+      ...credentialsPass("p-missing"),
+      [
+        "p-missing",
+        "default template",
+        "FAIL",
+        `Partner template 99: the partner cloud at ${partner.url} answered one.template.info with error 1024: [one.template.info] Error getting template [99].; fix: ${
+          fixTemplate("p-missing")
+        }`,
+      ],
+      ...credentialsPass("p-theirs"),
+      [
+        "p-theirs",
+        "default template",
+        "FAIL",
+        `Partner template 8: the partner cloud at ${partner.url} answered one.template.info with error 512: [one.template.info] User [2] : Not authorized to perform USE TEMPLATE [8].; fix: ask the partner to give user partner USE of template 8, or ${
+          fixTemplate("p-theirs")
+        }`,
+      ],
+      ONED_SKIP,
+    ]),
+  );
+  assert.equal(result.code, 1);
+  assert.ok(!result.stdout.includes("not-the-password"));
+  assert.ok(!result.stdout.includes(PASSWORD));
+});
+
+test("a partner host without a default template skips that check, saying where to set one, and does not fail the run", async () => {
+  const config = await configWith("no-template", {});
+  await Deno.writeTextFile(
+    config,
+    JSON.stringify({
+      hosts: {
+        "partner-b": {
+          provider: "opennebula",
+          endpoint: partner.url,
+          user: "partner",
+          password: PASSWORD,
+        },
+      },
+    }),
+  );
+  const result = await doctor(config);
+  assert.equal(
+    result.stdout,
+    table([
+      ["partner-b", "config", "PASS", config],
+      ["partner-b", "endpoint", "PASS", `${partner.url} answered`],
+      ["partner-b", "credentials", "PASS", "accepted (user partner, id 2)"],
+      [
+        "partner-b",
+        "default template",
+        "SKIP",
+        `no default template: set "template": {"TEMPLATE_ID": ...} for host partner-b in ${config}, or give TEMPLATE_ID in each VM's PUBLIC_CLOUD section`,
+      ],
+      ONED_SKIP,
+    ]),
+  );
+  assert.equal(result.code, 0);
+});
+
+globalThis.addEventListener("unload", () => void partner.close());
