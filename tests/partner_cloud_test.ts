@@ -52,6 +52,7 @@ await Deno.writeTextFile(
     },
     hosts: {
       "partner-a": { user: "partner", password: PASSWORD },
+      "partner-b": { user: "partner", password: PASSWORD },
       "partner-file": { authFile },
       "partner-wrong": { user: "partner", password: "not-the-password" },
       "partner-down": { user: "partner", password: PASSWORD, endpoint: deadUrl },
@@ -328,4 +329,30 @@ test("the host probes list the host's partner VMs and the partner user's wild VM
   );
   ok(await act("cancel", ownId, 60, "partner-a", 12));
   partner.vms.get(900)!.state = 6;
+});
+
+test("migrate between two hosts of the same partner cloud and user moves nothing and succeeds; to another partner cloud it is refused, saying what to do", async () => {
+  const xml = deployment(61, { TEMPLATE_ID: "7" });
+  const deployed = await deploy(61, "partner-a", xml);
+  assert.equal(deployed.code, 0, deployed.stderr);
+  const id = deployed.stdout.trim();
+  const actions = partner.calls.filter((c) => c.method !== "one.vm.info").length;
+  const migrate = (to: string) =>
+    runAction("migrate", [id, to, "partner-a", "61", "partner-a"], {
+      stdin: oneBase64(actionData(61, "partner-a", id, { lcmState: 4 })),
+      env: ENV,
+    });
+  ok(await migrate("partner-b"));
+  assert.equal(
+    partner.calls.filter((c) => c.method !== "one.vm.info").length,
+    actions,
+    "only the VM's info is asked",
+  );
+  const refused = await migrate("partner-down");
+  assert.equal(
+    failureLine(refused),
+    `Cannot migrate ${id} from host partner-a (partner cloud at ${partner.url}) to host partner-down (partner cloud at ${deadUrl}): a partner VM cannot move to another partner cloud or user; undeploy the VM and deploy it there instead`,
+  );
+  assert.equal(refused.code, 1);
+  ok(await act("cancel", id, 61, "partner-a", 12));
 });
