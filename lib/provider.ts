@@ -56,9 +56,12 @@ export interface Size {
 export interface ListedInstance extends Instance {
   /** Its name in the cloud (EC2's `Name` tag), when it has one. */
   readonly name?: string;
-  /** Whether this driver launched it (marked as such); false for a wild instance. */
+  /**
+   * Whether this driver launched it (marked as such), or the host probes found OpenNebula has
+   * imported it (a VM with its id as deploy id); false for a wild instance.
+   */
   readonly launchedByDriver: boolean;
-  /** The OpenNebula host it was launched for, when this driver launched it. */
+  /** The OpenNebula host it was launched for (or imported on), when this driver has it. */
   readonly ownerHost?: string;
   /** Virtual CPUs, when the listing says. */
   readonly vcpus?: number;
