@@ -392,6 +392,7 @@ export function markingChanges(provider: Provider, mark: () => Promise<void>): P
     reset: (id) => around(() => provider.reset(id)),
     terminate: (id) => around(() => provider.terminate(id)),
     snapshot: (id, name, vmId) => provider.snapshot(id, name, vmId),
+    ...(provider.quotaCapacity ? { quotaCapacity: () => provider.quotaCapacity!() } : {}),
   };
 }
 

@@ -297,3 +297,14 @@ Deno.test("markingChanges() marks the listing stale before and after each change
   assert.deepEqual(log, ["mark"], "nothing is done when the first mark fails");
   assert.equal(provider.factPrefix, "AWS");
 });
+
+Deno.test("markingChanges() keeps a provider's account quota, and adds none to one without", async () => {
+  const quota = { vcpus: [], memoryGiB: [], instances: [] };
+  const base = markingChanges({} as Provider, () => Promise.resolve());
+  assert.equal(base.quotaCapacity, undefined);
+  const withQuota = markingChanges(
+    { quotaCapacity: () => Promise.resolve(quota) } as unknown as Provider,
+    () => Promise.reject(new Error("never marked for a read")),
+  );
+  assert.equal(await withQuota.quotaCapacity!(), quota);
+});
