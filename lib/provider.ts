@@ -229,6 +229,17 @@ export interface Provider {
   snapshot(id: string, name: string, vmId: number): Promise<string>;
 
   /**
+   * Marks an instance as its VM's on another host of the same location, once OpenNebula has
+   * moved the VM there (migrate): that host's probes report it from then on, and the old host's
+   * no longer do. Changes nothing else; marking it again succeeds.
+   *
+   * @param id The instance.
+   * @param host The OpenNebula host the VM is on now.
+   * @param vmId The OpenNebula VM id.
+   */
+  rehome(id: string, host: string, vmId: number): Promise<void>;
+
+  /**
    * The account's own limits, for a provider whose cloud caps what an account may hold (a
    * partner OpenNebula user's quota): a host without a configured capacity takes its capacity
    * from them. Providers without such limits leave it out.

@@ -454,3 +454,42 @@ test("a wild instance imported by onehost importvm is the host's VM from then on
   assert.deepEqual(await act("shutdown", 12), { code: 0, stdout: "", stderr: "" });
   assert.equal(ep.instances("sa-east-1").find((i) => i.instanceId === hand)?.state, "terminated");
 });
+
+test("migrate between two hosts of the account retags the instance (CreateTags): the new host's probes report it, the old host's no longer do", async () => {
+  const id = await deploy(15, "aws-a");
+  const reported = async (host: string) => {
+    const vms = await monitordProbes(host, "vm/monitor");
+    assert.equal(vms.code, 0, vms.stdout);
+    return vms.stdout.includes(`UUID="${id}", ID="15"`);
+  };
+  assert.deepEqual([await reported("aws-a"), await reported("aws-b")], [true, false]);
+  const tags = () => ep.calls.filter((c) => c.action === "CreateTags").length;
+  const before = tags();
+  const migrate = await runAction("migrate", [id, "aws-b", "aws-a", "15", "aws-a"], {
+    stdin: oneBase64(actionData(15, "aws-a", id, { lcmState: 4 })),
+    env: ENV,
+  });
+  assert.deepEqual(migrate, { code: 0, stdout: "", stderr: "" });
+  assert.equal(tags() - before, 1, "one CreateTags");
+  assert.equal(
+    ep.instances("us-east-1").find((i) => i.instanceId === id)?.tags["opennebula:host"],
+    "aws-b",
+  );
+  oned.setVm(15, { state: 3, lcmState: 3, deployId: id, host: "aws-b" });
+  assert.deepEqual([await reported("aws-a"), await reported("aws-b")], [false, true]);
+  const legacy = await oneImSh("aws-b");
+  assert.match(legacy.stdout, new RegExp(`^ {2}ID=15,\\n {2}DEPLOY_ID=${id},$`, "m"));
+  assert.doesNotMatch((await oneImSh("aws-a")).stdout, new RegExp(id));
+  // oned retries a migrate that timed out: the instance is on the new host already.
+  assert.deepEqual(
+    await runAction("migrate", [id, "aws-b", "aws-a", "15", "aws-a"], {
+      stdin: oneBase64(actionData(15, "aws-a", id, { lcmState: 4 })),
+      env: ENV,
+    }),
+    { code: 0, stdout: "", stderr: "" },
+  );
+  assert.equal(
+    ep.instances("us-east-1").find((i) => i.instanceId === id)?.tags["opennebula:host"],
+    "aws-b",
+  );
+});
