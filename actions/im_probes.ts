@@ -26,6 +26,7 @@ import {
 } from "../lib/capacity.ts";
 import { InvalidInputError } from "../lib/errors.ts";
 import {
+  adoptImported,
   base64,
   importTemplate,
   legacyHostLines,
@@ -40,6 +41,7 @@ import { formatMonitoring } from "../lib/opennebula/monitoring.ts";
 import { openHost, sharedPollState } from "../lib/providers.ts";
 import type { ListedInstance, Provider, Size } from "../lib/provider.ts";
 import type { HostSettings } from "../lib/config.ts";
+import type { LocalVm } from "../lib/opennebula/one_api.ts";
 
 /** A host's settings, provider and listing, opened for one probe. */
 interface Surveyed {
@@ -48,11 +50,23 @@ interface Surveyed {
   readonly settings: HostSettings;
   readonly sectionType: string;
   readonly provider: Provider;
+  /** The listing, instances OpenNebula imported owned by their VM (when oned was asked). */
   readonly listed: ListedInstance[];
+  /** The VM ids oned has, when the probe names orphans and oned could be asked. */
+  readonly knownVms: Set<number> | undefined;
 }
 
-/** Opens the probe's host and lists its account and region once. */
-async function survey(probe: string, argv: readonly string[], run: ActionRun): Promise<Surveyed> {
+/**
+ * Opens the probe's host and lists its account and region once. oned is asked for its VMs when
+ * the probe names orphans, or when the listing holds an instance no mark ties to a VM (one
+ * OpenNebula may have imported); a probe goes on without when it cannot be asked.
+ */
+async function survey(
+  probe: string,
+  argv: readonly string[],
+  run: ActionRun,
+  namesOrphans = false,
+): Promise<Surveyed> {
   const { host, hostId } = parseProbeArgs(probe, argv);
   const { settings, kind, provider } = await openHost(
     host,
@@ -69,7 +83,19 @@ async function survey(probe: string, argv: readonly string[], run: ActionRun): P
       state.record(takenAt, { factPrefix: provider.factPrefix, instances: listed })
     ).catch(() => {});
   }
-  return { host, hostId, settings, sectionType: kind.sectionType, provider, listed };
+  const unmarked = listed.some((i) =>
+    !i.launchedByDriver && i.state !== "terminated" && i.state !== "terminating"
+  );
+  const known = namesOrphans || unmarked ? await localVms() : undefined;
+  return {
+    host,
+    hostId,
+    settings,
+    sectionType: kind.sectionType,
+    provider,
+    listed: known ? adoptImported(listed, known) : listed,
+    knownVms: namesOrphans && known ? new Set(known.map((vm) => vm.id)) : undefined,
+  };
 }
 
 /**
@@ -117,13 +143,13 @@ async function figuresOf(s: Surveyed) {
 }
 
 /**
- * The VM ids oned has, when it can be asked (credentials in ONE_AUTH or ~/.one/one_auth);
- * undefined otherwise, and then no instance is called orphaned.
+ * The VMs oned has, when it can be asked (credentials in ONE_AUTH or ~/.one/one_auth);
+ * undefined otherwise, and then no instance is called orphaned, nor taken as imported.
  */
-async function knownVms(): Promise<Set<number> | undefined> {
+async function localVms(): Promise<LocalVm[] | undefined> {
   try {
-    const { localOnedVmIds } = await import("../lib/opennebula/local_oned.ts");
-    return await localOnedVmIds();
+    const { localOnedVms } = await import("../lib/opennebula/local_oned.ts");
+    return await localOnedVms();
   } catch {
     return undefined;
   }
@@ -154,9 +180,9 @@ function sizeOf(sizes: ReadonlyMap<string, Size>, instance: ListedInstance): Siz
 
 /** `im_poll`: the 4.4–5.10 report of the host, its VMs and the wild instances. */
 export async function imPoll(argv: readonly string[], run: ActionRun): Promise<Report> {
-  const s = await survey("poll", argv, run);
+  const s = await survey("poll", argv, run, true);
   const figures = await figuresOf(s);
-  const { own, wild, orphans } = sortInstances(s.listed, s.host, await knownVms());
+  const { own, wild, orphans } = sortInstances(s.listed, s.host, s.knownVms);
   const sizes = await sizesOf(s, [...own, ...wild]);
   const keys = s.settings.monitoringKeys ?? await onedMonitoringKeys();
   const lines = [
@@ -184,9 +210,9 @@ export async function imPoll(argv: readonly string[], run: ActionRun): Promise<R
 
 /** `host_system` (5.12+): totals, orphans, and the wild instances to import. */
 export async function hostSystem(argv: readonly string[], run: ActionRun): Promise<Report> {
-  const s = await survey("host/system", argv, run);
+  const s = await survey("host/system", argv, run, true);
   const figures = await figuresOf(s);
-  const { wild, orphans } = sortInstances(s.listed, s.host, await knownVms());
+  const { wild, orphans } = sortInstances(s.listed, s.host, s.knownVms);
   const sizes = await sizesOf(s, wild);
   const lines = [
     `HYPERVISOR=${s.sectionType}`,
@@ -299,8 +325,9 @@ export async function orphans(argv: readonly string[], run: ActionRun): Promise<
   }
   const host = argv[0];
   const { provider } = await openHost(host, `the orphan listing of host ${host}`, run);
-  const { localOnedVmIds } = await import("../lib/opennebula/local_oned.ts");
-  const known = await localOnedVmIds();
-  const found = sortInstances(await provider.list(), host, known).orphans;
+  const { localOnedVms } = await import("../lib/opennebula/local_oned.ts");
+  const known = await localOnedVms();
+  const listed = adoptImported(await provider.list(), known);
+  const found = sortInstances(listed, host, new Set(known.map((vm) => vm.id))).orphans;
   return { lines: found.map((i) => `${i.id} VM ${i.ownerVmId} ${i.nativeState}`) };
 }

@@ -3,8 +3,10 @@
  *
  * Moves the VM to another OpenNebula host. Two hosts served by the same account, region and
  * endpoint see the same instances, so there is nothing to move: migrate checks that the
- * instance exists and succeeds, and the deploy id stays. Anything else (another region,
- * account or cloud) fails with a message that says why: EC2 instances cannot move there.
+ * instance exists, moves its host mark to the new host (so that the new host's probes report
+ * it and the old one's no longer do), and succeeds; the deploy id stays. Anything else
+ * (another region, account or cloud) fails with a message that says why: instances cannot
+ * move there.
  *
  * @module
  */
@@ -25,6 +27,9 @@ export default async function migrate(argv: readonly string[], run: ActionRun): 
     );
   }
   await source.provider.describe(args.deployId);
+  if (args.destinationHost !== args.host) {
+    await source.provider.rehome(args.deployId, args.destinationHost, args.vmId);
+  }
   return "";
 }
 

@@ -392,6 +392,8 @@ export function markingChanges(provider: Provider, mark: () => Promise<void>): P
     reset: (id) => around(() => provider.reset(id)),
     terminate: (id) => around(() => provider.terminate(id)),
     snapshot: (id, name, vmId) => provider.snapshot(id, name, vmId),
+    // A new host mark changes no state a poll is served: nothing to mark stale.
+    rehome: (id, host, vmId) => provider.rehome(id, host, vmId),
     ...(provider.quotaCapacity ? { quotaCapacity: () => provider.quotaCapacity!() } : {}),
   };
 }

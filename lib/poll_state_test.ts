@@ -267,6 +267,7 @@ Deno.test("markingChanges() marks the listing stale before and after each change
     reset: did("reset", RUNNING),
     terminate: did("terminate", "terminated" as const),
     snapshot: did("snapshot", "ami-1"),
+    rehome: did("rehome", undefined),
   };
   let failMark = false;
   const provider = markingChanges(inner, () => {
@@ -290,7 +291,16 @@ Deno.test("markingChanges() marks the listing stale before and after each change
   await provider.findLaunched(1, "h");
   await provider.sizes([]);
   await provider.snapshot("i-1", "n", 1);
-  assert.deepEqual(log, ["describe", "list", "listForHost", "findLaunched", "sizes", "snapshot"]);
+  await provider.rehome("i-1", "h2", 1);
+  assert.deepEqual(log, [
+    "describe",
+    "list",
+    "listForHost",
+    "findLaunched",
+    "sizes",
+    "snapshot",
+    "rehome",
+  ]);
   log.length = 0;
   failMark = true;
   await assert.rejects(provider.terminate("i-1"), /disk full/);

@@ -56,9 +56,12 @@ export interface Size {
 export interface ListedInstance extends Instance {
   /** Its name in the cloud (EC2's `Name` tag), when it has one. */
   readonly name?: string;
-  /** Whether this driver launched it (marked as such); false for a wild instance. */
+  /**
+   * Whether this driver launched it (marked as such), or the host probes found OpenNebula has
+   * imported it (a VM with its id as deploy id); false for a wild instance.
+   */
   readonly launchedByDriver: boolean;
-  /** The OpenNebula host it was launched for, when this driver launched it. */
+  /** The OpenNebula host it was launched for (or imported on), when this driver has it. */
   readonly ownerHost?: string;
   /** Virtual CPUs, when the listing says. */
   readonly vcpus?: number;
@@ -224,6 +227,17 @@ export interface Provider {
    * @returns the provider's id of the record (for EC2, an AMI id).
    */
   snapshot(id: string, name: string, vmId: number): Promise<string>;
+
+  /**
+   * Marks an instance as its VM's on another host of the same location, once OpenNebula has
+   * moved the VM there (migrate): that host's probes report it from then on, and the old host's
+   * no longer do. Changes nothing else; marking it again succeeds.
+   *
+   * @param id The instance.
+   * @param host The OpenNebula host the VM is on now.
+   * @param vmId The OpenNebula VM id.
+   */
+  rehome(id: string, host: string, vmId: number): Promise<void>;
 
   /**
    * The account's own limits, for a provider whose cloud caps what an account may hold (a

@@ -15,7 +15,7 @@ import {
   TEST_CREDENTIALS,
 } from "./ec2_endpoint/mod.ts";
 import { clientFor } from "./ec2_endpoint/testing.ts";
-import { vmDeployment } from "./deployments.ts";
+import { actionData, vmDeployment } from "./deployments.ts";
 import {
   type ActionResult,
   deployedId,
@@ -49,6 +49,8 @@ const config = await writeLocalConfig(`${tmp}/hybrid_driver.json`, ep.url, TEST_
     "aws-many": { region: "eu-west-1", capacity: { "t3.micro": 2000 } },
     "aws-none": {},
     "aws-tmpl": { region: "ap-south-1" },
+    "aws-import": { region: "sa-east-1", capacity: { "t3.small": 2 } },
+    "aws-import-b": { region: "sa-east-1", capacity: { "t3.small": 2 } },
   },
 });
 const ENV = { HOME: tmp, HYBRID_DRIVER_CONFIG: config, ONE_XMLRPC: oned.url, ONE_AUTH: AUTH };
@@ -59,6 +61,8 @@ const HOST_IDS: Record<string, number> = {
   "aws-many": 3,
   "aws-none": 4,
   "aws-tmpl": 5,
+  "aws-import": 6,
+  "aws-import-b": 7,
 };
 
 /** Deploys a VM through the built deploy action, as 5.x does, and tells oned about it. */
@@ -396,4 +400,96 @@ test("one_im_sh: the POLL strings use the usage keys of oned's version (MEMORY f
   } finally {
     oned.setVersion(undefined);
   }
+});
+
+test("a wild instance imported by onehost importvm is the host's VM from then on: reported with its VM id by every probe, offered by none, and poll and shutdown act on it", async () => {
+  const ec2 = clientFor(ep, { region: "sa-east-1" });
+  const hand = await launchByHand(ec2, AMAZON_LINUX_AMI);
+  const offered = await monitordProbes("aws-import", "host/system");
+  assert.equal(
+    decodeImports(offered.stdout),
+    "HYPERVISOR=ec2\nPUBLIC_CLOUD=YES\nPRIORITY=-1\nTOTALCPU=400\nTOTALMEMORY=4194304\n" +
+      `VM = [ UUID="${hand}", ID="-1", DEPLOY_ID="${hand}", TYPE="t3.small", STATE="RUNNING", ` +
+      `IMPORT_TEMPLATE=<<${
+        expectedImport(hand, "by hand", "t3.small", "aws-import", "DEPLOY_ID")
+      }>>, VM_NAME="by hand" ]\n`,
+  );
+  // What `onehost importvm` leaves: a VM of oned's with the instance's id as deploy id.
+  oned.setVm(60, { state: 3, lcmState: 3, deployId: hand, host: "aws-import" });
+  const legacy = await oneImSh("aws-import");
+  assert.equal(legacy.code, 0, legacy.stderr);
+  assert.match(legacy.stdout, /^USEDMEMORY=2097152\nUSEDCPU=200\n/m);
+  assert.deepEqual(
+    [...legacy.stdout.matchAll(/^ {2}ID=(-?\d+),\n {2}DEPLOY_ID=(i-\w+),$/gm)].map((m) =>
+      `${m[1]} ${m[2]}`
+    ),
+    [`60 ${hand}`],
+  );
+  const system = await monitordProbes("aws-import", "host/system");
+  assert.deepEqual(system, {
+    code: 0,
+    stdout: "HYPERVISOR=ec2\nPUBLIC_CLOUD=YES\nPRIORITY=-1\nTOTALCPU=400\nTOTALMEMORY=4194304\n",
+    stderr: "",
+  });
+  const vms = await monitordProbes("aws-import", "vm/monitor");
+  assert.match(
+    vms.stdout,
+    new RegExp(
+      `^VM = \\[ UUID="${hand}", ID="60", NAME="by hand", DEPLOY_ID="${hand}", TYPE="t3.small", STATE="RUNNING", MONITOR="[A-Za-z0-9+/=]+" \\]\n$`,
+    ),
+  );
+  for (const path of ["host/system", "vm/monitor"]) {
+    const other = await monitordProbes("aws-import-b", path);
+    assert.equal(other.code, 0, other.stderr);
+    assert.doesNotMatch(other.stdout, new RegExp(hand), `${path} of the other host`);
+  }
+  const act = (action: string, lcmState: number) =>
+    runAction(action, [hand, "aws-import", "60", "aws-import"], {
+      stdin: oneBase64(actionData(60, "aws-import", hand, { lcmState })),
+      env: ENV,
+    });
+  const poll = await act("poll", 3);
+  assert.equal(poll.code, 0, poll.stdout);
+  assert.match(poll.stdout, /^STATE=a MEMORY=2097152 /);
+  assert.deepEqual(await act("shutdown", 12), { code: 0, stdout: "", stderr: "" });
+  assert.equal(ep.instances("sa-east-1").find((i) => i.instanceId === hand)?.state, "terminated");
+});
+
+test("migrate between two hosts of the account retags the instance (CreateTags): the new host's probes report it, the old host's no longer do", async () => {
+  const id = await deploy(15, "aws-a");
+  const reported = async (host: string) => {
+    const vms = await monitordProbes(host, "vm/monitor");
+    assert.equal(vms.code, 0, vms.stdout);
+    return vms.stdout.includes(`UUID="${id}", ID="15"`);
+  };
+  assert.deepEqual([await reported("aws-a"), await reported("aws-b")], [true, false]);
+  const tags = () => ep.calls.filter((c) => c.action === "CreateTags").length;
+  const before = tags();
+  const migrate = await runAction("migrate", [id, "aws-b", "aws-a", "15", "aws-a"], {
+    stdin: oneBase64(actionData(15, "aws-a", id, { lcmState: 4 })),
+    env: ENV,
+  });
+  assert.deepEqual(migrate, { code: 0, stdout: "", stderr: "" });
+  assert.equal(tags() - before, 1, "one CreateTags");
+  assert.equal(
+    ep.instances("us-east-1").find((i) => i.instanceId === id)?.tags["opennebula:host"],
+    "aws-b",
+  );
+  oned.setVm(15, { state: 3, lcmState: 3, deployId: id, host: "aws-b" });
+  assert.deepEqual([await reported("aws-a"), await reported("aws-b")], [false, true]);
+  const legacy = await oneImSh("aws-b");
+  assert.match(legacy.stdout, new RegExp(`^ {2}ID=15,\\n {2}DEPLOY_ID=${id},$`, "m"));
+  assert.doesNotMatch((await oneImSh("aws-a")).stdout, new RegExp(id));
+  // oned retries a migrate that timed out: the instance is on the new host already.
+  assert.deepEqual(
+    await runAction("migrate", [id, "aws-b", "aws-a", "15", "aws-a"], {
+      stdin: oneBase64(actionData(15, "aws-a", id, { lcmState: 4 })),
+      env: ENV,
+    }),
+    { code: 0, stdout: "", stderr: "" },
+  );
+  assert.equal(
+    ep.instances("us-east-1").find((i) => i.instanceId === id)?.tags["opennebula:host"],
+    "aws-b",
+  );
 });

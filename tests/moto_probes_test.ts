@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { DescribeImagesCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { vmDeployment } from "./deployments.ts";
+import { actionData, vmDeployment } from "./deployments.ts";
 import {
   type ActionResult,
   deployedId,
@@ -211,4 +211,27 @@ test("on moto, the doctor passes a good host: endpoint, credentials, the default
     vmEntries((await probe("provider.d", "poll", "moto-a")).stdout).length,
     launchedBefore,
   );
+});
+
+test("on moto, migrate between two hosts of the account retags the instance: the new host's vm/monitor reports it, the old host's no longer does", async () => {
+  const id = await deploy(23, "moto-a");
+  const stdin = `<MONITOR_CONFIGURATION><HOST_ID>0</HOST_ID></MONITOR_CONFIGURATION>`;
+  const dir = "provider-probes.d/vm/monitor";
+  const [monitor] = [...Deno.readDirSync(`${DIST}/${dir}`)].map((e) => e.name);
+  const reported = async (host: string) => {
+    const result = await probe(dir, monitor!, host, stdin);
+    assert.equal(result.code, 0, result.stdout);
+    return result.stdout.includes(`UUID="${id}", ID="23"`);
+  };
+  assert.deepEqual([await reported("moto-a"), await reported("moto-b")], [true, false]);
+  const migrate = await runAction("migrate", [id, "moto-b", "moto-a", "23", "moto-a"], {
+    stdin: oneBase64(actionData(23, "moto-a", id, { lcmState: 4 })),
+    env: ENV,
+  });
+  assert.deepEqual(migrate, { code: 0, stdout: "", stderr: "" });
+  oned.setVm(23, { state: 3, lcmState: 3, deployId: id, host: "moto-b" });
+  assert.deepEqual([await reported("moto-a"), await reported("moto-b")], [false, true]);
+  const poll = await runAction("poll", [id, "moto-b", "23", "moto-b"], { env: ENV });
+  assert.equal(poll.code, 0, poll.stdout);
+  assert.match(poll.stdout, /^STATE=a /);
 });

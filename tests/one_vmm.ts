@@ -22,8 +22,11 @@ export type OneGeneration = "3.2" | "4.x" | "5.x";
 
 /** What oned tells about a VM over XML-RPC; kept up to date by {@link SimulatedVm}. */
 export interface OnedVmView {
-  /** Records the VM's states and deploy id as oned has them. */
-  setVm(id: number, vm: { state: number; lcmState: number; deployId?: string }): void;
+  /** Records the VM's states, deploy id and host as oned has them. */
+  setVm(
+    id: number,
+    vm: { state: number; lcmState: number; deployId?: string; host?: string },
+  ): void;
 }
 
 /** VM states (`STATE`) the simulated oned goes through. */

@@ -26,6 +26,8 @@ export interface OnedVm {
   readonly lcmState: number;
   /** `DEPLOY_ID`. */
   readonly deployId?: string;
+  /** The host of its history record (`aws-test` when not given). */
+  readonly host?: string;
 }
 
 /** How the server misbehaves, until told otherwise. */
@@ -99,7 +101,9 @@ function vmDocument(id: number, vm: OnedVm, withLcmState: boolean): string {
     `<DEPLOY_ID>${vm.deployId ?? ""}</DEPLOY_ID><MONITORING/><TEMPLATE>` +
     `<CPU><![CDATA[1]]></CPU><MEMORY><![CDATA[1024]]></MEMORY>` +
     `<VMID><![CDATA[${id}]]></VMID></TEMPLATE><USER_TEMPLATE/><HISTORY_RECORDS><HISTORY>` +
-    `<OID>${id}</OID><SEQ>0</SEQ><HOSTNAME>aws-test</HOSTNAME><STIME>${stime}</STIME>` +
+    `<OID>${id}</OID><SEQ>0</SEQ><HOSTNAME>${
+      escape(vm.host ?? "aws-test")
+    }</HOSTNAME><STIME>${stime}</STIME>` +
     `</HISTORY></HISTORY_RECORDS></VM>`;
 }
 

@@ -331,28 +331,55 @@ test("the host probes list the host's partner VMs and the partner user's wild VM
   partner.vms.get(900)!.state = 6;
 });
 
-test("migrate between two hosts of the same partner cloud and user moves nothing and succeeds; to another partner cloud it is refused, saying what to do", async () => {
+test("migrate between two hosts of the same partner cloud and user moves the VM's host mark and succeeds: the new host's probes report it, the old one's no longer do; to another partner cloud it is refused, saying what to do", async () => {
   const xml = deployment(61, { TEMPLATE_ID: "7" });
   const deployed = await deploy(61, "partner-a", xml);
   assert.equal(deployed.code, 0, deployed.stderr);
   const id = deployed.stdout.trim();
-  const actions = partner.calls.filter((c) => c.method !== "one.vm.info").length;
+  const vmMonitor = async (host: string) => {
+    const result = await runProcess(
+      "./probe_vm_monitor",
+      ["provider", "/var/lib/one//datastores", "4124", "20", "3", host],
+      { cwd: `${DIST}/im/provider-probes.d/vm/monitor`, env: ENV },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    return result.stdout.includes(`UUID="${id}", ID="61"`);
+  };
+  assert.deepEqual([await vmMonitor("partner-a"), await vmMonitor("partner-b")], [true, false]);
+  const before = partner.calls.length;
   const migrate = (to: string) =>
     runAction("migrate", [id, to, "partner-a", "61", "partner-a"], {
       stdin: oneBase64(actionData(61, "partner-a", id, { lcmState: 4 })),
       env: ENV,
     });
   ok(await migrate("partner-b"));
-  assert.equal(
-    partner.calls.filter((c) => c.method !== "one.vm.info").length,
-    actions,
-    "only the VM's info is asked",
-  );
+  const partnerId = Number(id.replace("opennebula-hybrid-", ""));
+  assert.deepEqual(partner.calls.slice(before).filter((c) => c.method !== "one.vm.info"), [
+    {
+      method: "one.vm.update",
+      params: [
+        partner.session,
+        partnerId,
+        "<TEMPLATE><ONE_HYBRID_HOST>partner-b</ONE_HYBRID_HOST></TEMPLATE>",
+        1,
+      ],
+    },
+    { method: "one.vm.rename", params: [partner.session, partnerId, "one-61-partner-b"] },
+  ]);
+  const vm = partner.vms.get(partnerId)!;
+  assert.deepEqual(vm.user, {
+    REMOTE_OPENNEBULA: "YES",
+    REMOTE_OPENNEBULA_VM_ID: "61",
+    ONE_HYBRID_HOST: "partner-b",
+    ONE_HYBRID_DRIVER: "one-hybrid",
+  });
+  assert.equal(vm.name, "one-61-partner-b");
+  assert.deepEqual([await vmMonitor("partner-a"), await vmMonitor("partner-b")], [false, true]);
   const refused = await migrate("partner-down");
   assert.equal(
     failureLine(refused),
     `Cannot migrate ${id} from host partner-a (partner cloud at ${partner.url}) to host partner-down (partner cloud at ${deadUrl}): a partner VM cannot move to another partner cloud or user; undeploy the VM and deploy it there instead`,
   );
   assert.equal(refused.code, 1);
-  ok(await act("cancel", id, 61, "partner-a", 12));
+  ok(await act("cancel", id, 61, "partner-b", 12));
 });

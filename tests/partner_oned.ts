@@ -1,7 +1,8 @@
 /**
  * A stand-in for a partner OpenNebula's XML-RPC API (5.10–6.x), for the partner-cloud tests:
  * `one.template.info`, `one.template.instantiate`, `one.vm.info`, `one.vm.action`,
- * `one.vm.snapshotcreate`, `one.vmpool.info` (the short documents of 5.8+, without custom
+ * `one.vm.update` (replace or merge the user template, 4.4+'s four parameters),
+ * `one.vm.rename`, `one.vm.snapshotcreate`, `one.vmpool.info` (the short documents of 5.8+, without custom
  * attributes) and `one.vmpool.infoextended`, `one.user.info`. It answers as oned does
  * (`[success, result, error code]`, xmlrpc-c's faults for unknown methods and wrong
  * parameters), refuses a wrong session, unknown templates and VMs, actions a VM's state does not
@@ -21,7 +22,7 @@ const ERR = { AUTHENTICATION: 0x0100, AUTHORIZATION: 0x0200, NO_EXISTS: 0x0400, 
 /** A VM on the partner. */
 export interface PartnerVm {
   readonly id: number;
-  readonly name: string;
+  name: string;
   readonly templateId: number;
   state: number;
   lcm: number;
@@ -293,6 +294,8 @@ export function startPartnerOned(
       "one.vm.info",
       "one.vm.action",
       "one.vm.snapshotcreate",
+      "one.vm.update",
+      "one.vm.rename",
       "one.vmpool.info",
       "one.vmpool.infoextended",
       "one.user.info",
@@ -419,6 +422,39 @@ export function startPartnerOned(
           const boot = vm.state === 9 ? [[3, 31], [3, 32]] : vm.state === 5 ? [[3, 21]] : [[3, 20]];
           go(vm, [...boot, [3, 3]] as [number, number][]);
         } else go(vm, rule.path);
+        return xml(answer(true, vm.id));
+      }
+      case "one.vm.update": {
+        const [id, template, type] = rest;
+        if (typeof id !== "number" || typeof template !== "string" || typeof type !== "number") {
+          return xml(fault(-501, "Type mismatch in the parameters of one.vm.update"));
+        }
+        const vm = vms.get(id);
+        if (!vm) return noVm(id);
+        if (type !== 0 && type !== 1) {
+          return xml(answer(false, `${tag} Wrong update type`, ERR.ACTION));
+        }
+        let given: XmlElement;
+        try {
+          given = parseXml(template);
+        } catch {
+          return xml(answer(false, `${tag} Error parsing the template`, 0x1000));
+        }
+        if (type === 0) { for (const key of Object.keys(vm.user)) delete vm.user[key]; }
+        for (const element of given.children) vm.user[element.name] = element.text;
+        return xml(answer(true, vm.id));
+      }
+      case "one.vm.rename": {
+        const [id, name] = rest;
+        if (typeof id !== "number" || typeof name !== "string") {
+          return xml(fault(-501, "Type mismatch in the parameters of one.vm.rename"));
+        }
+        const vm = vms.get(id);
+        if (!vm) return noVm(id);
+        if (name.trim() === "") {
+          return xml(answer(false, `${tag} Invalid NAME, it cannot be empty`, ERR.ACTION));
+        }
+        vm.name = name;
         return xml(answer(true, vm.id));
       }
       case "one.vm.snapshotcreate": {

@@ -26,6 +26,7 @@ export const CALL_NAMES = [
   "associateAddress",
   "describeAddresses",
   "describeInstanceTypes",
+  "createTags",
 ] as const;
 
 /** The names of the EC2 calls the driver makes. */

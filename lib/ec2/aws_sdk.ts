@@ -13,6 +13,7 @@
 export {
   AssociateAddressCommand,
   CreateImageCommand,
+  CreateTagsCommand,
   DescribeAddressesCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,

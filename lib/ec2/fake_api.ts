@@ -339,6 +339,17 @@ export class FakeEc2 implements Ec2Api {
     });
   }
 
+  /** Adds or overwrites tags of instances (unknown ids: `InvalidInstanceID.NotFound`). */
+  createTags(input: CallInput<"createTags">) {
+    return this.#call("createTags", input, () => {
+      const instances = (input.Resources ?? []).map((id) => this.#known(id));
+      for (const instance of instances) {
+        for (const tag of input.Tags ?? []) instance.tags[tag.Key ?? ""] = tag.Value ?? "";
+      }
+      return {};
+    });
+  }
+
   /** Records an image of the instance, with the image's tags of the request. */
   createImage(input: CallInput<"createImage">) {
     return this.#call("createImage", input, () => {

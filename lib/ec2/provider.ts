@@ -470,6 +470,22 @@ export class Ec2Provider implements Provider {
   }
 
   /**
+   * Moves the instance's host tag to its new host (CreateTags overwrites a tag of the same
+   * key); its other tags, and the instance, are left as they are.
+   */
+  async rehome(id: string, host: string, _vmId: number): Promise<void> {
+    checkInstanceId(id);
+    try {
+      await this.#api.createTags({
+        Resources: [id],
+        Tags: [{ Key: HOST_TAG, Value: tagValue(host) }],
+      });
+    } catch (error) {
+      throw this.#error(error, `Cannot tag ${id} with its new host ${host}`);
+    }
+  }
+
+  /**
    * Polls DescribeInstances until the instance reaches the goal, with growing pauses, for at
    * most the host's `stateWaitSeconds`. A "not found" while waiting is asked again (it may
    * be eventual consistency), except when waiting for termination, where it means gone; so is

@@ -353,6 +353,19 @@ export class OneCloudProvider implements Provider {
   }
 
   /**
+   * Moves the VM's host mark to its new host: `one.vm.update` merging `ONE_HYBRID_HOST` into
+   * its user template (the 4.4+ form: session, id, template, 1 for merge), then `one.vm.rename`
+   * to `one-<vm id>-<host>`, the mark a listing without user templates (before 5.10) reads.
+   */
+  async rehome(id: string, host: string, vmId: number): Promise<void> {
+    const partnerId = partnerIdOf(id);
+    const doing = `Cannot mark ${id} as VM ${vmId}'s on host ${host}`;
+    const template = `<TEMPLATE><${MARK.host}>${escapeXml(host)}</${MARK.host}></TEMPLATE>`;
+    await this.#api.call(doing, "one.vm.update", partnerId, template, 1);
+    await this.#api.call(doing, "one.vm.rename", partnerId, launchName(vmId, host));
+  }
+
+  /**
    * The partner user's VM quota (`one.user.info` of the session's user): the limits on its
    * VMs, CPU and memory, the defaults applied where the user has none.
    */

@@ -99,6 +99,55 @@ export function sortInstances(
   return { own, wild, orphans };
 }
 
+/** A VM of the local oned, as {@link adoptImported} needs it. */
+export interface KnownVm {
+  /** Its OpenNebula id. */
+  readonly id: number;
+  /** Its deploy id, when it has one. */
+  readonly deployId?: string;
+  /** The host oned has it on, when it says. */
+  readonly host?: string;
+}
+
+/**
+ * Takes in the instances OpenNebula imported (`onehost importvm`): a wild instance whose id is
+ * the deploy id of a VM oned has becomes that VM's, on the host oned has it on, as if the driver
+ * had launched it there, so that no probe offers it for import again and its host reports it
+ * as its VM. Other instances are returned as they are.
+ *
+ * @param listed Every instance of the host's account and region.
+ * @param known The local oned's VMs.
+ * @returns The listing, imported instances owned by their VM.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { adoptImported } from "./im_probes.ts";
+ * const wild = { id: "i-1", state: "running" as const, nativeState: "running", facts: {},
+ *   launchedByDriver: false, sectionAttributes: {} };
+ * const [adopted] = adoptImported([wild], [{ id: 7, deployId: "i-1", host: "aws" }]);
+ * assert.equal(adopted?.ownerVmId, 7);
+ * assert.equal(adopted?.ownerHost, "aws");
+ * assert.equal(adopted?.launchedByDriver, true);
+ * ```
+ */
+export function adoptImported(
+  listed: readonly ListedInstance[],
+  known: readonly KnownVm[],
+): ListedInstance[] {
+  const byDeployId = new Map(known.flatMap((vm) => vm.deployId ? [[vm.deployId, vm]] : []));
+  return listed.map((instance) => {
+    const vm = instance.launchedByDriver ? undefined : byDeployId.get(instance.id);
+    if (vm === undefined) return instance;
+    const { ownerHost: _, ...rest } = instance;
+    return {
+      ...rest,
+      launchedByDriver: true,
+      ownerVmId: vm.id,
+      ...(vm.host !== undefined ? { ownerHost: vm.host } : {}),
+    };
+  });
+}
+
 /** Which generation's spelling of an imported instance's deploy id. */
 export type ImportGeneration = "4.14" | "5.12";
 

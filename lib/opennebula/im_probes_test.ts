@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { ListedInstance } from "../provider.ts";
-import { importTemplate, sortInstances } from "./im_probes.ts";
+import { adoptImported, importTemplate, sortInstances } from "./im_probes.ts";
 
 function listed(id: string, extra: Partial<ListedInstance>): ListedInstance {
   return {
@@ -42,6 +42,29 @@ Deno.test("sortInstances() keeps this host's live VMs, live wild instances, and 
     wild: [wild],
     orphans: [stopped],
   });
+});
+
+Deno.test("adoptImported() gives an instance OpenNebula imported to its VM and host, so it is no longer wild there nor anywhere else", () => {
+  const imported = listed("i-7", {});
+  const stillWild = listed("i-8", {});
+  const mine = listed("i-1", { launchedByDriver: true, ownerHost: "a", ownerVmId: 1 });
+  const known = [{ id: 1, deployId: "i-1", host: "a" }, { id: 40, deployId: "i-7", host: "a" }];
+  const all = adoptImported([mine, imported, stillWild], known);
+  const adopted = { ...imported, launchedByDriver: true, ownerVmId: 40, ownerHost: "a" };
+  assert.deepEqual(all, [mine, adopted, stillWild]);
+  assert.deepEqual(sortInstances(all, "a", new Set([1, 40])), {
+    own: [mine, adopted],
+    wild: [stillWild],
+    orphans: [],
+  });
+  assert.deepEqual(sortInstances(all, "b", new Set([1, 40])), {
+    own: [],
+    wild: [stillWild],
+    orphans: [],
+  });
+  // oned's VM without a host: no host reports it, and it is not offered again.
+  const hostless = adoptImported([imported], [{ id: 40, deployId: "i-7" }]);
+  assert.deepEqual(sortInstances(hostless, "a", undefined), { own: [], wild: [], orphans: [] });
 });
 
 Deno.test("importTemplate() escapes quotes and backslashes in names and values, and falls back to the listed memory", () => {

@@ -10,10 +10,11 @@
 import { InvalidInputError } from "../errors.ts";
 import {
   hostTemplateCapacity,
+  type LocalVm,
   type OneVmInfo,
   systemVersion,
   vmInfo,
-  vmPoolIds,
+  vmPool,
 } from "./one_api.ts";
 import { type EnvLookup, readOneAuth } from "./one_auth.ts";
 import { DEFAULT_TIMEOUT_MS, XmlRpcClient } from "../xmlrpc.ts";
@@ -94,20 +95,20 @@ export async function localOnedHostCapacity(
 }
 
 /**
- * Asks the local oned which VMs it still has (`one.vmpool.info`, every user's, DONE ones left
- * out).
+ * Asks the local oned for every VM it still has, with its deploy id and host
+ * (`one.vmpool.info`, every user's, DONE ones left out).
  *
  * @param env Reads the environment (default: the process's).
- * @returns The VM ids.
+ * @returns The VMs.
  * @throws {DriverError} with a one-line message naming the credentials file or the endpoint
  * when the answer cannot be had.
  */
-export async function localOnedVmIds(
+export async function localOnedVms(
   env: EnvLookup = (n) => Deno.env.get(n),
-): Promise<Set<number>> {
+): Promise<LocalVm[]> {
   const client = localOnedClient(env);
   const { session } = await readOneAuth(env);
-  return await vmPoolIds(client, session);
+  return await vmPool(client, session);
 }
 
 /**

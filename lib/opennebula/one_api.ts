@@ -64,30 +64,43 @@ export async function vmInfo(
   };
 }
 
+/** A VM the local oned has, as its pool listing shows it. */
+export interface LocalVm {
+  /** `ID`. */
+  readonly id: number;
+  /** `DEPLOY_ID`, when the VM has one (a VM deployed, or imported, on a host). */
+  readonly deployId?: string;
+  /** The host of its last history record (`HISTORY_RECORDS/HISTORY/HOSTNAME`), when any. */
+  readonly host?: string;
+}
+
 /**
- * The ids of every VM oned still has, whoever owns it (`one.vmpool.info(session, -2, -1, -1,
- * -1)`: all users' VMs, any id, every state but DONE). A VM that is done, or was never
- * created, is not in the answer.
+ * Every VM oned still has, whoever owns it (`one.vmpool.info(session, -2, -1, -1, -1)`: all
+ * users' VMs, any id, every state but DONE), with its deploy id and host. A VM that is done,
+ * or was never created, is not in the answer.
  *
  * @param client The XML-RPC client of the OpenNebula endpoint.
  * @param session `user:password` (an administrator, to see every user's VMs).
- * @returns The VM ids.
+ * @returns The VMs, in the pool's order.
  * @throws {OneApiError} when OpenNebula refuses.
- * @throws {XmlRpcError} when the call fails, or the answer is not a `<VM_POOL>` document.
+ * @throws {XmlRpcError} when the call fails, or the answer is not a `<VM_POOL>` document of
+ * VMs with numeric ids.
  */
-export async function vmPoolIds(client: XmlRpcClient, session: string): Promise<Set<number>> {
+export async function vmPool(client: XmlRpcClient, session: string): Promise<LocalVm[]> {
   const method = "one.vmpool.info";
   const result = await oneCall(client, method, session, -2, -1, -1, -1);
   const pool = resultDocument(client, method, result, "VM_POOL");
   const invalid = (what: string) =>
     new XmlRpcError("InvalidResponse", `${client.where} answered ${method} with ${what}`);
-  const ids = new Set<number>();
-  for (const vm of pool.children.filter((c) => c.name === "VM")) {
+  return pool.children.filter((c) => c.name === "VM").map((vm) => {
     const id = childText(vm, "ID")?.trim();
     if (id === undefined || !/^\d+$/.test(id)) throw invalid("a VM without a numeric ID");
-    ids.add(Number(id));
-  }
-  return ids;
+    const deployId = childText(vm, "DEPLOY_ID")?.trim();
+    const history = child(vm, "HISTORY_RECORDS")?.children.filter((c) => c.name === "HISTORY");
+    const last = history?.[history.length - 1];
+    const host = last === undefined ? undefined : childText(last, "HOSTNAME")?.trim();
+    return { id: Number(id), ...(deployId ? { deployId } : {}), ...(host ? { host } : {}) };
+  });
 }
 
 /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { startFakeOned } from "../../tests/oned_xmlrpc.ts";
-import { OneApiError, oneCall, vmInfo, vmPoolIds } from "./one_api.ts";
+import { OneApiError, oneCall, vmInfo, vmPool } from "./one_api.ts";
 import { XmlRpcClient, XmlRpcError } from "../xmlrpc.ts";
 
 Deno.test("vmInfo() sends one.vm.info(session, id) and reads the VM's states and deploy id", async () => {
@@ -79,26 +79,29 @@ Deno.test("oneCall() refuses an answer that is not OpenNebula's [success, result
   });
 });
 
-Deno.test("vmPoolIds() asks one.vmpool.info for every user's VMs in any state but DONE, and reads their ids", async () => {
+Deno.test("vmPool() asks one.vmpool.info for every user's VMs in any state but DONE, and reads their ids, deploy ids and hosts", async () => {
   await using oned = await startFakeOned();
-  oned.setVm(3, { state: 3, lcmState: 3 });
+  oned.setVm(3, { state: 3, lcmState: 3, deployId: "i-0abc", host: "aws-east" });
   oned.setVm(8, { state: 8, lcmState: 0 });
   oned.setVm(9, { state: 6, lcmState: 0 });
   const client = new XmlRpcClient(oned.url, { label: "oned" });
-  assert.deepEqual(await vmPoolIds(client, oned.session), new Set([3, 8]));
+  assert.deepEqual(await vmPool(client, oned.session), [
+    { id: 3, deployId: "i-0abc", host: "aws-east" },
+    { id: 8, host: "aws-test" },
+  ]);
   assert.deepEqual(oned.calls, [{
     method: "one.vmpool.info",
     params: [oned.session, -2, -1, -1, -1],
   }]);
   await assert.rejects(
-    vmPoolIds(client, "oneadmin:wrong"),
+    vmPool(client, "oneadmin:wrong"),
     (e: unknown) => e instanceof OneApiError && e.code === "256",
   );
 });
 
-Deno.test("vmPoolIds() refuses an answer that is not a VM_POOL of numeric ids", async () => {
+Deno.test("vmPool() refuses an answer that is not a VM_POOL of numeric ids", async () => {
   await using oned = await startFakeOned();
   oned.misbehave("not-xmlrpc");
   const client = new XmlRpcClient(oned.url, { label: "oned" });
-  await assert.rejects(vmPoolIds(client, oned.session), XmlRpcError);
+  await assert.rejects(vmPool(client, oned.session), XmlRpcError);
 });

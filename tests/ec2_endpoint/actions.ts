@@ -8,6 +8,7 @@
  * - Start: stopped → pending; pending/running unchanged; the others are refused.
  * - Reboot: running instances reboot (they stay running); terminated ones are ignored; the
  *   others are refused.
+ * - CreateTags: adds or overwrites tags of instances and images, all or none.
  *
  * A state change names instances that must all be visible and allow it before any changes.
  *
@@ -70,7 +71,60 @@ export const ACTIONS: ReadonlyMap<string, Action> = new Map<string, Action>([
   ["AssociateAddress", associateAddress],
   ["DescribeAddresses", describeAddresses],
   ["DescribeInstanceTypes", describeInstanceTypes],
+  ["CreateTags", createTags],
 ]);
+
+/** The most tags a resource may have. */
+const MAX_TAGS = 50;
+
+/**
+ * CreateTags, as EC2 documents it: `ResourceId.N` (instances, each visible, and the account's
+ * own images) and `Tag.N.Key`/`.Value`, both required; a key of 1 to 128 characters not starting
+ * with `aws:`, a value of at most 256; a tag whose key a resource has is overwritten; a resource
+ * past 50 tags is refused (`TagLimitExceeded`). Every resource and tag is checked before any is
+ * tagged. Answers `<return>true</return>`.
+ */
+function createTags(region: RegionState, p: Params, now: number): Xml {
+  const ids = values(p, "ResourceId");
+  if (ids.length === 0) throw errors.missing("ResourceId");
+  const tags = items(p, "Tag").map((tag) => [tag["Key"] ?? "", tag["Value"] ?? ""] as const);
+  if (tags.length === 0) throw errors.missing("Tag");
+  for (const [key, value] of tags) {
+    if (key === "" || [...key].length > 128 || key.toLowerCase().startsWith("aws:")) {
+      throw errors.invalid(
+        "Tag.Key",
+        key,
+        "Tag keys must be 1 to 128 characters long and must not start with 'aws:'.",
+      );
+    }
+    if ([...value].length > 256) {
+      throw errors.invalid("Tag.Value", value, "Tag values may be at most 256 characters long.");
+    }
+  }
+  const targets = ids.map((id) => {
+    if (id.startsWith("ami-")) {
+      const image = region.images.get(id);
+      // Another account's image (a public one) cannot be tagged: as if it did not exist.
+      if (!image || image.ownerId !== ACCOUNT_ID) {
+        throw new Ec2Error("InvalidAMIID.NotFound", `The image id '[${id}]' does not exist`);
+      }
+      return image.tags;
+    }
+    if (!id.startsWith("i-")) throw new Ec2Error("InvalidID", `The ID '${id}' is not valid`);
+    return region.requireVisible([id], now)[0]!.tags;
+  });
+  for (const [index, target] of targets.entries()) {
+    const keys = new Set([...target.keys(), ...tags.map(([key]) => key)]);
+    if (keys.size > MAX_TAGS) {
+      throw new Ec2Error(
+        "TagLimitExceeded",
+        `The maximum number of Tags for a resource has been reached (resource ${ids[index]}).`,
+      );
+    }
+  }
+  for (const target of targets) for (const [key, value] of tags) target.set(key, value);
+  return el("return", true);
+}
 
 /**
  * DescribeInstances: by id (each must be visible) or all visible instances, filtered; pages of

@@ -1,6 +1,6 @@
 /** Signatures checked with the SDK's signer, and the answers to calls it does not implement. */
 
-import { CreateTagsCommand, DescribeInstancesCommand } from "@aws-sdk/client-ec2";
+import { DeleteTagsCommand, DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import assert from "node:assert/strict";
 import { startEc2Endpoint, TEST_CREDENTIALS } from "./mod.ts";
 import { clientFor, expectError } from "./testing.ts";
@@ -44,7 +44,7 @@ Deno.test("an unknown access key, a session token and an unsigned request", asyn
 Deno.test("a call the driver never makes is refused with InvalidAction", async () => {
   await using ep = await startEc2Endpoint();
   const ec2 = clientFor(ep);
-  const call = ec2.send(new CreateTagsCommand({ Resources: ["i-0123456789abcdef0"], Tags: [] }));
+  const call = ec2.send(new DeleteTagsCommand({ Resources: ["i-0123456789abcdef0"] }));
   await expectError(call, "InvalidAction", 400);
   assert.equal(ep.calls[0]?.errorCode, "InvalidAction");
   ec2.destroy();

@@ -94,8 +94,8 @@ export interface InstanceRecord {
   publicIp: string | undefined;
   /** Security groups. */
   readonly securityGroups: readonly SecurityGroupFixture[];
-  /** Tags. */
-  readonly tags: ReadonlyMap<string, string>;
+  /** Tags (CreateTags adds to them). */
+  readonly tags: Map<string, string>;
   /** Tags of its volumes. */
   readonly volumeTags: ReadonlyMap<string, string>;
   /** Attached volumes, root first. */
@@ -150,8 +150,8 @@ export interface ImageRecord {
   readonly imdsV2: boolean;
   /** The instance CreateImage made it of. */
   readonly sourceInstanceId: string | undefined;
-  /** Tags. */
-  readonly tags: ReadonlyMap<string, string>;
+  /** Tags (CreateTags adds to them). */
+  readonly tags: Map<string, string>;
   /** `pending` until `availableAt`, then `available`. */
   state: "pending" | "available";
   /** When a pending image becomes available (ms). */
