@@ -45,9 +45,9 @@ export function idleSeconds(env: { get(name: string): string | undefined } = Den
 }
 
 /**
- * Serves actions on a socket until idle, then exits. Exactly one process serves a socket:
- * binding happens under the socket's lock file, and a process that finds a live server there
- * exits quietly; a dead server's socket is replaced.
+ * Serves actions on a socket until idle, then exits, removing its socket, pid file and lock
+ * file. Exactly one process serves a socket: binding happens under the socket's lock, and a
+ * process that finds a live server there exits quietly; a dead server's socket is replaced.
  *
  * @param path The socket, in a safe runtime directory.
  * @param actions The actions it may run.
@@ -59,8 +59,7 @@ export async function serve(path: string, actions: ServedActions): Promise<never
   } catch {
     Deno.exit(1);
   }
-  const lock = await Deno.open(`${path}.lock`, { create: true, write: true, mode: 0o600 });
-  const listener = await bind(path, lock);
+  const listener = await bind(path);
   if (listener === undefined) Deno.exit(0);
   const own = (await Deno.lstat(path)).ino;
   await Deno.writeTextFile(`${path}.pid`, `${Deno.pid}\n`, { mode: 0o600 });
@@ -78,13 +77,15 @@ export async function serve(path: string, actions: ServedActions): Promise<never
     if (active > 0) return;
     // From here on no request is accepted: its client runs the action itself.
     state.closing = true;
-    await lock.lock(true);
+    await lockSocket(path);
     // Remove the socket only if it is still this server's.
     const current = await Deno.lstat(path).catch(() => undefined);
     if (current?.ino === own) {
       await Deno.remove(path).catch(() => {});
       await Deno.remove(`${path}.pid`).catch(() => {});
     }
+    // Removed while held: a process waiting for it finds it gone and takes a new one.
+    await Deno.remove(`${path}.lock`).catch(() => {});
     listener.close();
     Deno.exit(0);
   };
@@ -99,9 +100,25 @@ export async function serve(path: string, actions: ServedActions): Promise<never
   Deno.exit(0);
 }
 
+/**
+ * Takes the socket's lock: an exclusive lock of `<socket>.lock`, held until the file is closed
+ * (or the process ends). A lock file removed by its holder while this process waited for it is
+ * not the lock any more: this process takes the new one.
+ */
+async function lockSocket(path: string): Promise<Deno.FsFile> {
+  for (;;) {
+    const file = await Deno.open(`${path}.lock`, { create: true, write: true, mode: 0o600 });
+    await file.lock(true);
+    const held = await file.stat();
+    const current = await Deno.lstat(`${path}.lock`).catch(() => undefined);
+    if (current?.ino === held.ino) return file;
+    file.close();
+  }
+}
+
 /** Listens on the socket unless a live server does; under the lock, so one process wins. */
-async function bind(path: string, lock: Deno.FsFile): Promise<Deno.Listener | undefined> {
-  await lock.lock(true);
+async function bind(path: string): Promise<Deno.Listener | undefined> {
+  const lock = await lockSocket(path);
   try {
     const live = await Deno.connect({ transport: "unix", path }).then(
       (conn) => (conn.close(), true),
@@ -111,7 +128,7 @@ async function bind(path: string, lock: Deno.FsFile): Promise<Deno.Listener | un
     await Deno.remove(path).catch(() => {});
     return Deno.listen({ transport: "unix", path });
   } finally {
-    await lock.unlock();
+    lock.close();
   }
 }
 

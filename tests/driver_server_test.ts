@@ -209,12 +209,14 @@ test("another environment gets a server of its own", async () => {
   assert.ok(servers(RUN).includes(current!), "the first one still runs");
 });
 
-test("an idle server exits and removes its socket", async () => {
+test("an idle server exits and removes its socket and files", async () => {
   const runtime = `${tmp}/run-idle`;
   const env = { ...ENV, XDG_RUNTIME_DIR: runtime, HYBRID_DRIVER_SERVER_IDLE_SECONDS: "1" };
   assert.equal((await run("poll", ["i-1", HOST], env)).code, 1);
   await until(() => servers(runtime).length === 1, "a server runs");
-  await until(() => servers(runtime).length === 0 && sockets(runtime).length === 0, "it is gone");
+  await until(() => servers(runtime).length === 0, "it is gone");
+  const left = [...Deno.readDirSync(`${runtime}/one-hybrid`)].map((e) => e.name);
+  assert.deepEqual(left, [], "no socket, pid file or lock file left");
 });
 
 test("with an unsafe runtime directory actions run in their own processes and no server starts", async () => {
