@@ -126,7 +126,10 @@ async function bind(path: string): Promise<Deno.Listener | undefined> {
     );
     if (live) return undefined;
     await Deno.remove(path).catch(() => {});
-    return Deno.listen({ transport: "unix", path });
+    const listener = Deno.listen({ transport: "unix", path });
+    // Only this user may connect, whatever the directory's mode.
+    await Deno.chmod(path, 0o600);
+    return listener;
   } finally {
     lock.close();
   }

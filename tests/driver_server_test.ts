@@ -116,6 +116,8 @@ test("a served action prints and exits exactly as in a process of its own, and r
   // The first action runs in its process and starts the server.
   deployId = deployedId(await run("deploy", [deployment, HOST, "301", HOST], ENV));
   await until(() => servers(RUN).length === 1 && sockets(RUN).length === 1, "a server listens");
+  const socket = await Deno.lstat(`${RUN}/one-hybrid/${sockets(RUN)[0]}`);
+  assert.equal(socket.mode! & 0o777, 0o600, "only this user may connect");
 
   const cases: [string, string[], string?][] = [
     ["poll", ...pollArgs()],
