@@ -24,15 +24,23 @@ export interface ServedRequest {
 /** The server's acknowledgement: from here on the action runs there, never also in the client. */
 export const ACK = { accepted: true } as const;
 
+/** What frames are read from: a connection's `read`. */
+export interface ByteSource {
+  /** Reads into `p`; the count read, or `null` at the end. */
+  read(p: Uint8Array): Promise<number | null>;
+}
+
 /**
  * Reads length-prefixed frames from a connection, however its bytes arrive.
  */
 export class FrameReader {
-  readonly #conn: Deno.Conn;
-  #buffer = new Uint8Array(0);
+  readonly #conn: ByteSource;
+  /** Bytes read and not yet returned: `#data[0, #length)`. */
+  #data = new Uint8Array(64 * 1024);
+  #length = 0;
 
   /** @param conn The connection to read. */
-  constructor(conn: Deno.Conn) {
+  constructor(conn: ByteSource) {
     this.#conn = conn;
   }
 
@@ -44,27 +52,30 @@ export class FrameReader {
    */
   async next(): Promise<unknown> {
     if (!await this.#fill(4, true)) return null;
-    const length = new DataView(this.#buffer.buffer, this.#buffer.byteOffset).getUint32(0);
+    const length = new DataView(this.#data.buffer).getUint32(0);
     if (length > MAX_FRAME_BYTES) throw new Error(`frame of ${length} bytes`);
     await this.#fill(4 + length, false);
-    const frame = this.#buffer.subarray(4, 4 + length);
-    this.#buffer = this.#buffer.slice(4 + length);
-    return JSON.parse(new TextDecoder().decode(frame));
+    const value = JSON.parse(new TextDecoder().decode(this.#data.subarray(4, 4 + length)));
+    this.#data.copyWithin(0, 4 + length, this.#length);
+    this.#length -= 4 + length;
+    return value;
   }
 
   /** Reads until `n` bytes are buffered; false at a clean end when `endOk`. */
   async #fill(n: number, endOk: boolean): Promise<boolean> {
-    while (this.#buffer.length < n) {
-      const chunk = new Uint8Array(Math.max(64 * 1024, n - this.#buffer.length));
-      const read = await this.#conn.read(chunk);
+    if (this.#data.length < n) {
+      // Grown once to the frame's size: no copy per read, however large the frame.
+      const grown = new Uint8Array(n);
+      grown.set(this.#data.subarray(0, this.#length));
+      this.#data = grown;
+    }
+    while (this.#length < n) {
+      const read = await this.#conn.read(this.#data.subarray(this.#length));
       if (read === null) {
-        if (endOk && this.#buffer.length === 0) return false;
+        if (endOk && this.#length === 0) return false;
         throw new Error("connection ended inside a frame");
       }
-      const joined = new Uint8Array(this.#buffer.length + read);
-      joined.set(this.#buffer);
-      joined.set(chunk.subarray(0, read), this.#buffer.length);
-      this.#buffer = joined;
+      this.#length += read;
     }
     return true;
   }
@@ -76,7 +87,10 @@ export class FrameReader {
  * @param conn The connection.
  * @param value What to send, as JSON.
  */
-export async function writeFrame(conn: Deno.Conn, value: unknown): Promise<void> {
+export async function writeFrame(
+  conn: { write(p: Uint8Array): Promise<number> },
+  value: unknown,
+): Promise<void> {
   const body = new TextEncoder().encode(JSON.stringify(value));
   const frame = new Uint8Array(4 + body.length);
   new DataView(frame.buffer).setUint32(0, body.length);
