@@ -77,17 +77,21 @@ export async function serve(path: string, actions: ServedActions): Promise<never
     if (active > 0) return;
     // From here on no request is accepted: its client runs the action itself.
     state.closing = true;
-    await lockSocket(path);
-    // Remove the socket only if it is still this server's.
-    const current = await Deno.lstat(path).catch(() => undefined);
-    if (current?.ino === own) {
-      await Deno.remove(path).catch(() => {});
-      await Deno.remove(`${path}.pid`).catch(() => {});
+    try {
+      await lockSocket(path);
+      // Remove the socket only if it is still this server's.
+      const current = await Deno.lstat(path).catch(() => undefined);
+      if (current?.ino === own) {
+        await Deno.remove(path).catch(() => {});
+        await Deno.remove(`${path}.pid`).catch(() => {});
+      }
+      // Removed while held: a process waiting for it finds it gone and takes a new one.
+      await Deno.remove(`${path}.lock`).catch(() => {});
+    } catch {
+      // The directory is gone (or unusable): nothing is left to clean, and the server ends anyway.
+    } finally {
+      Deno.exit(0);
     }
-    // Removed while held: a process waiting for it finds it gone and takes a new one.
-    await Deno.remove(`${path}.lock`).catch(() => {});
-    listener.close();
-    Deno.exit(0);
   };
   idle = setTimeout(quit, idleMs);
   for await (const conn of listener) {

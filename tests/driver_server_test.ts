@@ -221,6 +221,16 @@ test("an idle server exits and removes its socket and files", async () => {
   assert.deepEqual(left, [], "no socket, pid file or lock file left");
 });
 
+test("a server whose runtime directory was removed still exits when idle", async () => {
+  const runtime = `${tmp}/run-gone`;
+  const env = { ...ENV, XDG_RUNTIME_DIR: runtime, HYBRID_DRIVER_SERVER_IDLE_SECONDS: "1" };
+  assert.equal((await run("poll", ["i-1", HOST], env)).code, 1);
+  await until(() => servers(runtime).length === 1 && sockets(runtime).length === 1, "one listens");
+  // As a test's clean-up, or a logout's, removes the directory under it.
+  await Deno.remove(runtime, { recursive: true });
+  await until(() => servers(runtime).length === 0, "it is gone");
+});
+
 test("with an unsafe runtime directory actions run in their own processes and no server starts", async () => {
   const runtime = `${tmp}/run-unsafe`;
   await Deno.mkdir(`${runtime}/one-hybrid`, { recursive: true });
