@@ -49,7 +49,7 @@ export type Action = (argv: readonly string[], run: ActionRun) => Promise<string
 export const DEFAULT_ACTION_TIMEOUT_SECONDS = 300;
 
 /** How long to wait for oned to finish writing stdin once the action is done. */
-const STDIN_GRACE_MS = 2_000;
+export const STDIN_GRACE_MS = 2_000;
 
 /**
  * How long an action may take to unwind once its signal aborted, before the frame reports the
@@ -61,9 +61,13 @@ const ABORT_GRACE_MS = 1_000;
  * The deadline of one action run: an `AbortController` whose timer can be moved.
  *
  * @param seconds The first deadline, from now.
+ * @param cancel Aborts the run too (with its reason), as killing its process would stop it.
  * @returns The run handed to the action, and `stop()` to clear the timer when it is done.
  */
-export function actionDeadline(seconds: number): ActionRun & { stop(): void } {
+export function actionDeadline(
+  seconds: number,
+  cancel?: AbortSignal,
+): ActionRun & { stop(): void } {
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const limit = (after: number, what: string) => {
@@ -74,7 +78,20 @@ export function actionDeadline(seconds: number): ActionRun & { stop(): void } {
     }, after * 1000);
   };
   limit(seconds, "the action");
-  return { signal: controller.signal, limit, stop: () => clearTimeout(timer) };
+  const cancelled = () => {
+    clearTimeout(timer);
+    controller.abort(cancel?.reason);
+  };
+  if (cancel?.aborted) cancelled();
+  else cancel?.addEventListener("abort", cancelled, { once: true });
+  return {
+    signal: controller.signal,
+    limit,
+    stop: () => {
+      clearTimeout(timer);
+      cancel?.removeEventListener("abort", cancelled);
+    },
+  };
 }
 
 /**
@@ -92,6 +109,16 @@ export function describeError(error: unknown): string {
   return redact(oneLine(message));
 }
 
+/** What a finished action writes: exit code, standard output and standard error. */
+export interface ActionOutput {
+  /** Exit code. */
+  readonly code: number;
+  /** Standard output, secrets removed. */
+  readonly stdout: string;
+  /** Standard error, secrets removed. */
+  readonly stderr: string;
+}
+
 /**
  * Runs an action to completion and exits the process: exit 0 with its line on stdout, or
  * exit 1 with the failure on stdout and fenced on stderr. Standard input is always read to
@@ -105,8 +132,25 @@ export async function runAction(
   action: Action,
   argv: readonly string[] = Deno.args,
 ): Promise<void> {
+  writeOutput(await performAction(action, argv));
+}
+
+/**
+ * Runs an action as {@link runAction} does, but returns what it would write and exit with
+ * instead of writing it: the frame of a run served by the driver server.
+ *
+ * @param action The action to run.
+ * @param argv Its arguments.
+ * @param cancel Stops the run as killing its process would (its client went away).
+ * @returns The exit code and output.
+ */
+export async function performAction(
+  action: Action,
+  argv: readonly string[],
+  cancel?: AbortSignal,
+): Promise<ActionOutput> {
   const stdinDone = stdinSettled();
-  const run = actionDeadline(DEFAULT_ACTION_TIMEOUT_SECONDS);
+  const run = actionDeadline(DEFAULT_ACTION_TIMEOUT_SECONDS, cancel);
   let code = 0;
   let output: { stdout: string; stderr: string };
   try {
@@ -126,7 +170,7 @@ export async function runAction(
   }
   run.stop();
   await within(stdinDone, STDIN_GRACE_MS);
-  finish(code, output);
+  return { code, stdout: redact(output.stdout), stderr: redact(output.stderr) };
 }
 
 /** What an action's result prints: its one line, or a report's lines, each ended. */
@@ -146,22 +190,30 @@ async function settleOrAbort<T>(result: Promise<T>, signal: AbortSignal): Promis
   return await Promise.race([result, aborted]);
 }
 
-/** Waits for a promise, for at most `ms`. */
-async function within(promise: Promise<unknown>, ms: number): Promise<void> {
+/**
+ * Waits for a promise, for at most `ms`.
+ *
+ * @param promise What to wait for.
+ * @param ms The longest wait.
+ */
+export async function within(promise: Promise<unknown>, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([promise, new Promise((resolve) => timer = setTimeout(resolve, ms))]);
   clearTimeout(timer);
 }
 
 /**
- * The only place that writes an action's output, and so the one place where secrets are
- * removed from it, whatever path the text took.
+ * Writes an action's output and exits with its code: the only place a process writes it, and
+ * (through {@link performAction}) the one place where secrets are removed from it, whatever
+ * path the text took.
+ *
+ * @param output What the action wrote.
  */
-function finish(code: number, output: { stdout: string; stderr: string }): never {
+export function writeOutput(output: ActionOutput): never {
   const encoder = new TextEncoder();
-  if (output.stdout) writeAll(Deno.stdout, encoder.encode(redact(output.stdout)));
-  if (output.stderr) writeAll(Deno.stderr, encoder.encode(redact(output.stderr)));
-  Deno.exit(code);
+  if (output.stdout) writeAll(Deno.stdout, encoder.encode(output.stdout));
+  if (output.stderr) writeAll(Deno.stderr, encoder.encode(output.stderr));
+  Deno.exit(output.code);
 }
 
 function writeAll(stream: { writeSync(p: Uint8Array): number }, data: Uint8Array): void {

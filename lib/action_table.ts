@@ -10,8 +10,11 @@ import type { Action } from "./action.ts";
 /** Loads one action. */
 export type ActionLoader = () => Promise<Action>;
 
-const unsupported = (name: string): ActionLoader => () =>
-  import("../actions/unsupported.ts").then((m) => m.unsupported(name));
+const unsupportedNames: string[] = [];
+const unsupported = (name: string): ActionLoader => {
+  unsupportedNames.push(name);
+  return () => import("../actions/unsupported.ts").then((m) => m.unsupported(name));
+};
 
 /** VMM actions, under `remotes/vmm/<name>/`, and the operator's `doctor` beside them. */
 export const VMM_ACTIONS: Readonly<Record<string, ActionLoader>> = {
@@ -55,3 +58,14 @@ export const IM_ACTIONS: Readonly<Record<string, ActionLoader>> = {
   vm_status: () => import("../actions/im_probes.ts").then((m) => m.vmStatus),
   orphans: () => import("../actions/im_probes.ts").then((m) => m.orphans),
 };
+
+/**
+ * Actions that always run in their own process, never through the warm driver server
+ * (`lib/driver_server.ts`): the unsupported ones answer without the cloud, and the operator's
+ * tools run from a shell whose environment oned does not share (a server for it would idle).
+ */
+export const IN_PROCESS_ACTIONS: ReadonlySet<string> = new Set([
+  ...unsupportedNames,
+  "doctor",
+  "orphans",
+]);

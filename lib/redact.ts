@@ -1,11 +1,12 @@
 /**
  * Keeps secrets out of everything the driver prints. The configuration loader registers each
- * secret it reads; `lib/action.ts` passes every outgoing message through `redact()`.
+ * secret it reads; `lib/action.ts` passes every outgoing message through `redact()`. Secrets
+ * belong to the current run (`lib/run_context.ts`): runs served side by side see only their own.
  *
  * @module
  */
 
-const secrets = new Set<string>();
+import { currentRun } from "./run_context.ts";
 
 /**
  * Registers a value that must never be printed.
@@ -13,7 +14,7 @@ const secrets = new Set<string>();
  * @param value A secret (access key secret, session token); values shorter than 4 characters are ignored.
  */
 export function addSecret(value: string | undefined): void {
-  if (value !== undefined && value.length >= 4) secrets.add(value);
+  if (value !== undefined && value.length >= 4) currentRun().secrets.add(value);
 }
 
 /**
@@ -31,6 +32,6 @@ export function addSecret(value: string | undefined): void {
  */
 export function redact(text: string): string {
   let result = text;
-  for (const secret of secrets) result = result.split(secret).join("***");
+  for (const secret of currentRun().secrets) result = result.split(secret).join("***");
   return result;
 }

@@ -4,7 +4,10 @@
  *
  * - per action: median and p95 wall time, median CPU (user + system) and peak RSS over repeated
  *   runs, next to a bare start-up of the same Deno runtime (an empty script), with the ratio;
- *   the cases run interleaved, one round after another. The local endpoint changes state at
+ *   the cases run interleaved, one round after another. Each action that asks EC2 is measured
+ *   twice: served by the warm driver server (the default; the process measured is the thin
+ *   client, and the server's own CPU per served action is reported apart) and with the server
+ *   off (`HYBRID_DRIVER_SERVER=off`: the whole action in its own process). The local endpoint changes state at
  *   once, so the time EC2 takes to change state is not counted.
  * - the floor: what start-up is made of (the runtime, `node:` compatibility, the driver's own
  *   modules, the SDK's import, the V8 code cache).
@@ -161,13 +164,22 @@ try {
     // Each action's own cost: a poll that asks EC2 every time (sharing is the cycles' part).
     defaults: { statePollSeconds: 0.05, pollWindowSeconds: 0 },
   });
-  const env = { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HOME: home };
+  // A runtime directory of the bench's own: its warm servers are the bench's alone.
+  const runtimeDir = `${tmp}/run`;
+  const env = {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME: home,
+    XDG_RUNTIME_DIR: runtimeDir,
+    HYBRID_DRIVER_SERVER_IDLE_SECONDS: "60",
+  };
   const driverEnv = { ...env, HYBRID_DRIVER_CONFIG: config };
-  const action = (name: string, args: string[], stdin = ""): Invocation => ({
-    cmd: [`${DIST_VMM}${name}`, ...args],
-    env: driverEnv,
-    stdin,
-  });
+  const offEnv = { ...driverEnv, HYBRID_DRIVER_SERVER: "off" };
+  const action = (
+    name: string,
+    args: string[],
+    stdin = "",
+    actionEnv: Record<string, string> = driverEnv,
+  ): Invocation => ({ cmd: [`${DIST_VMM}${name}`, ...args], env: actionEnv, stdin });
 
   /** Launches an instance of the driver's (tagged for a VM of a host) at once, in-process. */
   let launches = 0;
@@ -211,7 +223,78 @@ try {
   }
   const deployment = (vmId: number) =>
     vmDeployment(vmId, { AMI: AMAZON_LINUX_AMI, INSTANCETYPE: "t3.micro" });
-  const saved: { id: string; file: string }[] = [];
+  /**
+   * The actions that ask EC2, named with a suffix, run with an environment; VM ids from
+   * `base` up, so that each way has VMs of its own.
+   */
+  const cloudCases = (suffix: string, caseEnv: Record<string, string>, base: number): Case[] => {
+    const saved: { id: string; file: string }[] = [];
+    const run = (name: string, args: string[], stdin = "") => action(name, args, stdin, caseEnv);
+    const vm = (offset: number, r: number) => base + offset + r;
+    const withInstance = (name: string, offset: number, lcmState: number) => async (r: number) => {
+      const vmId = vm(offset, r);
+      const id = await launch(vmId);
+      const data = oneBase64(actionData(vmId, HOST, id, { lcmState }));
+      return run(name, [id, HOST, String(vmId), HOST], data);
+    };
+    return [
+      {
+        name: `poll (asks EC2)${suffix}`,
+        code: 0,
+        prepare: () =>
+          Promise.resolve(
+            run("poll", [poll, HOST, "7", HOST], oneBase64(actionData(7, HOST, poll))),
+          ),
+      },
+      {
+        name: `deploy${suffix}`,
+        code: 0,
+        prepare: async (r) => {
+          const vmId = vm(1000, r);
+          const file = `${tmp}/deployment.${vmId}`;
+          await Deno.writeTextFile(file, deployment(vmId));
+          return run("deploy", [file, HOST, String(vmId), HOST], oneBase64(deployment(vmId)));
+        },
+      },
+      { name: `shutdown${suffix}`, code: 0, prepare: withInstance("shutdown", 2000, 12) },
+      { name: `cancel${suffix}`, code: 0, prepare: withInstance("cancel", 3000, 13) },
+      {
+        name: `save${suffix}`,
+        code: 0,
+        prepare: async (r) => {
+          const vmId = vm(4000, r);
+          const id = await launch(vmId);
+          const file = `${tmp}/checkpoint.${vmId}`;
+          saved[r] = { id, file };
+          return run("save", [id, file, HOST, String(vmId), HOST]);
+        },
+      },
+      {
+        name: `restore${suffix}`,
+        code: 0,
+        prepare: (r) =>
+          Promise.resolve(
+            run("restore", [saved[r]!.file, HOST, saved[r]!.id, String(vm(4000, r)), HOST]),
+          ),
+      },
+      {
+        name: `reboot${suffix}`,
+        code: 0,
+        prepare: () =>
+          Promise.resolve(
+            run("reboot", [reboot, HOST, "8", HOST], oneBase64(actionData(8, HOST, reboot))),
+          ),
+      },
+      {
+        name: `reset${suffix}`,
+        code: 0,
+        prepare: () =>
+          Promise.resolve(
+            run("reset", [reboot, HOST, "8", HOST], oneBase64(actionData(8, HOST, reboot))),
+          ),
+      },
+    ];
+  };
   const cases: Case[] = [
     { name: "bare deno (empty script)", code: 0, prepare: () => Promise.resolve(script(empty)) },
     {
@@ -224,76 +307,7 @@ try {
       code: 1,
       prepare: () => Promise.resolve(action("attach_disk", ["x", "y", "z", "w", "v"])),
     },
-    {
-      name: "poll (asks EC2)",
-      code: 0,
-      prepare: () =>
-        Promise.resolve(
-          action("poll", [poll, HOST, "7", HOST], oneBase64(actionData(7, HOST, poll))),
-        ),
-    },
-    {
-      name: "deploy",
-      code: 0,
-      prepare: async (r) => {
-        const vmId = 1000 + r;
-        const file = `${tmp}/deployment.${vmId}`;
-        await Deno.writeTextFile(file, deployment(vmId));
-        return action("deploy", [file, HOST, String(vmId), HOST], oneBase64(deployment(vmId)));
-      },
-    },
-    {
-      name: "shutdown",
-      code: 0,
-      prepare: async (r) => {
-        const id = await launch(2000 + r);
-        const data = oneBase64(actionData(2000 + r, HOST, id, { lcmState: 12 }));
-        return action("shutdown", [id, HOST, String(2000 + r), HOST], data);
-      },
-    },
-    {
-      name: "cancel",
-      code: 0,
-      prepare: async (r) => {
-        const id = await launch(3000 + r);
-        const data = oneBase64(actionData(3000 + r, HOST, id, { lcmState: 13 }));
-        return action("cancel", [id, HOST, String(3000 + r), HOST], data);
-      },
-    },
-    {
-      name: "save",
-      code: 0,
-      prepare: async (r) => {
-        const id = await launch(4000 + r);
-        const file = `${tmp}/checkpoint.${4000 + r}`;
-        saved[r] = { id, file };
-        return action("save", [id, file, HOST, String(4000 + r), HOST]);
-      },
-    },
-    {
-      name: "restore",
-      code: 0,
-      prepare: (r) =>
-        Promise.resolve(
-          action("restore", [saved[r]!.file, HOST, saved[r]!.id, String(4000 + r), HOST]),
-        ),
-    },
-    {
-      name: "reboot",
-      code: 0,
-      prepare: () =>
-        Promise.resolve(
-          action("reboot", [reboot, HOST, "8", HOST], oneBase64(actionData(8, HOST, reboot))),
-        ),
-    },
-    {
-      name: "reset",
-      code: 0,
-      prepare: () =>
-        Promise.resolve(
-          action("reset", [reboot, HOST, "8", HOST], oneBase64(actionData(8, HOST, reboot))),
-        ),
-    },
+    ...interleaved(cloudCases("", driverEnv, 0), cloudCases(", server off", offEnv, 50_000)),
   ];
 
   // The floor: the same runtime running what a process is made of, layer by layer.
@@ -320,7 +334,7 @@ try {
       name: "poll (asks EC2), no code cache",
       invocation: (r) => ({
         ...action("poll", [poll, HOST, "7", HOST], oneBase64(actionData(7, HOST, poll))),
-        env: { ...driverEnv, DENO_DIR: `${tmp}/deno-dir-${r}` },
+        env: { ...offEnv, DENO_DIR: `${tmp}/deno-dir-${r}` },
       }),
     });
   }
@@ -335,8 +349,11 @@ try {
   ];
   const samples = new Map<string, Sample[]>(all.map((c) => [c.name, []]));
   const calls = new Map<string, number>(all.map((c) => [c.name, 0]));
-  // Round 0 warms the code cache and checks each case once; it is not counted.
+  // Round 0 warms the code cache, starts the warm server and checks each case once; it is not
+  // counted.
+  let serverBefore: ServerUsage | undefined;
   for (let r = 0; r <= runs; r++) {
+    if (r === 1) serverBefore = await serverUsage(runtimeDir);
     for (const c of all) {
       const invocation = await c.prepare(r);
       const before = ep.calls.length;
@@ -349,6 +366,21 @@ try {
       calls.set(c.name, calls.get(c.name)! + ep.calls.length - before);
     }
   }
+
+  const serverAfter = await serverUsage(runtimeDir);
+  // What reached the server: the cases run with the server on, but the unsupported action.
+  const servedCases = cases.filter((c) =>
+    c !== cases[0] && !c.name.includes("unsupported") && !c.name.endsWith(", server off")
+  );
+  const server = serverBefore && serverAfter && serverAfter.pid === serverBefore.pid
+    ? {
+      served: servedCases.length * runs,
+      cpuMsPerServed: round(
+        (serverAfter.cpuMs - serverBefore.cpuMs) / (servedCases.length * runs),
+      ),
+      peakRssMB: round(serverAfter.peakRssKiB / 1024),
+    }
+    : undefined;
 
   const bareWall = stats(samples.get(cases[0]!.name)!.map((s) => s.wallMs)).median;
   const rows = all.map((c) => {
@@ -383,6 +415,11 @@ try {
         String(r.ec2CallsPerRun),
       ]),
     ),
+  );
+  console.log(
+    server
+      ? `\nwarm driver server (one process, all served rows): ${server.cpuMsPerServed} ms CPU per served action (${server.served} served), peak RSS ${server.peakRssMB} MB`
+      : "\nwarm driver server: not measured (no single server ran through the rounds)",
   );
   console.log("\nthe floor (same runtime, same run):");
   console.log(
@@ -453,7 +490,8 @@ try {
           // 3.2-4.x: one poll per VM, no stdin.
           const s = await meter.run({
             cmd: [`${DIST_VMM}poll`, ids[i]!, host, String(100_000 * size + i), host],
-            env: { ...env, HYBRID_DRIVER_CONFIG: cycleConfig },
+            // Whole processes, as the cycle's CPU total counts them.
+            env: { ...env, HYBRID_DRIVER_SERVER: "off", HYBRID_DRIVER_CONFIG: cycleConfig },
           });
           if (s.code !== 0) throw new Error(`poll in the cycle of ${size}: ${s.stdout.trim()}`);
           cpuMs += s.cpuMs;
@@ -482,7 +520,7 @@ try {
           "0",
           host,
         ],
-        env: driverEnv,
+        env: offEnv,
         cwd: probeDir,
         stdin: "<MONITOR_CONFIGURATION><HOST_ID>0</HOST_ID></MONITOR_CONFIGURATION>",
       });
@@ -502,7 +540,9 @@ try {
 
   // Poll cycles.
   const cycles = await pollCycles();
-  console.log("\none poll cycle (every VM of a host once); sequential processes:");
+  console.log(
+    "\none poll cycle (every VM of a host once); sequential whole processes (server off):",
+  );
   console.log(
     table(
       ["VMs", "how", "describe calls", "all EC2 calls", "CPU total", "CPU per VM", "note"],
@@ -529,6 +569,7 @@ try {
             deno: Deno.version.deno,
             runs,
             actions: rows.filter((r) => !r.floor),
+            server: server ?? null,
             floor: rows.filter((r) => r.floor),
             pollCycles: cycles,
           },
@@ -540,10 +581,63 @@ try {
     console.log(`\nwrote ${values.json}`);
   }
 } finally {
+  // The bench's warm servers end with it.
+  for (const pid of await serverPids(`${tmp}/run`)) {
+    try {
+      Deno.kill(pid, "SIGTERM");
+    } catch {
+      // Already gone.
+    }
+  }
   await meter.close();
   ec2.destroy();
   await ep.close();
   await Deno.remove(tmp, { recursive: true });
+}
+
+/** CPU time and peak memory of a warm driver server so far. */
+interface ServerUsage {
+  readonly pid: number;
+  readonly cpuMs: number;
+  readonly peakRssKiB: number;
+}
+
+/** The pids in a runtime directory's server pid files. */
+async function serverPids(runtimeDir: string): Promise<number[]> {
+  const pids: number[] = [];
+  try {
+    for await (const entry of Deno.readDir(`${runtimeDir}/one-hybrid`)) {
+      if (!entry.name.endsWith(".sock.pid")) continue;
+      const text = await Deno.readTextFile(`${runtimeDir}/one-hybrid/${entry.name}`);
+      pids.push(Number(text.trim()));
+    }
+  } catch {
+    // No directory: no server.
+  }
+  return pids;
+}
+
+/** The usage of the one warm server of a runtime directory, read from /proc (through cat). */
+async function serverUsage(runtimeDir: string): Promise<ServerUsage | undefined> {
+  const pids = await serverPids(runtimeDir);
+  if (pids.length !== 1) return undefined;
+  const pid = pids[0]!;
+  const cat = async (file: string) => {
+    const out = await new Deno.Command("cat", { args: [`/proc/${pid}/${file}`], stdout: "piped" })
+      .output();
+    return new TextDecoder().decode(out.stdout);
+  };
+  const stat = (await cat("stat")).split(") ")[1]?.split(" ") ?? [];
+  const ticks = Number(stat[11]) + Number(stat[12]);
+  const hwm = (await cat("status")).match(/^VmHWM:\s+(\d+) kB/m)?.[1];
+  if (!Number.isFinite(ticks) || hwm === undefined) return undefined;
+  // utime and stime are in clock ticks, 100 per second on Linux.
+  return { pid, cpuMs: ticks * 10, peakRssKiB: Number(hwm) };
+}
+
+/** Two lists' items, alternately. */
+function interleaved<T>(a: readonly T[], b: readonly T[]): T[] {
+  return a.flatMap((item, i) => (i < b.length ? [item, b[i]!] : [item]));
 }
 
 /** Rounds to some decimals. */

@@ -26,6 +26,7 @@
 
 import { parseArgs } from "node:util";
 import { IM_ACTIONS, VMM_ACTIONS } from "../lib/action_table.ts";
+import { PORTABLE_RUN_FLAGS, RUNTIME_PERMISSIONS } from "../lib/runtime_flags.ts";
 import { parseCli } from "./cli.ts";
 
 /** What `--help` prints. */
@@ -57,19 +58,6 @@ const ROOT = new URL("..", import.meta.url).pathname;
 const SDK_SEAM = "./aws_sdk.ts";
 /** Where the driver's bundle finds the SDK's, relative to `.driver/js/`. */
 const SDK_BUNDLE = "./sdk/aws_sdk.js";
-
-/**
- * Permissions the driver runs with: files (configuration, deployment and checkpoint files,
- * shared AWS config), environment (AWS_* and the driver's own variables), network (the EC2
- * endpoint), and system information the AWS SDK reads for its user agent.
- */
-export const RUNTIME_PERMISSIONS = [
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-net",
-  "--allow-sys",
-];
 
 /**
  * Where each IM action goes, relative to `dist/`, for driver name `n`. `poll` serves
@@ -250,8 +238,8 @@ async function writeLauncher(path: string, action: string, mode: BuildMode): Pro
   const toDriver = relative.startsWith("vmm/") ? ".driver" : `${up}vmm/${name}/.driver`;
   await Deno.mkdir(path.slice(0, path.lastIndexOf("/")), { recursive: true });
   const run = mode === "compile" ? `exec "$driver/${PROGRAM}" ${action} "$@"` : [
-    'DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1 exec "$driver/deno" run --quiet --no-config --no-lock \\',
-    `  --no-remote --cached-only ${RUNTIME_PERMISSIONS.join(" ")} \\`,
+    'DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1 exec "$driver/deno" run \\',
+    `  ${PORTABLE_RUN_FLAGS.join(" ")} \\`,
     `  "$driver/js/driver_main.js" ${action} "$@"`,
   ].join("\n");
   await Deno.writeTextFile(

@@ -48,19 +48,14 @@ Deno.test({
         "bare deno (empty script)",
         "poll, bad input",
         "attach_disk (unsupported)",
-        "poll (asks EC2)",
-        "deploy",
-        "shutdown",
-        "cancel",
-        "save",
-        "restore",
-        "reboot",
-        "reset",
+        ...["poll (asks EC2)", "deploy", "shutdown", "cancel", "save", "restore", "reboot", "reset"]
+          .flatMap((name) => [name, `${name}, server off`]),
       ]);
       assert.equal(calls["bare deno (empty script)"], 0);
       assert.equal(calls["poll, bad input"], 0);
       assert.equal(calls["attach_disk (unsupported)"], 0);
       assert.equal(calls["poll (asks EC2)"], 1);
+      assert.equal(calls["poll (asks EC2), server off"], 1);
       for (const row of report.actions) assert.ok(row.wallMedianMs > 0 && row.rssPeakMB > 0);
       const cycle = report.pollCycles as {
         vms: number;

@@ -24,6 +24,7 @@ import {
   runAction,
   runProcess,
   sharedTest as test,
+  TEST_SERVER_ENV,
   writeLocalConfig,
 } from "./harness.ts";
 
@@ -86,7 +87,7 @@ async function withPipedStdin(
   const child = new Deno.Command(`${DIST_VMM}${action}`, {
     args: [...args],
     clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...ENV },
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...TEST_SERVER_ENV, ...ENV },
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",

@@ -26,6 +26,7 @@ import {
   runAction,
   runProcess,
   sharedTest as test,
+  TEST_SERVER_ENV,
   writeLocalConfig,
 } from "./harness.ts";
 import { type FakeOned, startFakeOned } from "./oned_xmlrpc.ts";
@@ -288,7 +289,12 @@ test("the orphans tool lists the host's instances whose VM oned does not have, a
   const child = await new Deno.Command(orphans, {
     args: ["aws-a"],
     clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...ENV, ONE_AUTH: `${tmp}/missing` },
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      ...TEST_SERVER_ENV,
+      ...ENV,
+      ONE_AUTH: `${tmp}/missing`,
+    },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -308,7 +314,12 @@ test("without oned's credentials the probes report no orphan: the tagged instanc
     args: [...IM_ARGS, "0", "aws-a"],
     cwd: `${DIST}/im/provider.d`,
     clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...ENV, ONE_AUTH: `${tmp}/missing` },
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      ...TEST_SERVER_ENV,
+      ...ENV,
+      ONE_AUTH: `${tmp}/missing`,
+    },
     stdout: "piped",
   }).output();
   const stdout = new TextDecoder().decode(child.stdout);

@@ -14,6 +14,7 @@ import {
   oneBase64,
   runAction,
   sharedTest as test,
+  TEST_SERVER_ENV,
   writeLocalConfig,
 } from "./harness.ts";
 import { actionData, vmDeployment, writeDeployment } from "./deployments.ts";
@@ -360,7 +361,7 @@ async function deployKilledAfterLaunch(
   const deploy = new Deno.Command(`${DIST_VMM}deploy`, {
     args: [path, host, String(vmId), host],
     clearEnv: true,
-    env,
+    env: { ...TEST_SERVER_ENV, ...env },
     stdin: "null",
     stdout: "null",
     stderr: "null",

@@ -11,6 +11,7 @@
 import { INPUT_SECONDS, readToLimit } from "../bounded_read.ts";
 import { InvalidInputError } from "../errors.ts";
 import { InputLimitError } from "../file_errors.ts";
+import { currentRun, type StdinOutcome } from "../run_context.ts";
 
 /**
  * The most standard input read, in bytes: base64 (with line breaks) of the largest deployment
@@ -18,12 +19,11 @@ import { InputLimitError } from "../file_errors.ts";
  */
 export const MAX_STDIN_BYTES = 8 * 1024 * 1024;
 
-type Outcome = { readonly text: string } | { readonly error: InvalidInputError };
-
-let reading: Promise<Outcome> | undefined;
+let reading: Promise<StdinOutcome> | undefined;
 
 /**
- * Reads standard input to the end, once per process; later calls share the same result.
+ * Reads standard input to the end, once per run (a served run's input is its client's); later
+ * calls share the same result.
  * A terminal, a closed descriptor or a read error count as empty input. Reading stops at
  * {@link MAX_STDIN_BYTES} or after {@link INPUT_SECONDS}, whichever comes first.
  *
@@ -31,8 +31,8 @@ let reading: Promise<Outcome> | undefined;
  * @throws {InvalidInputError} when the input is larger than the limit or does not end in time.
  */
 export async function readStdin(): Promise<string> {
-  const outcome = await (reading ??= readBounded());
-  if ("error" in outcome) throw outcome.error;
+  const outcome = await runStdin();
+  if ("error" in outcome) throw new InvalidInputError(outcome.error);
   return outcome.text;
 }
 
@@ -43,27 +43,40 @@ export async function readStdin(): Promise<string> {
  * @returns A promise for the end of reading.
  */
 export async function stdinSettled(): Promise<void> {
-  await (reading ??= readBounded());
+  await runStdin();
 }
 
-async function readBounded(): Promise<Outcome> {
+/**
+ * How reading this process's standard input ended (read once, within the limits of
+ * {@link readStdin}): what a client of the driver server sends it. Never rejects.
+ *
+ * @returns The text, or the message of the input error.
+ */
+export function processStdin(): Promise<StdinOutcome> {
+  return reading ??= readBounded();
+}
+
+function runStdin(): Promise<StdinOutcome> {
+  return currentRun().stdin?.() ?? processStdin();
+}
+
+async function readBounded(): Promise<StdinOutcome> {
   try {
     if (Deno.stdin.isTerminal()) return { text: "" };
   } catch {
     return { text: "" };
   }
   const work = readToLimit(Deno.stdin, MAX_STDIN_BYTES).then(
-    (text): Outcome => ({ text }),
-    (error): Outcome =>
+    (text): StdinOutcome => ({ text }),
+    (error): StdinOutcome =>
       error instanceof InputLimitError
-        ? { error: new InvalidInputError(`Standard input is ${error.reason}`) }
+        ? { error: `Standard input is ${error.reason}` }
         : { text: "" },
   );
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<Outcome>((resolve) => {
+  const late = new Promise<StdinOutcome>((resolve) => {
     timer = setTimeout(() => {
-      const error = new InvalidInputError(`Standard input did not end within ${INPUT_SECONDS} s`);
-      resolve({ error });
+      resolve({ error: `Standard input did not end within ${INPUT_SECONDS} s` });
     }, INPUT_SECONDS * 1000);
   });
   try {
