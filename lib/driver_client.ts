@@ -21,6 +21,13 @@ import { PORTABLE_RUN_FLAGS } from "./runtime_flags.ts";
 /** The longest path a Unix socket may have (108 bytes on Linux, with its final NUL). */
 const MAX_SOCKET_PATH = 100;
 
+/**
+ * The most servers one user runs: one per environment, and oned's does not change between
+ * actions, so more than a few means something varies per action (each new environment would
+ * start a server that then idles for minutes); beyond this, actions run in their own processes.
+ */
+export const MAX_SERVERS = 4;
+
 /** What a client prints when the server took its action and then went away. */
 export const LOST_SERVER =
   "The driver server stopped before finishing the action (it may be partly done; the next action will run without it)";
@@ -43,7 +50,7 @@ export async function runServed(action: string, argv: readonly string[]): Promis
   try {
     conn = await Deno.connect({ transport: "unix", path });
   } catch {
-    startServer(path);
+    if (serverCount(path) < MAX_SERVERS) startServer(path);
     return;
   }
   const reader = new FrameReader(conn);
@@ -120,6 +127,19 @@ async function identity(program: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return Array.from(new Uint8Array(digest).subarray(0, 12), (b) => b.toString(16).padStart(2, "0"))
     .join("");
+}
+
+/** How many server sockets the directory of `path` holds. */
+function serverCount(path: string): number {
+  let count = 0;
+  try {
+    for (const entry of Deno.readDirSync(path.slice(0, path.lastIndexOf("/")))) {
+      if (/^driver-[0-9a-f]+\.sock$/.test(entry.name)) count++;
+    }
+  } catch {
+    return MAX_SERVERS;
+  }
+  return count;
 }
 
 /**

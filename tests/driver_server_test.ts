@@ -18,7 +18,7 @@ import {
   runProcess,
   writeLocalConfig,
 } from "./harness.ts";
-import { LOST_SERVER } from "../lib/driver_client.ts";
+import { LOST_SERVER, MAX_SERVERS } from "../lib/driver_client.ts";
 
 const HOST = "aws-test";
 const SLOW = "aws-slow";
@@ -243,6 +243,21 @@ test("with an unsafe runtime directory actions run in their own processes and no
   }
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   assert.deepEqual([servers(runtime), sockets(runtime)], [[], []]);
+});
+
+test("a user with MAX_SERVERS servers already gets no more: an environment that varied per action cannot fill memory with idle servers", async () => {
+  const runtime = `${tmp}/run-full`;
+  await Deno.mkdir(`${runtime}/one-hybrid`, { recursive: true, mode: 0o700 });
+  await Deno.chmod(`${runtime}/one-hybrid`, 0o700);
+  for (let i = 0; i < MAX_SERVERS; i++) {
+    await Deno.writeTextFile(`${runtime}/one-hybrid/driver-${"ab".repeat(11)}${i}${i}.sock`, "");
+  }
+  const env = { ...ENV, XDG_RUNTIME_DIR: runtime };
+  const [args, stdin] = pollArgs();
+  const result = await run("poll", args, env, stdin);
+  assert.equal(result.code, 0, result.stdout);
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  assert.deepEqual([servers(runtime), sockets(runtime).length], [[], MAX_SERVERS]);
 });
 
 test("concurrent first actions start exactly one server", async () => {
