@@ -295,6 +295,28 @@ try {
       },
     ];
   };
+  // A poll served from the account's shared listing: a window longer than the bench, in a
+  // runtime directory of its own (round 0, not counted, takes the listing).
+  const sharedConfig = `${tmp}/shared.json`;
+  await writeLocalConfig(sharedConfig, ep.url, TEST_CREDENTIALS, {
+    defaults: { pollWindowSeconds: 300 },
+  });
+  const sharedEnv = { ...env, XDG_RUNTIME_DIR: `${tmp}/run-shared` };
+  const sharedPolls: Case[] = [
+    { suffix: "", extra: {} },
+    { suffix: ", server off", extra: { HYBRID_DRIVER_SERVER: "off" } },
+  ].map(({ suffix, extra }) => ({
+    name: `poll (shared listing)${suffix}`,
+    code: 0,
+    prepare: () =>
+      Promise.resolve(
+        action("poll", [poll, HOST, "7", HOST], oneBase64(actionData(7, HOST, poll)), {
+          ...sharedEnv,
+          ...extra,
+          HYBRID_DRIVER_CONFIG: sharedConfig,
+        }),
+      ),
+  }));
   const cases: Case[] = [
     { name: "bare deno (empty script)", code: 0, prepare: () => Promise.resolve(script(empty)) },
     {
@@ -307,6 +329,7 @@ try {
       code: 1,
       prepare: () => Promise.resolve(action("attach_disk", ["x", "y", "z", "w", "v"])),
     },
+    ...sharedPolls,
     ...interleaved(cloudCases("", driverEnv, 0), cloudCases(", server off", offEnv, 50_000)),
   ];
 
@@ -370,7 +393,8 @@ try {
   const serverAfter = await serverUsage(runtimeDir);
   // What reached the server: the cases run with the server on, but the unsupported action.
   const servedCases = cases.filter((c) =>
-    c !== cases[0] && !c.name.includes("unsupported") && !c.name.endsWith(", server off")
+    c !== cases[0] && !c.name.includes("unsupported") && !c.name.endsWith(", server off") &&
+    !sharedPolls.includes(c)
   );
   const server = serverBefore && serverAfter && serverAfter.pid === serverBefore.pid
     ? {
@@ -463,10 +487,12 @@ try {
       const host = `cycle-${size}`;
       const ids: string[] = [];
       for (let i = 0; i < size; i++) ids.push(await launch(100_000 * size + i, host));
-      for (const window of [0, 20]) {
-        const how = window === 0
-          ? "independent polls, no sharing (today)"
-          : "independent polls, shared state";
+      const ways = [
+        { window: 0, server: false, how: "independent polls, no sharing (today)" },
+        { window: 20, server: false, how: "independent polls, shared state" },
+        { window: 20, server: true, how: "independent polls, shared state, warm server" },
+      ];
+      for (const { window, server, how } of ways) {
         if (window > 0 && !sharing) {
           found.push({
             vms: size,
@@ -482,28 +508,46 @@ try {
         await writeLocalConfig(cycleConfig, ep.url, TEST_CREDENTIALS, {
           defaults: sharing ? { pollWindowSeconds: window } : {},
         });
+        // A runtime directory of the cycle's own: its listing, and its one server when on.
+        const cycleRuntime = `${tmp}/run-cycle-${size}-${window}-${server ? "served" : "alone"}`;
         const run = Math.min(size, sample);
         const before = ep.calls.length;
         const describesBefore = ep.countCalls("DescribeInstances");
+        const started = performance.now();
         let cpuMs = 0;
         for (let i = 0; i < run; i++) {
           // 3.2-4.x: one poll per VM, no stdin.
           const s = await meter.run({
             cmd: [`${DIST_VMM}poll`, ids[i]!, host, String(100_000 * size + i), host],
-            // Whole processes, as the cycle's CPU total counts them.
-            env: { ...env, HYBRID_DRIVER_SERVER: "off", HYBRID_DRIVER_CONFIG: cycleConfig },
+            env: {
+              ...env,
+              XDG_RUNTIME_DIR: cycleRuntime,
+              HYBRID_DRIVER_CONFIG: cycleConfig,
+              ...(server ? {} : { HYBRID_DRIVER_SERVER: "off" }),
+            },
           });
           if (s.code !== 0) throw new Error(`poll in the cycle of ${size}: ${s.stdout.trim()}`);
           cpuMs += s.cpuMs;
         }
+        const seconds = round((performance.now() - started) / 1000);
+        // The server's CPU counts too: it started during this cycle, so all of it is the cycle's.
+        if (server) cpuMs += (await serverUsage(cycleRuntime))?.cpuMs ?? 0;
         const scale = size / run;
+        // Shared listings are taken per window, not per poll: their calls are not scaled.
+        const callScale = window > 0 ? 1 : scale;
         found.push({
           vms: size,
           how,
-          describeCalls: Math.round((ep.countCalls("DescribeInstances") - describesBefore) * scale),
-          calls: Math.round((ep.calls.length - before) * scale),
+          describeCalls: Math.round(
+            (ep.countCalls("DescribeInstances") - describesBefore) * callScale,
+          ),
+          calls: Math.round((ep.calls.length - before) * callScale),
           cpuSeconds: round((cpuMs * scale) / 1000, 2),
-          note: run < size ? `extrapolated from ${run} polls` : "",
+          note: run < size
+            ? window > 0
+              ? `${run} polls run (${seconds} s): calls as made, CPU extrapolated`
+              : `extrapolated from ${run} polls`
+            : "",
         });
       }
       // 5.12+: the probe that reports every VM of the host, once.
@@ -541,7 +585,7 @@ try {
   // Poll cycles.
   const cycles = await pollCycles();
   console.log(
-    "\none poll cycle (every VM of a host once); sequential whole processes (server off):",
+    "\none poll cycle (every VM of a host once); sequential whole processes:",
   );
   console.log(
     table(

@@ -48,6 +48,8 @@ Deno.test({
         "bare deno (empty script)",
         "poll, bad input",
         "attach_disk (unsupported)",
+        "poll (shared listing)",
+        "poll (shared listing), server off",
         ...["poll (asks EC2)", "deploy", "shutdown", "cancel", "save", "restore", "reboot", "reset"]
           .flatMap((name) => [name, `${name}, server off`]),
       ]);
@@ -56,6 +58,8 @@ Deno.test({
       assert.equal(calls["attach_disk (unsupported)"], 0);
       assert.equal(calls["poll (asks EC2)"], 1);
       assert.equal(calls["poll (asks EC2), server off"], 1);
+      assert.equal(calls["poll (shared listing)"], 0, "served from the listing of round 0");
+      assert.equal(calls["poll (shared listing), server off"], 0);
       for (const row of report.actions) assert.ok(row.wallMedianMs > 0 && row.rssPeakMB > 0);
       const cycle = report.pollCycles as {
         vms: number;
@@ -65,6 +69,9 @@ Deno.test({
       }[];
       const today = cycle.find((c) => c.how.includes("no sharing"))!;
       assert.equal(today.describeCalls, 2, "one describe per independent poll without sharing");
+      for (const shared of cycle.filter((c) => c.how.includes("shared state"))) {
+        assert.equal(shared.describeCalls, 1, `${shared.how}: one listing for both polls`);
+      }
       const probe = cycle.find((c) => c.how.includes("probe"))!;
       assert.match(probe.note, /^reported 2 VMs/);
     } finally {
