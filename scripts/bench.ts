@@ -151,6 +151,8 @@ function stats(values: readonly number[]): { median: number; p95: number } {
 const timing = { pendingMs: 0, stoppingMs: 0, shuttingDownMs: 0, imageMs: 0 };
 const ep = await startEc2Endpoint({ timing });
 const tmp = await Deno.makeTempDir({ prefix: "hybrid-bench-" });
+/** The plain and TLS servers of the transport rows, shut down at the end. */
+const transportServers: Deno.HttpServer[] = [];
 const meter = new Meter();
 const ec2 = clientFor(ep);
 try {
@@ -353,6 +355,42 @@ try {
       `await import(${JSON.stringify(`${js}/sdk/aws_sdk.js`)});\n`,
     );
     floors.push({ name: "SDK import alone", invocation: () => script(sdk) });
+    // A request's transport: one fetch on a new connection, plain and over TLS (a certificate
+    // for 127.0.0.1 made by openssl; no row when there is no openssl).
+    const tls = await localCertificate(tmp);
+    if (tls) {
+      const answer = () => new Response("ok");
+      const plain = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, answer);
+      const secure = Deno.serve(
+        { hostname: "127.0.0.1", port: 0, onListen() {}, cert: tls.cert, key: tls.key },
+        answer,
+      );
+      transportServers.push(plain, secure);
+      const fetchOnce = async (name: string, url: string, certFile?: string) => {
+        const path = await probeScript(
+          name,
+          `await (await fetch(${JSON.stringify(url)})).text();\n`,
+        );
+        return (): Invocation => ({
+          cmd: [
+            runtime,
+            ...runFlags,
+            "--allow-net=127.0.0.1",
+            ...(certFile ? [`--cert=${certFile}`] : []),
+            path,
+          ],
+          env,
+        });
+      };
+      floors.push({
+        name: "one request, plain HTTP",
+        invocation: await fetchOnce("plain", `http://127.0.0.1:${plain.addr.port}/`),
+      });
+      floors.push({
+        name: "one request, TLS",
+        invocation: await fetchOnce("tls", `https://127.0.0.1:${secure.addr.port}/`, tls.file),
+      });
+    }
     floors.push({
       name: "poll (asks EC2), no code cache",
       invocation: (r) => ({
@@ -625,14 +663,18 @@ try {
     console.log(`\nwrote ${values.json}`);
   }
 } finally {
-  // The bench's warm servers end with it.
-  for (const pid of await serverPids(`${tmp}/run`)) {
-    try {
-      Deno.kill(pid, "SIGTERM");
-    } catch {
-      // Already gone.
+  // The bench's warm servers end with it, in each of its runtime directories.
+  for (const entry of Deno.readDirSync(tmp)) {
+    if (!entry.name.startsWith("run")) continue;
+    for (const pid of await serverPids(`${tmp}/${entry.name}`)) {
+      try {
+        Deno.kill(pid, "SIGTERM");
+      } catch {
+        // Already gone.
+      }
     }
   }
+  for (const server of transportServers) await server.shutdown();
   await meter.close();
   ec2.destroy();
   await ep.close();
@@ -677,6 +719,44 @@ async function serverUsage(runtimeDir: string): Promise<ServerUsage | undefined>
   if (!Number.isFinite(ticks) || hwm === undefined) return undefined;
   // utime and stime are in clock ticks, 100 per second on Linux.
   return { pid, cpuMs: ticks * 10, peakRssKiB: Number(hwm) };
+}
+
+/**
+ * A certificate for 127.0.0.1 issued by a throw-away CA, made by openssl in `dir` (rustls takes
+ * no self-signed CA as the server's own): the server's PEM texts and the CA's file, for `--cert`;
+ * undefined when openssl cannot make them.
+ */
+async function localCertificate(
+  dir: string,
+): Promise<{ cert: string; key: string; file: string } | undefined> {
+  const openssl = async (args: string[]) =>
+    (await new Deno.Command("openssl", { args, stdout: "null", stderr: "null" }).output()).success;
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  const ext = `${dir}/leaf.ext`;
+  try {
+    await Deno.writeTextFile(ext, "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n");
+    const made = await openssl(
+      ["req", "-x509", ...ec, "-keyout", `${dir}/ca.key`, "-out", `${dir}/ca.pem`, "-days", "1"]
+        .concat(["-subj", "/CN=one-hybrid bench CA"]),
+    ) &&
+      await openssl(
+        ["req", ...ec, "-keyout", `${dir}/key.pem`, "-out", `${dir}/leaf.csr`]
+          .concat(["-subj", "/CN=127.0.0.1"]),
+      ) &&
+      await openssl([
+        ...["x509", "-req", "-in", `${dir}/leaf.csr`, "-CA", `${dir}/ca.pem`],
+        ...["-CAkey", `${dir}/ca.key`, "-CAcreateserial", "-out", `${dir}/cert.pem`],
+        ...["-days", "1", "-extfile", ext],
+      ]);
+    if (!made) return undefined;
+    return {
+      cert: await Deno.readTextFile(`${dir}/cert.pem`),
+      key: await Deno.readTextFile(`${dir}/key.pem`),
+      file: `${dir}/ca.pem`,
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Two lists' items, alternately. */
