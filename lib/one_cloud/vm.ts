@@ -9,6 +9,7 @@
 import type { InstanceState, ListedInstance } from "../provider.ts";
 import { InvalidInputError } from "../errors.ts";
 import { child, childText, type XmlElement } from "../xml.ts";
+import { LCM_STATE_NAMES, VM_STATE_NAMES } from "../one_states.ts";
 
 /**
  * The deploy id of a partner VM: this prefix and its id on the partner. The prefix is the one
@@ -53,95 +54,6 @@ export const DRIVER_NAME = "one-hybrid";
 export function launchName(vmId: number, host: string): string {
   return `one-${vmId}-${host}`;
 }
-
-/** OpenNebula's VM states (`STATE`). */
-const STATE_NAMES = [
-  "INIT",
-  "PENDING",
-  "HOLD",
-  "ACTIVE",
-  "STOPPED",
-  "SUSPENDED",
-  "DONE",
-  "FAILED",
-  "POWEROFF",
-  "UNDEPLOYED",
-  "CLONING",
-  "CLONING_FAILURE",
-];
-
-/** OpenNebula's LCM states, by number (5.x–6.x; 13 and 14 are 4.x's CANCEL and FAILURE). */
-const LCM_NAMES = [
-  "LCM_INIT",
-  "PROLOG",
-  "BOOT",
-  "RUNNING",
-  "MIGRATE",
-  "SAVE_STOP",
-  "SAVE_SUSPEND",
-  "SAVE_MIGRATE",
-  "PROLOG_MIGRATE",
-  "PROLOG_RESUME",
-  "EPILOG_STOP",
-  "EPILOG",
-  "SHUTDOWN",
-  "CANCEL",
-  "FAILURE",
-  "CLEANUP_RESUBMIT",
-  "UNKNOWN",
-  "HOTPLUG",
-  "SHUTDOWN_POWEROFF",
-  "BOOT_UNKNOWN",
-  "BOOT_POWEROFF",
-  "BOOT_SUSPENDED",
-  "BOOT_STOPPED",
-  "CLEANUP_DELETE",
-  "HOTPLUG_SNAPSHOT",
-  "HOTPLUG_NIC",
-  "HOTPLUG_SAVEAS",
-  "HOTPLUG_SAVEAS_POWEROFF",
-  "HOTPLUG_SAVEAS_SUSPENDED",
-  "SHUTDOWN_UNDEPLOY",
-  "EPILOG_UNDEPLOY",
-  "PROLOG_UNDEPLOY",
-  "BOOT_UNDEPLOY",
-  "HOTPLUG_PROLOG_POWEROFF",
-  "HOTPLUG_EPILOG_POWEROFF",
-  "BOOT_MIGRATE",
-  "BOOT_FAILURE",
-  "BOOT_MIGRATE_FAILURE",
-  "PROLOG_MIGRATE_FAILURE",
-  "PROLOG_FAILURE",
-  "EPILOG_FAILURE",
-  "EPILOG_STOP_FAILURE",
-  "EPILOG_UNDEPLOY_FAILURE",
-  "PROLOG_MIGRATE_POWEROFF",
-  "PROLOG_MIGRATE_POWEROFF_FAILURE",
-  "PROLOG_MIGRATE_SUSPEND",
-  "PROLOG_MIGRATE_SUSPEND_FAILURE",
-  "BOOT_UNDEPLOY_FAILURE",
-  "BOOT_STOPPED_FAILURE",
-  "PROLOG_RESUME_FAILURE",
-  "PROLOG_UNDEPLOY_FAILURE",
-  "DISK_SNAPSHOT_POWEROFF",
-  "DISK_SNAPSHOT_REVERT_POWEROFF",
-  "DISK_SNAPSHOT_DELETE_POWEROFF",
-  "DISK_SNAPSHOT_SUSPENDED",
-  "DISK_SNAPSHOT_REVERT_SUSPENDED",
-  "DISK_SNAPSHOT_DELETE_SUSPENDED",
-  "DISK_SNAPSHOT",
-  "DISK_SNAPSHOT_REVERT",
-  "DISK_SNAPSHOT_DELETE",
-  "PROLOG_MIGRATE_UNKNOWN",
-  "PROLOG_MIGRATE_UNKNOWN_FAILURE",
-  "DISK_RESIZE",
-  "DISK_RESIZE_POWEROFF",
-  "DISK_RESIZE_UNDEPLOYED",
-  "HOTPLUG_NIC_POWEROFF",
-  "HOTPLUG_RESIZE",
-  "HOTPLUG_SAVEAS_UNDEPLOYED",
-  "HOTPLUG_SAVEAS_STOPPED",
-];
 
 /** ACTIVE's LCM states on the way up (creating, booting, resuming, moving). */
 const STARTING = new Set([0, 1, 2, 4, 8, 9, 15, 19, 20, 21, 22, 31, 32, 35, 43, 45, 60]);
@@ -205,8 +117,8 @@ export function neutralState(state: number, lcm: number): InstanceState {
  * (`POWEROFF`), or the numbers when a name is not known.
  */
 export function stateName(state: number, lcm: number): string {
-  if (state === 3) return LCM_NAMES[lcm] ?? `ACTIVE/${lcm}`;
-  return STATE_NAMES[state] ?? `STATE ${state}`;
+  if (state === 3) return LCM_STATE_NAMES[lcm] ?? `ACTIVE/${lcm}`;
+  return VM_STATE_NAMES[state] ?? `STATE ${state}`;
 }
 
 /** A number of the document, when present and numeric. */

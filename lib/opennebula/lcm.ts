@@ -6,6 +6,8 @@
  * @module
  */
 
+import { LCM_STATE_NAMES } from "../one_states.ts";
+
 /** LCM state numbers the driver acts on. */
 export const LCM_STATE = {
   SHUTDOWN: 12,
@@ -94,43 +96,6 @@ export function endOfRun(
   }
 }
 
-/** Names of the LCM states, by number, as OpenNebula 4.x calls them. */
-const LCM_NAMES = [
-  "LCM_INIT",
-  "PROLOG",
-  "BOOT",
-  "RUNNING",
-  "MIGRATE",
-  "SAVE_STOP",
-  "SAVE_SUSPEND",
-  "SAVE_MIGRATE",
-  "PROLOG_MIGRATE",
-  "PROLOG_RESUME",
-  "EPILOG_STOP",
-  "EPILOG",
-  "SHUTDOWN",
-  "CANCEL",
-  "FAILURE",
-  "CLEANUP_RESUBMIT",
-  "UNKNOWN",
-  "HOTPLUG",
-  "SHUTDOWN_POWEROFF",
-  "BOOT_UNKNOWN",
-  "BOOT_POWEROFF",
-  "BOOT_SUSPENDED",
-  "BOOT_STOPPED",
-  "CLEANUP_DELETE",
-  "HOTPLUG_SNAPSHOT",
-  "HOTPLUG_NIC",
-  "HOTPLUG_SAVEAS",
-  "HOTPLUG_SAVEAS_POWEROFF",
-  "HOTPLUG_SAVEAS_SUSPENDED",
-  "SHUTDOWN_UNDEPLOY",
-  "EPILOG_UNDEPLOY",
-  "PROLOG_UNDEPLOY",
-  "BOOT_UNDEPLOY",
-] as const;
-
 /**
  * An LCM state for messages: its 4.x name and number.
  *
@@ -146,6 +111,6 @@ const LCM_NAMES = [
  * ```
  */
 export function lcmStateName(lcmState: number): string {
-  const name = LCM_NAMES[lcmState];
+  const name = LCM_STATE_NAMES[lcmState];
   return name ? `${name} (${lcmState})` : String(lcmState);
 }
