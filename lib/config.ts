@@ -24,6 +24,26 @@ import { closestName } from "./suggest.ts";
 
 /** Where the configuration file is looked for when `HYBRID_DRIVER_CONFIG` is unset. */
 export const DEFAULT_CONFIG_PATH = "/etc/one/hybrid_driver.json";
+
+/**
+ * The configuration file read when `HYBRID_DRIVER_CONFIG` is unset: beside oned.conf, so
+ * `$ONE_LOCATION/etc/hybrid_driver.json` for a self-contained OpenNebula (`ONE_LOCATION` set,
+ * as its drivers inherit it from oned), else {@link DEFAULT_CONFIG_PATH}.
+ *
+ * @param env Where to read `ONE_LOCATION`.
+ * @returns The path.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { defaultConfigPath } from "./config.ts";
+ * assert.equal(defaultConfigPath({ get: () => undefined }), "/etc/one/hybrid_driver.json");
+ * assert.equal(defaultConfigPath({ get: () => "/opt/one/" }), "/opt/one/etc/hybrid_driver.json");
+ * ```
+ */
+export function defaultConfigPath(env: { get(name: string): string | undefined }): string {
+  const location = env.get("ONE_LOCATION")?.replace(/\/+$/, "");
+  return location ? `${location}/etc/hybrid_driver.json` : DEFAULT_CONFIG_PATH;
+}
 /** Environment variable that names another configuration file. */
 export const CONFIG_PATH_VARIABLE = "HYBRID_DRIVER_CONFIG";
 /** The largest configuration file read, in bytes (a file for hundreds of hosts is under 100 KB). */
@@ -109,7 +129,7 @@ type RawSettings = Record<string, unknown>;
 export async function loadHostSettings(
   host: string,
   env: { get(name: string): string | undefined } = Deno.env,
-  defaultPath: string = DEFAULT_CONFIG_PATH,
+  defaultPath: string = defaultConfigPath(env),
 ): Promise<HostSettings> {
   const file = await readConfigFile(env, defaultPath);
   if (file === undefined) return settingsFor(host, "", {}, {});
@@ -128,7 +148,7 @@ export async function loadHostSettings(
  */
 export async function configuredHosts(
   env: { get(name: string): string | undefined } = Deno.env,
-  defaultPath: string = DEFAULT_CONFIG_PATH,
+  defaultPath: string = defaultConfigPath(env),
 ): Promise<{ hosts: string[] | undefined; path: string }> {
   const file = await readConfigFile(env, defaultPath);
   const path = file?.path ?? (env.get(CONFIG_PATH_VARIABLE) || defaultPath);

@@ -1,0 +1,460 @@
+/**
+ * The real-OpenNebula suite: oned, monitord and the scheduler of each release built by
+ * `tests/real_oned/build_opennebula.sh` (unpatched, from OpenNebula's own source) drive the
+ * installed driver against moto, through OpenNebula's own CLI. Nothing of OpenNebula is a
+ * stand-in: the driver is installed by `dist/install.sh` and configured with exactly the lines
+ * it prints, the host is created with the printed `onehost create`, and every outcome is read
+ * from oned (states, DEPLOY_ID, the VM log) and from moto (instances, their states and tags).
+ *
+ * Runs for every release in the cache (`ONE_HYBRID_ONED_RELEASES` narrows them); with none
+ * built, it registers one ignored test saying so.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import {
+  DescribeInstancesCommand,
+  EC2Client,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from "@aws-sdk/client-ec2";
+import { useMoto } from "../moto.ts";
+import {
+  cachedReleases,
+  type Frontend,
+  Frontend as FrontendClass,
+  releaseNumber,
+  tail,
+  type VmView,
+} from "./frontend.ts";
+
+const CREDENTIALS = {
+  accessKeyId: "AKIAMOTOEXAMPLE00001",
+  secretAccessKey: "motoSecret/K7MDENG/x1",
+};
+const HOST = "aws-real";
+const HOST2 = "aws-real-b";
+const DOWN = "aws-down";
+
+/** A test of the suite: sanitizers off, as the front-end and its watcher outlive each test. */
+function realTest(name: string, fn: () => Promise<void>, ignore = false): void {
+  Deno.test({
+    name,
+    fn,
+    ignore,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    sanitizeExit: false,
+  });
+}
+
+const releases = cachedReleases();
+if (releases.length === 0) {
+  realTest(
+    "real oned: no OpenNebula build cached (tests/real_oned/build_opennebula.sh 6.10.0 builds one)",
+    () => Promise.resolve(),
+    true,
+  );
+}
+
+/** An instance as moto reports it. */
+interface CloudInstance {
+  readonly id: string;
+  readonly state: string;
+  readonly tags: Record<string, string>;
+}
+
+for (const built of releases) {
+  const R = built.release;
+  let fe: Frontend | undefined;
+  let ec2: EC2Client;
+  let moto: Awaited<ReturnType<typeof useMoto>>;
+  let tmp = "";
+  let ami = "";
+  let configPath = "";
+  /** Every state each VM was seen in, by the watcher, in order. */
+  const seen = new Map<number, string[]>();
+  let watching = true;
+  let watcher: Promise<void> = Promise.resolve();
+  const hostIds: Record<string, number> = {};
+
+  const front = (): Frontend => {
+    if (!fe) throw new Error(`the ${R} front-end did not start`);
+    return fe;
+  };
+
+  /** The instances moto has for one VM id (any state), by the driver's tags. */
+  async function instancesOfVm(vmId: number): Promise<CloudInstance[]> {
+    const out = await ec2.send(
+      new DescribeInstancesCommand({
+        Filters: [{ Name: "tag:opennebula:vm-id", Values: [String(vmId)] }],
+      }),
+    );
+    return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => ({
+      id: i.InstanceId!,
+      state: i.State?.Name ?? "?",
+      tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key!, t.Value!])),
+    }));
+  }
+
+  async function instance(id: string): Promise<CloudInstance> {
+    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+    const i = out.Reservations?.[0]?.Instances?.[0];
+    assert.ok(i, `moto has no instance ${id}`);
+    return {
+      id,
+      state: i.State?.Name ?? "?",
+      tags: Object.fromEntries((i.Tags ?? []).map((t) => [t.Key!, t.Value!])),
+    };
+  }
+
+  /** Instantiates a VM from the suite's template and returns its id. */
+  async function instantiate(name: string): Promise<number> {
+    const out = await front().must("onetemplate", "instantiate", "burst", "--name", name);
+    const id = Number(out.match(/VM ID: (\d+)/)?.[1]);
+    assert.ok(Number.isInteger(id), `onetemplate instantiate printed ${out}`);
+    return id;
+  }
+
+  /** Waits for a VM's state; then checks the VM's only live instance in moto. */
+  async function settle(vmId: number, wanted: string, cloudState: string): Promise<VmView> {
+    const vm = await front().waitVm(vmId, wanted);
+    const live = (await instancesOfVm(vmId)).filter((i) => i.state !== "terminated");
+    assert.equal(live.length, 1, `VM ${vmId} ${wanted}: instances ${JSON.stringify(live)}`);
+    assert.equal(live[0]!.id, vm.deployId, `VM ${vmId}'s DEPLOY_ID is its instance`);
+    await waitCloud(vm.deployId, cloudState);
+    return vm;
+  }
+
+  async function waitCloud(id: string, state: string, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const now = await instance(id);
+      if (now.state === state) return;
+      if (Date.now() > deadline) assert.fail(`${id} is ${now.state} in moto, not ${state}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+
+  async function onevm(...args: string[]): Promise<string> {
+    return await front().must("onevm", ...args);
+  }
+
+  realTest(
+    `real oned ${R}: installed with its printed lines, the host is MONITORED with its capacity`,
+    async () => {
+      moto = await useMoto();
+      await moto.reset();
+      ec2 = new EC2Client({
+        region: "us-east-1",
+        endpoint: moto.url,
+        credentials: CREDENTIALS,
+        defaultUserAgentProvider: () => Promise.resolve([["one-hybrid-tests"]]),
+      });
+      const images = await ec2.send(
+        new (await import("@aws-sdk/client-ec2")).DescribeImagesCommand({
+          Owners: ["amazon"],
+        }),
+      );
+      ami = images.Images?.find((i) => i.RootDeviceType === "ebs")?.ImageId ?? "";
+      assert.match(ami, /^ami-/);
+      tmp = await Deno.makeTempDir({ prefix: `hybrid-oned-${R}-` });
+      fe = await FrontendClass.prepare(built, tmp);
+      const lines = await fe.installDriver(HOST);
+      assert.ok(lines.blocks.length >= 1, lines.output);
+      configPath = `${fe.location}/etc/hybrid_driver.json`;
+      await writeConfig(moto.url);
+      await fe.start();
+      watcher = watch();
+      // The host is created with the command the installer printed.
+      const [command, ...args] = lines.hostCommand.split(/\s+/);
+      assert.equal(command, "onehost");
+      hostIds[HOST] = Number((await fe.must("onehost", ...args)).match(/ID: (\d+)/)?.[1]);
+      const host2Args = args.map((a) => a === HOST ? HOST2 : a);
+      hostIds[HOST2] = Number((await fe.must("onehost", ...host2Args)).match(/ID: (\d+)/)?.[1]);
+      const host = await fe.waitHost(hostIds[HOST]!, "MONITORED", 180_000);
+      const share = host.children.find((e) => e.name === "HOST_SHARE")!;
+      const text = (name: string) => share.children.find((e) => e.name === name)?.text;
+      assert.equal(text("TOTAL_CPU"), "800");
+      assert.equal(text("TOTAL_MEM"), String(16 * 1024 * 1024));
+      await fe.waitHost(hostIds[HOST2]!, "MONITORED", 180_000);
+      await Deno.writeTextFile(
+        `${tmp}/burst.tmpl`,
+        [
+          'NAME = "burst"',
+          'CPU = "1"',
+          'VCPU = "1"',
+          'MEMORY = "512"',
+          `PUBLIC_CLOUD = [ TYPE = "ec2", AMI = "${ami}", INSTANCETYPE = "t3.micro" ]`,
+          `SCHED_REQUIREMENTS = "NAME = \\"${HOST}\\""`,
+          "",
+        ].join("\n"),
+      );
+      await fe.must("onetemplate", "create", `${tmp}/burst.tmpl`);
+    },
+  );
+
+  async function writeConfig(endpoint: string, downEndpoint = "http://127.0.0.1:9") {
+    const host = {
+      region: "us-east-1",
+      endpoint,
+      ...CREDENTIALS,
+      capacity: { vcpus: 8, memoryGiB: 16 },
+    };
+    await Deno.writeTextFile(
+      configPath,
+      JSON.stringify(
+        {
+          hosts: {
+            [HOST]: host,
+            [HOST2]: host,
+            [DOWN]: { ...host, endpoint: downEndpoint, actionTimeoutSeconds: 20 },
+          },
+        },
+        null,
+        2,
+      ),
+      { mode: 0o600 },
+    );
+  }
+
+  /** Samples every VM's state each second, for the "never UNKNOWN" check. */
+  async function watch(): Promise<void> {
+    while (watching) {
+      try {
+        for (const vm of await front().vms()) {
+          const states = seen.get(vm.id) ?? [];
+          const now = `${vm.lcmState} ${vm.deployId}`;
+          if (states.at(-1) !== now) states.push(now);
+          seen.set(vm.id, states);
+        }
+      } catch { /* oned busy or stopping */ }
+      await new Promise((r) => setTimeout(r, 700));
+    }
+  }
+
+  realTest(
+    `real oned ${R}: deploy, poweroff, resume, poweroff --hard, resume keep one instance`,
+    async () => {
+      const id = await instantiate("life");
+      const first = await settle(id, "RUNNING", "running");
+      const cloud = await instance(first.deployId);
+      assert.equal(cloud.tags["opennebula:host"], HOST);
+      assert.equal(cloud.tags["opennebula:driver"], "one-hybrid");
+      await onevm("poweroff", String(id));
+      await settle(id, "POWEROFF", "stopped");
+      await onevm("resume", String(id));
+      assert.equal((await settle(id, "RUNNING", "running")).deployId, first.deployId);
+      await onevm("poweroff", "--hard", String(id));
+      await settle(id, "POWEROFF", "stopped");
+      await onevm("resume", String(id));
+      assert.equal((await settle(id, "RUNNING", "running")).deployId, first.deployId);
+      await onevm("reboot", String(id));
+      await settle(id, "RUNNING", "running");
+      await onevm("reboot", "--hard", String(id));
+      assert.equal((await settle(id, "RUNNING", "running")).deployId, first.deployId);
+      assert.match(
+        await front().vmLog(id),
+        /Successfully execute virtualization driver operation: reset/,
+      );
+    },
+  );
+
+  realTest(
+    `real oned ${R}: undeploy and undeploy --hard, suspend, stop: each resumed on its instance`,
+    async () => {
+      const id = await instantiate("parked");
+      const { deployId } = await settle(id, "RUNNING", "running");
+      for (
+        const [action, parked] of [
+          [["undeploy"], "UNDEPLOYED"],
+          [["undeploy", "--hard"], "UNDEPLOYED"],
+          [["suspend"], "SUSPENDED"],
+          [["stop"], "STOPPED"],
+        ] as const
+      ) {
+        await onevm(...action, String(id));
+        await front().waitVm(id, parked);
+        await waitCloud(deployId, "stopped");
+        await onevm("resume", String(id));
+        assert.equal(
+          (await settle(id, "RUNNING", "running")).deployId,
+          deployId,
+          `resumed after ${action.join(" ")}`,
+        );
+      }
+      await onevm("terminate", String(id));
+      await front().waitVm(id, "DONE");
+      await waitCloud(deployId, "terminated");
+    },
+  );
+
+  realTest(
+    `real oned ${R}: migrate is refused by oned, resched keeps the VM on its instance`,
+    async () => {
+      const id = await instantiate("mover");
+      const { deployId } = await settle(id, "RUNNING", "running");
+      const migrated = await front().cli("onevm", "migrate", String(id), HOST2);
+      if (migrated.code !== 0) {
+        // 5.x-7.x's RequestManagerVirtualMachine refuses any migration of a public cloud VM.
+        assert.match(migrated.stderr + migrated.stdout, /Public Cloud/);
+      } else {
+        await front().waitVm(id, "RUNNING");
+      }
+      await onevm("resched", String(id));
+      await new Promise((r) => setTimeout(r, 8000));
+      assert.equal((await settle(id, "RUNNING", "running")).deployId, deployId);
+      await onevm("terminate", "--hard", String(id));
+      await front().waitVm(id, "DONE");
+      await waitCloud(deployId, "terminated");
+    },
+  );
+
+  realTest(
+    `real oned ${R}: terminate, terminate --hard and recover --delete leave no instance`,
+    async () => {
+      const ids = [
+        await instantiate("end-1"),
+        await instantiate("end-2"),
+        await instantiate("end-3"),
+      ];
+      const deployIds: string[] = [];
+      for (const id of ids) deployIds.push((await settle(id, "RUNNING", "running")).deployId);
+      await onevm("terminate", String(ids[0]));
+      await onevm("terminate", "--hard", String(ids[1]));
+      await onevm("recover", "--delete", String(ids[2]));
+      for (const [n, id] of ids.entries()) {
+        await front().waitVm(id, "DONE");
+        await waitCloud(deployIds[n]!, "terminated");
+      }
+    },
+  );
+
+  realTest(
+    `real oned ${R}: terminating a powered-off or undeployed VM leaves no instance within one monitoring cycle`,
+    async () => {
+      const off = await instantiate("off-then-gone");
+      const undeployed = await instantiate("undeployed-then-gone");
+      const a = (await settle(off, "RUNNING", "running")).deployId;
+      const b = (await settle(undeployed, "RUNNING", "running")).deployId;
+      await onevm("poweroff", String(off));
+      await onevm("undeploy", String(undeployed));
+      await front().waitVm(off, "POWEROFF");
+      await front().waitVm(undeployed, "UNDEPLOYED");
+      await onevm("terminate", String(off));
+      await onevm("terminate", String(undeployed));
+      await front().waitVm(off, "DONE");
+      await front().waitVm(undeployed, "DONE");
+      // The suite's MONITOR_VM period is 10 s; one cycle plus the probe's own run.
+      await waitCloud(a, "terminated", 40_000);
+      await waitCloud(b, "terminated", 40_000);
+    },
+  );
+
+  realTest(`real oned ${R}: three VMs deployed at once get one instance each`, async () => {
+    const ids = await Promise.all(["many-1", "many-2", "many-3"].map(instantiate));
+    for (const id of ids) await settle(id, "RUNNING", "running");
+    await Promise.all(ids.map((id) => onevm("terminate", String(id))));
+    for (const id of ids) await front().waitVm(id, "DONE");
+  });
+
+  realTest(
+    `real oned ${R}: an instance terminated behind oned's back is never the VM's again`,
+    async () => {
+      const id = await instantiate("replaced");
+      const old = (await settle(id, "RUNNING", "running")).deployId;
+      await onevm("poweroff", String(id));
+      await settle(id, "POWEROFF", "stopped");
+      await ec2.send(new TerminateInstancesCommand({ InstanceIds: [old] }));
+      await waitCloud(old, "terminated");
+      await onevm("resume", String(id));
+      const fresh = (await settle(id, "RUNNING", "running")).deployId;
+      assert.notEqual(fresh, old);
+      // Two full lists and many status runs later, oned still names the new instance.
+      const until = Date.now() + 70_000;
+      while (Date.now() < until) {
+        const vm = (await front().vms()).find((v) => v.id === id);
+        assert.equal(vm?.deployId, fresh, `VM ${id} was pointed back at ${vm?.deployId}`);
+        assert.equal(vm?.lcmState, "RUNNING");
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      await onevm("terminate", String(id));
+      await front().waitVm(id, "DONE");
+    },
+  );
+
+  realTest(
+    `real oned ${R}: a wild instance is offered, imported, powered off and terminated`,
+    async () => {
+      const launched = await ec2.send(
+        new RunInstancesCommand({
+          ImageId: ami,
+          InstanceType: "t3.micro",
+          MinCount: 1,
+          MaxCount: 1,
+        }),
+      );
+      const wildId = launched.Instances![0]!.InstanceId!;
+      const deadline = Date.now() + 90_000;
+      let wilds = "";
+      for (;;) {
+        const host = await front().host(hostIds[HOST]!);
+        wilds = JSON.stringify(host);
+        if (wilds.includes(wildId)) break;
+        if (Date.now() > deadline) assert.fail(`host ${HOST} never offered ${wildId}`);
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+      const imported = await front().must("onehost", "importvm", HOST, wildId);
+      const vmId = Number(imported.match(/ID: (\d+)/)?.[1] ?? imported.match(/(\d+)/)?.[1]);
+      const vm = await front().waitVm(vmId, "RUNNING");
+      assert.equal(vm.deployId, wildId);
+      await onevm("poweroff", String(vmId));
+      await front().waitVm(vmId, "POWEROFF");
+      await waitCloud(wildId, "stopped");
+      await onevm("resume", String(vmId));
+      await front().waitVm(vmId, "RUNNING");
+      await waitCloud(wildId, "running");
+      await onevm("terminate", String(vmId));
+      await front().waitVm(vmId, "DONE");
+      await waitCloud(wildId, "terminated");
+    },
+  );
+
+  realTest(
+    `real oned ${R}: a host whose cloud is unreachable goes ERROR with the driver's message and comes back`,
+    async () => {
+      const [, ...args] = front().installed.hostCommand.split(/\s+/);
+      const created = await front().must("onehost", ...args.map((a) => a === HOST ? DOWN : a));
+      const id = Number(created.match(/ID: (\d+)/)?.[1]);
+      const host = await front().waitHost(id, "ERROR", 180_000);
+      const error = JSON.stringify(host);
+      assert.match(error, /127\.0\.0\.1:9/, "the error names the endpoint");
+      await writeConfig(moto.url, moto.url);
+      await front().waitHost(id, "MONITORED", 240_000);
+      await front().must("onehost", "delete", String(id));
+    },
+  );
+
+  realTest(`real oned ${R}: no running VM was ever UNKNOWN; every VM log is clean`, async () => {
+    watching = false;
+    await watcher;
+    const problems: string[] = [];
+    for (const [id, states] of seen) {
+      if (states.some((s) => s.startsWith("UNKNOWN"))) {
+        problems.push(`VM ${id}: ${states.join(" -> ")}`);
+      }
+      const log = await front().vmLog(id);
+      if (/found again/i.test(log)) problems.push(`VM ${id}'s log:\n${tail(log)}`);
+    }
+    try {
+      assert.deepEqual(problems, []);
+    } finally {
+      await front().stop();
+      ec2.destroy();
+      await moto[Symbol.asyncDispose]();
+      if (!Deno.env.get("ONE_HYBRID_KEEP")) await Deno.remove(tmp, { recursive: true });
+    }
+  });
+  void releaseNumber;
+}
