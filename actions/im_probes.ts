@@ -5,7 +5,14 @@
  *   wild instance to import, in one report;
  * - `host_system`, `host_monitor`, `vm_monitor`, `vm_status` (5.12+, `im/<name>-probes.d/`):
  *   the same split the way monitord asks for it;
- * - `orphans <host>`: this host's instances whose VM oned no longer has, for the operator.
+ * - `orphans [--terminate-done] <host>`: this host's instances whose VM oned no longer has,
+ *   for the operator; with the flag, those whose VM oned reports DONE are terminated (3.2–4.2
+ *   have no host probe to do it).
+ *
+ * No probe reports a terminated instance, nor one that is not the instance oned knows of its VM
+ * (several carrying one VM's marks: see `resolveShared`). The probe that runs every cycle
+ * (`vm/monitor` 5.12+, `poll` 4.4–5.10) terminates the instances of VMs oned reports DONE,
+ * which OpenNebula never tells the driver about when the VM was powered off or undeployed.
  *
  * Each probe makes one listing of the host's account and region (`Provider.list()`), and keeps
  * it for the polls of the host's VMs within `pollWindowSeconds` (`lib/poll_state.ts`). Probes
@@ -24,7 +31,7 @@ import {
   holdsCapacity,
   hostFigures,
 } from "../lib/capacity.ts";
-import { InvalidInputError } from "../lib/errors.ts";
+import { InvalidInputError, NotFoundError } from "../lib/errors.ts";
 import {
   adoptImported,
   base64,
@@ -33,6 +40,9 @@ import {
   legacyVmLines,
   orphanLines,
   parseProbeArgs,
+  type ResolvedInstances,
+  resolveShared,
+  sharedVmIds,
   sortInstances,
   statusWord,
   vmTemplateLine,
@@ -41,7 +51,9 @@ import { formatMonitoring } from "../lib/opennebula/monitoring.ts";
 import { openHost, sharedPollState } from "../lib/providers.ts";
 import type { ListedInstance, Provider, Size } from "../lib/provider.ts";
 import type { HostSettings } from "../lib/config.ts";
-import type { LocalVm } from "../lib/opennebula/one_api.ts";
+import type { LocalVm, OneVmInfo } from "../lib/opennebula/one_api.ts";
+import type { AskedVm, LocalOned } from "../lib/opennebula/local_oned.ts";
+import type { StatusVm } from "../lib/opennebula/vm_status.ts";
 
 /** A host's settings, provider and listing, opened for one probe. */
 interface Surveyed {
@@ -54,6 +66,8 @@ interface Surveyed {
   readonly listed: ListedInstance[];
   /** The VM ids oned has, when the probe names orphans and oned could be asked. */
   readonly knownVms: Set<number> | undefined;
+  /** The VMs oned has (`one.vmpool.info`), when the probe names orphans and oned could be asked. */
+  readonly known: LocalVm[] | undefined;
 }
 
 /**
@@ -95,6 +109,7 @@ async function survey(
     provider,
     listed: known ? adoptImported(listed, known) : listed,
     knownVms: namesOrphans && known ? new Set(known.map((vm) => vm.id)) : undefined,
+    known: namesOrphans ? known : undefined,
   };
 }
 
@@ -178,16 +193,168 @@ function sizeOf(sizes: ReadonlyMap<string, Size>, instance: ListedInstance): Siz
   return instance.size === undefined ? undefined : sizes.get(instance.size);
 }
 
+/** The local oned of one probe run, opened on first need and once; undefined when it cannot be. */
+function onedOfRun(): () => Promise<LocalOned | undefined> {
+  let opened: Promise<LocalOned | undefined> | undefined;
+  return () =>
+    opened ??= import("../lib/opennebula/local_oned.ts").then((m) => m.openLocalOned()).catch(
+      () => undefined,
+    );
+}
+
+/** What a probe asks of oned about a VM it looks at. */
+type VmQuestion = (vmId: number) => Promise<AskedVm>;
+
+/** Asks oned about VMs (`one.vm.info`) for one run, each VM at most once. */
+function vmQuestions(oned: () => Promise<LocalOned | undefined>): VmQuestion {
+  const asked = new Map<number, Promise<AskedVm>>();
+  return (vmId) => {
+    let answer = asked.get(vmId);
+    if (answer === undefined) {
+      answer = Promise.all([oned(), import("../lib/opennebula/local_oned.ts")]).then((
+        [o, m],
+      ) => m.askVm(o, vmId));
+      asked.set(vmId, answer);
+    }
+    return answer;
+  };
+}
+
+/** Answers about VMs from oned's pool listing (`one.vmpool.info`) a probe already has. */
+function poolAnswers(known: readonly LocalVm[] | undefined): VmQuestion {
+  const byId = new Map(known?.map((vm) => [vm.id, vm]));
+  return (vmId) => {
+    if (known === undefined) return Promise.resolve("unanswered");
+    const vm = byId.get(vmId);
+    if (vm?.state === undefined || vm.lcmState === undefined) return Promise.resolve("unknown");
+    const { state, lcmState, deployId } = vm;
+    return Promise.resolve({ id: vmId, state, lcmState, ...(deployId ? { deployId } : {}) });
+  };
+}
+
+/** The ids of the VMs oned has on the host (`one.host.info`); undefined when it cannot say. */
+async function hostVmIds(
+  hostId: number,
+  oned: () => Promise<LocalOned | undefined>,
+): Promise<Set<number> | undefined> {
+  const o = await oned();
+  if (o === undefined) return undefined;
+  try {
+    return new Set((await o.host(hostId)).vmIds);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The host's live instances with at most one per VM: where several carry one VM's marks, oned
+ * is asked once for that VM (see {@link resolveShared}).
+ */
+async function settleShared(
+  own: readonly ListedInstance[],
+  ask: VmQuestion,
+): Promise<ResolvedInstances> {
+  const shared = sharedVmIds(own);
+  if (shared.length === 0) return { own: [...own], orphans: [], unresolved: [] };
+  const { deployIdSettled } = await import("../lib/opennebula/vm_status.ts");
+  const deployIds = new Map<number, string | undefined>();
+  for (const vmId of shared) {
+    const vm = await ask(vmId);
+    if (typeof vm === "object" && deployIdSettled(vm)) deployIds.set(vmId, vm.deployId);
+  }
+  return resolveShared(own, deployIds);
+}
+
+/** oned's `STATE` of a VM that is done (terminated, deleted). */
+const DONE = 6;
+/**
+ * How far the cloud's clock and oned's may disagree, in seconds, when an instance's start is
+ * compared with its VM's creation.
+ */
+const CLOCK_SKEW_SECONDS = 300;
+
+/** What {@link endInstancesOfDoneVms} did with instances whose VM is not on the host. */
+interface DoneVmsOutcome {
+  /** Instances of VMs oned still has (undeployed, stopped, elsewhere) or could not tell of. */
+  readonly kept: ListedInstance[];
+  /** Instances asked to terminate: their VM is DONE. */
+  readonly ended: ListedInstance[];
+  /** Instances of VMs oned does not have, or that cannot be the DONE VM's: orphans, left alone. */
+  readonly orphans: ListedInstance[];
+}
+
+/**
+ * Terminates the instances whose VM oned reports DONE: OpenNebula sends the driver nothing when
+ * a powered-off or undeployed VM is terminated, so its stopped instance would outlive it. The
+ * safety rule: an instance is terminated only when oned answers, for its VM, `STATE` 6 (DONE),
+ * and the instance was not started before that VM was created (the id of another life of
+ * oned's database). An unknown VM id (an orphan), an error, or an oned that cannot be asked
+ * terminate nothing. The request is not waited for; what was done goes to `notes` (stderr).
+ */
+async function endInstancesOfDoneVms(
+  provider: Provider,
+  instances: readonly ListedInstance[],
+  ask: VmQuestion,
+  notes: string[],
+): Promise<DoneVmsOutcome> {
+  const outcome: DoneVmsOutcome = { kept: [], ended: [], orphans: [] };
+  for (const instance of instances) {
+    const vmId = instance.ownerVmId!;
+    const vm: AskedVm = await ask(vmId);
+    if (vm === "unanswered" || (typeof vm === "object" && vm.state !== DONE)) {
+      outcome.kept.push(instance);
+    } else if (vm === "unknown" || startedBefore(instance, vm)) {
+      outcome.orphans.push(instance);
+    } else {
+      try {
+        await provider.requestTerminate(instance.id);
+        outcome.ended.push(instance);
+        notes.push(`INFO: terminating ${instance.id}: OpenNebula has its VM ${vmId} DONE`);
+      } catch (error) {
+        outcome.orphans.push(instance);
+        notes.push(
+          `WARNING: cannot terminate ${instance.id} of VM ${vmId} (DONE): ${
+            error instanceof Error ? error.message : String(error)
+          }`,
+        );
+      }
+    }
+  }
+  return outcome;
+}
+
+/** Whether an instance was started before a VM was created: then it cannot be that VM's. */
+function startedBefore(instance: ListedInstance, vm: OneVmInfo): boolean {
+  return instance.launchedAt !== undefined && vm.createdAt !== undefined &&
+    instance.launchedAt + CLOCK_SKEW_SECONDS < vm.createdAt;
+}
+
 /** `im_poll`: the 4.4–5.10 report of the host, its VMs and the wild instances. */
 export async function imPoll(argv: readonly string[], run: ActionRun): Promise<Report> {
   const s = await survey("poll", argv, run, true);
   const figures = await figuresOf(s);
-  const { own, wild, orphans } = sortInstances(s.listed, s.host, s.knownVms);
+  const sorted = sortInstances(s.listed, s.host, s.knownVms);
+  const notes: string[] = [];
+  let orphans = sorted.orphans;
+  if (s.known !== undefined && orphans.length > 0) {
+    // Every poll (MONITORING_INTERVAL) ends the instances of DONE VMs: 4.4-5.10 have no other
+    // probe that runs every cycle.
+    const done = await endInstancesOfDoneVms(
+      s.provider,
+      orphans,
+      vmQuestions(onedOfRun()),
+      notes,
+    );
+    orphans = [...done.kept, ...done.orphans];
+  }
+  const settled = await settleShared(sorted.own, poolAnswers(s.known));
+  const own = settled.own;
+  const wild = sorted.wild;
   const sizes = await sizesOf(s, [...own, ...wild]);
   const keys = s.settings.monitoringKeys ?? await onedMonitoringKeys();
   const lines = [
     ...legacyHostLines({ hypervisor: s.sectionType, host: s.host, figures }),
-    ...orphanLines(orphans),
+    ...orphanLines([...orphans, ...settled.orphans]),
     "VM_POLL=YES",
   ];
   for (const instance of [...own, ...wild]) {
@@ -205,14 +372,15 @@ export async function imPoll(argv: readonly string[], run: ActionRun): Promise<R
       formatMonitoring(instance, s.provider.factPrefix, keys),
     ));
   }
-  return { lines };
+  return { lines, notes };
 }
 
 /** `host_system` (5.12+): totals, orphans, and the wild instances to import. */
 export async function hostSystem(argv: readonly string[], run: ActionRun): Promise<Report> {
   const s = await survey("host/system", argv, run, true);
   const figures = await figuresOf(s);
-  const { wild, orphans } = sortInstances(s.listed, s.host, s.knownVms);
+  const { own, wild, orphans } = sortInstances(s.listed, s.host, s.knownVms);
+  const settled = await settleShared(own, poolAnswers(s.known));
   const sizes = await sizesOf(s, wild);
   const lines = [
     `HYPERVISOR=${s.sectionType}`,
@@ -220,7 +388,7 @@ export async function hostSystem(argv: readonly string[], run: ActionRun): Promi
     "PRIORITY=-1",
     `TOTALCPU=${figures.totalCpu}`,
     `TOTALMEMORY=${figures.totalMemoryKiB}`,
-    ...orphanLines(orphans),
+    ...orphanLines([...orphans, ...settled.orphans]),
   ];
   for (const instance of wild) {
     const template = importTemplate(
@@ -259,12 +427,29 @@ export async function hostMonitor(argv: readonly string[], run: ActionRun): Prom
   };
 }
 
-/** `vm_monitor` (5.12+): each VM of this host with its monitoring string, base64. */
+/**
+ * `vm_monitor` (5.12+): each VM of this host with its monitoring string, base64. It runs every
+ * cycle (`MONITOR_VM`, 30 s by default), so it also ends the instances of DONE VMs: after the
+ * listing, oned is asked for the host's VMs (`one.host.info`), and for each VM id a live
+ * instance carries that is not among them, for that VM (`one.vm.info`). An instance whose VM
+ * oned does not have is an orphan, not reported as a VM.
+ */
 export async function vmMonitor(argv: readonly string[], run: ActionRun): Promise<Report> {
   const s = await survey("vm/monitor", argv, run);
   const { own } = sortInstances(s.listed, s.host, undefined);
+  const oned = onedOfRun();
+  const ask = vmQuestions(oned);
+  const notes: string[] = [];
+  let reported = own;
+  const onHost = await hostVmIds(s.hostId, oned);
+  if (onHost !== undefined) {
+    const elsewhere = own.filter((i) => !onHost.has(i.ownerVmId!));
+    const { kept } = await endInstancesOfDoneVms(s.provider, elsewhere, ask, notes);
+    reported = own.filter((i) => onHost.has(i.ownerVmId!) || kept.includes(i));
+  }
+  const settled = await settleShared(reported, ask);
   return {
-    lines: own.map((instance) => {
+    lines: settled.own.map((instance) => {
       // The state travels in vm/status; the monitoring string keeps the usage and the facts.
       const monitor = formatMonitoring(instance, s.provider.factPrefix, "current")
         .replace(/^STATE=\S+ ?/, "");
@@ -278,29 +463,45 @@ export async function vmMonitor(argv: readonly string[], run: ActionRun): Promis
         ["MONITOR", base64(monitor)],
       ]);
     }),
+    notes,
   };
 }
 
+/** Now, in epoch seconds. */
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
 /**
- * `vm_status` (5.12+): the VMs whose state changed since the last run, those missing for
- * several runs as `UNKNOWN`, and every few minutes the full list. The memory between runs is
- * a file in `HYBRID_PROBE_STATE_DIR` (the launcher sets it to the `im/` directory, where 5.12+
- * keeps its own probes' databases).
+ * `vm_status` (5.12+): the VMs whose deploy id or state changed since the last run, and every
+ * few minutes the full list, when it can leave out no VM whose instance lives (see
+ * `lib/opennebula/vm_status.ts`). The memory between runs is a file in
+ * `HYBRID_PROBE_STATE_DIR` (the launcher sets it to the `im/` directory, where 5.12+ keeps its
+ * own probes' databases).
  */
 export async function vmStatus(argv: readonly string[], run: ActionRun): Promise<Report> {
   const s = await survey("vm/status", argv, run);
-  const { parseStatusMemory, statusRun } = await import("../lib/opennebula/vm_status.ts");
+  const status = await import("../lib/opennebula/vm_status.ts");
   const dir = Deno.env.get("HYBRID_PROBE_STATE_DIR");
   if (!dir) throw new InvalidInputError("vm/status: HYBRID_PROBE_STATE_DIR is not set");
   const file = `${dir}/status_${s.settings.provider}_${s.hostId}.json`;
-  const text = await Deno.readTextFile(file).catch(() => undefined);
+  const previous = status.parseStatusMemory(await Deno.readTextFile(file).catch(() => undefined));
   const { own } = sortInstances(s.listed, s.host, undefined);
-  const current = own.map((i) => ({ id: i.ownerVmId!, deployId: i.id, state: statusWord(i) }));
-  const { lines, memory } = statusRun(
-    parseStatusMemory(text),
-    current,
-    Math.floor(Date.now() / 1000),
-  );
+  const oned = onedOfRun();
+  const ask = vmQuestions(oned);
+  const settled = await settleShared(own, ask);
+  const current: StatusVm[] = settled.own.map((i) => ({
+    id: i.ownerVmId!,
+    deployId: i.id,
+    state: statusWord(i),
+  }));
+  let full = settled.unresolved.length === 0 && status.fullListDue(previous, nowSeconds());
+  if (full) {
+    const more = await unlistedVms(s, current, oned, ask);
+    if (more === undefined) full = false;
+    else current.push(...more);
+  }
+  const { lines, memory } = status.statusRun(previous, current, nowSeconds(), full);
   try {
     await writeTextAtomically(file, JSON.stringify(memory));
   } catch (error) {
@@ -314,20 +515,88 @@ export async function vmStatus(argv: readonly string[], run: ActionRun): Promise
 }
 
 /**
- * `orphans <host>`: this host's instances whose VM oned no longer has, one a line
- * (`<instance id> VM <vm id> <state>`). Nothing is changed; fails when oned cannot be asked.
+ * What a full list must add to the VMs the listing showed, so that oned takes no VM as missing
+ * whose instance lives; undefined when no full list can be sent this run. Asked after the
+ * listing, so that a VM deployed meanwhile is seen: the host's VMs (`one.host.info`), and for
+ * each one the listing did not show, the VM (`one.vm.info`) and, when oned would take it as
+ * missing, its instance (`describe`).
+ */
+async function unlistedVms(
+  s: Surveyed,
+  listed: readonly StatusVm[],
+  oned: () => Promise<LocalOned | undefined>,
+  ask: VmQuestion,
+): Promise<StatusVm[] | undefined> {
+  const onHost = await hostVmIds(s.hostId, oned);
+  if (onHost === undefined) return undefined;
+  const { describedCheck, hostVmCheck } = await import("../lib/opennebula/vm_status.ts");
+  const shown = new Set(listed.map((vm) => vm.id));
+  const added: StatusVm[] = [];
+  for (const vmId of onHost) {
+    if (shown.has(vmId)) continue;
+    const vm = await ask(vmId);
+    if (typeof vm !== "object") return undefined;
+    const check = hostVmCheck(vm);
+    if (check === "postpone") return undefined;
+    if (check !== "describe") continue;
+    const deployId = vm.deployId!;
+    let verdict;
+    let state = "UNKNOWN";
+    try {
+      const instance = await s.provider.describe(deployId);
+      state = statusWord(instance);
+      verdict = describedCheck({ found: true, state: instance.state }, undefined, 0, 0);
+    } catch (error) {
+      // Not an id of this cloud: no instance of it can be the VM's.
+      if (error instanceof InvalidInputError) continue;
+      verdict = describedCheck(
+        { found: false, notFound: error instanceof NotFoundError },
+        vm.runningSince,
+        nowSeconds(),
+        s.settings.notFoundGraceSeconds,
+      );
+    }
+    if (verdict === "postpone") return undefined;
+    if (verdict === "include") added.push({ id: vmId, deployId, state });
+  }
+  return added;
+}
+
+/**
+ * `orphans [--terminate-done] <host>`: this host's instances whose VM oned no longer has, one a
+ * line (`<instance id> VM <vm id> <state>`), and the instances carrying a VM's marks that are
+ * not the one oned knows. Nothing is changed, except with `--terminate-done`: then the
+ * instances whose VM oned reports DONE are asked to terminate (the probes' own rule; the line
+ * ends with `terminating`). Fails when oned cannot be asked.
  */
 export async function orphans(argv: readonly string[], run: ActionRun): Promise<Report> {
-  if (argv.length !== 1 || !argv[0]?.trim()) {
+  const terminate = argv[0] === "--terminate-done";
+  const rest = terminate ? argv.slice(1) : argv;
+  if (rest.length !== 1 || !rest[0]?.trim() || rest[0].startsWith("-")) {
     throw new InvalidInputError(
-      `orphans: expected one argument, the host name; got ${argv.length}`,
+      `orphans: expected the host name, after --terminate-done or alone; got ${
+        JSON.stringify(argv.join(" "))
+      }`,
     );
   }
-  const host = argv[0];
+  const host = rest[0];
   const { provider } = await openHost(host, `the orphan listing of host ${host}`, run);
-  const { localOnedVms } = await import("../lib/opennebula/local_oned.ts");
+  const { localOnedVms, openLocalOned } = await import("../lib/opennebula/local_oned.ts");
   const known = await localOnedVms();
   const listed = adoptImported(await provider.list(), known);
-  const found = sortInstances(listed, host, new Set(known.map((vm) => vm.id))).orphans;
-  return { lines: found.map((i) => `${i.id} VM ${i.ownerVmId} ${i.nativeState}`) };
+  const sorted = sortInstances(listed, host, new Set(known.map((vm) => vm.id)));
+  const settled = await settleShared(sorted.own, poolAnswers(known));
+  const notes: string[] = [];
+  let ended: ListedInstance[] = [];
+  if (terminate) {
+    const oned = await openLocalOned();
+    const ask = vmQuestions(() => Promise.resolve(oned));
+    ended = (await endInstancesOfDoneVms(provider, sorted.orphans, ask, notes)).ended;
+  }
+  return {
+    lines: [...sorted.orphans, ...settled.orphans].map((i) =>
+      `${i.id} VM ${i.ownerVmId} ${i.nativeState}${ended.includes(i) ? " terminating" : ""}`
+    ),
+    notes,
+  };
 }

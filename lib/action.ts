@@ -37,6 +37,11 @@ export interface Report {
   readonly lines: readonly string[];
   /** Exit 1 after printing them (a check tool's report of a failure); exit 0 when absent. */
   readonly failed?: boolean;
+  /**
+   * Lines for standard error (what a probe did besides reporting, e.g. `INFO: ...`), which
+   * leaves the report on standard output as the information driver parses it.
+   */
+  readonly notes?: readonly string[];
 }
 
 /**
@@ -155,7 +160,12 @@ export async function performAction(
   let output: { stdout: string; stderr: string };
   try {
     const result = await settleOrAbort(action(argv, run), run.signal);
-    output = { stdout: printed(result), stderr: "" };
+    output = {
+      stdout: printed(result),
+      stderr: typeof result === "string"
+        ? ""
+        : (result.notes ?? []).map((l) => `${oneLine(l)}\n`).join(""),
+    };
     if (typeof result !== "string" && result.failed) code = 1;
   } catch (thrown) {
     // Whatever an aborted call threw, the reason oned needs is the deadline.

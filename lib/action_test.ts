@@ -55,3 +55,11 @@ Deno.test("runAction() redacts secrets from the debug stack trace on stderr", as
     assert.ok(!`${result.stdout}${result.stderr}`.includes(SECRET), result.stderr);
   }
 });
+
+Deno.test("runAction() prints a report's lines on stdout and its notes on stderr, one line each, redacted", async () => {
+  assert.deepEqual(await run("report"), {
+    code: 0,
+    stdout: "A=1\nB=***\n",
+    stderr: "INFO: did something with ***\n",
+  });
+});

@@ -391,6 +391,7 @@ export function markingChanges(provider: Provider, mark: () => Promise<void>): P
     reboot: (id) => around(() => provider.reboot(id)),
     reset: (id) => around(() => provider.reset(id)),
     terminate: (id) => around(() => provider.terminate(id)),
+    requestTerminate: (id) => around(() => provider.requestTerminate(id)),
     snapshot: (id, name, vmId) => provider.snapshot(id, name, vmId),
     // A new host mark changes no state a poll is served: nothing to mark stale.
     rehome: (id, host, vmId) => provider.rehome(id, host, vmId),

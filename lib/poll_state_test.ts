@@ -266,6 +266,7 @@ Deno.test("markingChanges() marks the listing stale before and after each change
     reboot: did("reboot", undefined),
     reset: did("reset", RUNNING),
     terminate: did("terminate", "terminated" as const),
+    requestTerminate: did("requestTerminate", undefined),
     snapshot: did("snapshot", "ami-1"),
     rehome: did("rehome", undefined),
   };
@@ -282,7 +283,8 @@ Deno.test("markingChanges() marks the listing stale before and after each change
   await provider.reboot("i-1");
   await provider.reset("i-1");
   await provider.terminate("i-1");
-  const changes = ["run", "powerOff", "resume", "reboot", "reset", "terminate"];
+  await provider.requestTerminate("i-1");
+  const changes = ["run", "powerOff", "resume", "reboot", "reset", "terminate", "requestTerminate"];
   assert.deepEqual(log, changes.flatMap((c) => ["mark", c, "mark"]));
   log.length = 0;
   await provider.describe("i-1");

@@ -66,6 +66,11 @@ export interface ListedInstance extends Instance {
   /** Virtual CPUs, when the listing says. */
   readonly vcpus?: number;
   /**
+   * When the instance was launched, or last started (epoch seconds), when the cloud says: an
+   * instance started before an OpenNebula VM was created cannot be that VM's.
+   */
+  readonly launchedAt?: number;
+  /**
    * The provider's template section that would launch it again (`AMI`, `INSTANCETYPE`, ...),
    * for importing a wild instance into OpenNebula.
    */
@@ -218,6 +223,13 @@ export interface Provider {
    * the cloud still does not know after the provider's grace period, counts as ended.
    */
   terminate(id: string): Promise<TerminateOutcome>;
+
+  /**
+   * Asks the cloud to terminate an instance and returns once the request is accepted, without
+   * waiting for the instance to end (a host probe must not block on it). One the cloud does not
+   * know counts as done.
+   */
+  requestTerminate(id: string): Promise<void>;
 
   /**
    * Records a running instance without stopping it, as a machine image.

@@ -15,12 +15,13 @@ import {
   TEST_CREDENTIALS,
 } from "./ec2_endpoint/mod.ts";
 import { clientFor } from "./ec2_endpoint/testing.ts";
-import { actionData, vmDeployment } from "./deployments.ts";
+import { actionData, vmDeployment, writeDeployment } from "./deployments.ts";
 import {
   type ActionResult,
   deployedId,
   failureLine,
   FIXTURE_SECTION,
+  instanceOf,
   launchByHand,
   oneBase64,
   runAction,
@@ -52,6 +53,7 @@ const config = await writeLocalConfig(`${tmp}/hybrid_driver.json`, ep.url, TEST_
     "aws-tmpl": { region: "ap-south-1" },
     "aws-import": { region: "sa-east-1", capacity: { "t3.small": 2 } },
     "aws-import-b": { region: "sa-east-1", capacity: { "t3.small": 2 } },
+    "aws-life": { capacity: { "t3.micro": 20 } },
   },
 });
 const ENV = { HOME: tmp, HYBRID_DRIVER_CONFIG: config, ONE_XMLRPC: oned.url, ONE_AUTH: AUTH };
@@ -64,7 +66,9 @@ const HOST_IDS: Record<string, number> = {
   "aws-tmpl": 5,
   "aws-import": 6,
   "aws-import-b": 7,
+  "aws-life": 8,
 };
+for (const [name, id] of Object.entries(HOST_IDS)) oned.setHost(id, name);
 
 /** Deploys a VM through the built deploy action, as 5.x does, and tells oned about it. */
 async function deploy(vmId: number, host: string, known = true): Promise<string> {
@@ -77,7 +81,7 @@ async function deploy(vmId: number, host: string, known = true): Promise<string>
       env: ENV,
     }),
   );
-  if (known) oned.setVm(vmId, { state: 3, lcmState: 3, deployId: id });
+  if (known) oned.setVm(vmId, { state: 3, lcmState: 3, deployId: id, host });
   return id;
 }
 
@@ -239,7 +243,7 @@ test("one_im_sh: the other host of the account reports its own VM and the same w
   assert.match(west.stdout, /^FREECPU=0$/m);
 });
 
-test("monitord-client (5.12+): host/system, host/monitor and vm/monitor print what 5.12/6.0's EC2 probes print, wild instances in host/system", async () => {
+test("monitord-client (5.12+): host/system, host/monitor and vm/monitor print what 5.12/6.0's EC2 probes print, wild instances in host/system, the orphan in no VM line", async () => {
   const system = await monitordProbes("aws-a", "host/system");
   assert.equal(system.stderr, "");
   assert.equal(
@@ -275,7 +279,9 @@ test("monitord-client (5.12+): host/system, host/monitor and vm/monitor print wh
     )}>> ]`;
   assert.equal(
     vms.stdout.replace(/MONITOR="([A-Za-z0-9+/=]+)"/g, (_, b) => `MONITOR=<<${decode(b)}>>`),
-    `${await line(10, vmA)}\n${await line(12, orphan)}\n`,
+    // The orphan (VM 12, which oned does not have) is not reported as a VM: until vm/monitor
+    // asked oned for the host's VMs it could not tell, and reported it as VM 12.
+    `${await line(10, vmA)}\n`,
   );
 });
 
@@ -364,7 +370,10 @@ test("one probe run of a host with 1,200 instances makes two DescribeInstances c
   }
 });
 
-test("monitord-client (5.12+): vm/status sends the full list first, then only changes, and a VM missing four runs in a row as UNKNOWN", async () => {
+test("monitord-client (5.12+): vm/status sends the full list first, then only changes; a VM whose instance ended is never reported with its old deploy id, and the next full list leaves it out", async () => {
+  // Until this change, a deploy id missing for three runs was reported STATE=UNKNOWN with that
+  // deploy id: oned takes DEPLOY_ID from every line, so that re-pointed a VM at a dead
+  // instance. oned finds missing VMs itself from the full list.
   const file = `${DIST}/im/status_ec2_${HOST_IDS["aws-b"]}.json`;
   await Deno.remove(file).catch(() => {});
   try {
@@ -378,15 +387,318 @@ test("monitord-client (5.12+): vm/status sends the full list first, then only ch
       await status(),
       `SYNC_STATE=yes\nMISSING_STATE=UNKNOWN\nVM = [ ID="11", DEPLOY_ID="${vmB}",  STATE="RUNNING" ]\n`,
     );
+    const before = oned.calls.length;
     assert.equal(await status(), "");
+    assert.deepEqual(
+      callsSince(before),
+      [],
+      "a change-only run asks oned nothing (of its own)",
+    );
     ep.setInstanceState(vmB, "stopped");
     assert.equal(await status(), `VM = [ ID="11", DEPLOY_ID="${vmB}",  STATE="POWEROFF" ]\n`);
     ep.setInstanceState(vmB, "terminated");
-    for (let run = 1; run <= 3; run++) assert.equal(await status(), "", `missing run ${run}`);
-    assert.equal(await status(), `VM = [ ID="11", DEPLOY_ID="${vmB}",  STATE="UNKNOWN" ]\n`);
-    assert.equal(await status(), "");
+    for (let run = 1; run <= 5; run++) assert.equal(await status(), "", `missing run ${run}`);
+    await expireFullList(file);
+    const sync = await status();
+    assert.equal(sync, "SYNC_STATE=yes\nMISSING_STATE=UNKNOWN\n");
+    assert.deepEqual(missingPerOned(sync, "aws-b"), [11], "oned takes VM 11 as missing: true");
   } finally {
     await Deno.remove(file).catch(() => {});
+  }
+});
+
+/**
+ * The calls oned received since `before`, as `method params...` without the session. Every
+ * probe of a region holding an instance without the driver's marks (the wild one here) also
+ * asks for the VM pool, to take in instances OpenNebula imported: left out, as not this
+ * change's.
+ */
+function callsSince(before: number): string[] {
+  return oned.calls.slice(before).filter((c) => c.method !== "one.vmpool.info").map((c) =>
+    `${c.method} ${c.params.slice(1).join(" ")}`
+  );
+}
+
+/** Makes the next vm/status run's full list due, as SYNC_SECONDS passing would. */
+async function expireFullList(file: string): Promise<void> {
+  const memory = JSON.parse(await Deno.readTextFile(file));
+  await Deno.writeTextFile(file, JSON.stringify({ ...memory, syncedAt: 1 }));
+}
+
+/** The LCM states in which oned takes a VM a full list leaves out as missing (6.10). */
+const TAKEN_AS_MISSING = [3, 16, 12, 18, 29]; // RUNNING, UNKNOWN, SHUTDOWN, SHUTDOWN_POWEROFF/UNDEPLOY
+
+/**
+ * What oned 6.10 (`InformationManager::_vm_state`) would do with a vm/status report read now:
+ * with SYNC_STATE=yes, the VMs of the host it has, ACTIVE in RUNNING, UNKNOWN or SHUTDOWN*,
+ * that the report leaves out, which it takes as missing.
+ */
+function missingPerOned(stdout: string, host: string): number[] {
+  if (!/^SYNC_STATE=yes$/m.test(stdout)) return [];
+  const listed = new Set([...stdout.matchAll(/^VM = \[ ID="(\d+)"/gm)].map((m) => Number(m[1])));
+  return [...oned.vms].filter(([id, vm]) =>
+    vm.host === host && vm.state === 3 && TAKEN_AS_MISSING.includes(vm.lcmState) && !listed.has(id)
+  ).map(([id]) => id);
+}
+
+/** The `ID DEPLOY_ID STATE` of each line of a vm/status report. */
+function statusEntries(stdout: string): string[] {
+  return [...stdout.matchAll(/^VM = \[ ID="(\d+)", DEPLOY_ID="([^"]*)", {2}STATE="(\w+)" \]$/gm)]
+    .map((m) => `${m[1]} ${m[2]} ${m[3]}`);
+}
+
+/** Runs vm/status of aws-life, checking that it succeeds quietly. */
+async function lifeStatus(): Promise<string> {
+  const result = await monitordProbes("aws-life", "vm/status");
+  assert.equal(result.code, 0, result.stdout);
+  assert.equal(result.stderr, "");
+  return result.stdout;
+}
+
+const LIFE_STATUS = `${DIST}/im/status_ec2_${HOST_IDS["aws-life"]}.json`;
+
+/** Deploys a VM on aws-life again from a new deployment file, as a resume does (BOOT_POWEROFF). */
+async function resume(vmId: number, deployId: string): Promise<string> {
+  const xml = vmDeployment(vmId, FIXTURE_SECTION, { lcmState: 20, deployId });
+  const file = await writeDeployment(tmp, vmId, xml, 1);
+  return deployedId(
+    await runAction("deploy", [file, "aws-life", String(vmId), "aws-life"], {
+      stdin: oneBase64(xml),
+      env: ENV,
+    }),
+  );
+}
+
+test("vm/status postpones the full list while a VM of the host may turn RUNNING before oned reads it (BOOT): a VM being deployed is never made missing", async () => {
+  await Deno.remove(LIFE_STATUS).catch(() => {});
+  try {
+    // oned dispatched VM 70 to the host; its deploy is under way, no instance listed yet.
+    oned.setVm(70, { state: 3, lcmState: 2, host: "aws-life" });
+    const during = await lifeStatus();
+    assert.doesNotMatch(during, /SYNC_STATE/, "no full list while VM 70 boots");
+    // The deploy returns before oned reads the report: the report must not make it missing.
+    const id = await deploy(70, "aws-life");
+    assert.deepEqual(missingPerOned(during, "aws-life"), []);
+    const after = await lifeStatus();
+    assert.match(after, /^SYNC_STATE=yes$/m, "the next run sends the full list");
+    assert.deepEqual(statusEntries(after), [`70 ${id} RUNNING`]);
+  } finally {
+    await Deno.remove(LIFE_STATUS).catch(() => {});
+  }
+});
+
+test("vm/status asks oned for the host's VMs after the listing: a VM deployed meanwhile is in the full list, described, with one host.info and one vm.info", async () => {
+  await Deno.remove(LIFE_STATUS).catch(() => {});
+  let launched = "";
+  const describes = () => ep.calls.filter((c) => c.action === "DescribeInstances").length;
+  let afterDeploy = 0;
+  try {
+    // The deploy of VM 71 ends between the probe's listing and its first question to oned.
+    oned.beforeAnswer(async () => {
+      if (launched) return;
+      launched = "pending";
+      launched = await deploy(71, "aws-life");
+      afterDeploy = describes();
+    });
+    const before = oned.calls.length;
+    const report = await lifeStatus();
+    oned.beforeAnswer(undefined);
+    assert.match(report, /^SYNC_STATE=yes$/m);
+    assert.ok(statusEntries(report).includes(`71 ${launched} RUNNING`), report);
+    assert.deepEqual(missingPerOned(report, "aws-life"), []);
+    assert.deepEqual(
+      callsSince(before),
+      [`one.host.info ${HOST_IDS["aws-life"]}`, "one.vm.info 71"],
+    );
+    assert.equal(describes() - afterDeploy, 1, "VM 71's instance described once");
+  } finally {
+    oned.beforeAnswer(undefined);
+    await Deno.remove(LIFE_STATUS).catch(() => {});
+  }
+});
+
+test("vm/status never reports an instance of an earlier life: power off, terminate the instance behind oned's back, resume on a new instance", async () => {
+  await Deno.remove(LIFE_STATUS).catch(() => {});
+  try {
+    const first = await deploy(72, "aws-life");
+    assert.ok(statusEntries(await lifeStatus()).includes(`72 ${first} RUNNING`));
+    ep.setInstanceState(first, "stopped");
+    oned.setVm(72, { state: 8, lcmState: 0, deployId: first, host: "aws-life" });
+    assert.ok(statusEntries(await lifeStatus()).includes(`72 ${first} POWEROFF`));
+    ep.setInstanceState(first, "terminated");
+    oned.setVm(72, { state: 3, lcmState: 20, deployId: first, host: "aws-life" });
+    const second = await resume(72, first);
+    assert.notEqual(second, first);
+    oned.setVm(72, { state: 3, lcmState: 3, deployId: second, host: "aws-life" });
+    const seen: string[] = [];
+    for (let run = 1; run <= 5; run++) seen.push(...statusEntries(await lifeStatus()));
+    await expireFullList(LIFE_STATUS);
+    const sync = await lifeStatus();
+    seen.push(...statusEntries(sync));
+    assert.deepEqual(
+      seen.filter((e) => e.startsWith("72 ")),
+      [`72 ${second} RUNNING`, `72 ${second} RUNNING`],
+      "the new instance once as a change, once in the full list; the dead one never",
+    );
+    assert.deepEqual(missingPerOned(sync, "aws-life"), []);
+  } finally {
+    await Deno.remove(LIFE_STATUS).catch(() => {});
+  }
+});
+
+/** Launches an instance carrying a VM's marks for a host, as a stray second launch would. */
+async function launchTagged(vmId: number, host: string): Promise<string> {
+  const out = await clientFor(ep).send(
+    new RunInstancesCommand({
+      ImageId: AMAZON_LINUX_AMI,
+      InstanceType: "t3.micro",
+      MinCount: 1,
+      MaxCount: 1,
+      TagSpecifications: [{
+        ResourceType: "instance",
+        Tags: [
+          { Key: "opennebula:vm-id", Value: String(vmId) },
+          { Key: "opennebula:host", Value: host },
+          { Key: "opennebula:driver", Value: "one-hybrid" },
+          { Key: "Name", Value: `one-${vmId}-stray` },
+        ],
+      }],
+    }),
+  );
+  return out.Instances![0]!.InstanceId!;
+}
+
+test("two live instances carrying one VM's marks: the one oned knows (DEPLOY_ID) is the VM in every probe, the other an orphan; without oned neither is reported", async () => {
+  await Deno.remove(LIFE_STATUS).catch(() => {});
+  const known = await deploy(73, "aws-life");
+  const stray = await launchTagged(73, "aws-life");
+  try {
+    const status = await lifeStatus();
+    assert.deepEqual(statusEntries(status).filter((e) => e.startsWith("73 ")), [
+      `73 ${known} RUNNING`,
+    ]);
+    assert.doesNotMatch(status, new RegExp(stray));
+    const monitor = await monitordProbes("aws-life", "vm/monitor");
+    assert.match(monitor.stdout, new RegExp(`UUID="${known}", ID="73"`));
+    assert.doesNotMatch(monitor.stdout, new RegExp(stray));
+    const system = await monitordProbes("aws-life", "host/system");
+    assert.match(system.stdout, new RegExp(`^ORPHANED_INSTANCES="${stray}"$`, "m"));
+    const legacy = await oneImSh("aws-life");
+    assert.match(legacy.stdout, new RegExp(`^ {2}ID=73,\\n {2}DEPLOY_ID=${known},$`, "m"));
+    assert.match(legacy.stdout, new RegExp(`^ORPHANED_INSTANCES="${stray}"$`, "m"));
+    assert.doesNotMatch(legacy.stdout, new RegExp(`DEPLOY_ID=${stray}`));
+    const listed = await runIn(`${DIST}/vmm/provider`, "orphans", ["aws-life"]);
+    assert.deepEqual(listed, { code: 0, stdout: `${stray} VM 73 running\n`, stderr: "" });
+    // oned cannot be asked: neither instance is VM 73 in this run, and no full list goes out.
+    await Deno.remove(LIFE_STATUS).catch(() => {});
+    oned.misbehave("http-500");
+    const blind = await lifeStatus();
+    oned.misbehave(undefined);
+    assert.doesNotMatch(blind, /SYNC_STATE/);
+    assert.deepEqual(statusEntries(blind).filter((e) => e.startsWith("73 ")), []);
+  } finally {
+    oned.misbehave(undefined);
+    ep.setInstanceState(stray, "terminated");
+    await Deno.remove(LIFE_STATUS).catch(() => {});
+  }
+});
+
+test("vm/monitor terminates, within one run, the instance of a VM terminated while powered off or undeployed (DONE), and nothing else", async () => {
+  const poweredOff = await deploy(74, "aws-life");
+  const undeployed = await deploy(75, "aws-life");
+  const unanswered = await deploy(76, "aws-life");
+  const reused = await deploy(77, "aws-life");
+  const stray = await launchTagged(78, "aws-life"); // VM 78: unknown to oned
+  for (const id of [poweredOff, undeployed, unanswered, reused]) ep.setInstanceState(id, "stopped");
+  oned.setVm(74, { state: 8, lcmState: 0, deployId: poweredOff, host: "aws-life" });
+  oned.setVm(75, { state: 9, lcmState: 0, deployId: undeployed, host: "aws-life" });
+  const stateOf = (id: string) => instanceOf(ep, id).state;
+  const monitor = async () => {
+    const result = await monitordProbes("aws-life", "vm/monitor");
+    assert.equal(result.code, 0, result.stderr);
+    return result;
+  };
+  try {
+    let before = oned.calls.length;
+    const quiet = await monitor();
+    assert.equal(quiet.stderr, "");
+    // VMs 74 (POWEROFF), 76 and 77 are on the host; 75 (UNDEPLOYED) and 78 (unknown) are not,
+    // so each of those is asked about once.
+    assert.deepEqual(
+      callsSince(before),
+      [`one.host.info ${HOST_IDS["aws-life"]}`, "one.vm.info 75", "one.vm.info 78"],
+    );
+    assert.doesNotMatch(quiet.stdout, new RegExp(stray), "an orphan is not reported as a VM");
+    assert.match(quiet.stdout, new RegExp(`UUID="${undeployed}", ID="75"`));
+    for (const id of [poweredOff, undeployed, unanswered, reused]) {
+      assert.equal(stateOf(id), "stopped");
+    }
+
+    // onevm terminate of VMs 74 (POWEROFF) and 75 (UNDEPLOYED): EPILOG, DONE, no driver action.
+    oned.setVm(74, { state: 6, lcmState: 0, deployId: poweredOff, host: "aws-life" });
+    oned.setVm(75, { state: 6, lcmState: 0, deployId: undeployed, host: "aws-life" });
+    // VM 77's id belongs to a VM created after its instance was started (another oned database).
+    oned.setVm(77, {
+      state: 6,
+      lcmState: 0,
+      deployId: "i-0000000000000beef",
+      host: "aws-life",
+      stime: Math.floor(Date.now() / 1000) + 3600,
+    });
+    before = oned.calls.length;
+    const ending = await monitor();
+    assert.ok(["shutting-down", "terminated"].includes(stateOf(poweredOff)), stateOf(poweredOff));
+    assert.ok(["shutting-down", "terminated"].includes(stateOf(undeployed)), stateOf(undeployed));
+    assert.equal(stateOf(reused), "stopped", "an instance older than the DONE VM is not its");
+    assert.equal(stateOf(stray), "running", "an unknown VM id is an orphan: kept");
+    assert.equal(
+      ending.stderr,
+      `INFO: terminating ${poweredOff}: OpenNebula has its VM 74 DONE\n` +
+        `INFO: terminating ${undeployed}: OpenNebula has its VM 75 DONE\n`,
+    );
+    assert.doesNotMatch(ending.stdout, new RegExp(`${poweredOff}|${undeployed}|${reused}`));
+    assert.equal(oned.calls.slice(before).filter((c) => c.method === "one.host.info").length, 1);
+
+    // oned cannot answer: nothing is terminated, whatever it said before.
+    oned.setVm(76, { state: 6, lcmState: 0, deployId: unanswered, host: "aws-life" });
+    oned.misbehave("http-500");
+    const blind = await monitor();
+    oned.misbehave(undefined);
+    assert.equal(blind.stderr, "");
+    assert.equal(stateOf(unanswered), "stopped");
+  } finally {
+    oned.misbehave(undefined);
+    for (const id of [unanswered, reused, stray]) ep.setInstanceState(id, "terminated");
+  }
+});
+
+test("one_im_sh (4.4-5.10): poll terminates the instance of a DONE VM, keeps the orphan of an unknown VM, and orphans --terminate-done does the same by hand", async () => {
+  const done = await deploy(79, "aws-life");
+  ep.setInstanceState(done, "stopped");
+  oned.setVm(79, { state: 6, lcmState: 0, deployId: done, host: "aws-life" });
+  const stray = await launchTagged(80, "aws-life");
+  try {
+    const poll = await oneImSh("aws-life");
+    assert.equal(poll.code, 0, poll.stdout);
+    assert.ok(["shutting-down", "terminated"].includes(instanceOf(ep, done).state));
+    assert.equal(instanceOf(ep, stray).state, "running");
+    assert.match(poll.stdout, new RegExp(`^ORPHANED_INSTANCES="${stray}"$`, "m"));
+    assert.doesNotMatch(poll.stdout, new RegExp(done));
+
+    const byHand = await deploy(81, "aws-life");
+    ep.setInstanceState(byHand, "stopped");
+    oned.setVm(81, { state: 6, lcmState: 0, deployId: byHand, host: "aws-life" });
+    const listed = await runIn(`${DIST}/vmm/provider`, "orphans", ["aws-life"]);
+    assert.equal(listed.code, 0, listed.stdout);
+    assert.equal(instanceOf(ep, byHand).state, "stopped", "without the flag nothing changes");
+    const ended = await runIn(`${DIST}/vmm/provider`, "orphans", ["--terminate-done", "aws-life"]);
+    assert.equal(ended.code, 0, ended.stdout);
+    assert.match(ended.stdout, new RegExp(`^${byHand} VM 81 stopped terminating$`, "m"));
+    assert.match(ended.stdout, new RegExp(`^${stray} VM 80 running$`, "m"));
+    assert.ok(["shutting-down", "terminated"].includes(instanceOf(ep, byHand).state));
+    assert.equal(instanceOf(ep, stray).state, "running");
+  } finally {
+    ep.setInstanceState(stray, "terminated");
   }
 });
 

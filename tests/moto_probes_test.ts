@@ -6,7 +6,12 @@
  */
 
 import assert from "node:assert/strict";
-import { DescribeImagesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import {
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  StopInstancesCommand,
+} from "@aws-sdk/client-ec2";
 import { actionData, vmDeployment } from "./deployments.ts";
 import {
   type ActionResult,
@@ -234,4 +239,29 @@ test("on moto, migrate between two hosts of the account retags the instance: the
   const poll = await runAction("poll", [id, "moto-b", "23", "moto-b"], { env: ENV });
   assert.equal(poll.code, 0, poll.stdout);
   assert.match(poll.stdout, /^STATE=a /);
+});
+
+test("on moto, vm/monitor terminates the stopped instance of a VM oned reports DONE (terminated while powered off), and keeps the orphan of a VM oned does not have", async () => {
+  oned.setHost(HOST_IDS["moto-a"]!, "moto-a");
+  const id = await deploy(24, "moto-a");
+  await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+  oned.setVm(24, { state: 8, lcmState: 0, deployId: id, host: "moto-a" });
+  const stateOf = async (instance: string) =>
+    (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instance] })))
+      .Reservations?.[0]?.Instances?.[0]?.State?.Name;
+  const stdin = `<MONITOR_CONFIGURATION><HOST_ID>0</HOST_ID></MONITOR_CONFIGURATION>`;
+  const dir = "provider-probes.d/vm/monitor";
+  const [monitor] = [...Deno.readDirSync(`${DIST}/${dir}`)].map((e) => e.name);
+  const first = await probe(dir, monitor!, "moto-a", stdin);
+  assert.equal(first.code, 0, first.stdout);
+  assert.equal(first.stderr, "");
+  assert.ok(["stopping", "stopped"].includes((await stateOf(id))!), "powered off: kept");
+  // onevm terminate of the powered-off VM: EPILOG, DONE, and the driver is told nothing.
+  oned.setVm(24, { state: 6, lcmState: 0, deployId: id, host: "moto-a" });
+  const second = await probe(dir, monitor!, "moto-a", stdin);
+  assert.equal(second.code, 0, second.stdout);
+  assert.equal(second.stderr, `INFO: terminating ${id}: OpenNebula has its VM 24 DONE\n`);
+  assert.ok(["shutting-down", "terminated"].includes((await stateOf(id))!), await stateOf(id));
+  assert.equal(await stateOf(orphan), "running", "VM 22 is unknown to oned: an orphan, kept");
+  assert.doesNotMatch(second.stdout, new RegExp(`${id}|${orphan}`));
 });

@@ -1,10 +1,13 @@
 /**
- * A stand-in for oned's XML-RPC server, for tests: it answers `one.vm.info` (and
- * `one.vmpool.info`, every VM but DONE ones, as the host probes ask) the way oned
- * 3.2–4.14 does (xmlrpc-c's `methodResponse` holding `[success, result, error code]`, the
- * result being the `<VM>` document), refuses a wrong session and an unknown VM with oned's
- * own messages and codes, and can be told to misbehave (HTTP 500, no answer at all, an answer
- * that is not XML-RPC, a VM document without `LCM_STATE`). Listens on 127.0.0.1, on a free port.
+ * A stand-in for oned's XML-RPC server, for tests: it answers `one.vm.info` (a DONE VM
+ * included, with `STATE` 6, as oned keeps done VMs), `one.vmpool.info` (every VM but DONE ones,
+ * as the host probes ask) and `one.host.info` (the host's VMs under `<VMS>`, its template's
+ * `CAPACITY`) the way oned 3.2–6.10 does (xmlrpc-c's `methodResponse` holding `[success,
+ * result, error code]`, the result being the `<VM>` or `<HOST>` document, shaped as
+ * `VirtualMachine::to_xml` and `Host::to_xml` write them), refuses a wrong session and an
+ * unknown VM or host with oned's own messages and codes, and can be told to misbehave (HTTP
+ * 500, no answer at all, an answer that is not XML-RPC, a VM document without `LCM_STATE`).
+ * Listens on 127.0.0.1, on a free port.
  *
  * @module
  */
@@ -28,7 +31,17 @@ export interface OnedVm {
   readonly deployId?: string;
   /** The host of its history record (`aws-test` when not given). */
   readonly host?: string;
+  /** When it was created (`STIME`; 1,700,000,000 + id when not given). */
+  readonly stime?: number;
+  /** When its last stay on its host began running (the history's `RSTIME`; `stime` when not given). */
+  readonly rstime?: number;
 }
+
+/**
+ * The `STATE`s in which oned keeps a VM in its host's VM collection (`<HOST><VMS>`): from
+ * dispatch to the end of its epilog. Undeployed, stopped and done VMs have left the host.
+ */
+const ON_HOST_STATES = new Set([3, 5, 8]); // ACTIVE, SUSPENDED, POWEROFF
 
 /** How the server misbehaves, until told otherwise. */
 export type OnedFault =
@@ -55,12 +68,21 @@ export interface FakeOned extends OnedVmView, AsyncDisposable {
   readonly calls: OnedCall[];
   /** The VMs it knows, by id. */
   readonly vms: Map<number, OnedVm>;
+  /** Records a VM as oned has it. */
+  setVm(id: number, vm: OnedVm): void;
   /** Makes every later call misbehave this way (`undefined`: answer normally again). */
   misbehave(fault: OnedFault | undefined): void;
   /** Sets the version `one.system.version` answers (none: the method is not known). */
   setVersion(version: string | undefined): void;
+  /**
+   * Makes oned have a host (`one.host.info` answers it, with the VMs whose history names it);
+   * a host is also made by giving it a capacity.
+   */
+  setHost(hostId: number, name: string): void;
   /** Gives a host a template `CAPACITY` section (`one.host.info` answers it). */
   setHostCapacity(hostId: number, capacity: Record<string, string>): void;
+  /** Runs before each call is answered (e.g. to change a VM between two calls of a probe). */
+  beforeAnswer(hook: ((call: OnedCall) => Promise<void> | void) | undefined): void;
   /** Stops the server, releasing calls left unanswered. */
   close(): Promise<void>;
 }
@@ -87,9 +109,9 @@ function fault(code: number, text: string): string {
     "</struct></value>\r\n</fault>\r\n</methodResponse>\r\n";
 }
 
-/** The VM document of `one.vm.info`, shaped as oned 4.14 writes it. */
-function vmDocument(id: number, vm: OnedVm, withLcmState: boolean): string {
-  const stime = 1_700_000_000 + id;
+/** The VM document of `one.vm.info`, shaped as oned 4.14–6.10 writes it. */
+function vmDocument(id: number, vm: OnedVm, withLcmState: boolean, hostId = 0): string {
+  const stime = vm.stime ?? 1_700_000_000 + id;
   return `<VM><ID>${id}</ID><UID>0</UID><GID>0</GID><UNAME>oneadmin</UNAME>` +
     `<GNAME>oneadmin</GNAME><NAME>one-${id}</NAME><PERMISSIONS><OWNER_U>1</OWNER_U>` +
     `<OWNER_M>1</OWNER_M><OWNER_A>0</OWNER_A><GROUP_U>0</GROUP_U><GROUP_M>0</GROUP_M>` +
@@ -103,7 +125,9 @@ function vmDocument(id: number, vm: OnedVm, withLcmState: boolean): string {
     `<VMID><![CDATA[${id}]]></VMID></TEMPLATE><USER_TEMPLATE/><HISTORY_RECORDS><HISTORY>` +
     `<OID>${id}</OID><SEQ>0</SEQ><HOSTNAME>${
       escape(vm.host ?? "aws-test")
-    }</HOSTNAME><STIME>${stime}</STIME>` +
+    }</HOSTNAME><HID>${hostId}</HID><CID>0</CID><STIME>${stime}</STIME>` +
+    `<ETIME>${vm.state === DONE ? stime + 3600 : 0}</ETIME><PSTIME>${stime}</PSTIME>` +
+    `<PETIME>${stime}</PETIME><RSTIME>${vm.rstime ?? stime}</RSTIME><RETIME>0</RETIME>` +
     `</HISTORY></HISTORY_RECORDS></VM>`;
 }
 
@@ -137,7 +161,10 @@ export function startFakeOned(
   const session = `${credentials.user}:${credentials.password}`;
   const calls: OnedCall[] = [];
   const vms = new Map<number, OnedVm>();
-  const hosts = new Map<number, Record<string, string>>();
+  const hosts = new Map<number, { name: string; capacity?: Record<string, string> }>();
+  const hostIdOf = (name: string | undefined) =>
+    [...hosts].find(([, h]) => h.name === (name ?? "aws-test"))?.[0] ?? 0;
+  let hook: ((call: OnedCall) => Promise<void> | void) | undefined;
   let version: string | undefined;
   const held: (() => void)[] = [];
   let misbehaving: OnedFault | undefined;
@@ -155,10 +182,12 @@ export function startFakeOned(
     } catch {
       return xml(fault(-503, "Call XML not a proper XML-RPC call"));
     }
-    calls.push({
+    const call = {
       method,
       params: params.filter((p): p is string | number | boolean => p !== undefined),
-    });
+    };
+    calls.push(call);
+    await hook?.(call);
     if (misbehaving === "http-500") {
       return new Response("Internal Server Error", { status: 500 });
     }
@@ -193,7 +222,9 @@ export function startFakeOned(
       return xml(
         answer(
           true,
-          `<VM_POOL>${listed.map(([id, vm]) => vmDocument(id, vm, true)).join("")}</VM_POOL>`,
+          `<VM_POOL>${
+            listed.map(([id, vm]) => vmDocument(id, vm, true, hostIdOf(vm.host))).join("")
+          }</VM_POOL>`,
           0,
         ),
       );
@@ -215,15 +246,34 @@ export function startFakeOned(
           answer(false, "[HostInfo] User couldn't be authenticated, aborting call.", 256),
         );
       }
-      const capacity = hosts.get(id);
-      if (!capacity) return xml(answer(false, `[HostInfo] Error getting host [${id}].`, 1024));
-      const entries = Object.entries(capacity).map(([k, v]) => `<${k}><![CDATA[${v}]]></${k}>`);
+      const host = hosts.get(id);
+      if (!host) {
+        return xml(
+          answer(false, `[one.host.info] Error getting host [${id}].`, ONE_ERROR.NO_EXISTS),
+        );
+      }
+      const entries = Object.entries(host.capacity ?? {}).map(([k, v]) =>
+        `<${k}><![CDATA[${v}]]></${k}>`
+      );
+      const onHost = [...vms].filter(([, vm]) =>
+        ON_HOST_STATES.has(vm.state) && (vm.host ?? "aws-test") === host.name
+      ).map(([vmId]) => vmId).sort((a, b) => a - b);
+      // Host::to_xml: HOST_SHARE, then the VM collection, then the template, then MONITORING.
       return xml(
         answer(
           true,
-          `<HOST><ID>${id}</ID><NAME>host-${id}</NAME><TEMPLATE><CAPACITY>${
-            entries.join("")
-          }</CAPACITY><PUBLIC_CLOUD><![CDATA[YES]]></PUBLIC_CLOUD></TEMPLATE></HOST>`,
+          `<HOST><ID>${id}</ID><NAME>${escape(host.name)}</NAME><STATE>2</STATE>` +
+            `<PREV_STATE>2</PREV_STATE><IM_MAD>provider</IM_MAD><VM_MAD>provider</VM_MAD>` +
+            `<CLUSTER_ID>0</CLUSTER_ID><CLUSTER>default</CLUSTER><HOST_SHARE>` +
+            `<MEM_USAGE>0</MEM_USAGE><CPU_USAGE>0</CPU_USAGE><TOTAL_MEM>0</TOTAL_MEM>` +
+            `<TOTAL_CPU>0</TOTAL_CPU><MAX_MEM>0</MAX_MEM><MAX_CPU>0</MAX_CPU>` +
+            `<RUNNING_VMS>${onHost.length}</RUNNING_VMS><VMS_THREAD>1</VMS_THREAD>` +
+            `<DATASTORES><DISK_USAGE>0</DISK_USAGE><FREE_DISK>0</FREE_DISK><MAX_DISK>0</MAX_DISK>` +
+            `<USED_DISK>0</USED_DISK></DATASTORES><PCI_DEVICES/><NUMA_NODES/></HOST_SHARE>` +
+            `<VMS>${onHost.map((vmId) => `<ID>${vmId}</ID>`).join("")}</VMS>` +
+            `<TEMPLATE>${
+              host.capacity ? `<CAPACITY>${entries.join("")}</CAPACITY>` : ""
+            }<PUBLIC_CLOUD><![CDATA[YES]]></PUBLIC_CLOUD></TEMPLATE><MONITORING/></HOST>`,
           0,
         ),
       );
@@ -254,7 +304,9 @@ export function startFakeOned(
         ),
       );
     }
-    return xml(answer(true, vmDocument(id, vm, misbehaving !== "no-lcm-state"), 0));
+    return xml(
+      answer(true, vmDocument(id, vm, misbehaving !== "no-lcm-state", hostIdOf(vm.host)), 0),
+    );
   };
 
   return new Promise((resolve) => {
@@ -273,7 +325,10 @@ export function startFakeOned(
           vms,
           misbehave: (f) => misbehaving = f,
           setVm: (id, vm) => vms.set(id, { ...vm }),
-          setHostCapacity: (id, capacity) => hosts.set(id, { ...capacity }),
+          setHost: (id, name) => hosts.set(id, { ...hosts.get(id), name }),
+          setHostCapacity: (id, capacity) =>
+            hosts.set(id, { name: hosts.get(id)?.name ?? `host-${id}`, capacity: { ...capacity } }),
+          beforeAnswer: (given) => hook = given,
           setVersion: (given) => version = given,
           close,
           [Symbol.asyncDispose]: close,

@@ -124,6 +124,7 @@ export function toListedInstance(source: Ec2Instance): ListedInstance {
     ...(name ? { name } : {}),
     ...(owner !== undefined ? { ownerHost: owner } : {}),
     ...(cores ? { vcpus: cores * threads } : {}),
+    ...(source.LaunchTime ? { launchedAt: Math.floor(source.LaunchTime.getTime() / 1000) } : {}),
     sectionAttributes: section,
   };
 }

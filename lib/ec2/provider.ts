@@ -350,6 +350,16 @@ export class Ec2Provider implements Provider {
     return "terminated";
   }
 
+  /** One TerminateInstances, not waited on; an id EC2 does not know counts as done. */
+  async requestTerminate(id: string): Promise<void> {
+    checkInstanceId(id);
+    try {
+      await this.#api.terminateInstances({ InstanceIds: [id] });
+    } catch (error) {
+      if (!isNotFound(error)) throw this.#error(error, `Cannot terminate ${id}`);
+    }
+  }
+
   /** TerminateInstances, asked again while EC2 may not see the id yet; the state it answers. */
   async #requestTermination(id: string): Promise<string> {
     for (let attempt = 0;; attempt++) {

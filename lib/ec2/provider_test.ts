@@ -713,3 +713,21 @@ Deno.test("sizes() comes from DescribeInstanceTypes, the table answering what EC
   });
   assert.equal(fake.inputsOf("describeInstanceTypes").length, 1);
 });
+
+Deno.test("requestTerminate() sends one TerminateInstances and does not wait; an id EC2 does not know is done", async () => {
+  const { fake, provider } = setUp({}, { notFoundRetrySeconds: 30 });
+  const instance = fake.addInstance({ tags: OWN_TAGS });
+  await provider.requestTerminate(instance.id);
+  assert.equal(fake.inputsOf("terminateInstances").length, 1);
+  assert.equal(fake.inputsOf("describeInstances").length, 0, "nothing waited for");
+  fake.failNext(
+    "terminateInstances",
+    ec2Error("InvalidInstanceID.NotFound", `The instance ID '${instance.id}' does not exist`),
+  );
+  await provider.requestTerminate(instance.id);
+  assert.equal(fake.inputsOf("terminateInstances").length, 2, "not asked again");
+  fake.failNext("terminateInstances", ec2Error("OperationNotPermitted", "Termination protected."));
+  await assert.rejects(provider.requestTerminate(instance.id), {
+    message: `Cannot terminate ${instance.id}: OperationNotPermitted: Termination protected.`,
+  });
+});

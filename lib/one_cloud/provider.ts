@@ -331,6 +331,15 @@ export class OneCloudProvider implements Provider {
     return "terminated";
   }
 
+  /** One `terminate-hard`, not waited on; a VM the partner does not know counts as done. */
+  async requestTerminate(id: string): Promise<void> {
+    try {
+      await this.#action(id, "terminate-hard");
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+  }
+
   /**
    * A hypervisor snapshot of the running VM on the partner (`one.vm.snapshotcreate`).
    *

@@ -194,6 +194,7 @@ export function readVm(vm: XmlElement): PartnerVm | undefined {
   const templateId = textIn(template, "TEMPLATE_ID");
   if (templateId !== undefined) facts.TEMPLATE_ID = templateId;
   const nativeState = stateName(state, lcm);
+  const createdAt = numberIn(vm, "STIME");
   return {
     id: `${DEPLOY_ID_PREFIX}${id}`,
     partnerId: id,
@@ -209,6 +210,7 @@ export function readVm(vm: XmlElement): PartnerVm | undefined {
     launchedByDriver: launchedByDriver && ownerVmId !== undefined,
     ...(launchedByDriver && ownerHost !== undefined ? { ownerHost } : {}),
     ...(vcpus !== undefined ? { vcpus } : {}),
+    ...(createdAt ? { launchedAt: createdAt } : {}),
     sectionAttributes: templateId === undefined ? {} : { TEMPLATE_ID: templateId },
   };
 }

@@ -99,6 +99,88 @@ export function sortInstances(
   return { own, wild, orphans };
 }
 
+/**
+ * The VM ids that more than one of these live instances carry (a VM with an instance of an
+ * earlier life left, or launched twice).
+ *
+ * @param own A host's live instances ({@link SortedInstances.own}).
+ * @returns The VM ids, in listing order.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sharedVmIds } from "./im_probes.ts";
+ * const i = (id: string, ownerVmId: number) => ({ id, ownerVmId, state: "running" as const,
+ *   nativeState: "running", facts: {}, launchedByDriver: true, sectionAttributes: {} });
+ * assert.deepEqual(sharedVmIds([i("i-1", 4), i("i-2", 5), i("i-3", 4)]), [4]);
+ * ```
+ */
+export function sharedVmIds(own: readonly ListedInstance[]): number[] {
+  const seen = new Set<number>();
+  const shared = new Set<number>();
+  for (const { ownerVmId } of own) {
+    if (ownerVmId === undefined) continue;
+    if (seen.has(ownerVmId)) shared.add(ownerVmId);
+    seen.add(ownerVmId);
+  }
+  return [...shared];
+}
+
+/** A host's live instances once each VM has at most one ({@link resolveShared}). */
+export interface ResolvedInstances {
+  /** The instances to report as their VM: at most one per VM id. */
+  readonly own: ListedInstance[];
+  /** Instances that carry a VM's marks but are not the one oned knows: orphans. */
+  readonly orphans: ListedInstance[];
+  /** VMs whose instance could not be told (oned not asked, or no instance is its DEPLOY_ID). */
+  readonly unresolved: number[];
+}
+
+/**
+ * Settles the VMs that several live instances claim: the instance whose id is the VM's
+ * `DEPLOY_ID` in oned is the VM's, the others are orphans. A VM whose deploy id is not known
+ * (oned could not be asked, or may give it another one right now) or matches none of them
+ * has none of them reported.
+ *
+ * @param own A host's live instances.
+ * @param deployIds For each shared VM id oned could tell, its current `DEPLOY_ID` (undefined
+ * when it has none).
+ * @returns The instances to report, the orphans and the unresolved VMs.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { resolveShared } from "./im_probes.ts";
+ * const i = (id: string, ownerVmId: number) => ({ id, ownerVmId, state: "running" as const,
+ *   nativeState: "running", facts: {}, launchedByDriver: true, sectionAttributes: {} });
+ * const r = resolveShared([i("i-1", 4), i("i-2", 4), i("i-3", 5), i("i-4", 5)], new Map([[4, "i-2"]]));
+ * assert.deepEqual(r.own.map((x) => x.id), ["i-2"]);
+ * assert.deepEqual(r.orphans.map((x) => x.id), ["i-1"]);
+ * assert.deepEqual(r.unresolved, [5]);
+ * ```
+ */
+export function resolveShared(
+  own: readonly ListedInstance[],
+  deployIds: ReadonlyMap<number, string | undefined>,
+): ResolvedInstances {
+  const shared = new Set(sharedVmIds(own));
+  const kept: ListedInstance[] = [];
+  const orphans: ListedInstance[] = [];
+  const unresolved = new Set<number>();
+  for (const instance of own) {
+    const vmId = instance.ownerVmId;
+    if (vmId === undefined || !shared.has(vmId)) {
+      kept.push(instance);
+      continue;
+    }
+    const deployId = deployIds.get(vmId);
+    const known = deployId !== undefined &&
+      own.some((i) => i.ownerVmId === vmId && i.id === deployId);
+    if (!known) unresolved.add(vmId);
+    else if (instance.id === deployId) kept.push(instance);
+    else orphans.push(instance);
+  }
+  return { own: kept, orphans, unresolved: [...unresolved] };
+}
+
 /** A VM of the local oned, as {@link adoptImported} needs it. */
 export interface KnownVm {
   /** Its OpenNebula id. */
@@ -297,7 +379,7 @@ export function vmTemplateLine(pairs: readonly (readonly [string, string])[]): s
  * @param instance The instance.
  * @returns The status word.
  */
-export function statusWord(instance: ListedInstance): string {
+export function statusWord(instance: Pick<ListedInstance, "state">): string {
   switch (instance.state) {
     case "pending":
     case "running":

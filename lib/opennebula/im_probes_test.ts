@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import type { ListedInstance } from "../provider.ts";
-import { adoptImported, importTemplate, sortInstances } from "./im_probes.ts";
+import {
+  adoptImported,
+  importTemplate,
+  resolveShared,
+  sharedVmIds,
+  sortInstances,
+} from "./im_probes.ts";
 
 function listed(id: string, extra: Partial<ListedInstance>): ListedInstance {
   return {
@@ -96,4 +102,29 @@ Deno.test("importTemplate() escapes quotes and backslashes in names and values, 
       "",
     ].join("\n"),
   );
+});
+
+Deno.test("resolveShared() keeps the instance oned knows of a VM several instances claim, makes the others orphans, and reports none when oned cannot tell", () => {
+  const i = (id: string, ownerVmId: number, state: "running" | "stopped" = "running") => ({
+    id,
+    ownerVmId,
+    state,
+    nativeState: state,
+    facts: {},
+    launchedByDriver: true,
+    ownerHost: "aws",
+    sectionAttributes: {},
+  });
+  const own = [i("i-1", 4), i("i-2", 4, "stopped"), i("i-3", 5), i("i-4", 6), i("i-5", 6)];
+  assert.deepEqual(sharedVmIds(own), [4, 6]);
+  // VM 4: DEPLOY_ID names the stopped one; VM 6: oned's deploy id matches neither.
+  const r = resolveShared(own, new Map([[4, "i-2"], [6, "i-9"]]));
+  assert.deepEqual(r.own.map((x) => x.id), ["i-2", "i-3"]);
+  assert.deepEqual(r.orphans.map((x) => x.id), ["i-1"]);
+  assert.deepEqual(r.unresolved, [6]);
+  // oned not asked: neither shared VM is reported, no instance is called an orphan.
+  const blind = resolveShared(own, new Map());
+  assert.deepEqual(blind.own.map((x) => x.id), ["i-3"]);
+  assert.deepEqual(blind.orphans, []);
+  assert.deepEqual(blind.unresolved, [4, 6]);
 });

@@ -9,8 +9,12 @@
 
 import { InvalidInputError } from "../errors.ts";
 import {
+  hostInfo,
   hostTemplateCapacity,
   type LocalVm,
+  NO_EXISTS,
+  OneApiError,
+  type OneHostInfo,
   type OneVmInfo,
   systemVersion,
   vmInfo,
@@ -122,4 +126,57 @@ export async function localOnedVersion(env: EnvLookup = (n) => Deno.env.get(n)):
   const client = localOnedClient(env);
   const { session } = await readOneAuth(env);
   return await systemVersion(client, session);
+}
+
+/**
+ * The local oned, opened once for several questions (a probe run): one client, the
+ * credentials read once.
+ */
+export interface LocalOned {
+  /** `one.vm.info`. */
+  vm(vmId: number): Promise<OneVmInfo>;
+  /** `one.host.info`: the host's VMs and capacity. */
+  host(hostId: number): Promise<OneHostInfo>;
+  /** `one.vmpool.info`: every VM oned still has. */
+  vms(): Promise<LocalVm[]>;
+}
+
+/**
+ * Opens the local oned for a run's questions. Sends nothing.
+ *
+ * @param env Reads the environment (default: the process's).
+ * @returns The questions, each one XML-RPC call.
+ * @throws {DriverError} naming the credentials file when it cannot be read, or
+ * {@link InvalidInputError} for a wrong `ONE_XMLRPC` or `ONE_XMLRPC_TIMEOUT`.
+ */
+export async function openLocalOned(
+  env: EnvLookup = (n) => Deno.env.get(n),
+): Promise<LocalOned> {
+  const client = localOnedClient(env);
+  const { session } = await readOneAuth(env);
+  return {
+    vm: (vmId) => vmInfo(client, session, vmId),
+    host: (hostId) => hostInfo(client, session, hostId),
+    vms: () => vmPool(client, session),
+  };
+}
+
+/** What oned answered about a VM: what it says, `unknown` (it has no such VM), `unanswered`. */
+export type AskedVm = OneVmInfo | "unknown" | "unanswered";
+
+/**
+ * Asks oned about a VM, telling "oned has no such VM" (`Error getting virtual machine`) from
+ * any other failure, which says nothing about the VM.
+ *
+ * @param oned The opened oned, or undefined when it could not be opened.
+ * @param vmId The VM id.
+ * @returns The answer.
+ */
+export async function askVm(oned: LocalOned | undefined, vmId: number): Promise<AskedVm> {
+  if (oned === undefined) return "unanswered";
+  try {
+    return await oned.vm(vmId);
+  } catch (error) {
+    return error instanceof OneApiError && error.code === NO_EXISTS ? "unknown" : "unanswered";
+  }
 }

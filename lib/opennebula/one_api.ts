@@ -6,7 +6,7 @@
  * @module
  */
 
-import { child, childText, parseXml, type XmlElement } from "../xml.ts";
+import { child, children, childText, parseXml, type XmlElement } from "../xml.ts";
 import { oneCall } from "../one_rpc.ts";
 import { type XmlRpcClient, XmlRpcError, type XmlRpcValue } from "../xmlrpc.ts";
 
@@ -22,7 +22,17 @@ export interface OneVmInfo {
   readonly lcmState: number;
   /** `DEPLOY_ID`, when the VM has one. */
   readonly deployId?: string;
+  /** When the VM was created (`STIME`, epoch seconds), when oned says. */
+  readonly createdAt?: number;
+  /**
+   * When the VM's current stay on its host began (the last history record's `RSTIME`, else its
+   * `STIME`; 6.x opens a new record for every resume), when oned says.
+   */
+  readonly runningSince?: number;
 }
+
+/** oned's error code for an object it does not have (`Request::NO_EXISTS`). */
+export const NO_EXISTS = "1024";
 
 /**
  * Asks OpenNebula about a VM (`one.vm.info(session, id)`).
@@ -56,12 +66,25 @@ export async function vmInfo(
   const id = integer("ID");
   if (id !== vmId) throw invalid(`the document of VM ${id}`);
   const deployId = childText(vm, "DEPLOY_ID")?.trim();
+  const createdAt = epochSeconds(childText(vm, "STIME"));
+  const history = children(child(vm, "HISTORY_RECORDS") ?? vm, "HISTORY").at(-1);
+  const runningSince = history === undefined
+    ? undefined
+    : epochSeconds(childText(history, "RSTIME")) ?? epochSeconds(childText(history, "STIME"));
   return {
     id,
     state: integer("STATE"),
     lcmState: integer("LCM_STATE"),
     ...(deployId ? { deployId } : {}),
+    ...(createdAt !== undefined ? { createdAt } : {}),
+    ...(runningSince !== undefined ? { runningSince } : {}),
   };
+}
+
+/** A time oned wrote (epoch seconds), or undefined for none (absent, not a number, or 0). */
+function epochSeconds(text: string | undefined): number | undefined {
+  const value = text?.trim();
+  return value && /^\d+$/.test(value) && Number(value) > 0 ? Number(value) : undefined;
 }
 
 /** A VM the local oned has, as its pool listing shows it. */
@@ -72,6 +95,10 @@ export interface LocalVm {
   readonly deployId?: string;
   /** The host of its last history record (`HISTORY_RECORDS/HISTORY/HOSTNAME`), when any. */
   readonly host?: string;
+  /** `STATE`, when numeric. */
+  readonly state?: number;
+  /** `LCM_STATE`, when numeric. */
+  readonly lcmState?: number;
 }
 
 /**
@@ -99,7 +126,19 @@ export async function vmPool(client: XmlRpcClient, session: string): Promise<Loc
     const history = child(vm, "HISTORY_RECORDS")?.children.filter((c) => c.name === "HISTORY");
     const last = history?.[history.length - 1];
     const host = last === undefined ? undefined : childText(last, "HOSTNAME")?.trim();
-    return { id: Number(id), ...(deployId ? { deployId } : {}), ...(host ? { host } : {}) };
+    const number = (name: string) => {
+      const text = childText(vm, name)?.trim();
+      return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
+    };
+    const state = number("STATE");
+    const lcmState = number("LCM_STATE");
+    return {
+      id: Number(id),
+      ...(deployId ? { deployId } : {}),
+      ...(host ? { host } : {}),
+      ...(state !== undefined ? { state } : {}),
+      ...(lcmState !== undefined ? { lcmState } : {}),
+    };
   });
 }
 
@@ -124,6 +163,56 @@ export function templateCapacityOf(host: XmlElement): Record<string, string> | u
   const section = child(child(host, "TEMPLATE") ?? host, "CAPACITY");
   if (section === undefined) return undefined;
   return Object.fromEntries(section.children.map((c) => [c.name, c.text]));
+}
+
+/** What `one.host.info` says about a host that the probes use. */
+export interface OneHostInfo {
+  /** `ID`. */
+  readonly id: number;
+  /**
+   * The VMs oned has on the host (`<VMS><ID>..</ID></VMS>`): every VM placed there and not yet
+   * gone (active, powered off, suspended), not the undeployed, stopped or done ones. The set
+   * oned compares a full VM status list with.
+   */
+  readonly vmIds: readonly number[];
+  /** The `CAPACITY` section of its template, when it has one. */
+  readonly capacity?: Record<string, string>;
+}
+
+/**
+ * Asks OpenNebula about a host (`one.host.info(session, id)`): its VMs and its template's
+ * `CAPACITY`.
+ *
+ * @param client The XML-RPC client of the OpenNebula endpoint.
+ * @param session `user:password`.
+ * @param hostId The host's id.
+ * @returns Its id, VM ids and capacity.
+ * @throws {OneApiError} when OpenNebula refuses (wrong session, unknown host...).
+ * @throws {XmlRpcError} when the call fails, or the answer is not the `<HOST>` document of that
+ * host with numeric VM ids.
+ */
+export async function hostInfo(
+  client: XmlRpcClient,
+  session: string,
+  hostId: number,
+): Promise<OneHostInfo> {
+  const method = "one.host.info";
+  const result = await oneCall(client, method, session, hostId);
+  const about = ` for host ${hostId}`;
+  const host = resultDocument(client, method, result, "HOST", about);
+  const invalid = (what: string) =>
+    new XmlRpcError("InvalidResponse", `${client.where} answered ${method}${about} with ${what}`);
+  const id = childText(host, "ID")?.trim();
+  if (id !== String(hostId)) throw invalid(`the document of host ${id ?? "(no ID)"}`);
+  const vms = child(host, "VMS");
+  if (vms === undefined) throw invalid("a HOST document without VMS");
+  const vmIds = children(vms, "ID").map((e) => {
+    const text = e.text.trim();
+    if (!/^\d+$/.test(text)) throw invalid("a VM id that is not a number");
+    return Number(text);
+  });
+  const capacity = templateCapacityOf(host);
+  return { id: hostId, vmIds, ...(capacity !== undefined ? { capacity } : {}) };
 }
 
 /**

@@ -1,17 +1,25 @@
 import assert from "node:assert/strict";
 import { startFakeOned } from "../../tests/oned_xmlrpc.ts";
-import { OneApiError, oneCall, vmInfo, vmPool } from "./one_api.ts";
+import { hostInfo, NO_EXISTS, OneApiError, oneCall, vmInfo, vmPool } from "./one_api.ts";
 import { XmlRpcClient, XmlRpcError } from "../xmlrpc.ts";
 
-Deno.test("vmInfo() sends one.vm.info(session, id) and reads the VM's states and deploy id", async () => {
+Deno.test("vmInfo() sends one.vm.info(session, id) and reads the VM's states, deploy id, creation and running start", async () => {
   await using oned = await startFakeOned();
-  oned.setVm(42, { state: 3, lcmState: 18, deployId: "i-0123456789abcdef0" });
+  oned.setVm(42, {
+    state: 3,
+    lcmState: 18,
+    deployId: "i-0123456789abcdef0",
+    stime: 1_700_000_000,
+    rstime: 1_700_000_500,
+  });
   const client = new XmlRpcClient(oned.url, { label: "oned" });
   assert.deepEqual(await vmInfo(client, oned.session, 42), {
     id: 42,
     state: 3,
     lcmState: 18,
     deployId: "i-0123456789abcdef0",
+    createdAt: 1_700_000_000,
+    runningSince: 1_700_000_500,
   });
   assert.deepEqual(oned.calls, [{ method: "one.vm.info", params: [oned.session, 42] }]);
 });
@@ -86,8 +94,8 @@ Deno.test("vmPool() asks one.vmpool.info for every user's VMs in any state but D
   oned.setVm(9, { state: 6, lcmState: 0 });
   const client = new XmlRpcClient(oned.url, { label: "oned" });
   assert.deepEqual(await vmPool(client, oned.session), [
-    { id: 3, deployId: "i-0abc", host: "aws-east" },
-    { id: 8, host: "aws-test" },
+    { id: 3, deployId: "i-0abc", host: "aws-east", state: 3, lcmState: 3 },
+    { id: 8, host: "aws-test", state: 8, lcmState: 0 },
   ]);
   assert.deepEqual(oned.calls, [{
     method: "one.vmpool.info",
@@ -104,4 +112,61 @@ Deno.test("vmPool() refuses an answer that is not a VM_POOL of numeric ids", asy
   oned.misbehave("not-xmlrpc");
   const client = new XmlRpcClient(oned.url, { label: "oned" });
   await assert.rejects(vmPool(client, oned.session), XmlRpcError);
+});
+
+Deno.test("vmInfo() answers a DONE VM with STATE 6, as oned keeps done VMs", async () => {
+  await using oned = await startFakeOned();
+  oned.setVm(9, { state: 6, lcmState: 0, deployId: "i-0abc" });
+  const client = new XmlRpcClient(oned.url, { label: "oned" });
+  const vm = await vmInfo(client, oned.session, 9);
+  assert.equal(vm.state, 6);
+  assert.equal(vm.deployId, "i-0abc");
+});
+
+Deno.test("hostInfo() sends one.host.info(session, id) and reads the host's VM ids (<VMS>) and CAPACITY", async () => {
+  await using oned = await startFakeOned();
+  oned.setHost(3, "aws");
+  oned.setHost(4, "other");
+  oned.setVm(10, { state: 3, lcmState: 3, deployId: "i-1", host: "aws" });
+  oned.setVm(11, { state: 8, lcmState: 0, deployId: "i-2", host: "aws" });
+  oned.setVm(12, { state: 9, lcmState: 0, deployId: "i-3", host: "aws" }); // undeployed
+  oned.setVm(13, { state: 6, lcmState: 0, deployId: "i-4", host: "aws" }); // done
+  oned.setVm(14, { state: 3, lcmState: 3, deployId: "i-5", host: "other" });
+  const client = new XmlRpcClient(oned.url, { label: "oned" });
+  assert.deepEqual(await hostInfo(client, oned.session, 3), { id: 3, vmIds: [10, 11] });
+  oned.setHostCapacity(3, { T3_MICRO: "4" });
+  assert.deepEqual(await hostInfo(client, oned.session, 3), {
+    id: 3,
+    vmIds: [10, 11],
+    capacity: { T3_MICRO: "4" },
+  });
+  assert.deepEqual(oned.calls[0], { method: "one.host.info", params: [oned.session, 3] });
+  await assert.rejects(
+    hostInfo(client, oned.session, 7),
+    (e: unknown) => e instanceof OneApiError && e.code === NO_EXISTS,
+  );
+});
+
+Deno.test("hostInfo() refuses a HOST document of another host or without VMS", async () => {
+  const { promise, resolve } = Promise.withResolvers<number>();
+  let doc = "<HOST><ID>4</ID><VMS/></HOST>";
+  await using _server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: ({ port }) => resolve(port) },
+    () =>
+      new Response(
+        "<methodResponse><params><param><value><array><data><value><boolean>1</boolean></value>" +
+          `<value><string>${
+            doc.replace(/</g, "&lt;")
+          }</string></value><value><i4>0</i4></value></data></array></value></param></params></methodResponse>`,
+      ),
+  );
+  const client = new XmlRpcClient(`http://127.0.0.1:${await promise}/RPC2`, { label: "oned" });
+  await assert.rejects(
+    hostInfo(client, "a:b", 3),
+    /answered one.host.info for host 3 with the document of host 4/,
+  );
+  doc = "<HOST><ID>3</ID><TEMPLATE/></HOST>";
+  await assert.rejects(hostInfo(client, "a:b", 3), /a HOST document without VMS/);
+  doc = "<HOST><ID>3</ID><VMS><ID>x</ID></VMS></HOST>";
+  await assert.rejects(hostInfo(client, "a:b", 3), /a VM id that is not a number/);
 });

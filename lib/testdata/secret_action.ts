@@ -2,7 +2,7 @@
  * An action run in the real frame (`runAction`) that puts a registered secret into whatever
  * the frame prints: `lib/action_test.ts` runs it as a process, one way per run.
  *
- * Usage: `secret_action.ts <success|driver-error|internal-error|deadline|deadline-wait> <secret>`
+ * Usage: `secret_action.ts <success|report|driver-error|internal-error|deadline|deadline-wait> <secret>`
  *
  * `deadline` ignores the action's signal (the frame must still end it); `deadline-wait` waits
  * on it and says on stderr what ended the wait.
@@ -22,6 +22,8 @@ await runAction(async (_argv, run) => {
   switch (how) {
     case "success":
       return `STATE=a NOTE=${secret}`;
+    case "report":
+      return { lines: ["A=1", `B=${secret}`], notes: [`INFO: did\nsomething with ${secret}`] };
     case "driver-error":
       throw new DriverError(`Cannot x: key ${secret} refused`);
     case "internal-error":
