@@ -21,7 +21,7 @@
 import { type ActionRun, runAction } from "../lib/action.ts";
 import { checkDeployCapacity, checkDeployQuota } from "../lib/capacity.ts";
 import { NotFoundError } from "../lib/errors.ts";
-import { checkOwner } from "../lib/lifecycle.ts";
+import { checkOwner, followHost } from "../lib/lifecycle.ts";
 import { parseDeployArgs } from "../lib/opennebula/args.ts";
 import { contextVariables, renderContext } from "../lib/opennebula/context.ts";
 import { readDeploymentFile } from "../lib/opennebula/deployment_file.ts";
@@ -79,6 +79,7 @@ export default async function deploy(argv: readonly string[], run: ActionRun): P
     checkOwner(existing, args.vmId, `resume VM ${args.vmId}`);
     if (existing.state !== "terminated" && existing.state !== "terminating") {
       await fitCapacity(existing.size ?? launch.size);
+      await followHost(provider, existing, args.host, args.vmId);
       return (await provider.resume(existing.id)).id;
     }
   }

@@ -5,7 +5,9 @@
  * Resumes a saved VM: starts the stopped instance and returns when it runs; prints nothing.
  * The instance comes from the deploy id when OpenNebula passes one, else from the checkpoint
  * file save wrote. When both are there they must agree; the file must have been written for
- * this VM, and the instance must not be tagged as another VM's.
+ * this VM, and the instance must not be tagged as another VM's. Restored on another host of the
+ * same location (OpenNebula 7.x's cold migration is a save, then a restore on the new host), the
+ * instance's host mark follows the VM.
  *
  * @module
  */
@@ -13,7 +15,7 @@
 import { type ActionRun, runAction } from "../lib/action.ts";
 import { InvalidInputError } from "../lib/errors.ts";
 import { InputLimitError } from "../lib/file_errors.ts";
-import { checkOwner } from "../lib/lifecycle.ts";
+import { checkOwner, followHost } from "../lib/lifecycle.ts";
 import { parseRestoreArgs } from "../lib/opennebula/args.ts";
 import { type Checkpoint, readCheckpoint } from "../lib/opennebula/checkpoint.ts";
 import { openHost } from "../lib/providers.ts";
@@ -41,7 +43,9 @@ export default async function restore(argv: readonly string[], run: ActionRun): 
     );
   }
   const { provider } = await openHost(args.host, `restore of VM ${args.vmId}`, run);
-  checkOwner(await provider.describe(deployId), args.vmId, `restore VM ${args.vmId}`);
+  const instance = await provider.describe(deployId);
+  checkOwner(instance, args.vmId, `restore VM ${args.vmId}`);
+  await followHost(provider, instance, args.host, args.vmId);
   await provider.resume(deployId);
   return "";
 }

@@ -5,7 +5,7 @@
  */
 
 import { InvalidInputError } from "./errors.ts";
-import type { Instance } from "./provider.ts";
+import type { Instance, Provider } from "./provider.ts";
 
 /**
  * Refuses an instance that the driver launched for another VM (it is marked with another VM's
@@ -30,5 +30,28 @@ export function checkOwner(instance: Instance, vmId: number, doing: string): voi
     throw new InvalidInputError(
       `Cannot ${doing}: instance ${instance.id} was launched for VM ${instance.ownerVmId}, not VM ${vmId}`,
     );
+  }
+}
+
+/**
+ * Moves an instance's host mark to the host OpenNebula now runs its VM on, when the driver marked
+ * it for another one: a cold migration (save, then restore on the new host) or a resume on
+ * another host of the same location. Without it the new host's probes would not report the VM
+ * and oned would take it as missing. An instance the old host's location does not share is
+ * never reached here: describing it on the new host fails first.
+ *
+ * @param provider The new host's provider.
+ * @param instance The instance, as described.
+ * @param host The OpenNebula host the VM runs on now.
+ * @param vmId The VM.
+ */
+export async function followHost(
+  provider: Pick<Provider, "rehome">,
+  instance: Instance,
+  host: string,
+  vmId: number,
+): Promise<void> {
+  if (instance.ownerHost !== undefined && instance.ownerHost !== host) {
+    await provider.rehome(instance.id, host, vmId);
   }
 }

@@ -40,6 +40,8 @@ export interface Instance {
   readonly size?: string;
   /** The OpenNebula VM the driver launched the instance for, when it is tagged with one. */
   readonly ownerVmId?: number;
+  /** The OpenNebula host it was launched for (or moved to), when this driver marked it. */
+  readonly ownerHost?: string;
   /** Provider facts for the monitoring string, keys without prefix (`PUBLIC_IP_ADDRESS`). */
   readonly facts: Readonly<Record<string, string>>;
 }
@@ -61,8 +63,6 @@ export interface ListedInstance extends Instance {
    * imported it (a VM with its id as deploy id); false for a wild instance.
    */
   readonly launchedByDriver: boolean;
-  /** The OpenNebula host it was launched for (or imported on), when this driver has it. */
-  readonly ownerHost?: string;
   /** Virtual CPUs, when the listing says. */
   readonly vcpus?: number;
   /**

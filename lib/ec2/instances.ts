@@ -72,11 +72,14 @@ export function toInstance(source: Ec2Instance): Instance {
     ? instanceTypeSize(source.InstanceType)?.memoryMiB
     : undefined;
   const owner = source.Tags?.find((t) => t.Key === VM_ID_TAG)?.Value;
+  const marked = source.Tags?.some((t) => t.Key === DRIVER_TAG && t.Value === DRIVER_NAME);
+  const host = marked ? source.Tags?.find((t) => t.Key === HOST_TAG)?.Value : undefined;
   return {
     id: source.InstanceId ?? "",
     state: STATE_MAP[state] ?? "unknown",
     nativeState: state,
     ...(owner !== undefined && /^\d{1,10}$/.test(owner) ? { ownerVmId: Number(owner) } : {}),
+    ...(host !== undefined ? { ownerHost: host } : {}),
     ...(memoryMiB ? { memoryKiB: memoryMiB * 1024 } : {}),
     ...(source.InstanceType ? { size: source.InstanceType } : {}),
     facts,
@@ -111,7 +114,6 @@ export function toInstance(source: Ec2Instance): Instance {
 export function toListedInstance(source: Ec2Instance): ListedInstance {
   const tag = (key: string) => source.Tags?.find((t) => t.Key === key)?.Value;
   const launchedByDriver = tag(DRIVER_TAG) === DRIVER_NAME;
-  const owner = launchedByDriver ? tag(HOST_TAG) : undefined;
   const name = tag("Name");
   const cores = source.CpuOptions?.CoreCount;
   const threads = source.CpuOptions?.ThreadsPerCore ?? 1;
@@ -122,7 +124,6 @@ export function toListedInstance(source: Ec2Instance): ListedInstance {
     ...toInstance(source),
     launchedByDriver,
     ...(name ? { name } : {}),
-    ...(owner !== undefined ? { ownerHost: owner } : {}),
     ...(cores ? { vcpus: cores * threads } : {}),
     ...(source.LaunchTime ? { launchedAt: Math.floor(source.LaunchTime.getTime() / 1000) } : {}),
     sectionAttributes: section,

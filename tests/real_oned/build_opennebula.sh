@@ -80,6 +80,27 @@ start=$(date +%s)
   exit 1
 }
 mkdir -p "$prefix/var/vms"
+if [[ $major -ge 7 ]]; then
+  # 7.x's Ruby programs start with `require 'load_opennebula_paths'` (lib/ruby, which the
+  # environment's RUBYLIB must name) and then use only the gems of $ONE_LOCATION/share/gems, which
+  # a build with rubygems=no does not fill: it becomes a view of the system's gem directories
+  # (Debian's ruby-* packages), their specifications, gems and built extensions.
+  gems=$prefix/share/gems
+  mkdir -p "$gems/specifications" "$gems/gems"
+  for dir in $(ruby -e 'puts Gem.path'); do
+    for spec in "$dir"/specifications/*.gemspec; do
+      [[ -e $spec ]] && ln -sf "$spec" "$gems/specifications/"
+    done
+    for gem in "$dir"/gems/*; do
+      [[ -e $gem ]] && ln -sfn "$gem" "$gems/gems/"
+    done
+    for ext in "$dir"/extensions/*/*; do
+      [[ -d $ext ]] || continue
+      mkdir -p "$gems/${ext#"$dir"/}"
+      for built in "$ext"/*; do ln -sfn "$built" "$gems/${ext#"$dir"/}/"; done
+    done
+  done
+fi
 echo "$release built in $(($(date +%s) - start)) s" >"$prefix/.built"
 rm -rf "$src"
 echo "OpenNebula $release is built in $prefix ($(cat "$prefix/.built"))"

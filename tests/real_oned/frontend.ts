@@ -186,6 +186,18 @@ export class Frontend {
     await edit(`${etc}/monitord.conf`, /MONITOR_HOST(\s*)= 120/, "MONITOR_HOST$1= 10");
     await edit(`${etc}/monitord.conf`, /MONITOR_VM(\s*)= 30/, "MONITOR_VM$1= 10");
     await edit(`${etc}/monitord.conf`, /SYNC_STATE_VM(\s*)= 180/, "SYNC_STATE_VM$1= 30");
+    // A host in ERROR is tried again after MONITORING_INTERVAL_HOST (180 s by default).
+    await edit(
+      `${etc}/monitord.conf`,
+      /^#MONITORING_INTERVAL_HOST = 180$/m,
+      "MONITORING_INTERVAL_HOST = 30",
+    );
+    // The hook manager's two ports, so that front-ends can run side by side.
+    await edit(
+      `${etc}/oned.conf`,
+      /ARGUMENTS = "-p 2101 -l 2102 -b 127\.0\.0\.1"/,
+      `ARGUMENTS = "-p ${freePort()} -l ${freePort()} -b 127.0.0.1"`,
+    );
     if (releaseNumber(built.release) >= 700) {
       // 7.x schedules inside oned: a placement window opens for up to 10 s, failures retry
       // after 60 s.
@@ -202,6 +214,8 @@ export class Frontend {
       ONE_AUTH: auth,
       ONE_XMLRPC: `http://127.0.0.1:${port}/RPC2`,
       LANG: "C.UTF-8",
+      // 7.x's Ruby programs require load_opennebula_paths before adding lib/ruby themselves.
+      RUBYLIB: `${location}/lib/ruby`,
     };
     return new Frontend(built.release, location, env);
   }
