@@ -15,7 +15,9 @@ oned.conf (and monitord.conf) lines and the onehost command for that OpenNebula 
   --name NAME        the driver name; must be the one dist/ was built with (the default)
   --opennebula X.Y   the OpenNebula release (default: read from DIR/VERSION, which 4.4 and
                      later have; older releases must say it, e.g. --opennebula 3.2)
-  --im monitord      host probes for OpenNebula 5.12+: im/NAME.d and im/NAME-probes.d
+  --im monitord      host probes for OpenNebula 5.12+: im/NAME.d and im/NAME-probes.d, run by
+                     OpenNebula'"'"'s own monitord client, which install copies from DIR/im/dummy.d
+                     (install again after upgrading OpenNebula)
   --im legacy        the host probe of OpenNebula 4.4-5.10: im/NAME.d/poll
   --im none          no host probes (the dummy IM reports the host; before 4.4 the only way)
                      (default: what the release runs)
@@ -190,6 +192,36 @@ elif [ $im = legacy ] && { [ $release -lt 404 ] || [ $release -ge 512 ]; }; then
   refuse "--im legacy is for OpenNebula 4.4 to 5.10, not $version (5.12 and later: --im monitord; before 4.4: --im none)"
 fi
 
+# 5.12+'s host probes are run by OpenNebula's own monitord client, which our control script
+# starts. OpenNebula's install.sh copies the client into each driver's im/<driver>.d (there is no
+# im/common.d in an installed tree), and its shepherd into the local drivers' host/beacon; this
+# installation copies them from there, as files: the client needs ../lib/ beside it.
+client= shepherd=
+if [ $im = monitord ]; then
+  for d in dummy kvm; do
+    f=$remotes/im/$d.d/monitord-client.rb
+    [ "$d" = "$name" ] || [ ! -f "$f" ] || { client=$f && break; }
+  done
+  for d in dummy ec2; do
+    f=$remotes/im/$d-probes.d/host/beacon/monitord-client-shepherd_local.sh
+    [ "$d" = "$name" ] || [ ! -f "$f" ] || { shepherd=$f && break; }
+  done
+  missing=
+  [ -n "$client" ] || missing="$missing, im/dummy.d/monitord-client.rb (or im/kvm.d/)"
+  [ -n "$shepherd" ] ||
+    missing="$missing, im/dummy-probes.d/host/beacon/monitord-client-shepherd_local.sh (or im/ec2-probes.d/)"
+  for f in monitord_client.rb probe_db.rb; do
+    [ -f "$remotes/im/lib/$f" ] || missing="$missing, im/lib/$f"
+  done
+  if [ -z "$missing" ]; then
+    :
+  elif [ $foreign = no ]; then
+    refuse "$remotes has no ${missing#, }, which OpenNebula $version installs and its monitord client needs to run the host probes; check --remotes, or use --im none (OpenNebula's dummy IM reports the host)"
+  else
+    echo "install.sh: warning: $remotes has no ${missing#, } (--not-opennebula): the host probes will not run until this is installed again into OpenNebula's remotes" >&2
+  fi
+fi
+
 # What this installation writes, and what it removes of an earlier installation of its own.
 targets="$remotes/vmm/$name"
 case $im in
@@ -265,7 +297,7 @@ stage() { # target, then what to copy into it (paths relative to $dist)
 # Points a staged directory's launchers at the program in the runtime directory: each reads the
 # current build's name (a shell builtin, no process) instead of going through remotes.
 point_launchers() { # staged directory
-  for f in $(find "$1" -type f ! -name "$MARK" -exec grep -l '^driver=' {} +); do
+  for f in $(find "$1" -type f ! -name "$MARK" ! -name 'monitord-client*' -exec grep -l '^driver=' {} +); do
     while IFS= read -r line || [ -n "$line" ]; do
       case $line in
       driver=*)
@@ -295,8 +327,20 @@ else
 fi
 case $im in
 monitord)
-  stage "$remotes/im/$name.d" "im/$name.d/monitord-client.rb" "im/$name.d/monitord-client_control.sh"
+  # Our control script is executable only here: 4.4-5.10's one_im_sh runs every executable of
+  # im/<name>.d, so dist/ does not make it one. OpenNebula's client must not be one: its
+  # run_monitord_client runs every executable there too.
+  stage "$remotes/im/$name.d" "im/$name.d/monitord-client_control.sh"
+  chmod 755 "$s/monitord-client_control.sh" || refuse "cannot make $s/monitord-client_control.sh executable"
+  if [ -n "$client" ]; then
+    cp "$client" "$s/monitord-client.rb" && chmod 644 "$s/monitord-client.rb" ||
+      refuse "cannot copy $client to $s"
+  fi
   stage "$remotes/im/$name-probes.d" $(cd "$dist/im/$name-probes.d" && ls -A | sed "s|^|im/$name-probes.d/|")
+  if [ -n "$shepherd" ]; then
+    cp "$shepherd" "$s/host/beacon/monitord-client-shepherd_local.sh" &&
+      chmod 755 "$s/host/beacon/monitord-client-shepherd_local.sh" || refuse "cannot copy $shepherd to $s"
+  fi
   ;;
 legacy) stage "$remotes/im/$name.d" "im/$name.d/poll" ;;
 esac
@@ -393,7 +437,13 @@ case $im in
 monitord)
   echo
   echo "Host probes in $remotes/im/$name.d"
-  echo "and $remotes/im/$name-probes.d; add this to /etc/one/monitord.conf as well:"
+  echo "and $remotes/im/$name-probes.d, run by OpenNebula's monitord client"
+  if [ -n "$client" ]; then
+    echo "copied from ${client%/*}/ (install again after upgrading OpenNebula);"
+  else
+    echo "(not installed: copy it there from OpenNebula's im/dummy.d);"
+  fi
+  echo "add this to /etc/one/monitord.conf as well:"
   echo
   section IM_MAD name "$name" sunstone_name one-hybrid executable one_im_sh arguments "$args $name"
   ;;

@@ -41,14 +41,43 @@ async function install(args: string[]): Promise<ActionResult> {
   return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
 }
 
+/** Where an installed OpenNebula 5.12+ keeps its monitord client's files, under remotes/. */
+const ONE_CLIENT = {
+  dummy: "im/dummy.d/monitord-client.rb",
+  kvm: "im/kvm.d/monitord-client.rb",
+} as const;
+const ONE_SHEPHERD = {
+  dummy: "im/dummy-probes.d/host/beacon/monitord-client-shepherd_local.sh",
+  ec2: "im/ec2-probes.d/host/beacon/monitord-client-shepherd_local.sh",
+} as const;
+
+/** What a test's remotes tree holds of OpenNebula's monitord client (5.12+). */
+interface MonitordParts {
+  /** Where the client is (OpenNebula installs it into im/dummy.d and im/kvm.d), or none. */
+  readonly client?: keyof typeof ONE_CLIENT | "none";
+  /** Where the local shepherd is (im/dummy-probes.d; 5.12-6.10 also im/ec2-probes.d), or none. */
+  readonly shepherd?: keyof typeof ONE_SHEPHERD | "none";
+  /** Whether im/lib/ has the client's monitord_client.rb and probe_db.rb. */
+  readonly lib?: boolean;
+}
+
+/** A stand-in for a file OpenNebula installs; its text names it and the release. */
+function oneFile(path: string, version: string): string {
+  return `# OpenNebula ${version}'s ${path} (stand-in)\n`;
+}
+
 /**
  * A remotes directory as OpenNebula installs it (the parts the installer looks for: `vmm/`,
  * `im/`, OpenNebula's own drivers and `scripts_common.sh`, and the `VERSION` file of 4.4 and
- * later unless `version` is null), under `tmp/<label>/remotes`.
+ * later unless `version` is null), under `tmp/<label>/remotes`. From 5.12 it also has what an
+ * installed tree has of OpenNebula's monitord client: the client in `im/dummy.d` (a file: an
+ * installed tree has no `im/common.d`), OpenNebula's control script beside it, the local
+ * shepherd in `im/dummy-probes.d/host/beacon`, and the client's `im/lib/`.
  */
 async function openNebulaRemotes(
   label: string,
   version: string | null = "6.0.0",
+  parts: MonitordParts = {},
 ): Promise<string> {
   const remotes = `${tmp}/${label}/remotes`;
   await Deno.mkdir(`${remotes}/vmm/kvm`, { recursive: true });
@@ -57,14 +86,34 @@ async function openNebulaRemotes(
   await Deno.writeTextFile(`${remotes}/vmm/kvm/deploy`, "#!/bin/bash\n");
   await Deno.writeTextFile(`${remotes}/scripts_common.sh`, "# OpenNebula\n");
   if (version !== null) await Deno.writeTextFile(`${remotes}/VERSION`, `${version}\n`);
+  const [major = 0, minor = 0] = (version ?? "0.0").split(".").map(Number);
+  if (major * 100 + minor < 512) return remotes;
+  const files: [string, number][] = [];
+  const client = parts.client ?? "dummy";
+  if (client !== "none") {
+    files.push([ONE_CLIENT[client], 0o644]);
+    files.push([ONE_CLIENT[client].replace(/\.rb$/, "_control.sh"), 0o755]);
+  }
+  const shepherd = parts.shepherd ?? "dummy";
+  if (shepherd !== "none") files.push([ONE_SHEPHERD[shepherd], 0o755]);
+  if (parts.lib ?? true) {
+    files.push(["im/lib/monitord_client.rb", 0o644], ["im/lib/probe_db.rb", 0o644]);
+  }
+  for (const [path, mode] of files) {
+    await Deno.mkdir(`${remotes}/${path.slice(0, path.lastIndexOf("/"))}`, { recursive: true });
+    await Deno.writeTextFile(`${remotes}/${path}`, oneFile(path, version!), { mode });
+    await Deno.chmod(`${remotes}/${path}`, mode);
+  }
   return remotes;
 }
 
+/** OpenNebula's own paths in a test's remotes tree: what install must leave alone. */
+const OPENNEBULA_PATHS =
+  /^(etc\/|scripts_common\.sh|VERSION|vmm\/kvm|im\/(kvm\.d|dummy\.d|dummy-probes\.d|ec2-probes\.d|lib)\/)/;
+
 /** Every path under a directory but OpenNebula's own (kvm, etc, scripts_common.sh, VERSION). */
 function installedUnder(remotes: string): string[] {
-  return layout(remotes).filter((p) =>
-    !/^(etc\/|scripts_common\.sh|VERSION|vmm\/kvm|im\/kvm\.d)/.test(p)
-  );
+  return layout(remotes).filter((p) => !OPENNEBULA_PATHS.test(p));
 }
 
 /**
@@ -150,31 +199,305 @@ function layout(dir: string, prefix = ""): string[] {
   return found;
 }
 
-test("install lays out 5.12+'s host probes by default: links to OpenNebula's monitord client and the probes directory, no 4.x poll", async () => {
-  const remotes = await openNebulaRemotes("remotes-im");
+/** What install puts into remotes/im for 5.12+'s monitord (the host probes and the client). */
+const MONITORD_LAYOUT = [
+  "provider-probes.d/",
+  "provider-probes.d/.one-hybrid-install 644",
+  "provider-probes.d/host/",
+  "provider-probes.d/host/beacon/",
+  "provider-probes.d/host/beacon/monitord-client-shepherd_local.sh 755",
+  "provider-probes.d/host/monitor/",
+  "provider-probes.d/host/monitor/probe_host_monitor 755",
+  "provider-probes.d/host/system/",
+  "provider-probes.d/host/system/probe_host_system 755",
+  "provider-probes.d/vm/",
+  "provider-probes.d/vm/execution/",
+  "provider-probes.d/vm/monitor/",
+  "provider-probes.d/vm/monitor/probe_vm_monitor 755",
+  "provider-probes.d/vm/snapshot/",
+  "provider-probes.d/vm/status/",
+  "provider-probes.d/vm/status/probe_vm_status 755",
+  "provider.d/",
+  "provider.d/.one-hybrid-install 644",
+  "provider.d/monitord-client.rb 644",
+  "provider.d/monitord-client_control.sh 755",
+];
+
+/** What install put into remotes/im: every path but OpenNebula's own. */
+function ours(remotes: string): string[] {
+  return layout(`${remotes}/im`).filter((p) => !OPENNEBULA_PATHS.test(`im/${p}`));
+}
+
+test("install lays out 5.12+'s host probes by default: OpenNebula's monitord client and shepherd copied as files from the installed tree (it has no im/common.d), our control script, no 4.x poll", async () => {
+  const remotes = await openNebulaRemotes("remotes-im", "6.10.0");
   const result = await install(["--remotes", remotes]);
   assert.equal(result.code, 0, result.stderr);
-  assert.deepEqual(layout(`${remotes}/im`).filter((p) => !p.startsWith("kvm.d")), [
-    "provider-probes.d/",
-    "provider-probes.d/.one-hybrid-install 644",
-    "provider-probes.d/host/",
-    "provider-probes.d/host/beacon/",
-    "provider-probes.d/host/beacon/monitord-client-shepherd_local.sh -> ../../../common.d/monitord-client-shepherd_local.sh",
-    "provider-probes.d/host/monitor/",
-    "provider-probes.d/host/monitor/probe_host_monitor 755",
-    "provider-probes.d/host/system/",
-    "provider-probes.d/host/system/probe_host_system 755",
-    "provider-probes.d/vm/",
-    "provider-probes.d/vm/monitor/",
-    "provider-probes.d/vm/monitor/probe_vm_monitor 755",
-    "provider-probes.d/vm/status/",
-    "provider-probes.d/vm/status/probe_vm_status 755",
-    "provider.d/",
-    "provider.d/.one-hybrid-install 644",
-    "provider.d/monitord-client.rb -> ../common.d/monitord-client.rb",
-    "provider.d/monitord-client_control.sh -> ../common.d/monitord-client_control.sh",
-  ]);
+  assert.deepEqual(ours(remotes), MONITORD_LAYOUT);
+  const text = (path: string) => Deno.readTextFileSync(`${remotes}/${path}`);
+  assert.equal(text("im/provider.d/monitord-client.rb"), oneFile(ONE_CLIENT.dummy, "6.10.0"));
+  assert.equal(
+    text("im/provider-probes.d/host/beacon/monitord-client-shepherd_local.sh"),
+    oneFile(ONE_SHEPHERD.dummy, "6.10.0"),
+  );
+  // Our own control script, not OpenNebula's (which is beside its client in im/dummy.d).
+  assert.equal(
+    text("im/provider.d/monitord-client_control.sh"),
+    Deno.readTextFileSync(`${SCRIPTS}monitord_client_control.sh`),
+  );
+  assert.ok(
+    result.stdout.includes(
+      `\nHost probes in ${remotes}/im/provider.d\nand ${remotes}/im/provider-probes.d, run by OpenNebula's monitord client\ncopied from ${remotes}/im/dummy.d/ (install again after upgrading OpenNebula);\nadd this to /etc/one/monitord.conf as well:\n`,
+    ),
+    result.stdout,
+  );
   assert.ok(layout(`${remotes}/vmm/provider`).includes("orphans 755"));
+});
+
+test("install takes OpenNebula's monitord client from im/kvm.d and the shepherd from im/ec2-probes.d when im/dummy* lack them, and refuses in one line, changing nothing, when the tree has no client, shepherd or lib", async () => {
+  const other = await openNebulaRemotes("remotes-im-kvm", "5.12.0", {
+    client: "kvm",
+    shepherd: "ec2",
+  });
+  const result = await install(["--remotes", other]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(ours(other), MONITORD_LAYOUT);
+  const text = (path: string) => Deno.readTextFileSync(`${other}/${path}`);
+  assert.equal(text("im/provider.d/monitord-client.rb"), oneFile(ONE_CLIENT.kvm, "5.12.0"));
+  assert.equal(
+    text("im/provider-probes.d/host/beacon/monitord-client-shepherd_local.sh"),
+    oneFile(ONE_SHEPHERD.ec2, "5.12.0"),
+  );
+  assert.ok(result.stdout.includes(`\ncopied from ${other}/im/kvm.d/ (install`), result.stdout);
+
+  const cases: [MonitordParts, string][] = [
+    [{ client: "none" }, "im/dummy.d/monitord-client.rb (or im/kvm.d/)"],
+    [
+      { shepherd: "none" },
+      "im/dummy-probes.d/host/beacon/monitord-client-shepherd_local.sh (or im/ec2-probes.d/)",
+    ],
+    [{ lib: false }, "im/lib/monitord_client.rb, im/lib/probe_db.rb"],
+    [
+      { client: "none", shepherd: "none", lib: false },
+      "im/dummy.d/monitord-client.rb (or im/kvm.d/), im/dummy-probes.d/host/beacon/monitord-client-shepherd_local.sh (or im/ec2-probes.d/), im/lib/monitord_client.rb, im/lib/probe_db.rb",
+    ],
+  ];
+  for (const [i, [parts, missing]] of cases.entries()) {
+    const remotes = await openNebulaRemotes(`remotes-im-missing-${i}`, "6.10.0", parts);
+    const before = layout(remotes);
+    const refused = await runProcess(`${DIST}/install.sh`, ["--remotes", remotes]);
+    assert.deepEqual(refused, {
+      code: 1,
+      stdout: "",
+      stderr:
+        `Cannot install: ${remotes} has no ${missing}, which OpenNebula 6.10.0 installs and its monitord client needs to run the host probes; check --remotes, or use --im none (OpenNebula's dummy IM reports the host)\n`,
+    });
+    assert.deepEqual(layout(remotes), before);
+    await assert.rejects(
+      Deno.stat(`${tmp}/remotes-im-missing-${i}/one-hybrid`),
+      Deno.errors.NotFound,
+    );
+  }
+
+  // Not OpenNebula's tree: installed without the client, and said so on stderr.
+  const foreign = `${tmp}/remotes-im-foreign`;
+  const chosen = await runProcess(`${DIST}/install.sh`, [
+    "--remotes",
+    foreign,
+    "--not-opennebula",
+    "--opennebula",
+    "7.4",
+  ]);
+  assert.equal(chosen.code, 0, chosen.stderr);
+  assert.equal(
+    chosen.stderr,
+    `install.sh: warning: ${foreign} has no im/dummy.d/monitord-client.rb (or im/kvm.d/), im/dummy-probes.d/host/beacon/monitord-client-shepherd_local.sh (or im/ec2-probes.d/), im/lib/monitord_client.rb, im/lib/probe_db.rb (--not-opennebula): the host probes will not run until this is installed again into OpenNebula's remotes\n`,
+  );
+  assert.deepEqual(
+    ours(foreign),
+    MONITORD_LAYOUT.filter((p) => !/monitord-client(\.rb|-shepherd)/.test(p)),
+  );
+});
+
+/**
+ * The probe directories each release's monitord client opens (its probes table, read in that
+ * release's src/im_mad/remotes/common.d/monitord-client.rb): a missing one kills the client with
+ * Errno::ENOENT before its first report. vm/snapshot from 6.0, vm/execution from 7.2.
+ */
+const CLIENT_DIRS: readonly (readonly [string, readonly string[]])[] = [
+  ["5.12.0", ["host/system", "host/monitor", "vm/status", "vm/monitor", "host/beacon"]],
+  ["6.0.0", [
+    "host/system",
+    "host/monitor",
+    "vm/status",
+    "vm/monitor",
+    "vm/snapshot",
+    "host/beacon",
+  ]],
+  ["6.10.0", [
+    "host/system",
+    "host/monitor",
+    "vm/status",
+    "vm/monitor",
+    "vm/snapshot",
+    "host/beacon",
+  ]],
+  ["7.0.0", [
+    "host/system",
+    "host/monitor",
+    "vm/status",
+    "vm/monitor",
+    "vm/snapshot",
+    "host/beacon",
+  ]],
+  [
+    "7.4.0",
+    [
+      "host/system",
+      "host/monitor",
+      "vm/status",
+      "vm/execution",
+      "vm/monitor",
+      "vm/snapshot",
+      "host/beacon",
+    ],
+  ],
+];
+
+test("install gives every probe directory each release's monitord client opens (6.0+: vm/snapshot, 7.2+: vm/execution), empty where the driver has no probe", async () => {
+  for (const [version, dirs] of CLIENT_DIRS) {
+    const remotes = await openNebulaRemotes(`remotes-dirs-${version}`, version);
+    const result = await runProcess(`${DIST}/install.sh`, ["--remotes", remotes]);
+    assert.equal(result.code, 0, `${version}: ${result.stderr}`);
+    for (const dir of dirs) {
+      const path = `${remotes}/im/provider-probes.d/${dir}`;
+      assert.ok((await Deno.stat(path).catch(() => null))?.isDirectory, `${version}: ${path}`);
+    }
+  }
+});
+
+/** A host's monitoring configuration as monitord hands it to START_MONITOR (6.x). */
+function monitorConfiguration(hostId: string): string {
+  return "<MONITOR_CONFIGURATION><NETWORK><ADDRESS>0.0.0.0</ADDRESS>" +
+    "<MONITOR_ADDRESS>auto</MONITOR_ADDRESS><PORT>4124</PORT><PRIKEY/><PUBKEY/>" +
+    "<THREADS>8</THREADS></NETWORK><PROBES_PERIOD><BEACON_HOST>30</BEACON_HOST>" +
+    "<MONITOR_HOST>120</MONITOR_HOST><MONITOR_VM>30</MONITOR_VM><STATE_VM>5</STATE_VM>" +
+    "<SYNC_STATE_VM>180</SYNC_STATE_VM><SYSTEM_HOST>600</SYSTEM_HOST></PROBES_PERIOD>" +
+    `<HOST_ID>${hostId}</HOST_ID></MONITOR_CONFIGURATION>`;
+}
+
+/**
+ * A directory holding a stand-in `ruby` for OpenNebula's monitord client: it records its stdin,
+ * arguments and SSH_CLIENT in `record`, prints a first report, then, as the client does, puts
+ * its output elsewhere and keeps running. With `record/fail` present it dies first instead.
+ */
+async function standInRuby(record: string): Promise<string> {
+  const bin = `${record}/bin`;
+  await Deno.mkdir(bin, { recursive: true });
+  await Deno.writeTextFile(
+    `${bin}/ruby`,
+    [
+      "#!/bin/sh",
+      `cat >"${record}/stdin"`,
+      `printf '%s\\n' "$@" >"${record}/argv"`,
+      `printf '%s\\n' "\${SSH_CLIENT-unset}" >"${record}/ssh_client"`,
+      `if [ -f "${record}/fail" ]; then echo "stand-in client: cannot start" >&2; exit 3; fi`,
+      'echo "<MONITOR_MESSAGES>first report of host $3</MONITOR_MESSAGES>"',
+      "exec >/dev/null 2>&1",
+      "while :; do sleep 1; done",
+      "",
+    ].join("\n"),
+  );
+  await Deno.chmod(`${bin}/ruby`, 0o755);
+  return bin;
+}
+
+/** The command line of a running process, or "" when it is gone (or a zombie). */
+async function argsOf(pid: string): Promise<string> {
+  const out = await new Deno.Command("ps", { args: ["-p", pid, "-o", "args="] }).output();
+  const args = new TextDecoder().decode(out.stdout).trim();
+  return /<defunct>|^\[/.test(args) ? "" : args;
+}
+
+test("the installed control script starts OpenNebula's monitord client as one_im_sh runs it: the base64 input decoded to XML, SSH_CLIENT 127.0.0.1 for MONITOR_ADDRESS auto, the pid recorded; stop stops it; a client that dies first fails the start with its error", async () => {
+  const remotes = await openNebulaRemotes("remotes-control", "6.10.0");
+  assert.equal((await runProcess(`${DIST}/install.sh`, ["--remotes", remotes])).code, 0);
+  const record = `${tmp}/control-record`;
+  const bin = await standInRuby(record);
+  // monitord host ids are small; one this large is no real host's on this machine.
+  const hostId = String(800000 + Math.floor(Math.random() * 100000));
+  const pidFile = `/tmp/one-monitord-${hostId}.pid`;
+  const dir = `${remotes}/im/provider.d`;
+  const client = `${dir}/monitord-client.rb`;
+  const xml = monitorConfiguration(hostId);
+  // run_monitord_client: cd im/<name>.d, then `echo ${STDIN} | ./$i <name> <host id> <host>`,
+  // STDIN being what OpenNebulaDriver#do_action wrote: Base64.strict_encode64 of the XML.
+  const control = (args: string[], stdin: string, env: Record<string, string> = {}) =>
+    runProcess("./monitord-client_control.sh", args, {
+      cwd: dir,
+      stdin,
+      env: { PATH: `${bin}:/usr/bin:/bin`, LANG: "C", ...env },
+    });
+  const started = (text: string) => ({
+    code: 0,
+    stdout: `<MONITOR_MESSAGES>first report of host ${hostId}</MONITOR_MESSAGES>\n`,
+    stderr: text,
+  });
+  const recorded = (file: string) => Deno.readTextFileSync(`${record}/${file}`);
+  const b64 = `${btoa(xml)}\n`;
+  try {
+    assert.deepEqual(await control(["provider", hostId, "aws-x"], b64), started(""));
+    assert.equal(recorded("stdin"), `${xml}\n`);
+    assert.equal(recorded("argv"), `${client}\nprovider\n${hostId}\naws-x\n`);
+    assert.equal(recorded("ssh_client"), "127.0.0.1 0 0\n");
+    const first = (await Deno.readTextFile(pidFile)).trim();
+    assert.match(await argsOf(first), new RegExp(`ruby ${client} provider ${hostId} aws-x$`));
+
+    // Started again (monitord restarted): the first client is stopped, one runs. An SSH_CLIENT
+    // inherited from the shell that started OpenNebula names that shell's peer, not monitord.
+    const again = await control(["provider", hostId, "aws-x"], b64, {
+      SSH_CLIENT: "192.0.2.10 50000 22",
+    });
+    assert.deepEqual(again, started(""));
+    assert.equal(recorded("ssh_client"), "127.0.0.1 0 0\n");
+    const second = (await Deno.readTextFile(pidFile)).trim();
+    assert.notEqual(second, first);
+    assert.equal(await argsOf(first), "");
+    assert.notEqual(await argsOf(second), "");
+
+    // stop_monitord_client: `./$i stop <name> <host id> <host>`, with the same input.
+    assert.deepEqual(await control(["stop", "provider", hostId, "aws-x"], b64), {
+      code: 0,
+      stdout: "",
+      stderr: "",
+    });
+    assert.equal(await argsOf(second), "");
+    await assert.rejects(Deno.stat(pidFile), Deno.errors.NotFound);
+
+    // Input already XML is passed as it is; a 5.12-6.x client whose LOCAL_HYPERVISOR names the
+    // driver decodes the input itself, so it gets the base64.
+    assert.deepEqual(await control(["provider", hostId, "aws-x"], xml), started(""));
+    assert.equal(recorded("stdin"), `${xml}\n`);
+    const copied = await Deno.readTextFile(client);
+    await Deno.writeTextFile(client, `LOCAL_HYPERVISOR = %w[az ec2 one provider].freeze\n`);
+    assert.deepEqual(await control(["provider", hostId, "aws-x"], b64), started(""));
+    assert.equal(recorded("stdin"), `${btoa(xml)}\n`);
+    await Deno.writeTextFile(client, copied);
+
+    // A client that dies before its first report: the start fails with what it said.
+    await Deno.writeTextFile(`${record}/fail`, "");
+    assert.deepEqual(await control(["provider", hostId, "aws-x"], b64), {
+      code: 1,
+      stdout: "",
+      stderr:
+        `monitord-client_control.sh: OpenNebula's monitord client for host aws-x (id ${hostId}) exited with status 3 before its first report: stand-in client: cannot start\n`,
+    });
+    await assert.rejects(Deno.stat(pidFile), Deno.errors.NotFound);
+  } finally {
+    await control(["stop", "provider", hostId, "aws-x"], "");
+    for (const suffix of ["pid", "error"]) {
+      await Deno.remove(`/tmp/one-monitord-${hostId}.${suffix}`).catch(() => {});
+    }
+  }
 });
 
 test("install into 5.10 over a 5.12 install lays out 4.4-5.10's poll alone (the probes directory goes), and the installed probe reports the host from its new place", async () => {
@@ -184,7 +507,7 @@ test("install into 5.10 over a 5.12 install lays out 4.4-5.10's poll alone (the 
   const result = await install(["--remotes", remotes, "--host", "aws-x"]);
   assert.equal(result.code, 0, result.stderr);
   assert.ok(result.stdout.includes("  onehost create aws-x -i provider -v provider\n"));
-  assert.deepEqual(layout(`${remotes}/im`).filter((p) => !p.startsWith("kvm.d")), [
+  assert.deepEqual(ours(remotes), [
     "provider.d/",
     "provider.d/.one-hybrid-install 644",
     "provider.d/poll 755",
@@ -217,7 +540,7 @@ test("install --im none removes the probes an earlier install put there and says
   const result = await install(["--remotes", remotes, "--im", "none"]);
   assert.equal(result.code, 0, result.stderr);
   assert.ok(result.stdout.includes("onehost create aws-us-east-1 -i dummy -v provider"));
-  assert.deepEqual(layout(`${remotes}/im`), ["kvm.d/"]);
+  assert.deepEqual(ours(remotes), []);
   const bad = await install(["--remotes", remotes, "--im", "4.x"]);
   assert.deepEqual(bad, {
     code: 1,
@@ -369,12 +692,9 @@ test("the driver program goes beside remotes, not into it: what onehost sync cop
   const walk = (dir: string) => {
     for (const entry of Deno.readDirSync(dir)) {
       const path = `${dir}/${entry.name}`;
-      if (entry.isSymlink) {
-        const target = Deno.readLinkSync(path);
-        assert.ok(!target.startsWith("/"), `${path} -> ${target} leaves the tree`);
-        // OpenNebula's own monitord client, which 5.12's im/ holds beside ours.
-        assert.match(target, /^(\.\.\/)+common\.d\/monitord-client/, path);
-      } else if (entry.isDirectory) walk(path);
+      // No links at all: OpenNebula's monitord client is copied (an installed im/ has no common.d).
+      assert.ok(!entry.isSymlink, `${path} -> ${entry.isSymlink && Deno.readLinkSync(path)}`);
+      if (entry.isDirectory) walk(path);
       else bytes += Deno.statSync(path).size;
     }
   };
@@ -642,7 +962,8 @@ test("dist/install.sh run as root gives the files in remotes to --owner (oneadmi
   assert.equal(result.code, 0, result.stderr);
   const uid = owner ? await uidOf(owner) : me;
   assert.notEqual(uid, owner ? 0 : -1);
-  for (const path of ["vmm/provider", "vmm/provider/deploy", "im/provider.d"]) {
+  const paths = ["vmm/provider", "vmm/provider/deploy", "im/provider.d"];
+  for (const path of [...paths, "im/provider.d/monitord-client.rb"]) {
     assert.equal(Deno.lstatSync(`${remotes}/${path}`).uid, uid, path);
   }
   assert.equal(Deno.statSync(`${remotes}/vmm/kvm`).uid, me, "OpenNebula's own files");
