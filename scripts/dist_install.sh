@@ -426,10 +426,23 @@ vm_name=$name
 args="-t 15 -r 0"
 [ $release -lt 410 ] || args="$args -p"
 [ $release -lt 502 ] || args="$args -w 600"
+# Actions on VMs imported with "onehost importvm" (5.0-6.10; 7.0 removed importing) are allowed
+# only when VM_MAD lists them, and oned's defaults cover only drivers named kvm, xen, sl, ec2, az
+# and vcenter. These are the actions the driver carries out (poweroff's resume is a deploy of the
+# kept instance) or oned alone does. Left out: stop and undeploy, whose resume oned 5.x-6.x makes
+# by "importing" the VM again, with no deploy, so the stopped instance would be marked running;
+# migrations, which oned refuses for a host with PUBLIC_CLOUD=YES (all ours) before 7.0; and
+# snapshots, hotplug and resize, which the driver does not do.
+imported="terminate, terminate-hard, hold, release, suspend, resume, delete, reboot, reboot-hard"
+imported="$imported, resched, unresched, poweroff, poweroff-hard"
+set -- name "$vm_name"
+[ $release -lt 500 ] || set -- "$@" sunstone_name one-hybrid
+set -- "$@" executable one_vmm_sh arguments "$args $name" type xml
+[ $release -lt 500 ] || [ $release -ge 700 ] || set -- "$@" imported_vms_actions "$imported"
 echo
 echo "OpenNebula $version: add this to $conf:"
 echo
-section VM_MAD name "$vm_name" executable one_vmm_sh arguments "$args $name" type xml
+section VM_MAD "$@"
 im_name=$name
 args="-c -t 1 -r 0"
 [ $release -lt 502 ] || args="$args -w 600"
@@ -448,10 +461,12 @@ monitord)
   section IM_MAD name "$name" sunstone_name one-hybrid executable one_im_sh arguments "$args $name"
   ;;
 legacy)
+  set -- name "$name"
+  [ $release -lt 500 ] || set -- "$@" sunstone_name one-hybrid
   echo
   echo "Host probe in $remotes/im/$name.d/poll; add this to $conf as well:"
   echo
-  section IM_MAD name "$name" executable one_im_sh arguments "$args $name"
+  section IM_MAD "$@" executable one_im_sh arguments "$args $name"
   ;;
 none)
   echo

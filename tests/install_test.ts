@@ -134,7 +134,10 @@ test("install copies every action's launcher into remotes/vmm/provider, the prog
     result.stdout,
     new RegExp(`^Installed the provider driver \\(\\w+ build\\) into ${remotes}/vmm/provider\\n`),
   );
-  assert.ok(result.stdout.includes('ARGUMENTS  = "-t 15 -r 0 -p -w 600 provider"'), result.stdout);
+  assert.ok(
+    result.stdout.includes('ARGUMENTS            = "-t 15 -r 0 -p -w 600 provider"'),
+    result.stdout,
+  );
   assert.ok(
     result.stdout.includes("onehost create aws-eu-west-1 -i provider -v provider"),
     result.stdout,
@@ -814,70 +817,163 @@ test("install --in-tree keeps the driver program in remotes/vmm/provider/.driver
   });
 });
 
+/** The lines of a printed section: from the line starting with `first` to the one ending in "]". */
+function sectionOf(stdout: string, first: string): string[] {
+  const lines = stdout.split("\n");
+  const from = lines.findIndex((l) => l.startsWith(first));
+  if (from === -1) return [];
+  const to = lines.findIndex((l, i) => i >= from && l.endsWith("]"));
+  return lines.slice(from, to + 1);
+}
+
 /**
- * What install prints for each release, as read in that release's share/etc/oned.conf,
- * src/monitor/etc/monitord.conf, one_vmm_exec.rb, one_im_exec.rb and src/cli/onehost: the
- * VM_MAD arguments, the IM_MAD (ours, or the dummy one to enable) and the onehost command.
+ * The actions oned 5.0-6.10 allows on an imported VM when VM_MAD lists them: those the driver
+ * does (terminate, power-off and its resume, suspend and resume, reboot, recover --delete) and
+ * those oned does alone (hold, release, resched, unresched). Every name is valid in 5.0's
+ * History::action_from_str and in 5.10-6.10's VMActions::action_from_str.
  */
-const GENERATIONS: readonly (readonly [string, string, string, string])[] = [
-  [
-    "3.2",
-    `arguments  = "-t 15 -r 0 provider",`,
-    `IM_MAD = [ name="im_dummy", executable="one_im_dummy"]`,
-    "onehost create h1 im_dummy vmm_provider tm_dummy dummy",
-  ],
-  [
-    "3.8",
-    `arguments  = "-t 15 -r 0 provider",`,
-    `IM_MAD = [ name="im_dummy", executable="one_im_dummy"]`,
-    "onehost create h1 -i im_dummy -v vmm_provider -n dummy",
-  ],
-  [
-    "4.2",
-    `arguments  = "-t 15 -r 0 provider",`,
-    `IM_MAD = [ name="dummy", executable="one_im_dummy"]`,
-    "onehost create h1 -i dummy -v provider -n dummy",
-  ],
-  [
-    "4.4.1",
-    `arguments  = "-t 15 -r 0 provider",`,
-    `arguments  = "-c -t 1 -r 0 provider" ]`,
-    "onehost create h1 -i provider -v provider -n dummy",
-  ],
-  [
-    "4.14.2",
-    `arguments  = "-t 15 -r 0 -p provider",`,
-    `arguments  = "-c -t 1 -r 0 provider" ]`,
-    "onehost create h1 -i provider -v provider -n dummy",
-  ],
-  [
-    "5.0.2",
-    `ARGUMENTS  = "-t 15 -r 0 -p provider",`,
-    `ARGUMENTS  = "-c -t 1 -r 0 provider" ]`,
-    "onehost create h1 -i provider -v provider",
-  ],
-  [
-    "5.10.1",
-    `ARGUMENTS  = "-t 15 -r 0 -p -w 600 provider",`,
-    `ARGUMENTS  = "-c -t 1 -r 0 -w 600 provider" ]`,
-    "onehost create h1 -i provider -v provider",
-  ],
-  [
-    "5.12.0",
-    `ARGUMENTS  = "-t 15 -r 0 -p -w 600 provider",`,
-    `ARGUMENTS     = "-c -t 1 -r 0 -w 600 provider" ]`,
-    "onehost create h1 -i provider -v provider",
-  ],
-  [
-    "6.10.0",
-    `ARGUMENTS  = "-t 15 -r 0 -p -w 600 provider",`,
-    `ARGUMENTS     = "-c -t 1 -r 0 -w 600 provider" ]`,
-    "onehost create h1 -i provider -v provider",
-  ],
+const IMPORTED =
+  "terminate, terminate-hard, hold, release, suspend, resume, delete, reboot, reboot-hard, resched, unresched, poweroff, poweroff-hard";
+
+/** One release's printed configuration. */
+interface Generation {
+  readonly version: string;
+  /** The VM_MAD section, line by line. */
+  readonly vmm: readonly string[];
+  /** The IM_MAD section (ours, or OpenNebula's dummy one to enable), line by line. */
+  readonly im: readonly string[];
+  /** The file the IM_MAD section goes into. */
+  readonly imConf: string;
+  readonly onehost: string;
+}
+
+/** A VM_MAD section of 3.2-4.14 (lower-case keys). */
+function vmm4(name: string, args: string): string[] {
+  return [
+    "VM_MAD = [",
+    `    name       = "${name}",`,
+    '    executable = "one_vmm_sh",',
+    `    arguments  = "${args}",`,
+    '    type       = "xml" ]',
+  ];
+}
+
+/** A VM_MAD section of 5.0-6.10: SUNSTONE_NAME and IMPORTED_VMS_ACTIONS, as 5.x's ec2 one. */
+function vmm5(args: string): string[] {
+  return [
+    "VM_MAD = [",
+    '    NAME                 = "provider",',
+    '    SUNSTONE_NAME        = "one-hybrid",',
+    '    EXECUTABLE           = "one_vmm_sh",',
+    `    ARGUMENTS            = "${args}",`,
+    '    TYPE                 = "xml",',
+    `    IMPORTED_VMS_ACTIONS = "${IMPORTED}" ]`,
+  ];
+}
+
+/** A VM_MAD section of 7.0+, which has no imported VMs (onehost importvm is gone). */
+const VMM_7 = [
+  "VM_MAD = [",
+  '    NAME          = "provider",',
+  '    SUNSTONE_NAME = "one-hybrid",',
+  '    EXECUTABLE    = "one_vmm_sh",',
+  '    ARGUMENTS     = "-t 15 -r 0 -p -w 600 provider",',
+  '    TYPE          = "xml" ]',
 ];
 
-test("install prints each release's own oned.conf lines and onehost command, the release read from remotes/VERSION or --opennebula", async () => {
-  for (const [version, vmm, im, onehost] of GENERATIONS) {
+/** Our IM_MAD of 4.4-4.14 (lower case, no SUNSTONE_NAME). */
+const IM_4 = [
+  "IM_MAD = [",
+  '    name       = "provider",',
+  '    executable = "one_im_sh",',
+  '    arguments  = "-c -t 1 -r 0 provider" ]',
+];
+
+/** Our IM_MAD of 5.0+ (in oned.conf until 5.10, in monitord.conf from 5.12). */
+function im5(args: string): string[] {
+  return [
+    "IM_MAD = [",
+    '    NAME          = "provider",',
+    '    SUNSTONE_NAME = "one-hybrid",',
+    '    EXECUTABLE    = "one_im_sh",',
+    `    ARGUMENTS     = "${args}" ]`,
+  ];
+}
+
+/**
+ * What install prints for each release, as read in that release's share/etc/oned.conf,
+ * src/monitor/etc/monitord.conf, VirtualMachineManagerDriver.cc, one_vmm_exec.rb,
+ * one_im_exec.rb and src/cli/onehost: the VM_MAD, the IM_MAD (ours, or the dummy one to enable)
+ * and the onehost command.
+ */
+const GENERATIONS: readonly Generation[] = [
+  {
+    version: "3.2",
+    vmm: vmm4("vmm_provider", "-t 15 -r 0 provider"),
+    im: [`IM_MAD = [ name="im_dummy", executable="one_im_dummy"]`],
+    imConf: "/etc/one/oned.conf",
+    onehost: "  onehost create h1 im_dummy vmm_provider tm_dummy dummy",
+  },
+  {
+    version: "3.8",
+    vmm: vmm4("vmm_provider", "-t 15 -r 0 provider"),
+    im: [`IM_MAD = [ name="im_dummy", executable="one_im_dummy"]`],
+    imConf: "/etc/one/oned.conf",
+    onehost: "  onehost create h1 -i im_dummy -v vmm_provider -n dummy",
+  },
+  {
+    version: "4.2",
+    vmm: vmm4("provider", "-t 15 -r 0 provider"),
+    im: [`IM_MAD = [ name="dummy", executable="one_im_dummy"]`],
+    imConf: "/etc/one/oned.conf",
+    onehost: "  onehost create h1 -i dummy -v provider -n dummy",
+  },
+  {
+    version: "4.4.1",
+    vmm: vmm4("provider", "-t 15 -r 0 provider"),
+    im: IM_4,
+    imConf: "/etc/one/oned.conf",
+    onehost: "  onehost create h1 -i provider -v provider -n dummy",
+  },
+  {
+    version: "4.14.2",
+    vmm: vmm4("provider", "-t 15 -r 0 -p provider"),
+    im: IM_4,
+    imConf: "/etc/one/oned.conf",
+    onehost: "  onehost create h1 -i provider -v provider -n dummy",
+  },
+  {
+    version: "5.0.2",
+    vmm: vmm5("-t 15 -r 0 -p provider"),
+    im: im5("-c -t 1 -r 0 provider"),
+    imConf: "/etc/one/oned.conf",
+    onehost: "  onehost create h1 -i provider -v provider",
+  },
+  {
+    version: "5.10.1",
+    vmm: vmm5("-t 15 -r 0 -p -w 600 provider"),
+    im: im5("-c -t 1 -r 0 -w 600 provider"),
+    imConf: "/etc/one/oned.conf",
+    onehost: "  onehost create h1 -i provider -v provider",
+  },
+  ...["5.12.0", "6.0.0", "6.10.0"].map((version) => ({
+    version,
+    vmm: vmm5("-t 15 -r 0 -p -w 600 provider"),
+    im: im5("-c -t 1 -r 0 -w 600 provider"),
+    imConf: "/etc/one/monitord.conf",
+    onehost: "  onehost create h1 -i provider -v provider",
+  })),
+  ...["7.0.0", "7.4.0"].map((version) => ({
+    version,
+    vmm: VMM_7,
+    im: im5("-c -t 1 -r 0 -w 600 provider"),
+    imConf: "/etc/one/monitord.conf",
+    onehost: "  onehost create h1 -i provider -v provider",
+  })),
+];
+
+test("install prints each release's own oned.conf and monitord.conf sections (SUNSTONE_NAME from 5.0, IMPORTED_VMS_ACTIONS in 5.0-6.10) and onehost command, the release read from remotes/VERSION or --opennebula", async () => {
+  for (const { version, vmm, im, imConf, onehost } of GENERATIONS) {
     const old = Number(version.split(".")[0]) < 4 || version === "4.2";
     const remotes = await openNebulaRemotes(`remotes-${version}`, old ? null : version);
     const result = await runProcess(`${DIST}/install.sh`, [
@@ -888,11 +984,18 @@ test("install prints each release's own oned.conf lines and onehost command, the
       ...(old ? ["--opennebula", version] : []),
     ]);
     assert.equal(result.code, 0, `${version}: ${result.stderr}`);
-    const lines = result.stdout.split("\n").map((l) => l.trim());
+    assert.equal(result.stderr, "", version);
+    const lines = result.stdout.split("\n");
     assert.ok(lines.includes(`OpenNebula ${version}: add this to /etc/one/oned.conf:`), version);
-    for (const line of [vmm, im, onehost]) {
-      assert.ok(lines.includes(line), `${version} prints ${line}:\n${result.stdout}`);
-    }
+    assert.deepEqual(sectionOf(result.stdout, "VM_MAD = ["), vmm, version);
+    assert.deepEqual(sectionOf(result.stdout, "IM_MAD = ["), im, version);
+    assert.ok(
+      lines.some((l) =>
+        l.includes(`${imConf} is not commented out:`) || l.includes(`${imConf} as well:`)
+      ),
+      `${version}: ${imConf}\n${result.stdout}`,
+    );
+    assert.ok(lines.includes(onehost), `${version} prints ${onehost}:\n${result.stdout}`);
   }
 });
 
