@@ -14,7 +14,8 @@ oned.conf (and monitord.conf) lines and the onehost command for that OpenNebula 
   --remotes DIR      OpenNebula'"'"'s remotes directory ($ONE_REMOTES, else /var/lib/one/remotes)
   --name NAME        the driver name; must be the one dist/ was built with (the default)
   --opennebula X.Y   the OpenNebula release (default: read from DIR/VERSION, which 4.4 and
-                     later have; older releases must say it, e.g. --opennebula 3.2)
+                     later have; older releases must say it, e.g. --opennebula 3.2); tested
+                     with 3.2 to 7.4
   --im monitord      host probes for OpenNebula 5.12+: im/NAME.d and im/NAME-probes.d, run by
                      OpenNebula'"'"'s own monitord client, which install copies from DIR/im/dummy.d
                      (install again after upgrading OpenNebula)
@@ -178,6 +179,8 @@ case $major.$minor in
 esac
 release=$((major * 100 + minor))
 [ $release -ge 302 ] || refuse "OpenNebula $version is older than the releases this driver supports (3.2 and later)"
+[ $release -le 704 ] ||
+  echo "install.sh: warning: OpenNebula $version is newer than the releases this driver was tested with (3.2 to 7.4); installing as for 7.4" >&2
 if [ -z "$im" ]; then
   if [ $release -ge 512 ]; then
     im=monitord

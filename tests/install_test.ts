@@ -999,6 +999,19 @@ test("install prints each release's own oned.conf and monitord.conf sections (SU
   }
 });
 
+test("install of a release newer than 7.4 says in one line on stderr that it was not tested, and installs as for 7.4", async () => {
+  const remotes = await openNebulaRemotes("remotes-7.6", "7.6.0");
+  const result = await runProcess(`${DIST}/install.sh`, ["--remotes", remotes, "--host", "h1"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(
+    result.stderr,
+    "install.sh: warning: OpenNebula 7.6.0 is newer than the releases this driver was tested with (3.2 to 7.4); installing as for 7.4\n",
+  );
+  assert.deepEqual(sectionOf(result.stdout, "VM_MAD = ["), VMM_7);
+  assert.deepEqual(sectionOf(result.stdout, "IM_MAD = ["), im5("-c -t 1 -r 0 -w 600 provider"));
+  assert.deepEqual(ours(remotes), MONITORD_LAYOUT);
+});
+
 test("install refuses a release it cannot serve, or host probes the release does not run, changing nothing", async () => {
   const remotes = await openNebulaRemotes("remotes-refused", null);
   const cases: [string[], string][] = [
