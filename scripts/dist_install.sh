@@ -11,7 +11,8 @@ USAGE='Usage: install.sh [--remotes DIR] [--name NAME] [--opennebula X.Y] [--im 
 Installs the driver built in this dist/ into OpenNebula'"'"'s remotes directory and prints the
 oned.conf (and monitord.conf) lines and the onehost command for that OpenNebula release.
 
-  --remotes DIR      OpenNebula'"'"'s remotes directory ($ONE_REMOTES, else /var/lib/one/remotes)
+  --remotes DIR      OpenNebula'"'"'s remotes directory ($ONE_REMOTES, else $ONE_LOCATION/var/remotes
+                     when ONE_LOCATION is set, else /var/lib/one/remotes)
   --name NAME        the driver name; must be the one dist/ was built with (the default)
   --opennebula X.Y   the OpenNebula release (default: read from DIR/VERSION, which 4.4 and
                      later have; older releases must say it, e.g. --opennebula 3.2); tested
@@ -51,7 +52,13 @@ refuse() {
   exit 1
 }
 
-remotes=${ONE_REMOTES:-/var/lib/one/remotes}
+if [ -n "${ONE_REMOTES-}" ]; then
+  remotes=$ONE_REMOTES
+elif [ -n "${ONE_LOCATION-}" ]; then
+  remotes=${ONE_LOCATION%/}/var/remotes # a self-contained OpenNebula
+else
+  remotes=/var/lib/one/remotes
+fi
 name=
 host=aws-us-east-1
 im=
@@ -402,7 +409,16 @@ fi
 
 # What to add to OpenNebula's configuration, in the release's own syntax (read in each release's
 # share/etc/oned.conf, monitord.conf, one_vmm_exec.rb, one_im_exec.rb and src/cli/onehost).
-conf=/etc/one/oned.conf
+# A self-contained OpenNebula (ONE_LOCATION) keeps its configuration in $ONE_LOCATION/etc, its
+# remotes in $ONE_LOCATION/var/remotes.
+etc=/etc/one
+case $remotes in
+*/var/remotes) [ ! -f "${remotes%/var/remotes}/etc/oned.conf" ] || etc=${remotes%/var/remotes}/etc ;;
+esac
+if [ $etc = /etc/one ] && [ -n "${ONE_LOCATION-}" ] && [ "$remotes" = "${ONE_LOCATION%/}/var/remotes" ]; then
+  etc=${ONE_LOCATION%/}/etc
+fi
+conf=$etc/oned.conf
 # Prints a configuration section: its name, then key and value pairs, the keys aligned and in
 # the release's case (lower before 5.0, as those releases' own oned.conf writes them).
 section() {
@@ -459,7 +475,7 @@ monitord)
   else
     echo "(not installed: copy it there from OpenNebula's im/dummy.d);"
   fi
-  echo "add this to /etc/one/monitord.conf as well:"
+  echo "add this to $etc/monitord.conf as well:"
   echo
   section IM_MAD name "$name" sunstone_name one-hybrid executable one_im_sh arguments "$args $name"
   ;;
@@ -491,7 +507,7 @@ none)
     echo "IM_MAD = [ NAME=\"dummy\", SUNSTONE_NAME=\"Testing\", EXECUTABLE=\"one_im_dummy\"]"
   else
     im_name=dummy
-    echo "/etc/one/monitord.conf is not commented out:"
+    echo "$etc/monitord.conf is not commented out:"
     echo
     echo "IM_MAD = [
     NAME          = \"dummy\",
@@ -519,4 +535,13 @@ elif [ $release -lt 500 ]; then
   echo "  onehost create $host -i $im_name -v $vm_name -n dummy"
 else
   echo "  onehost create $host -i $im_name -v $vm_name"
+fi
+# lib/config.ts reads /etc/one/hybrid_driver.json, whatever ONE_LOCATION is, unless the driver's
+# environment names another file; OpenNebula's drivers export what etc/defaultrc sets.
+if [ $etc != /etc/one ]; then
+  echo
+  echo "The driver reads /etc/one/hybrid_driver.json for a self-contained OpenNebula too; to keep"
+  echo "it in $etc, add this line to $etc/defaultrc (OpenNebula's drivers export it):"
+  echo
+  echo "  HYBRID_DRIVER_CONFIG=$etc/hybrid_driver.json"
 fi

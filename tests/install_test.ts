@@ -59,6 +59,8 @@ interface MonitordParts {
   readonly shepherd?: keyof typeof ONE_SHEPHERD | "none";
   /** Whether im/lib/ has the client's monitord_client.rb and probe_db.rb. */
   readonly lib?: boolean;
+  /** A self-contained OpenNebula: DIR/var/remotes with DIR/etc/oned.conf, DIR = tmp/<label>. */
+  readonly selfContained?: boolean;
 }
 
 /** A stand-in for a file OpenNebula installs; its text names it and the release. */
@@ -79,13 +81,17 @@ async function openNebulaRemotes(
   version: string | null = "6.0.0",
   parts: MonitordParts = {},
 ): Promise<string> {
-  const remotes = `${tmp}/${label}/remotes`;
+  const remotes = parts.selfContained ? `${tmp}/${label}/var/remotes` : `${tmp}/${label}/remotes`;
   await Deno.mkdir(`${remotes}/vmm/kvm`, { recursive: true });
   await Deno.mkdir(`${remotes}/im/kvm.d`, { recursive: true });
   await Deno.mkdir(`${remotes}/etc/vmm/kvm`, { recursive: true });
   await Deno.writeTextFile(`${remotes}/vmm/kvm/deploy`, "#!/bin/bash\n");
   await Deno.writeTextFile(`${remotes}/scripts_common.sh`, "# OpenNebula\n");
   if (version !== null) await Deno.writeTextFile(`${remotes}/VERSION`, `${version}\n`);
+  if (parts.selfContained) {
+    await Deno.mkdir(`${tmp}/${label}/etc`, { recursive: true });
+    await Deno.writeTextFile(`${tmp}/${label}/etc/oned.conf`, "# OpenNebula's oned.conf\n");
+  }
   const [major = 0, minor = 0] = (version ?? "0.0").split(".").map(Number);
   if (major * 100 + minor < 512) return remotes;
   const files: [string, number][] = [];
@@ -1010,6 +1016,52 @@ test("install of a release newer than 7.4 says in one line on stderr that it was
   assert.deepEqual(sectionOf(result.stdout, "VM_MAD = ["), VMM_7);
   assert.deepEqual(sectionOf(result.stdout, "IM_MAD = ["), im5("-c -t 1 -r 0 -w 600 provider"));
   assert.deepEqual(ours(remotes), MONITORD_LAYOUT);
+});
+
+test("a self-contained OpenNebula (ONE_LOCATION): install names $ONE_LOCATION/etc's oned.conf and monitord.conf, found from the remotes path or from ONE_LOCATION, and says where the driver reads its configuration", async () => {
+  const location = `${tmp}/self-contained`;
+  const remotes = await openNebulaRemotes("self-contained", "6.10.0", { selfContained: true });
+  assert.equal(remotes, `${location}/var/remotes`);
+  const result = await runProcess(`${DIST}/install.sh`, ["--remotes", remotes, "--host", "h1"]);
+  assert.equal(result.code, 0, result.stderr);
+  const conf = (etc: string) => [
+    `OpenNebula 6.10.0: add this to ${etc}/oned.conf:`,
+    `add this to ${etc}/monitord.conf as well:`,
+    "The driver reads /etc/one/hybrid_driver.json for a self-contained OpenNebula too; to keep",
+    `it in ${etc}, add this line to ${etc}/defaultrc (OpenNebula's drivers export it):`,
+    `  HYBRID_DRIVER_CONFIG=${etc}/hybrid_driver.json`,
+  ];
+  const lines = result.stdout.split("\n");
+  for (const line of conf(`${location}/etc`)) assert.ok(lines.includes(line), line);
+  assert.doesNotMatch(result.stdout, /\/etc\/one\/(oned|monitord)\.conf/);
+
+  // ONE_LOCATION in the environment: the default remotes, and its etc/ even before oned.conf.
+  const other = `${tmp}/one-location`;
+  const otherRemotes = await openNebulaRemotes("one-location", "7.4.0", { selfContained: true });
+  await Deno.remove(`${other}/etc/oned.conf`);
+  const fromEnv = await runProcess(`${DIST}/install.sh`, ["--host", "h1"], {
+    env: { ONE_LOCATION: other },
+  });
+  assert.equal(fromEnv.code, 0, fromEnv.stderr);
+  assert.match(
+    fromEnv.stdout,
+    new RegExp(
+      `^Installed the provider driver \\(\\w+ build\\) into ${otherRemotes}/vmm/provider\\n`,
+    ),
+  );
+  const otherLines = fromEnv.stdout.split("\n");
+  for (const line of conf(`${other}/etc`)) {
+    assert.ok(otherLines.includes(line.replace("6.10.0", "7.4.0")), line);
+  }
+
+  // An installed OpenNebula that is not self-contained: /etc/one, and no word of defaultrc.
+  const system = await runProcess(`${DIST}/install.sh`, [
+    "--remotes",
+    await openNebulaRemotes("system-wide", "6.10.0"),
+  ]);
+  assert.ok(system.stdout.includes("\nOpenNebula 6.10.0: add this to /etc/one/oned.conf:\n"));
+  assert.ok(system.stdout.includes("\nadd this to /etc/one/monitord.conf as well:\n"));
+  assert.doesNotMatch(system.stdout, /defaultrc/);
 });
 
 test("install refuses a release it cannot serve, or host probes the release does not run, changing nothing", async () => {
