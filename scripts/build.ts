@@ -6,8 +6,13 @@
  * dist/vmm/<name>/.driver/          the program they all run
  * dist/vmm/<name>/orphans           lists instances whose VM oned no longer has (operator tool)
  * dist/im/<name>.d/poll             the host probe of OpenNebula 4.4-5.10 (one_im_sh)
- * dist/im/<name>.d/monitord-client* 5.12+: links to OpenNebula's own ../common.d/ client
- * dist/im/<name>-probes.d/...       5.12+: host/{system,monitor,beacon}, vm/{monitor,status}
+ * dist/im/<name>.d/monitord-client_control.sh
+ *                                   5.12+: starts OpenNebula's monitord client (not executable
+ *                                   here: install.sh makes it so, and copies the client beside it)
+ * dist/im/<name>-probes.d/...       5.12+: host/{system,monitor}, vm/{monitor,status}, and the
+ *                                   directories the client opens that stay empty: host/beacon
+ *                                   (install.sh copies OpenNebula's shepherd there), vm/snapshot
+ *                                   (6.0+), vm/execution (7.2+)
  * dist/BUILD_INFO                   how it was built
  * dist/install.sh                    the installer (POSIX sh: needs nothing but dist/)
  * ```
@@ -74,17 +79,20 @@ export const IM_LAYOUT: Readonly<Record<string, (n: string) => string>> = {
 };
 
 /**
- * Symbolic links to OpenNebula's own monitord client (5.12+), as its EC2 driver ships them:
- * link path relative to `dist/`, and target.
+ * Where our monitord client control script goes, relative to `dist/`, for driver name `n`.
+ * OpenNebula's `run_monitord_client` runs it (5.12+); it is written for this driver, because
+ * OpenNebula's own control scripts hand the client input it cannot read for other names.
  */
-export const IM_LINKS = (n: string): [string, string][] => [
-  [`im/${n}.d/monitord-client.rb`, "../common.d/monitord-client.rb"],
-  [`im/${n}.d/monitord-client_control.sh`, "../common.d/monitord-client_control.sh"],
-  [
-    `im/${n}-probes.d/host/beacon/monitord-client-shepherd_local.sh`,
-    "../../../common.d/monitord-client-shepherd_local.sh",
-  ],
-];
+export const IM_CONTROL = (n: string): string => `im/${n}.d/monitord-client_control.sh`;
+
+/**
+ * The probe directories that OpenNebula's monitord client opens without our probes in them,
+ * relative to `dist/`: a missing one kills the client before its first report. `host/beacon`
+ * gets OpenNebula's shepherd at install time; `vm/snapshot` (6.0+) and `vm/execution` (7.2+)
+ * stay empty, as OpenNebula's EC2 driver ships its `vm/snapshot`.
+ */
+export const IM_EMPTY_DIRS = (n: string): string[] =>
+  ["host/beacon", "vm/snapshot", "vm/execution"].map((d) => `im/${n}-probes.d/${d}`);
 
 /** How the driver program was produced. */
 export type BuildMode = "compile" | "portable";
@@ -139,12 +147,10 @@ for (const action of Object.keys(VMM_ACTIONS)) {
 for (const action of Object.keys(IM_ACTIONS)) {
   await writeLauncher(`${out}/${IM_LAYOUT[action]!(name)}`, action, mode);
 }
-for (const [link, target] of IM_LINKS(name)) {
-  await Deno.mkdir(link.slice(0, link.lastIndexOf("/")).replace(/^/, `${out}/`), {
-    recursive: true,
-  });
-  await Deno.symlink(target, `${out}/${link}`);
-}
+for (const dir of IM_EMPTY_DIRS(name)) await Deno.mkdir(`${out}/${dir}`, { recursive: true });
+// Not executable in dist/: 4.4-5.10's one_im_sh runs every executable of im/<name>.d.
+await Deno.copyFile(`${ROOT}scripts/monitord_client_control.sh`, `${out}/${IM_CONTROL(name)}`);
+await Deno.chmod(`${out}/${IM_CONTROL(name)}`, 0o644);
 await Deno.copyFile(`${ROOT}scripts/dist_install.sh`, `${out}/install.sh`);
 await Deno.chmod(`${out}/install.sh`, 0o755);
 await Deno.writeTextFile(

@@ -11,11 +11,15 @@ USAGE='Usage: install.sh [--remotes DIR] [--name NAME] [--opennebula X.Y] [--im 
 Installs the driver built in this dist/ into OpenNebula'"'"'s remotes directory and prints the
 oned.conf (and monitord.conf) lines and the onehost command for that OpenNebula release.
 
-  --remotes DIR      OpenNebula'"'"'s remotes directory ($ONE_REMOTES, else /var/lib/one/remotes)
+  --remotes DIR      OpenNebula'"'"'s remotes directory ($ONE_REMOTES, else $ONE_LOCATION/var/remotes
+                     when ONE_LOCATION is set, else /var/lib/one/remotes)
   --name NAME        the driver name; must be the one dist/ was built with (the default)
   --opennebula X.Y   the OpenNebula release (default: read from DIR/VERSION, which 4.4 and
-                     later have; older releases must say it, e.g. --opennebula 3.2)
-  --im monitord      host probes for OpenNebula 5.12+: im/NAME.d and im/NAME-probes.d
+                     later have; older releases must say it, e.g. --opennebula 3.2); tested
+                     with 3.2 to 7.4
+  --im monitord      host probes for OpenNebula 5.12+: im/NAME.d and im/NAME-probes.d, run by
+                     OpenNebula'"'"'s own monitord client, which install copies from DIR/im/dummy.d
+                     (install again after upgrading OpenNebula)
   --im legacy        the host probe of OpenNebula 4.4-5.10: im/NAME.d/poll
   --im none          no host probes (the dummy IM reports the host; before 4.4 the only way)
                      (default: what the release runs)
@@ -48,7 +52,13 @@ refuse() {
   exit 1
 }
 
-remotes=${ONE_REMOTES:-/var/lib/one/remotes}
+if [ -n "${ONE_REMOTES-}" ]; then
+  remotes=$ONE_REMOTES
+elif [ -n "${ONE_LOCATION-}" ]; then
+  remotes=${ONE_LOCATION%/}/var/remotes # a self-contained OpenNebula
+else
+  remotes=/var/lib/one/remotes
+fi
 name=
 host=aws-us-east-1
 im=
@@ -176,6 +186,8 @@ case $major.$minor in
 esac
 release=$((major * 100 + minor))
 [ $release -ge 302 ] || refuse "OpenNebula $version is older than the releases this driver supports (3.2 and later)"
+[ $release -le 704 ] ||
+  echo "install.sh: warning: OpenNebula $version is newer than the releases this driver was tested with (3.2 to 7.4); installing as for 7.4" >&2
 if [ -z "$im" ]; then
   if [ $release -ge 512 ]; then
     im=monitord
@@ -188,6 +200,36 @@ elif [ $im = monitord ] && [ $release -lt 512 ]; then
   refuse "--im monitord needs OpenNebula 5.12 or later, not $version (4.4-5.10: --im legacy)"
 elif [ $im = legacy ] && { [ $release -lt 404 ] || [ $release -ge 512 ]; }; then
   refuse "--im legacy is for OpenNebula 4.4 to 5.10, not $version (5.12 and later: --im monitord; before 4.4: --im none)"
+fi
+
+# 5.12+'s host probes are run by OpenNebula's own monitord client, which our control script
+# starts. OpenNebula's install.sh copies the client into each driver's im/<driver>.d (there is no
+# im/common.d in an installed tree), and its shepherd into the local drivers' host/beacon; this
+# installation copies them from there, as files: the client needs ../lib/ beside it.
+client= shepherd=
+if [ $im = monitord ]; then
+  for d in dummy kvm; do
+    f=$remotes/im/$d.d/monitord-client.rb
+    [ "$d" = "$name" ] || [ ! -f "$f" ] || { client=$f && break; }
+  done
+  for d in dummy ec2; do
+    f=$remotes/im/$d-probes.d/host/beacon/monitord-client-shepherd_local.sh
+    [ "$d" = "$name" ] || [ ! -f "$f" ] || { shepherd=$f && break; }
+  done
+  missing=
+  [ -n "$client" ] || missing="$missing, im/dummy.d/monitord-client.rb (or im/kvm.d/)"
+  [ -n "$shepherd" ] ||
+    missing="$missing, im/dummy-probes.d/host/beacon/monitord-client-shepherd_local.sh (or im/ec2-probes.d/)"
+  for f in monitord_client.rb probe_db.rb; do
+    [ -f "$remotes/im/lib/$f" ] || missing="$missing, im/lib/$f"
+  done
+  if [ -z "$missing" ]; then
+    :
+  elif [ $foreign = no ]; then
+    refuse "$remotes has no ${missing#, }, which OpenNebula $version installs and its monitord client needs to run the host probes; check --remotes, or use --im none (OpenNebula's dummy IM reports the host)"
+  else
+    echo "install.sh: warning: $remotes has no ${missing#, } (--not-opennebula): the host probes will not run until this is installed again into OpenNebula's remotes" >&2
+  fi
 fi
 
 # What this installation writes, and what it removes of an earlier installation of its own.
@@ -265,7 +307,7 @@ stage() { # target, then what to copy into it (paths relative to $dist)
 # Points a staged directory's launchers at the program in the runtime directory: each reads the
 # current build's name (a shell builtin, no process) instead of going through remotes.
 point_launchers() { # staged directory
-  for f in $(find "$1" -type f ! -name "$MARK" -exec grep -l '^driver=' {} +); do
+  for f in $(find "$1" -type f ! -name "$MARK" ! -name 'monitord-client*' -exec grep -l '^driver=' {} +); do
     while IFS= read -r line || [ -n "$line" ]; do
       case $line in
       driver=*)
@@ -295,8 +337,20 @@ else
 fi
 case $im in
 monitord)
-  stage "$remotes/im/$name.d" "im/$name.d/monitord-client.rb" "im/$name.d/monitord-client_control.sh"
+  # Our control script is executable only here: 4.4-5.10's one_im_sh runs every executable of
+  # im/<name>.d, so dist/ does not make it one. OpenNebula's client must not be one: its
+  # run_monitord_client runs every executable there too.
+  stage "$remotes/im/$name.d" "im/$name.d/monitord-client_control.sh"
+  chmod 755 "$s/monitord-client_control.sh" || refuse "cannot make $s/monitord-client_control.sh executable"
+  if [ -n "$client" ]; then
+    cp "$client" "$s/monitord-client.rb" && chmod 644 "$s/monitord-client.rb" ||
+      refuse "cannot copy $client to $s"
+  fi
   stage "$remotes/im/$name-probes.d" $(cd "$dist/im/$name-probes.d" && ls -A | sed "s|^|im/$name-probes.d/|")
+  if [ -n "$shepherd" ]; then
+    cp "$shepherd" "$s/host/beacon/monitord-client-shepherd_local.sh" &&
+      chmod 755 "$s/host/beacon/monitord-client-shepherd_local.sh" || refuse "cannot copy $shepherd to $s"
+  fi
   ;;
 legacy) stage "$remotes/im/$name.d" "im/$name.d/poll" ;;
 esac
@@ -355,7 +409,16 @@ fi
 
 # What to add to OpenNebula's configuration, in the release's own syntax (read in each release's
 # share/etc/oned.conf, monitord.conf, one_vmm_exec.rb, one_im_exec.rb and src/cli/onehost).
-conf=/etc/one/oned.conf
+# A self-contained OpenNebula (ONE_LOCATION) keeps its configuration in $ONE_LOCATION/etc, its
+# remotes in $ONE_LOCATION/var/remotes.
+etc=/etc/one
+case $remotes in
+*/var/remotes) [ ! -f "${remotes%/var/remotes}/etc/oned.conf" ] || etc=${remotes%/var/remotes}/etc ;;
+esac
+if [ $etc = /etc/one ] && [ -n "${ONE_LOCATION-}" ] && [ "$remotes" = "${ONE_LOCATION%/}/var/remotes" ]; then
+  etc=${ONE_LOCATION%/}/etc
+fi
+conf=$etc/oned.conf
 # Prints a configuration section: its name, then key and value pairs, the keys aligned and in
 # the release's case (lower before 5.0, as those releases' own oned.conf writes them).
 section() {
@@ -382,10 +445,23 @@ vm_name=$name
 args="-t 15 -r 0"
 [ $release -lt 410 ] || args="$args -p"
 [ $release -lt 502 ] || args="$args -w 600"
+# Actions on VMs imported with "onehost importvm" (5.0-6.10; 7.0 removed importing) are allowed
+# only when VM_MAD lists them, and oned's defaults cover only drivers named kvm, xen, sl, ec2, az
+# and vcenter. These are the actions the driver carries out (poweroff's resume is a deploy of the
+# kept instance) or oned alone does. Left out: stop and undeploy, whose resume oned 5.x-6.x makes
+# by "importing" the VM again, with no deploy, so the stopped instance would be marked running;
+# migrations, which oned refuses for a host with PUBLIC_CLOUD=YES (all ours) before 7.0; and
+# snapshots, hotplug and resize, which the driver does not do.
+imported="terminate, terminate-hard, hold, release, suspend, resume, delete, reboot, reboot-hard"
+imported="$imported, resched, unresched, poweroff, poweroff-hard"
+set -- name "$vm_name"
+[ $release -lt 500 ] || set -- "$@" sunstone_name one-hybrid
+set -- "$@" executable one_vmm_sh arguments "$args $name" type xml
+[ $release -lt 500 ] || [ $release -ge 700 ] || set -- "$@" imported_vms_actions "$imported"
 echo
 echo "OpenNebula $version: add this to $conf:"
 echo
-section VM_MAD name "$vm_name" executable one_vmm_sh arguments "$args $name" type xml
+section VM_MAD "$@"
 im_name=$name
 args="-c -t 1 -r 0"
 [ $release -lt 502 ] || args="$args -w 600"
@@ -393,15 +469,23 @@ case $im in
 monitord)
   echo
   echo "Host probes in $remotes/im/$name.d"
-  echo "and $remotes/im/$name-probes.d; add this to /etc/one/monitord.conf as well:"
+  echo "and $remotes/im/$name-probes.d, run by OpenNebula's monitord client"
+  if [ -n "$client" ]; then
+    echo "copied from ${client%/*}/ (install again after upgrading OpenNebula);"
+  else
+    echo "(not installed: copy it there from OpenNebula's im/dummy.d);"
+  fi
+  echo "add this to $etc/monitord.conf as well:"
   echo
   section IM_MAD name "$name" sunstone_name one-hybrid executable one_im_sh arguments "$args $name"
   ;;
 legacy)
+  set -- name "$name"
+  [ $release -lt 500 ] || set -- "$@" sunstone_name one-hybrid
   echo
   echo "Host probe in $remotes/im/$name.d/poll; add this to $conf as well:"
   echo
-  section IM_MAD name "$name" executable one_im_sh arguments "$args $name"
+  section IM_MAD "$@" executable one_im_sh arguments "$args $name"
   ;;
 none)
   echo
@@ -423,7 +507,7 @@ none)
     echo "IM_MAD = [ NAME=\"dummy\", SUNSTONE_NAME=\"Testing\", EXECUTABLE=\"one_im_dummy\"]"
   else
     im_name=dummy
-    echo "/etc/one/monitord.conf is not commented out:"
+    echo "$etc/monitord.conf is not commented out:"
     echo
     echo "IM_MAD = [
     NAME          = \"dummy\",
@@ -451,4 +535,13 @@ elif [ $release -lt 500 ]; then
   echo "  onehost create $host -i $im_name -v $vm_name -n dummy"
 else
   echo "  onehost create $host -i $im_name -v $vm_name"
+fi
+# lib/config.ts reads /etc/one/hybrid_driver.json, whatever ONE_LOCATION is, unless the driver's
+# environment names another file; OpenNebula's drivers export what etc/defaultrc sets.
+if [ $etc != /etc/one ]; then
+  echo
+  echo "The driver reads /etc/one/hybrid_driver.json for a self-contained OpenNebula too; to keep"
+  echo "it in $etc, add this line to $etc/defaultrc (OpenNebula's drivers export it):"
+  echo
+  echo "  HYBRID_DRIVER_CONFIG=$etc/hybrid_driver.json"
 fi

@@ -41,30 +41,85 @@ async function install(args: string[]): Promise<ActionResult> {
   return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
 }
 
+/** Where an installed OpenNebula 5.12+ keeps its monitord client's files, under remotes/. */
+const ONE_CLIENT = {
+  dummy: "im/dummy.d/monitord-client.rb",
+  kvm: "im/kvm.d/monitord-client.rb",
+} as const;
+const ONE_SHEPHERD = {
+  dummy: "im/dummy-probes.d/host/beacon/monitord-client-shepherd_local.sh",
+  ec2: "im/ec2-probes.d/host/beacon/monitord-client-shepherd_local.sh",
+} as const;
+
+/** What a test's remotes tree holds of OpenNebula's monitord client (5.12+). */
+interface MonitordParts {
+  /** Where the client is (OpenNebula installs it into im/dummy.d and im/kvm.d), or none. */
+  readonly client?: keyof typeof ONE_CLIENT | "none";
+  /** Where the local shepherd is (im/dummy-probes.d; 5.12-6.10 also im/ec2-probes.d), or none. */
+  readonly shepherd?: keyof typeof ONE_SHEPHERD | "none";
+  /** Whether im/lib/ has the client's monitord_client.rb and probe_db.rb. */
+  readonly lib?: boolean;
+  /** A self-contained OpenNebula: DIR/var/remotes with DIR/etc/oned.conf, DIR = tmp/<label>. */
+  readonly selfContained?: boolean;
+}
+
+/** A stand-in for a file OpenNebula installs; its text names it and the release. */
+function oneFile(path: string, version: string): string {
+  return `# OpenNebula ${version}'s ${path} (stand-in)\n`;
+}
+
 /**
  * A remotes directory as OpenNebula installs it (the parts the installer looks for: `vmm/`,
  * `im/`, OpenNebula's own drivers and `scripts_common.sh`, and the `VERSION` file of 4.4 and
- * later unless `version` is null), under `tmp/<label>/remotes`.
+ * later unless `version` is null), under `tmp/<label>/remotes`. From 5.12 it also has what an
+ * installed tree has of OpenNebula's monitord client: the client in `im/dummy.d` (a file: an
+ * installed tree has no `im/common.d`), OpenNebula's control script beside it, the local
+ * shepherd in `im/dummy-probes.d/host/beacon`, and the client's `im/lib/`.
  */
 async function openNebulaRemotes(
   label: string,
   version: string | null = "6.0.0",
+  parts: MonitordParts = {},
 ): Promise<string> {
-  const remotes = `${tmp}/${label}/remotes`;
+  const remotes = parts.selfContained ? `${tmp}/${label}/var/remotes` : `${tmp}/${label}/remotes`;
   await Deno.mkdir(`${remotes}/vmm/kvm`, { recursive: true });
   await Deno.mkdir(`${remotes}/im/kvm.d`, { recursive: true });
   await Deno.mkdir(`${remotes}/etc/vmm/kvm`, { recursive: true });
   await Deno.writeTextFile(`${remotes}/vmm/kvm/deploy`, "#!/bin/bash\n");
   await Deno.writeTextFile(`${remotes}/scripts_common.sh`, "# OpenNebula\n");
   if (version !== null) await Deno.writeTextFile(`${remotes}/VERSION`, `${version}\n`);
+  if (parts.selfContained) {
+    await Deno.mkdir(`${tmp}/${label}/etc`, { recursive: true });
+    await Deno.writeTextFile(`${tmp}/${label}/etc/oned.conf`, "# OpenNebula's oned.conf\n");
+  }
+  const [major = 0, minor = 0] = (version ?? "0.0").split(".").map(Number);
+  if (major * 100 + minor < 512) return remotes;
+  const files: [string, number][] = [];
+  const client = parts.client ?? "dummy";
+  if (client !== "none") {
+    files.push([ONE_CLIENT[client], 0o644]);
+    files.push([ONE_CLIENT[client].replace(/\.rb$/, "_control.sh"), 0o755]);
+  }
+  const shepherd = parts.shepherd ?? "dummy";
+  if (shepherd !== "none") files.push([ONE_SHEPHERD[shepherd], 0o755]);
+  if (parts.lib ?? true) {
+    files.push(["im/lib/monitord_client.rb", 0o644], ["im/lib/probe_db.rb", 0o644]);
+  }
+  for (const [path, mode] of files) {
+    await Deno.mkdir(`${remotes}/${path.slice(0, path.lastIndexOf("/"))}`, { recursive: true });
+    await Deno.writeTextFile(`${remotes}/${path}`, oneFile(path, version!), { mode });
+    await Deno.chmod(`${remotes}/${path}`, mode);
+  }
   return remotes;
 }
 
+/** OpenNebula's own paths in a test's remotes tree: what install must leave alone. */
+const OPENNEBULA_PATHS =
+  /^(etc\/|scripts_common\.sh|VERSION|vmm\/kvm|im\/(kvm\.d|dummy\.d|dummy-probes\.d|ec2-probes\.d|lib)\/)/;
+
 /** Every path under a directory but OpenNebula's own (kvm, etc, scripts_common.sh, VERSION). */
 function installedUnder(remotes: string): string[] {
-  return layout(remotes).filter((p) =>
-    !/^(etc\/|scripts_common\.sh|VERSION|vmm\/kvm|im\/kvm\.d)/.test(p)
-  );
+  return layout(remotes).filter((p) => !OPENNEBULA_PATHS.test(p));
 }
 
 /**
@@ -85,7 +140,10 @@ test("install copies every action's launcher into remotes/vmm/provider, the prog
     result.stdout,
     new RegExp(`^Installed the provider driver \\(\\w+ build\\) into ${remotes}/vmm/provider\\n`),
   );
-  assert.ok(result.stdout.includes('ARGUMENTS  = "-t 15 -r 0 -p -w 600 provider"'), result.stdout);
+  assert.ok(
+    result.stdout.includes('ARGUMENTS            = "-t 15 -r 0 -p -w 600 provider"'),
+    result.stdout,
+  );
   assert.ok(
     result.stdout.includes("onehost create aws-eu-west-1 -i provider -v provider"),
     result.stdout,
@@ -150,31 +208,305 @@ function layout(dir: string, prefix = ""): string[] {
   return found;
 }
 
-test("install lays out 5.12+'s host probes by default: links to OpenNebula's monitord client and the probes directory, no 4.x poll", async () => {
-  const remotes = await openNebulaRemotes("remotes-im");
+/** What install puts into remotes/im for 5.12+'s monitord (the host probes and the client). */
+const MONITORD_LAYOUT = [
+  "provider-probes.d/",
+  "provider-probes.d/.one-hybrid-install 644",
+  "provider-probes.d/host/",
+  "provider-probes.d/host/beacon/",
+  "provider-probes.d/host/beacon/monitord-client-shepherd_local.sh 755",
+  "provider-probes.d/host/monitor/",
+  "provider-probes.d/host/monitor/probe_host_monitor 755",
+  "provider-probes.d/host/system/",
+  "provider-probes.d/host/system/probe_host_system 755",
+  "provider-probes.d/vm/",
+  "provider-probes.d/vm/execution/",
+  "provider-probes.d/vm/monitor/",
+  "provider-probes.d/vm/monitor/probe_vm_monitor 755",
+  "provider-probes.d/vm/snapshot/",
+  "provider-probes.d/vm/status/",
+  "provider-probes.d/vm/status/probe_vm_status 755",
+  "provider.d/",
+  "provider.d/.one-hybrid-install 644",
+  "provider.d/monitord-client.rb 644",
+  "provider.d/monitord-client_control.sh 755",
+];
+
+/** What install put into remotes/im: every path but OpenNebula's own. */
+function ours(remotes: string): string[] {
+  return layout(`${remotes}/im`).filter((p) => !OPENNEBULA_PATHS.test(`im/${p}`));
+}
+
+test("install lays out 5.12+'s host probes by default: OpenNebula's monitord client and shepherd copied as files from the installed tree (it has no im/common.d), our control script, no 4.x poll", async () => {
+  const remotes = await openNebulaRemotes("remotes-im", "6.10.0");
   const result = await install(["--remotes", remotes]);
   assert.equal(result.code, 0, result.stderr);
-  assert.deepEqual(layout(`${remotes}/im`).filter((p) => !p.startsWith("kvm.d")), [
-    "provider-probes.d/",
-    "provider-probes.d/.one-hybrid-install 644",
-    "provider-probes.d/host/",
-    "provider-probes.d/host/beacon/",
-    "provider-probes.d/host/beacon/monitord-client-shepherd_local.sh -> ../../../common.d/monitord-client-shepherd_local.sh",
-    "provider-probes.d/host/monitor/",
-    "provider-probes.d/host/monitor/probe_host_monitor 755",
-    "provider-probes.d/host/system/",
-    "provider-probes.d/host/system/probe_host_system 755",
-    "provider-probes.d/vm/",
-    "provider-probes.d/vm/monitor/",
-    "provider-probes.d/vm/monitor/probe_vm_monitor 755",
-    "provider-probes.d/vm/status/",
-    "provider-probes.d/vm/status/probe_vm_status 755",
-    "provider.d/",
-    "provider.d/.one-hybrid-install 644",
-    "provider.d/monitord-client.rb -> ../common.d/monitord-client.rb",
-    "provider.d/monitord-client_control.sh -> ../common.d/monitord-client_control.sh",
-  ]);
+  assert.deepEqual(ours(remotes), MONITORD_LAYOUT);
+  const text = (path: string) => Deno.readTextFileSync(`${remotes}/${path}`);
+  assert.equal(text("im/provider.d/monitord-client.rb"), oneFile(ONE_CLIENT.dummy, "6.10.0"));
+  assert.equal(
+    text("im/provider-probes.d/host/beacon/monitord-client-shepherd_local.sh"),
+    oneFile(ONE_SHEPHERD.dummy, "6.10.0"),
+  );
+  // Our own control script, not OpenNebula's (which is beside its client in im/dummy.d).
+  assert.equal(
+    text("im/provider.d/monitord-client_control.sh"),
+    Deno.readTextFileSync(`${SCRIPTS}monitord_client_control.sh`),
+  );
+  assert.ok(
+    result.stdout.includes(
+      `\nHost probes in ${remotes}/im/provider.d\nand ${remotes}/im/provider-probes.d, run by OpenNebula's monitord client\ncopied from ${remotes}/im/dummy.d/ (install again after upgrading OpenNebula);\nadd this to /etc/one/monitord.conf as well:\n`,
+    ),
+    result.stdout,
+  );
   assert.ok(layout(`${remotes}/vmm/provider`).includes("orphans 755"));
+});
+
+test("install takes OpenNebula's monitord client from im/kvm.d and the shepherd from im/ec2-probes.d when im/dummy* lack them, and refuses in one line, changing nothing, when the tree has no client, shepherd or lib", async () => {
+  const other = await openNebulaRemotes("remotes-im-kvm", "5.12.0", {
+    client: "kvm",
+    shepherd: "ec2",
+  });
+  const result = await install(["--remotes", other]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.deepEqual(ours(other), MONITORD_LAYOUT);
+  const text = (path: string) => Deno.readTextFileSync(`${other}/${path}`);
+  assert.equal(text("im/provider.d/monitord-client.rb"), oneFile(ONE_CLIENT.kvm, "5.12.0"));
+  assert.equal(
+    text("im/provider-probes.d/host/beacon/monitord-client-shepherd_local.sh"),
+    oneFile(ONE_SHEPHERD.ec2, "5.12.0"),
+  );
+  assert.ok(result.stdout.includes(`\ncopied from ${other}/im/kvm.d/ (install`), result.stdout);
+
+  const cases: [MonitordParts, string][] = [
+    [{ client: "none" }, "im/dummy.d/monitord-client.rb (or im/kvm.d/)"],
+    [
+      { shepherd: "none" },
+      "im/dummy-probes.d/host/beacon/monitord-client-shepherd_local.sh (or im/ec2-probes.d/)",
+    ],
+    [{ lib: false }, "im/lib/monitord_client.rb, im/lib/probe_db.rb"],
+    [
+      { client: "none", shepherd: "none", lib: false },
+      "im/dummy.d/monitord-client.rb (or im/kvm.d/), im/dummy-probes.d/host/beacon/monitord-client-shepherd_local.sh (or im/ec2-probes.d/), im/lib/monitord_client.rb, im/lib/probe_db.rb",
+    ],
+  ];
+  for (const [i, [parts, missing]] of cases.entries()) {
+    const remotes = await openNebulaRemotes(`remotes-im-missing-${i}`, "6.10.0", parts);
+    const before = layout(remotes);
+    const refused = await runProcess(`${DIST}/install.sh`, ["--remotes", remotes]);
+    assert.deepEqual(refused, {
+      code: 1,
+      stdout: "",
+      stderr:
+        `Cannot install: ${remotes} has no ${missing}, which OpenNebula 6.10.0 installs and its monitord client needs to run the host probes; check --remotes, or use --im none (OpenNebula's dummy IM reports the host)\n`,
+    });
+    assert.deepEqual(layout(remotes), before);
+    await assert.rejects(
+      Deno.stat(`${tmp}/remotes-im-missing-${i}/one-hybrid`),
+      Deno.errors.NotFound,
+    );
+  }
+
+  // Not OpenNebula's tree: installed without the client, and said so on stderr.
+  const foreign = `${tmp}/remotes-im-foreign`;
+  const chosen = await runProcess(`${DIST}/install.sh`, [
+    "--remotes",
+    foreign,
+    "--not-opennebula",
+    "--opennebula",
+    "7.4",
+  ]);
+  assert.equal(chosen.code, 0, chosen.stderr);
+  assert.equal(
+    chosen.stderr,
+    `install.sh: warning: ${foreign} has no im/dummy.d/monitord-client.rb (or im/kvm.d/), im/dummy-probes.d/host/beacon/monitord-client-shepherd_local.sh (or im/ec2-probes.d/), im/lib/monitord_client.rb, im/lib/probe_db.rb (--not-opennebula): the host probes will not run until this is installed again into OpenNebula's remotes\n`,
+  );
+  assert.deepEqual(
+    ours(foreign),
+    MONITORD_LAYOUT.filter((p) => !/monitord-client(\.rb|-shepherd)/.test(p)),
+  );
+});
+
+/**
+ * The probe directories each release's monitord client opens (its probes table, read in that
+ * release's src/im_mad/remotes/common.d/monitord-client.rb): a missing one kills the client with
+ * Errno::ENOENT before its first report. vm/snapshot from 6.0, vm/execution from 7.2.
+ */
+const CLIENT_DIRS: readonly (readonly [string, readonly string[]])[] = [
+  ["5.12.0", ["host/system", "host/monitor", "vm/status", "vm/monitor", "host/beacon"]],
+  ["6.0.0", [
+    "host/system",
+    "host/monitor",
+    "vm/status",
+    "vm/monitor",
+    "vm/snapshot",
+    "host/beacon",
+  ]],
+  ["6.10.0", [
+    "host/system",
+    "host/monitor",
+    "vm/status",
+    "vm/monitor",
+    "vm/snapshot",
+    "host/beacon",
+  ]],
+  ["7.0.0", [
+    "host/system",
+    "host/monitor",
+    "vm/status",
+    "vm/monitor",
+    "vm/snapshot",
+    "host/beacon",
+  ]],
+  [
+    "7.4.0",
+    [
+      "host/system",
+      "host/monitor",
+      "vm/status",
+      "vm/execution",
+      "vm/monitor",
+      "vm/snapshot",
+      "host/beacon",
+    ],
+  ],
+];
+
+test("install gives every probe directory each release's monitord client opens (6.0+: vm/snapshot, 7.2+: vm/execution), empty where the driver has no probe", async () => {
+  for (const [version, dirs] of CLIENT_DIRS) {
+    const remotes = await openNebulaRemotes(`remotes-dirs-${version}`, version);
+    const result = await runProcess(`${DIST}/install.sh`, ["--remotes", remotes]);
+    assert.equal(result.code, 0, `${version}: ${result.stderr}`);
+    for (const dir of dirs) {
+      const path = `${remotes}/im/provider-probes.d/${dir}`;
+      assert.ok((await Deno.stat(path).catch(() => null))?.isDirectory, `${version}: ${path}`);
+    }
+  }
+});
+
+/** A host's monitoring configuration as monitord hands it to START_MONITOR (6.x). */
+function monitorConfiguration(hostId: string): string {
+  return "<MONITOR_CONFIGURATION><NETWORK><ADDRESS>0.0.0.0</ADDRESS>" +
+    "<MONITOR_ADDRESS>auto</MONITOR_ADDRESS><PORT>4124</PORT><PRIKEY/><PUBKEY/>" +
+    "<THREADS>8</THREADS></NETWORK><PROBES_PERIOD><BEACON_HOST>30</BEACON_HOST>" +
+    "<MONITOR_HOST>120</MONITOR_HOST><MONITOR_VM>30</MONITOR_VM><STATE_VM>5</STATE_VM>" +
+    "<SYNC_STATE_VM>180</SYNC_STATE_VM><SYSTEM_HOST>600</SYSTEM_HOST></PROBES_PERIOD>" +
+    `<HOST_ID>${hostId}</HOST_ID></MONITOR_CONFIGURATION>`;
+}
+
+/**
+ * A directory holding a stand-in `ruby` for OpenNebula's monitord client: it records its stdin,
+ * arguments and SSH_CLIENT in `record`, prints a first report, then, as the client does, puts
+ * its output elsewhere and keeps running. With `record/fail` present it dies first instead.
+ */
+async function standInRuby(record: string): Promise<string> {
+  const bin = `${record}/bin`;
+  await Deno.mkdir(bin, { recursive: true });
+  await Deno.writeTextFile(
+    `${bin}/ruby`,
+    [
+      "#!/bin/sh",
+      `cat >"${record}/stdin"`,
+      `printf '%s\\n' "$@" >"${record}/argv"`,
+      `printf '%s\\n' "\${SSH_CLIENT-unset}" >"${record}/ssh_client"`,
+      `if [ -f "${record}/fail" ]; then echo "stand-in client: cannot start" >&2; exit 3; fi`,
+      'echo "<MONITOR_MESSAGES>first report of host $3</MONITOR_MESSAGES>"',
+      "exec >/dev/null 2>&1",
+      "while :; do sleep 1; done",
+      "",
+    ].join("\n"),
+  );
+  await Deno.chmod(`${bin}/ruby`, 0o755);
+  return bin;
+}
+
+/** The command line of a running process, or "" when it is gone (or a zombie). */
+async function argsOf(pid: string): Promise<string> {
+  const out = await new Deno.Command("ps", { args: ["-p", pid, "-o", "args="] }).output();
+  const args = new TextDecoder().decode(out.stdout).trim();
+  return /<defunct>|^\[/.test(args) ? "" : args;
+}
+
+test("the installed control script starts OpenNebula's monitord client as one_im_sh runs it: the base64 input decoded to XML, SSH_CLIENT 127.0.0.1 for MONITOR_ADDRESS auto, the pid recorded; stop stops it; a client that dies first fails the start with its error", async () => {
+  const remotes = await openNebulaRemotes("remotes-control", "6.10.0");
+  assert.equal((await runProcess(`${DIST}/install.sh`, ["--remotes", remotes])).code, 0);
+  const record = `${tmp}/control-record`;
+  const bin = await standInRuby(record);
+  // monitord host ids are small; one this large is no real host's on this machine.
+  const hostId = String(800000 + Math.floor(Math.random() * 100000));
+  const pidFile = `/tmp/one-monitord-${hostId}.pid`;
+  const dir = `${remotes}/im/provider.d`;
+  const client = `${dir}/monitord-client.rb`;
+  const xml = monitorConfiguration(hostId);
+  // run_monitord_client: cd im/<name>.d, then `echo ${STDIN} | ./$i <name> <host id> <host>`,
+  // STDIN being what OpenNebulaDriver#do_action wrote: Base64.strict_encode64 of the XML.
+  const control = (args: string[], stdin: string, env: Record<string, string> = {}) =>
+    runProcess("./monitord-client_control.sh", args, {
+      cwd: dir,
+      stdin,
+      env: { PATH: `${bin}:/usr/bin:/bin`, LANG: "C", ...env },
+    });
+  const started = (text: string) => ({
+    code: 0,
+    stdout: `<MONITOR_MESSAGES>first report of host ${hostId}</MONITOR_MESSAGES>\n`,
+    stderr: text,
+  });
+  const recorded = (file: string) => Deno.readTextFileSync(`${record}/${file}`);
+  const b64 = `${btoa(xml)}\n`;
+  try {
+    assert.deepEqual(await control(["provider", hostId, "aws-x"], b64), started(""));
+    assert.equal(recorded("stdin"), `${xml}\n`);
+    assert.equal(recorded("argv"), `${client}\nprovider\n${hostId}\naws-x\n`);
+    assert.equal(recorded("ssh_client"), "127.0.0.1 0 0\n");
+    const first = (await Deno.readTextFile(pidFile)).trim();
+    assert.match(await argsOf(first), new RegExp(`ruby ${client} provider ${hostId} aws-x$`));
+
+    // Started again (monitord restarted): the first client is stopped, one runs. An SSH_CLIENT
+    // inherited from the shell that started OpenNebula names that shell's peer, not monitord.
+    const again = await control(["provider", hostId, "aws-x"], b64, {
+      SSH_CLIENT: "192.0.2.10 50000 22",
+    });
+    assert.deepEqual(again, started(""));
+    assert.equal(recorded("ssh_client"), "127.0.0.1 0 0\n");
+    const second = (await Deno.readTextFile(pidFile)).trim();
+    assert.notEqual(second, first);
+    assert.equal(await argsOf(first), "");
+    assert.notEqual(await argsOf(second), "");
+
+    // stop_monitord_client: `./$i stop <name> <host id> <host>`, with the same input.
+    assert.deepEqual(await control(["stop", "provider", hostId, "aws-x"], b64), {
+      code: 0,
+      stdout: "",
+      stderr: "",
+    });
+    assert.equal(await argsOf(second), "");
+    await assert.rejects(Deno.stat(pidFile), Deno.errors.NotFound);
+
+    // Input already XML is passed as it is; a 5.12-6.x client whose LOCAL_HYPERVISOR names the
+    // driver decodes the input itself, so it gets the base64.
+    assert.deepEqual(await control(["provider", hostId, "aws-x"], xml), started(""));
+    assert.equal(recorded("stdin"), `${xml}\n`);
+    const copied = await Deno.readTextFile(client);
+    await Deno.writeTextFile(client, `LOCAL_HYPERVISOR = %w[az ec2 one provider].freeze\n`);
+    assert.deepEqual(await control(["provider", hostId, "aws-x"], b64), started(""));
+    assert.equal(recorded("stdin"), `${btoa(xml)}\n`);
+    await Deno.writeTextFile(client, copied);
+
+    // A client that dies before its first report: the start fails with what it said.
+    await Deno.writeTextFile(`${record}/fail`, "");
+    assert.deepEqual(await control(["provider", hostId, "aws-x"], b64), {
+      code: 1,
+      stdout: "",
+      stderr:
+        `monitord-client_control.sh: OpenNebula's monitord client for host aws-x (id ${hostId}) exited with status 3 before its first report: stand-in client: cannot start\n`,
+    });
+    await assert.rejects(Deno.stat(pidFile), Deno.errors.NotFound);
+  } finally {
+    await control(["stop", "provider", hostId, "aws-x"], "");
+    for (const suffix of ["pid", "error"]) {
+      await Deno.remove(`/tmp/one-monitord-${hostId}.${suffix}`).catch(() => {});
+    }
+  }
 });
 
 test("install into 5.10 over a 5.12 install lays out 4.4-5.10's poll alone (the probes directory goes), and the installed probe reports the host from its new place", async () => {
@@ -184,7 +516,7 @@ test("install into 5.10 over a 5.12 install lays out 4.4-5.10's poll alone (the 
   const result = await install(["--remotes", remotes, "--host", "aws-x"]);
   assert.equal(result.code, 0, result.stderr);
   assert.ok(result.stdout.includes("  onehost create aws-x -i provider -v provider\n"));
-  assert.deepEqual(layout(`${remotes}/im`).filter((p) => !p.startsWith("kvm.d")), [
+  assert.deepEqual(ours(remotes), [
     "provider.d/",
     "provider.d/.one-hybrid-install 644",
     "provider.d/poll 755",
@@ -217,7 +549,7 @@ test("install --im none removes the probes an earlier install put there and says
   const result = await install(["--remotes", remotes, "--im", "none"]);
   assert.equal(result.code, 0, result.stderr);
   assert.ok(result.stdout.includes("onehost create aws-us-east-1 -i dummy -v provider"));
-  assert.deepEqual(layout(`${remotes}/im`), ["kvm.d/"]);
+  assert.deepEqual(ours(remotes), []);
   const bad = await install(["--remotes", remotes, "--im", "4.x"]);
   assert.deepEqual(bad, {
     code: 1,
@@ -369,12 +701,9 @@ test("the driver program goes beside remotes, not into it: what onehost sync cop
   const walk = (dir: string) => {
     for (const entry of Deno.readDirSync(dir)) {
       const path = `${dir}/${entry.name}`;
-      if (entry.isSymlink) {
-        const target = Deno.readLinkSync(path);
-        assert.ok(!target.startsWith("/"), `${path} -> ${target} leaves the tree`);
-        // OpenNebula's own monitord client, which 5.12's im/ holds beside ours.
-        assert.match(target, /^(\.\.\/)+common\.d\/monitord-client/, path);
-      } else if (entry.isDirectory) walk(path);
+      // No links at all: OpenNebula's monitord client is copied (an installed im/ has no common.d).
+      assert.ok(!entry.isSymlink, `${path} -> ${entry.isSymlink && Deno.readLinkSync(path)}`);
+      if (entry.isDirectory) walk(path);
       else bytes += Deno.statSync(path).size;
     }
   };
@@ -494,70 +823,163 @@ test("install --in-tree keeps the driver program in remotes/vmm/provider/.driver
   });
 });
 
+/** The lines of a printed section: from the line starting with `first` to the one ending in "]". */
+function sectionOf(stdout: string, first: string): string[] {
+  const lines = stdout.split("\n");
+  const from = lines.findIndex((l) => l.startsWith(first));
+  if (from === -1) return [];
+  const to = lines.findIndex((l, i) => i >= from && l.endsWith("]"));
+  return lines.slice(from, to + 1);
+}
+
 /**
- * What install prints for each release, as read in that release's share/etc/oned.conf,
- * src/monitor/etc/monitord.conf, one_vmm_exec.rb, one_im_exec.rb and src/cli/onehost: the
- * VM_MAD arguments, the IM_MAD (ours, or the dummy one to enable) and the onehost command.
+ * The actions oned 5.0-6.10 allows on an imported VM when VM_MAD lists them: those the driver
+ * does (terminate, power-off and its resume, suspend and resume, reboot, recover --delete) and
+ * those oned does alone (hold, release, resched, unresched). Every name is valid in 5.0's
+ * History::action_from_str and in 5.10-6.10's VMActions::action_from_str.
  */
-const GENERATIONS: readonly (readonly [string, string, string, string])[] = [
-  [
-    "3.2",
-    `arguments  = "-t 15 -r 0 provider",`,
-    `IM_MAD = [ name="im_dummy", executable="one_im_dummy"]`,
-    "onehost create h1 im_dummy vmm_provider tm_dummy dummy",
-  ],
-  [
-    "3.8",
-    `arguments  = "-t 15 -r 0 provider",`,
-    `IM_MAD = [ name="im_dummy", executable="one_im_dummy"]`,
-    "onehost create h1 -i im_dummy -v vmm_provider -n dummy",
-  ],
-  [
-    "4.2",
-    `arguments  = "-t 15 -r 0 provider",`,
-    `IM_MAD = [ name="dummy", executable="one_im_dummy"]`,
-    "onehost create h1 -i dummy -v provider -n dummy",
-  ],
-  [
-    "4.4.1",
-    `arguments  = "-t 15 -r 0 provider",`,
-    `arguments  = "-c -t 1 -r 0 provider" ]`,
-    "onehost create h1 -i provider -v provider -n dummy",
-  ],
-  [
-    "4.14.2",
-    `arguments  = "-t 15 -r 0 -p provider",`,
-    `arguments  = "-c -t 1 -r 0 provider" ]`,
-    "onehost create h1 -i provider -v provider -n dummy",
-  ],
-  [
-    "5.0.2",
-    `ARGUMENTS  = "-t 15 -r 0 -p provider",`,
-    `ARGUMENTS  = "-c -t 1 -r 0 provider" ]`,
-    "onehost create h1 -i provider -v provider",
-  ],
-  [
-    "5.10.1",
-    `ARGUMENTS  = "-t 15 -r 0 -p -w 600 provider",`,
-    `ARGUMENTS  = "-c -t 1 -r 0 -w 600 provider" ]`,
-    "onehost create h1 -i provider -v provider",
-  ],
-  [
-    "5.12.0",
-    `ARGUMENTS  = "-t 15 -r 0 -p -w 600 provider",`,
-    `ARGUMENTS     = "-c -t 1 -r 0 -w 600 provider" ]`,
-    "onehost create h1 -i provider -v provider",
-  ],
-  [
-    "6.10.0",
-    `ARGUMENTS  = "-t 15 -r 0 -p -w 600 provider",`,
-    `ARGUMENTS     = "-c -t 1 -r 0 -w 600 provider" ]`,
-    "onehost create h1 -i provider -v provider",
-  ],
+const IMPORTED =
+  "terminate, terminate-hard, hold, release, suspend, resume, delete, reboot, reboot-hard, resched, unresched, poweroff, poweroff-hard";
+
+/** One release's printed configuration. */
+interface Generation {
+  readonly version: string;
+  /** The VM_MAD section, line by line. */
+  readonly vmm: readonly string[];
+  /** The IM_MAD section (ours, or OpenNebula's dummy one to enable), line by line. */
+  readonly im: readonly string[];
+  /** The file the IM_MAD section goes into. */
+  readonly imConf: string;
+  readonly onehost: string;
+}
+
+/** A VM_MAD section of 3.2-4.14 (lower-case keys). */
+function vmm4(name: string, args: string): string[] {
+  return [
+    "VM_MAD = [",
+    `    name       = "${name}",`,
+    '    executable = "one_vmm_sh",',
+    `    arguments  = "${args}",`,
+    '    type       = "xml" ]',
+  ];
+}
+
+/** A VM_MAD section of 5.0-6.10: SUNSTONE_NAME and IMPORTED_VMS_ACTIONS, as 5.x's ec2 one. */
+function vmm5(args: string): string[] {
+  return [
+    "VM_MAD = [",
+    '    NAME                 = "provider",',
+    '    SUNSTONE_NAME        = "one-hybrid",',
+    '    EXECUTABLE           = "one_vmm_sh",',
+    `    ARGUMENTS            = "${args}",`,
+    '    TYPE                 = "xml",',
+    `    IMPORTED_VMS_ACTIONS = "${IMPORTED}" ]`,
+  ];
+}
+
+/** A VM_MAD section of 7.0+, which has no imported VMs (onehost importvm is gone). */
+const VMM_7 = [
+  "VM_MAD = [",
+  '    NAME          = "provider",',
+  '    SUNSTONE_NAME = "one-hybrid",',
+  '    EXECUTABLE    = "one_vmm_sh",',
+  '    ARGUMENTS     = "-t 15 -r 0 -p -w 600 provider",',
+  '    TYPE          = "xml" ]',
 ];
 
-test("install prints each release's own oned.conf lines and onehost command, the release read from remotes/VERSION or --opennebula", async () => {
-  for (const [version, vmm, im, onehost] of GENERATIONS) {
+/** Our IM_MAD of 4.4-4.14 (lower case, no SUNSTONE_NAME). */
+const IM_4 = [
+  "IM_MAD = [",
+  '    name       = "provider",',
+  '    executable = "one_im_sh",',
+  '    arguments  = "-c -t 1 -r 0 provider" ]',
+];
+
+/** Our IM_MAD of 5.0+ (in oned.conf until 5.10, in monitord.conf from 5.12). */
+function im5(args: string): string[] {
+  return [
+    "IM_MAD = [",
+    '    NAME          = "provider",',
+    '    SUNSTONE_NAME = "one-hybrid",',
+    '    EXECUTABLE    = "one_im_sh",',
+    `    ARGUMENTS     = "${args}" ]`,
+  ];
+}
+
+/**
+ * What install prints for each release, as read in that release's share/etc/oned.conf,
+ * src/monitor/etc/monitord.conf, VirtualMachineManagerDriver.cc, one_vmm_exec.rb,
+ * one_im_exec.rb and src/cli/onehost: the VM_MAD, the IM_MAD (ours, or the dummy one to enable)
+ * and the onehost command.
+ */
+const GENERATIONS: readonly Generation[] = [
+  {
+    version: "3.2",
+    vmm: vmm4("vmm_provider", "-t 15 -r 0 provider"),
+    im: [`IM_MAD = [ name="im_dummy", executable="one_im_dummy"]`],
+    imConf: "/etc/one/oned.conf",
+    onehost: "  onehost create h1 im_dummy vmm_provider tm_dummy dummy",
+  },
+  {
+    version: "3.8",
+    vmm: vmm4("vmm_provider", "-t 15 -r 0 provider"),
+    im: [`IM_MAD = [ name="im_dummy", executable="one_im_dummy"]`],
+    imConf: "/etc/one/oned.conf",
+    onehost: "  onehost create h1 -i im_dummy -v vmm_provider -n dummy",
+  },
+  {
+    version: "4.2",
+    vmm: vmm4("provider", "-t 15 -r 0 provider"),
+    im: [`IM_MAD = [ name="dummy", executable="one_im_dummy"]`],
+    imConf: "/etc/one/oned.conf",
+    onehost: "  onehost create h1 -i dummy -v provider -n dummy",
+  },
+  {
+    version: "4.4.1",
+    vmm: vmm4("provider", "-t 15 -r 0 provider"),
+    im: IM_4,
+    imConf: "/etc/one/oned.conf",
+    onehost: "  onehost create h1 -i provider -v provider -n dummy",
+  },
+  {
+    version: "4.14.2",
+    vmm: vmm4("provider", "-t 15 -r 0 -p provider"),
+    im: IM_4,
+    imConf: "/etc/one/oned.conf",
+    onehost: "  onehost create h1 -i provider -v provider -n dummy",
+  },
+  {
+    version: "5.0.2",
+    vmm: vmm5("-t 15 -r 0 -p provider"),
+    im: im5("-c -t 1 -r 0 provider"),
+    imConf: "/etc/one/oned.conf",
+    onehost: "  onehost create h1 -i provider -v provider",
+  },
+  {
+    version: "5.10.1",
+    vmm: vmm5("-t 15 -r 0 -p -w 600 provider"),
+    im: im5("-c -t 1 -r 0 -w 600 provider"),
+    imConf: "/etc/one/oned.conf",
+    onehost: "  onehost create h1 -i provider -v provider",
+  },
+  ...["5.12.0", "6.0.0", "6.10.0"].map((version) => ({
+    version,
+    vmm: vmm5("-t 15 -r 0 -p -w 600 provider"),
+    im: im5("-c -t 1 -r 0 -w 600 provider"),
+    imConf: "/etc/one/monitord.conf",
+    onehost: "  onehost create h1 -i provider -v provider",
+  })),
+  ...["7.0.0", "7.4.0"].map((version) => ({
+    version,
+    vmm: VMM_7,
+    im: im5("-c -t 1 -r 0 -w 600 provider"),
+    imConf: "/etc/one/monitord.conf",
+    onehost: "  onehost create h1 -i provider -v provider",
+  })),
+];
+
+test("install prints each release's own oned.conf and monitord.conf sections (SUNSTONE_NAME from 5.0, IMPORTED_VMS_ACTIONS in 5.0-6.10) and onehost command, the release read from remotes/VERSION or --opennebula", async () => {
+  for (const { version, vmm, im, imConf, onehost } of GENERATIONS) {
     const old = Number(version.split(".")[0]) < 4 || version === "4.2";
     const remotes = await openNebulaRemotes(`remotes-${version}`, old ? null : version);
     const result = await runProcess(`${DIST}/install.sh`, [
@@ -568,12 +990,78 @@ test("install prints each release's own oned.conf lines and onehost command, the
       ...(old ? ["--opennebula", version] : []),
     ]);
     assert.equal(result.code, 0, `${version}: ${result.stderr}`);
-    const lines = result.stdout.split("\n").map((l) => l.trim());
+    assert.equal(result.stderr, "", version);
+    const lines = result.stdout.split("\n");
     assert.ok(lines.includes(`OpenNebula ${version}: add this to /etc/one/oned.conf:`), version);
-    for (const line of [vmm, im, onehost]) {
-      assert.ok(lines.includes(line), `${version} prints ${line}:\n${result.stdout}`);
-    }
+    assert.deepEqual(sectionOf(result.stdout, "VM_MAD = ["), vmm, version);
+    assert.deepEqual(sectionOf(result.stdout, "IM_MAD = ["), im, version);
+    assert.ok(
+      lines.some((l) =>
+        l.includes(`${imConf} is not commented out:`) || l.includes(`${imConf} as well:`)
+      ),
+      `${version}: ${imConf}\n${result.stdout}`,
+    );
+    assert.ok(lines.includes(onehost), `${version} prints ${onehost}:\n${result.stdout}`);
   }
+});
+
+test("install of a release newer than 7.4 says in one line on stderr that it was not tested, and installs as for 7.4", async () => {
+  const remotes = await openNebulaRemotes("remotes-7.6", "7.6.0");
+  const result = await runProcess(`${DIST}/install.sh`, ["--remotes", remotes, "--host", "h1"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(
+    result.stderr,
+    "install.sh: warning: OpenNebula 7.6.0 is newer than the releases this driver was tested with (3.2 to 7.4); installing as for 7.4\n",
+  );
+  assert.deepEqual(sectionOf(result.stdout, "VM_MAD = ["), VMM_7);
+  assert.deepEqual(sectionOf(result.stdout, "IM_MAD = ["), im5("-c -t 1 -r 0 -w 600 provider"));
+  assert.deepEqual(ours(remotes), MONITORD_LAYOUT);
+});
+
+test("a self-contained OpenNebula (ONE_LOCATION): install names $ONE_LOCATION/etc's oned.conf and monitord.conf, found from the remotes path or from ONE_LOCATION, and says where the driver reads its configuration", async () => {
+  const location = `${tmp}/self-contained`;
+  const remotes = await openNebulaRemotes("self-contained", "6.10.0", { selfContained: true });
+  assert.equal(remotes, `${location}/var/remotes`);
+  const result = await runProcess(`${DIST}/install.sh`, ["--remotes", remotes, "--host", "h1"]);
+  assert.equal(result.code, 0, result.stderr);
+  const conf = (etc: string) => [
+    `OpenNebula 6.10.0: add this to ${etc}/oned.conf:`,
+    `add this to ${etc}/monitord.conf as well:`,
+    "The driver reads /etc/one/hybrid_driver.json for a self-contained OpenNebula too; to keep",
+    `it in ${etc}, add this line to ${etc}/defaultrc (OpenNebula's drivers export it):`,
+    `  HYBRID_DRIVER_CONFIG=${etc}/hybrid_driver.json`,
+  ];
+  const lines = result.stdout.split("\n");
+  for (const line of conf(`${location}/etc`)) assert.ok(lines.includes(line), line);
+  assert.doesNotMatch(result.stdout, /\/etc\/one\/(oned|monitord)\.conf/);
+
+  // ONE_LOCATION in the environment: the default remotes, and its etc/ even before oned.conf.
+  const other = `${tmp}/one-location`;
+  const otherRemotes = await openNebulaRemotes("one-location", "7.4.0", { selfContained: true });
+  await Deno.remove(`${other}/etc/oned.conf`);
+  const fromEnv = await runProcess(`${DIST}/install.sh`, ["--host", "h1"], {
+    env: { ONE_LOCATION: other },
+  });
+  assert.equal(fromEnv.code, 0, fromEnv.stderr);
+  assert.match(
+    fromEnv.stdout,
+    new RegExp(
+      `^Installed the provider driver \\(\\w+ build\\) into ${otherRemotes}/vmm/provider\\n`,
+    ),
+  );
+  const otherLines = fromEnv.stdout.split("\n");
+  for (const line of conf(`${other}/etc`)) {
+    assert.ok(otherLines.includes(line.replace("6.10.0", "7.4.0")), line);
+  }
+
+  // An installed OpenNebula that is not self-contained: /etc/one, and no word of defaultrc.
+  const system = await runProcess(`${DIST}/install.sh`, [
+    "--remotes",
+    await openNebulaRemotes("system-wide", "6.10.0"),
+  ]);
+  assert.ok(system.stdout.includes("\nOpenNebula 6.10.0: add this to /etc/one/oned.conf:\n"));
+  assert.ok(system.stdout.includes("\nadd this to /etc/one/monitord.conf as well:\n"));
+  assert.doesNotMatch(system.stdout, /defaultrc/);
 });
 
 test("install refuses a release it cannot serve, or host probes the release does not run, changing nothing", async () => {
@@ -642,7 +1130,8 @@ test("dist/install.sh run as root gives the files in remotes to --owner (oneadmi
   assert.equal(result.code, 0, result.stderr);
   const uid = owner ? await uidOf(owner) : me;
   assert.notEqual(uid, owner ? 0 : -1);
-  for (const path of ["vmm/provider", "vmm/provider/deploy", "im/provider.d"]) {
+  const paths = ["vmm/provider", "vmm/provider/deploy", "im/provider.d"];
+  for (const path of [...paths, "im/provider.d/monitord-client.rb"]) {
     assert.equal(Deno.lstatSync(`${remotes}/${path}`).uid, uid, path);
   }
   assert.equal(Deno.statSync(`${remotes}/vmm/kvm`).uid, me, "OpenNebula's own files");
