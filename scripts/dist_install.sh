@@ -525,23 +525,34 @@ none)
   ;;
 esac
 echo
-echo "Then restart OpenNebula and add one host per account and region (its name selects its"
-echo "settings in /etc/one/hybrid_driver.json; the host probes need its capacity there or in"
-echo "the host template):"
-echo
+# The driver reads hybrid_driver.json beside oned.conf: $ONE_LOCATION/etc for a self-contained
+# OpenNebula (its drivers inherit ONE_LOCATION), else /etc/one (lib/config.ts).
+cluster=
+if [ $release -ge 700 ]; then
+  # 7.x has no public cloud hosts: every VM is placed on a system datastore of its host's
+  # cluster, whose transfer driver runs on the host (ssh for the default one). A cluster of the
+  # cloud hosts with a system datastore whose driver does nothing (dummy, in 7.x's TM_MAD and
+  # DATASTORE_MAD lists) lets the scheduler place VMs there, and keeps other VMs' disks away.
+  cluster=" --cluster hybrid"
+  echo "Then restart OpenNebula. OpenNebula $version places every VM on a system datastore of its"
+  echo "host's cluster: keep the cloud hosts in a cluster of their own, with a system datastore"
+  echo "that does nothing. Add one host per account and region (its name selects its settings"
+  echo "in $etc/hybrid_driver.json; the host probes need its capacity there or in the host"
+  echo "template). As oneadmin:"
+  echo
+  echo "  onecluster create hybrid"
+  printf '%s\n' "  printf 'NAME = \"hybrid-system\"\\nTYPE = \"SYSTEM_DS\"\\nTM_MAD = \"dummy\"\\n' >hybrid-system.ds"
+  echo "  onedatastore create hybrid-system.ds --cluster hybrid"
+else
+  echo "Then restart OpenNebula and add one host per account and region (its name selects its"
+  echo "settings in $etc/hybrid_driver.json; the host probes need its capacity there or in"
+  echo "the host template):"
+  echo
+fi
 if [ $release -lt 304 ]; then
   echo "  onehost create $host $im_name $vm_name tm_dummy dummy"
 elif [ $release -lt 500 ]; then
   echo "  onehost create $host -i $im_name -v $vm_name -n dummy"
 else
-  echo "  onehost create $host -i $im_name -v $vm_name"
-fi
-# lib/config.ts reads /etc/one/hybrid_driver.json, whatever ONE_LOCATION is, unless the driver's
-# environment names another file; OpenNebula's drivers export what etc/defaultrc sets.
-if [ $etc != /etc/one ]; then
-  echo
-  echo "The driver reads /etc/one/hybrid_driver.json for a self-contained OpenNebula too; to keep"
-  echo "it in $etc, add this line to $etc/defaultrc (OpenNebula's drivers export it):"
-  echo
-  echo "  HYBRID_DRIVER_CONFIG=$etc/hybrid_driver.json"
+  echo "  onehost create $host -i $im_name -v $vm_name$cluster"
 fi

@@ -19,8 +19,9 @@
 #   of a remote host) unless its list names the driver. The probes run on the front-end, beside
 #   monitord, so the client gets SSH_CLIENT="127.0.0.1 0 0": an SSH_CLIENT inherited from a
 #   shell that started OpenNebula names that shell's peer, never monitord.
-# - A client that dies before its first report (a probe directory missing, a Ruby error)
-#   fails the start with its error output, instead of the host waiting in INIT.
+# - A client that dies before its first report (the cloud unreachable, a probe directory
+#   missing, a Ruby error) puts the host in ERROR with its reason (see the end), instead of
+#   leaving it in INIT or in ERROR without one.
 # The client's pid goes to /tmp/one-monitord-<host id>.pid and its early errors to
 # /tmp/one-monitord-<host id>.error, where OpenNebula's shepherd (host/beacon) looks for them.
 
@@ -123,14 +124,41 @@ $input
 EOF
 pid=$!
 echo "$pid" >"$pid_file"
-cat "$fifo"
+report=$(cat "$fifo")
 rm -f "$fifo"
 case $(ps -p "$pid" -o args= 2>/dev/null) in
-*"$client"*) exit 0 ;;
+*"$client"*)
+  printf '%s\n' "$report"
+  exit 0
+  ;;
 esac
 wait "$pid"
 code=$?
 rm -f "$pid_file"
 errors=$(cat "$error_file" 2>/dev/null)
-echo "$me: OpenNebula's monitord client for host $host (id $hid) exited with status $code before its first report${errors:+: $errors}" >&2
+# The driver's own one-line reason, between OpenNebula's error fences in the probe's output.
+reason=$(printf '%s\n' "$report" | sed -n 's/.*ERROR MESSAGE --8<------ *\(.*[^ ]\) *ERROR MESSAGE ------>8--.*/\1/p' | head -n 1)
+[ -n "$reason" ] || reason=$(printf '%s\n' "$report" "$errors" | sed -e 's/<[^>]*>//g' | tr -s '\n' ' ' | cut -c1-1000)
+echo "$me: OpenNebula's monitord client for host $host (id $hid) exited with status $code before its first report: $reason" >&2
+# monitord takes a failed start as ERROR without its reason (HostMonitorManager::
+# start_monitor_failure keeps no message), but a failed SYSTEM_HOST report as ERROR with it
+# (error_monitor). So the reason is sent as that report, with OpenNebula's own client library,
+# and the start answers success with no data (which changes no state): the host goes ERROR
+# showing the driver's message, and monitord starts it again after MONITORING_INTERVAL_HOST.
+if printf '%s' "$xml" | ruby -e '
+  require "rexml/document"
+  require "openssl"
+  require File.join(ARGV[0], "..", "lib", "monitord_client")
+  config = REXML::Document.new($stdin.read).root
+  text = ->(path) { config.elements[path] ? config.elements[path].text.to_s : "" }
+  address = text.call("NETWORK/MONITOR_ADDRESS")
+  address = "127.0.0.1" if address.empty? || address == "auto"
+  pem = text.call("NETWORK/PUBKEY").match(/-+BEGIN RSA PUBLIC KEY-+([^-]*)-+END RSA PUBLIC KEY-+/)
+  key = pem && OpenSSL::PKey::RSA.new("-----BEGIN RSA PUBLIC KEY-----\n" \
+    "#{pem[1].strip.tr(" ", "\n")}\n-----END RSA PUBLIC KEY-----")
+  MonitorClient.new(address, text.call("NETWORK/PORT"), text.call("HOST_ID"), :pubkey => key)
+    .system_host_udp(false, ARGV[1])
+' "$here" "$reason" 2>>"$error_file"; then
+  exit 0
+fi
 exit 1

@@ -241,6 +241,38 @@ test("on moto, migrate between two hosts of the account retags the instance: the
   assert.match(poll.stdout, /^STATE=a /);
 });
 
+test("on moto, a cold migration (save on one host, restore on another of the account, as 7.x does it) moves the instance's host mark, and a resume on another host too", async () => {
+  const id = await deploy(24, "moto-a");
+  const hostTag = async () => {
+    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+    return out.Reservations?.[0]?.Instances?.[0]?.Tags?.find((t) => t.Key === "opennebula:host")
+      ?.Value;
+  };
+  const checkpoint = `${tmp}/checkpoint.24`;
+  const save = await runAction("save", [id, checkpoint, "moto-a", "24", "moto-a"], {
+    stdin: oneBase64(actionData(24, "moto-a", id, { lcmState: 7 })),
+    env: ENV,
+  });
+  assert.deepEqual(save, { code: 0, stdout: "", stderr: "" });
+  const restore = await runAction("restore", [checkpoint, "moto-b", id, "24", "moto-b"], {
+    stdin: oneBase64(actionData(24, "moto-b", id, { lcmState: 9 })),
+    env: ENV,
+  });
+  assert.deepEqual(restore, { code: 0, stdout: "", stderr: "" });
+  assert.equal(await hostTag(), "moto-b");
+  // Powered off on moto-b, resumed on moto-a: deploy with the VM's DEPLOY_ID (BOOT_POWEROFF).
+  await ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+  const xml = vmDeployment(24, { AMI, INSTANCETYPE: "t3.micro" }, { deployId: id, lcmState: 20 });
+  const file = `${tmp}/deployment.24.1`;
+  await Deno.writeTextFile(file, xml);
+  const resumed = await runAction("deploy", [file, "moto-a", "24", "moto-a"], {
+    stdin: oneBase64(xml),
+    env: ENV,
+  });
+  assert.equal(deployedId(resumed), id);
+  assert.equal(await hostTag(), "moto-a");
+});
+
 test("on moto, vm/monitor terminates the stopped instance of a VM oned reports DONE (terminated while powered off), and keeps the orphan of a VM oned does not have", async () => {
   oned.setHost(HOST_IDS["moto-a"]!, "moto-a");
   const id = await deploy(24, "moto-a");

@@ -61,6 +61,8 @@ export interface InstallerLines {
   readonly blocks: { file: string; text: string }[];
   /** The `onehost create ...` command. */
   readonly hostCommand: string;
+  /** The commands to run after the restart (the indented lines after "Then ..."), in order. */
+  readonly commands: string[];
   /** Everything it printed. */
   readonly output: string;
 }
@@ -116,6 +118,10 @@ export function parseInstallerOutput(output: string): InstallerLines {
   const lines = output.split("\n");
   const blocks: { file: string; text: string }[] = [];
   let hostCommand = "";
+  const then = lines.findIndex((l) => l.startsWith("Then "));
+  const commands = then < 0
+    ? []
+    : lines.slice(then).filter((l) => /^  \S/.test(l)).map((l) => l.trim());
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     const add = line.match(/add this to (\S+?)(?: as well)?:$/);
@@ -130,7 +136,7 @@ export function parseInstallerOutput(output: string): InstallerLines {
     const create = line.trim().match(/^(onehost create .*)$/);
     if (create) hostCommand = create[1]!;
   }
-  return { blocks, hostCommand, output };
+  return { blocks, hostCommand, commands, output };
 }
 
 /** A running front-end. */
@@ -277,6 +283,29 @@ export class Frontend {
     await run("pkill", ["-9", "-f", this.location], {}).catch(() => {});
   }
 
+  /**
+   * Runs the commands the installer printed for after the restart, as an operator pastes them
+   * into oneadmin's shell (`sh -e`, in a directory of its own), for one host name: the first
+   * time all of them, later only the `onehost create` line. Returns the new host's id.
+   */
+  async createHost(host: string, first: boolean): Promise<number> {
+    const { commands, hostCommand } = this.installed;
+    const script = (first ? commands : [hostCommand]).map((c) =>
+      c === hostCommand ? c.replace(/^onehost create \S+/, `onehost create ${host}`) : c
+    );
+    const dir = `${this.env.HOME}/commands`;
+    await Deno.mkdir(dir, { recursive: true });
+    const ran = await run("sh", ["-ec", `cd ${dir}\n${script.join("\n")}`], this.env);
+    if (ran.code !== 0) {
+      throw new Error(
+        `the printed commands failed: ${ran.stderr}${ran.stdout}\n${script.join("\n")}`,
+      );
+    }
+    const id = ran.stdout.match(/ID: (\d+)\s*$/)?.[1];
+    if (id === undefined) throw new Error(`onehost create printed ${ran.stdout}`);
+    return Number(id);
+  }
+
   /** Runs an OpenNebula CLI command as oneadmin. */
   cli(command: string, ...args: string[]): Promise<Ran> {
     return run(`${this.location}/bin/${command}`, args, this.env);
@@ -317,6 +346,21 @@ export class Frontend {
   /** The VM's log, `var/vms/<id>/vm.log`. */
   vmLog(id: number): Promise<string> {
     return Deno.readTextFile(`${this.location}/var/vms/${id}/vm.log`).catch(() => "");
+  }
+
+  /** Waits until a VM's log has a line matching `pattern`. */
+  async waitLog(id: number, pattern: RegExp, timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const log = await this.vmLog(id);
+      if (pattern.test(log)) return;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `VM ${id}'s log has no ${pattern} after ${timeoutMs / 1000} s:\n${tail(log)}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
 
   /** Waits until a VM is in a state (`STATE`/`LCM_STATE` names), failing with its log. */

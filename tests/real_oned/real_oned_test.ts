@@ -153,7 +153,7 @@ function suite(built: BuiltRelease): void {
       ec2 = new EC2Client({
         region: "us-east-1",
         endpoint: moto.url,
-        credentials: CREDENTIALS,
+        credentials: { ...CREDENTIALS },
         defaultUserAgentProvider: () => Promise.resolve([["one-hybrid-tests"]]),
       });
       const images = await ec2.send(
@@ -171,12 +171,9 @@ function suite(built: BuiltRelease): void {
       await writeConfig(moto.url);
       await fe.start();
       watcher = watch();
-      // The host is created with the command the installer printed.
-      const [command, ...args] = lines.hostCommand.split(/\s+/);
-      assert.equal(command, "onehost");
-      hostIds[HOST] = Number((await fe.must("onehost", ...args)).match(/ID: (\d+)/)?.[1]);
-      const host2Args = args.map((a) => a === HOST ? HOST2 : a);
-      hostIds[HOST2] = Number((await fe.must("onehost", ...host2Args)).match(/ID: (\d+)/)?.[1]);
+      // The host is created with the commands the installer printed.
+      hostIds[HOST] = await fe.createHost(HOST, true);
+      hostIds[HOST2] = await fe.createHost(HOST2, false);
       const host = await fe.waitHost(hostIds[HOST]!, "MONITORED", 180_000);
       const share = host.children.find((e) => e.name === "HOST_SHARE")!;
       const text = (name: string) => share.children.find((e) => e.name === name)?.text;
@@ -203,7 +200,9 @@ function suite(built: BuiltRelease): void {
     const host = {
       region: "us-east-1",
       endpoint,
-      ...CREDENTIALS,
+      // Not the object given to the SDK, which adds a "$source" member to it.
+      accessKeyId: CREDENTIALS.accessKeyId,
+      secretAccessKey: CREDENTIALS.secretAccessKey,
       capacity: { vcpus: 8, memoryGiB: 16 },
     };
     await Deno.writeTextFile(
@@ -254,14 +253,13 @@ function suite(built: BuiltRelease): void {
       await settle(id, "POWEROFF", "stopped");
       await onevm("resume", String(id));
       assert.equal((await settle(id, "RUNNING", "running")).deployId, first.deployId);
+      // A reboot keeps the VM RUNNING: the VM log says when the driver has done it.
       await onevm("reboot", String(id));
+      await front().waitLog(id, /Successfully execute virtualization driver operation: reboot/);
       await settle(id, "RUNNING", "running");
       await onevm("reboot", "--hard", String(id));
+      await front().waitLog(id, /Successfully execute virtualization driver operation: reset/);
       assert.equal((await settle(id, "RUNNING", "running")).deployId, first.deployId);
-      assert.match(
-        await front().vmLog(id),
-        /Successfully execute virtualization driver operation: reset/,
-      );
     },
   );
 
@@ -406,6 +404,15 @@ function suite(built: BuiltRelease): void {
         }),
       );
       const wildId = launched.Instances![0]!.InstanceId!;
+      if (releaseNumber(R) >= 700) {
+        // 7.0 removed importing VMs (onehost importvm, IMPORTED_VMS_ACTIONS): the wild instance
+        // is never any VM's, and nothing touches it.
+        await new Promise((r) => setTimeout(r, 25_000));
+        assert.ok(!(await front().vms()).some((v) => v.deployId === wildId));
+        assert.equal((await instance(wildId)).state, "running");
+        await ec2.send(new TerminateInstancesCommand({ InstanceIds: [wildId] }));
+        return;
+      }
       const deadline = Date.now() + 90_000;
       let wilds = "";
       for (;;) {
@@ -415,8 +422,9 @@ function suite(built: BuiltRelease): void {
         if (Date.now() > deadline) assert.fail(`host ${HOST} never offered ${wildId}`);
         await new Promise((r) => setTimeout(r, 2000));
       }
-      const imported = await front().must("onehost", "importvm", HOST, wildId);
-      const vmId = Number(imported.match(/ID: (\d+)/)?.[1] ?? imported.match(/(\d+)/)?.[1]);
+      await front().must("onehost", "importvm", HOST, wildId);
+      const vmId = (await front().vms()).find((v) => v.deployId === wildId)?.id;
+      assert.ok(vmId !== undefined, `onehost importvm made no VM of ${wildId}`);
       const vm = await front().waitVm(vmId, "RUNNING");
       assert.equal(vm.deployId, wildId);
       await onevm("poweroff", String(vmId));
@@ -434,9 +442,7 @@ function suite(built: BuiltRelease): void {
   realTest(
     `real oned ${R}: a host whose cloud is unreachable goes ERROR with the driver's message and comes back`,
     async () => {
-      const [, ...args] = front().installed.hostCommand.split(/\s+/);
-      const created = await front().must("onehost", ...args.map((a) => a === HOST ? DOWN : a));
-      const id = Number(created.match(/ID: (\d+)/)?.[1]);
+      const id = await front().createHost(DOWN, false);
       const host = await front().waitHost(id, "ERROR", 180_000);
       const error = JSON.stringify(host);
       assert.match(error, /127\.0\.0\.1:9/, "the error names the endpoint");
