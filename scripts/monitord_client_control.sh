@@ -137,8 +137,9 @@ code=$?
 rm -f "$pid_file"
 errors=$(cat "$error_file" 2>/dev/null)
 # The driver's own one-line reason, between OpenNebula's error fences in the probe's output.
-reason=$(printf '%s\n' "$report" | sed -n 's/.*ERROR MESSAGE --8<------ *\(.*[^ ]\) *ERROR MESSAGE ------>8--.*/\1/p' | head -n 1)
-[ -n "$reason" ] || reason=$(printf '%s\n' "$report" "$errors" | sed -e 's/<[^>]*>//g' | tr -s '\n' ' ' | cut -c1-1000)
+reason=$(printf '%s\n' "$report" | tr '\n' ' ' | sed -n 's/.*ERROR MESSAGE --8<------ *\(.*[^ ]\) *ERROR MESSAGE ------>8--.*/\1/p' | head -n 1)
+[ -n "$reason" ] || reason=$(printf '%s\n' "$report" "$errors" | sed -e 's/<[^>]*>//g' |
+  tr -s '\n' ' ' | sed -e 's/^ *//' -e 's/ *$//' | cut -c1-1000)
 echo "$me: OpenNebula's monitord client for host $host (id $hid) exited with status $code before its first report: $reason" >&2
 # monitord takes a failed start as ERROR without its reason (HostMonitorManager::
 # start_monitor_failure keeps no message), but a failed SYSTEM_HOST report as ERROR with it

@@ -406,6 +406,14 @@ async function standInRuby(record: string): Promise<string> {
     `${bin}/ruby`,
     [
       "#!/bin/sh",
+      // The control script's report of a client that died first: OpenNebula's client library
+      // sends it to monitord; here its configuration and reason are recorded.
+      'if [ "$1" = -e ]; then',
+      `  cat >"${record}/sent_config"`,
+      `  printf '%s\\n' "$4" >"${record}/sent"`,
+      `  [ ! -f "${record}/nosend" ] || { echo "stand-in library: cannot send" >&2; exit 1; }`,
+      "  exit 0",
+      "fi",
       `cat >"${record}/stdin"`,
       `printf '%s\\n' "$@" >"${record}/argv"`,
       `printf '%s\\n' "\${SSH_CLIENT-unset}" >"${record}/ssh_client"`,
@@ -492,15 +500,26 @@ test("the installed control script starts OpenNebula's monitord client as one_im
     assert.equal(recorded("stdin"), `${btoa(xml)}\n`);
     await Deno.writeTextFile(client, copied);
 
-    // A client that dies before its first report: the start fails with what it said.
+    // A client that dies before its first report: what it said goes to monitord as a failed
+    // SYSTEM_HOST report (the host's ERROR keeps it), and the start itself answers nothing.
     await Deno.writeTextFile(`${record}/fail`, "");
+    const said =
+      `monitord-client_control.sh: OpenNebula's monitord client for host aws-x (id ${hostId}) exited with status 3 before its first report: stand-in client: cannot start\n`;
+    assert.deepEqual(await control(["provider", hostId, "aws-x"], b64), {
+      code: 0,
+      stdout: "",
+      stderr: said,
+    });
+    assert.equal(recorded("sent"), "stand-in client: cannot start\n");
+    assert.equal(recorded("sent_config"), xml);
+    await assert.rejects(Deno.stat(pidFile), Deno.errors.NotFound);
+    // When even that cannot be sent, the start fails with the reason.
+    await Deno.writeTextFile(`${record}/nosend`, "");
     assert.deepEqual(await control(["provider", hostId, "aws-x"], b64), {
       code: 1,
       stdout: "",
-      stderr:
-        `monitord-client_control.sh: OpenNebula's monitord client for host aws-x (id ${hostId}) exited with status 3 before its first report: stand-in client: cannot start\n`,
+      stderr: said,
     });
-    await assert.rejects(Deno.stat(pidFile), Deno.errors.NotFound);
   } finally {
     await control(["stop", "provider", hostId, "aws-x"], "");
     for (const suffix of ["pid", "error"]) {
@@ -974,7 +993,8 @@ const GENERATIONS: readonly Generation[] = [
     vmm: VMM_7,
     im: im5("-c -t 1 -r 0 -w 600 provider"),
     imConf: "/etc/one/monitord.conf",
-    onehost: "  onehost create h1 -i provider -v provider",
+    // 7.x places VMs on a system datastore of the host's cluster: one that does nothing.
+    onehost: "  onehost create h1 -i provider -v provider --cluster hybrid",
   })),
 ];
 
@@ -1002,6 +1022,21 @@ test("install prints each release's own oned.conf and monitord.conf sections (SU
       `${version}: ${imConf}\n${result.stdout}`,
     );
     assert.ok(lines.includes(onehost), `${version} prints ${onehost}:\n${result.stdout}`);
+    const commands = lines.slice(lines.findIndex((l) => l.startsWith("Then "))).filter((l) =>
+      l.startsWith("  ")
+    );
+    assert.deepEqual(
+      commands,
+      version.startsWith("7.")
+        ? [
+          "  onecluster create hybrid",
+          `  printf 'NAME = "hybrid-system"\\nTYPE = "SYSTEM_DS"\\nTM_MAD = "dummy"\\n' >hybrid-system.ds`,
+          "  onedatastore create hybrid-system.ds --cluster hybrid",
+          onehost,
+        ]
+        : [onehost],
+      version,
+    );
   }
 });
 
@@ -1024,12 +1059,11 @@ test("a self-contained OpenNebula (ONE_LOCATION): install names $ONE_LOCATION/et
   assert.equal(remotes, `${location}/var/remotes`);
   const result = await runProcess(`${DIST}/install.sh`, ["--remotes", remotes, "--host", "h1"]);
   assert.equal(result.code, 0, result.stderr);
+  // The driver reads hybrid_driver.json from $ONE_LOCATION/etc, which its drivers inherit.
   const conf = (etc: string) => [
     `OpenNebula 6.10.0: add this to ${etc}/oned.conf:`,
     `add this to ${etc}/monitord.conf as well:`,
-    "The driver reads /etc/one/hybrid_driver.json for a self-contained OpenNebula too; to keep",
-    `it in ${etc}, add this line to ${etc}/defaultrc (OpenNebula's drivers export it):`,
-    `  HYBRID_DRIVER_CONFIG=${etc}/hybrid_driver.json`,
+    `settings in ${etc}/hybrid_driver.json; the host probes need its capacity there or in`,
   ];
   const lines = result.stdout.split("\n");
   for (const line of conf(`${location}/etc`)) assert.ok(lines.includes(line), line);
@@ -1050,9 +1084,14 @@ test("a self-contained OpenNebula (ONE_LOCATION): install names $ONE_LOCATION/et
     ),
   );
   const otherLines = fromEnv.stdout.split("\n");
-  for (const line of conf(`${other}/etc`)) {
+  for (const line of conf(`${other}/etc`).slice(0, 2)) {
     assert.ok(otherLines.includes(line.replace("6.10.0", "7.4.0")), line);
   }
+  assert.ok(
+    otherLines.includes(
+      `in ${other}/etc/hybrid_driver.json; the host probes need its capacity there or in the host`,
+    ),
+  );
 
   // An installed OpenNebula that is not self-contained: /etc/one, and no word of defaultrc.
   const system = await runProcess(`${DIST}/install.sh`, [
@@ -1061,7 +1100,7 @@ test("a self-contained OpenNebula (ONE_LOCATION): install names $ONE_LOCATION/et
   ]);
   assert.ok(system.stdout.includes("\nOpenNebula 6.10.0: add this to /etc/one/oned.conf:\n"));
   assert.ok(system.stdout.includes("\nadd this to /etc/one/monitord.conf as well:\n"));
-  assert.doesNotMatch(system.stdout, /defaultrc/);
+  assert.ok(system.stdout.includes("\nsettings in /etc/one/hybrid_driver.json; the host probes"));
 });
 
 test("install refuses a release it cannot serve, or host probes the release does not run, changing nothing", async () => {

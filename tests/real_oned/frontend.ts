@@ -121,7 +121,7 @@ export function parseInstallerOutput(output: string): InstallerLines {
   const then = lines.findIndex((l) => l.startsWith("Then "));
   const commands = then < 0
     ? []
-    : lines.slice(then).filter((l) => /^  \S/.test(l)).map((l) => l.trim());
+    : lines.slice(then).filter((l) => /^ {2}\S/.test(l)).map((l) => l.trim());
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     const add = line.match(/add this to (\S+?)(?: as well)?:$/);

@@ -212,7 +212,7 @@ function suite(built: BuiltRelease): void {
           hosts: {
             [HOST]: host,
             [HOST2]: host,
-            [DOWN]: { ...host, endpoint: downEndpoint, actionTimeoutSeconds: 20 },
+            [DOWN]: { ...host, endpoint: downEndpoint },
           },
         },
         null,
@@ -305,6 +305,7 @@ function suite(built: BuiltRelease): void {
         // 7.x has no public cloud hosts: a cold migration is save, then restore on the new host,
         // and the instance's host mark follows the VM.
         assert.equal(migrated.code, 0, migrated.stderr);
+        await front().waitLog(id, /Successfully execute virtualization driver operation: restore/);
         const vm = await settle(id, "RUNNING", "running");
         assert.equal(vm.deployId, deployId);
         assert.match(JSON.stringify(await front().vm(id)), new RegExp(HOST2));
@@ -445,7 +446,7 @@ function suite(built: BuiltRelease): void {
       const id = await front().createHost(DOWN, false);
       const host = await front().waitHost(id, "ERROR", 180_000);
       const error = JSON.stringify(host);
-      assert.match(error, /127\.0\.0\.1:9/, "the error names the endpoint");
+      assert.match(error, /127\.0\.0\.1:9/, `the error names the endpoint: ${error}`);
       await writeConfig(moto.url, moto.url);
       await front().waitHost(id, "MONITORED", 240_000);
       await front().must("onehost", "delete", String(id));
