@@ -13,6 +13,7 @@
 import { child, childText, parseXml, type XmlElement } from "../../lib/xml.ts";
 import { XmlRpcClient } from "../../lib/xmlrpc.ts";
 import { oneCall } from "../../lib/one_rpc.ts";
+import { LCM_STATE_NAMES, VM_STATE_NAMES } from "../../lib/one_states.ts";
 
 /** Where build_opennebula.sh caches front-ends. */
 export const CACHE = Deno.env.get("ONE_HYBRID_ONED_CACHE") ??
@@ -421,22 +422,6 @@ export const HOST_STATES = [
   "OFFLINE",
 ];
 
-const VM_STATES = [
-  "INIT",
-  "PENDING",
-  "HOLD",
-  "ACTIVE",
-  "STOPPED",
-  "SUSPENDED",
-  "DONE",
-  "FAILED",
-  "POWEROFF",
-  "UNDEPLOYED",
-  "CLONING",
-  "CLONING_FAILURE",
-];
-import { LCM_STATE_NAMES } from "../../lib/one_states.ts";
-
 /** What the suite reads of a VM. */
 export interface VmView {
   readonly id: number;
@@ -447,7 +432,7 @@ export interface VmView {
 
 /** A VM element's id, states and deploy id. */
 export function vmView(vm: XmlElement): VmView {
-  const state = VM_STATES[Number(childText(vm, "STATE"))] ?? "?";
+  const state = VM_STATE_NAMES[Number(childText(vm, "STATE"))] ?? "?";
   const lcm = Number(childText(vm, "LCM_STATE"));
   return {
     id: Number(childText(vm, "ID")),
