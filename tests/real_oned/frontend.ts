@@ -105,10 +105,19 @@ async function run(
 }
 
 /** Replaces one line of a configuration file that matches, failing when none does. */
-async function edit(path: string, pattern: RegExp, replacement: string): Promise<void> {
+async function edit(
+  path: string,
+  pattern: RegExp,
+  replacement: string | ((match: string) => string),
+): Promise<void> {
   const text = await Deno.readTextFile(path);
   if (!pattern.test(text)) throw new Error(`${path}: no line matches ${pattern}`);
-  await Deno.writeTextFile(path, text.replace(pattern, replacement));
+  await Deno.writeTextFile(
+    path,
+    typeof replacement === "string"
+      ? text.replace(pattern, replacement)
+      : text.replace(pattern, replacement),
+  );
 }
 
 /**
@@ -205,6 +214,15 @@ export class Frontend {
       /ARGUMENTS = "-p 2101 -l 2102 -b 127\.0\.0\.1"/,
       `ARGUMENTS = "-p ${freePort()} -l ${freePort()} -b 127.0.0.1"`,
     );
+    if (releaseNumber(built.release) < 600) {
+      // 5.12's monitord enables the vCenter IM, whose Ruby needs the rbvmomi gem (not in
+      // Debian): its failure stops monitord from starting any driver.
+      await edit(
+        `${etc}/monitord.conf`,
+        /^IM_MAD = \[\n(\s*NAME\s*= "vcenter",[^\]]*)\]/m,
+        (m: string) => m.replace(/^/gm, "#"),
+      );
+    }
     if (releaseNumber(built.release) >= 700) {
       // 7.x schedules inside oned: a placement window opens for up to 10 s, failures retry
       // after 60 s.
