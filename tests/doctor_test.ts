@@ -100,13 +100,19 @@ test("the hosts named are the ones checked", async () => {
   assert.equal(result.code, 0);
 });
 
-test("a wrong secret fails with AuthFailure and its fix, a missing AMI and an unreachable oned fail with theirs, the secret is never printed, and the doctor exits 1", async () => {
+test("a wrong secret fails with AuthFailure and its fix, a missing AMI and an unreachable oned fail with theirs, the secret is never printed, not even when the endpoint quotes it, and the doctor exits 1", async () => {
   const wrong = "wrong/Secret/Key/EXAMPLE0000000000000000";
+  const secret = TEST_CREDENTIALS.secretAccessKey;
+  // An EC2-compatible endpoint whose refusal quotes the secret key (AWS never does).
+  const quoted =
+    `The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key ${secret} and signing method.`;
+  ep.fail("DescribeInstances", { code: "SignatureDoesNotMatch", message: quoted, status: 403 });
   const broken = await writeLocalConfig(`${tmp}/broken.json`, ep.url, {
     accessKeyId: KEY,
     secretAccessKey: wrong,
   }, {
     hosts: {
+      "aws-echo": { secretAccessKey: secret },
       "aws-key": {},
       "aws-ami": {
         secretAccessKey: TEST_CREDENTIALS.secretAccessKey,
@@ -120,6 +126,18 @@ test("a wrong secret fails with AuthFailure and its fix, a missing AMI and an un
   assert.equal(
     result.stdout,
     table([
+      ["aws-echo", "config", "PASS", broken],
+      ["aws-echo", "endpoint", "PASS", `${ep.url} answered (region us-east-1)`],
+      [
+        "aws-echo",
+        "credentials",
+        "FAIL",
+        `DescribeInstances: SignatureDoesNotMatch: ${
+          quoted.replace(secret, "***")
+        } (host aws-echo, region us-east-1); fix: check accessKeyId ${KEY} and its secretAccessKey of host aws-echo in ${broken}`,
+      ],
+      ["aws-echo", "default AMI", "SKIP", "needs the credentials accepted"],
+      ["aws-echo", "launch", "SKIP", "needs the credentials accepted"],
       ["aws-key", "config", "PASS", broken],
       ["aws-key", "endpoint", "PASS", `${ep.url} answered (region us-east-1)`],
       [
@@ -150,6 +168,7 @@ test("a wrong secret fails with AuthFailure and its fix, a missing AMI and an un
   );
   assert.equal(result.code, 1);
   assert.ok(!result.stdout.includes(wrong));
+  assert.ok(!result.stdout.includes(secret));
 });
 
 test("a configuration with secrets that others may read fails each host's config row with the chmod that fixes it", async () => {
