@@ -171,6 +171,37 @@ test("a wrong secret fails with AuthFailure and its fix, a missing AMI and an un
   assert.ok(!result.stdout.includes(secret));
 });
 
+test("without an endpoint in the configuration the endpoint row names the one the SDK asks: AWS_ENDPOINT_URL_EC2, else AWS_ENDPOINT_URL", async () => {
+  const config = `${tmp}/env-endpoint.json`;
+  await Deno.writeTextFile(
+    config,
+    JSON.stringify({
+      defaults: {
+        region: "us-east-1",
+        ...TEST_CREDENTIALS,
+        template: { AMI: AMAZON_LINUX_AMI, INSTANCETYPE: "t3.micro" },
+      },
+      hosts: { "aws-env": {} },
+    }),
+    { mode: 0o600 },
+  );
+  await Deno.chmod(config, 0o600);
+  for (const variable of ["AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL"]) {
+    const calls = ep.calls.length;
+    const result = await doctor(config, [], { [variable]: ep.url });
+    const rows = passing("aws-env", config);
+    rows[1] = [
+      "aws-env",
+      "endpoint",
+      "PASS",
+      `${ep.url} (${variable}) answered (region us-east-1)`,
+    ];
+    assert.equal(result.stdout, table([...rows, ONED_PASS]), variable);
+    assert.equal(result.code, 0);
+    assert.ok(ep.calls.length > calls, `the SDK asked the endpoint ${variable} names`);
+  }
+});
+
 test("a configuration with secrets that others may read fails each host's config row with the chmod that fixes it", async () => {
   const open = await writeLocalConfig(`${tmp}/open.json`, ep.url, TEST_CREDENTIALS, {
     hosts: { "aws-a": {} },
