@@ -420,7 +420,7 @@ export const BREAKAGES: readonly Breakage[] = [
     name: "a configuration key that may be a pasted secret is quoted back",
     file: "lib/suggest.ts",
     find: "return NAME_LIKE.test(key)",
-    replace: "return key !== undefined",
+    replace: 'return NAME_LIKE.test("key")',
     tests: ["lib/config_test.ts"],
   },
   // Input checks.
