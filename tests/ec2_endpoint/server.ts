@@ -43,6 +43,10 @@ export interface CallRecord {
   readonly cut?: boolean;
   /** Instances left out of a DescribeInstances answer because they were not visible yet. */
   readonly leftOut?: readonly string[];
+  /** The SDK's `amz-sdk-invocation-id` header, when sent (one per call the SDK makes). */
+  readonly invocationId?: string;
+  /** The SDK's `amz-sdk-request` header (`attempt=N; max=M`), when sent. */
+  readonly attempt?: string;
   /** The request id answered. */
   readonly requestId: string;
   /** When the request arrived. */
@@ -190,6 +194,7 @@ export class EndpointCore {
       ...(fault === "drop" ? { dropped: true } : {}),
       ...(fault === "cut" ? { cut: true } : {}),
       ...(notes.leftOut.length > 0 ? { leftOut: notes.leftOut } : {}),
+      ...sdkHeaders(request.headers),
     });
     const response = new Response(text, {
       status,
@@ -258,6 +263,16 @@ export class EndpointCore {
 
 /** A random fault of one call. */
 type Fault = "throttle" | "server-error" | "drop" | "cut";
+
+/** The SDK's headers that tell its calls and attempts apart, when sent. */
+function sdkHeaders(headers: Headers): { invocationId?: string; attempt?: string } {
+  const invocationId = headers.get("amz-sdk-invocation-id");
+  const attempt = headers.get("amz-sdk-request");
+  return {
+    ...(invocationId === null ? {} : { invocationId }),
+    ...(attempt === null ? {} : { attempt }),
+  };
+}
 
 function internalError(error: unknown): Ec2Error {
   console.error("ec2_endpoint: internal error:", error);
