@@ -51,6 +51,30 @@ export function oneAuthFile(env: EnvLookup): { file: string; source: string } {
 }
 
 /**
+ * Registers the secrets of a credentials file's first line, before the line is judged: the
+ * password after the first `:` and the whole session string; a line without `:` is taken for
+ * a password given alone (its user forgotten) and registered whole. No message can print them.
+ *
+ * @param line The file's first line, trimmed.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { redact } from "../redact.ts";
+ * import { registerSessionSecrets } from "./one_auth.ts";
+ * registerSessionSecrets("Only-the-password");
+ * assert.equal(redact("sent Only-the-password"), "sent ***");
+ * ```
+ */
+export function registerSessionSecrets(line: string): void {
+  const colon = line.indexOf(":");
+  if (colon < 0) addSecret(line);
+  else {
+    addSecret(line.slice(colon + 1));
+    addSecret(line);
+  }
+}
+
+/**
  * Reads the OpenNebula credentials file and registers its password as a secret.
  *
  * @param env Reads the environment (default: the process's).
@@ -76,13 +100,12 @@ export async function readOneAuth(env: EnvLookup = (n) => Deno.env.get(n)): Prom
     );
   }
   const session = (text.split("\n", 1)[0] ?? "").trim();
+  registerSessionSecrets(session);
   const colon = session.indexOf(":");
   if (colon < 1 || colon === session.length - 1) {
     throw new InvalidInputError(
       `The OpenNebula credentials file ${file} (${source}) does not start with a user:password line`,
     );
   }
-  addSecret(session.slice(colon + 1));
-  addSecret(session);
   return { user: session.slice(0, colon), session, file };
 }
