@@ -29,8 +29,12 @@
  */
 
 import { parseArgs } from "node:util";
-import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from "@aws-sdk/client-ec2";
-import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
+import {
+  DescribeImagesCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  RunInstancesCommand,
+} from "@aws-sdk/client-ec2";
 import { parseCli } from "./cli.ts";
 import {
   AMAZON_LINUX_AMI,
