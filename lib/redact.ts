@@ -38,3 +38,26 @@ export function redact(text: string): string {
   for (const secret of secrets) result = result.split(secret).join("***");
   return result;
 }
+
+/**
+ * Registers the secrets of a credentials file's first line, before the line is judged: the
+ * password after the first `:` and the whole session string; a line without `:` is taken for
+ * a password given alone (its user forgotten) and registered whole. No message can print them.
+ *
+ * @param line The file's first line, trimmed.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { redact, registerSessionSecrets } from "./redact.ts";
+ * registerSessionSecrets("Only-the-password");
+ * assert.equal(redact("sent Only-the-password"), "sent ***");
+ * ```
+ */
+export function registerSessionSecrets(line: string): void {
+  const colon = line.indexOf(":");
+  if (colon < 0) addSecret(line);
+  else {
+    addSecret(line.slice(colon + 1));
+    addSecret(line);
+  }
+}

@@ -390,7 +390,7 @@ export const BREAKAGES: readonly Breakage[] = [
   },
   {
     name: "a password given alone in an auth file is not registered as a secret",
-    file: "lib/opennebula/one_auth.ts",
+    file: "lib/redact.ts",
     find: "if (colon < 0) addSecret(line);",
     replace: "if (colon < 0) addSecret(undefined);",
     tests: ["lib/one_cloud/settings_test.ts", "lib/opennebula/one_auth_test.ts"],

@@ -516,6 +516,27 @@ Deno.test("terminate() does not retry failures other than not found", async () =
   assert.equal(fake.inputsOf("terminateInstances").length, 1);
 });
 
+Deno.test("terminate() whose TerminateInstances answers are lost asks after the instance, and succeeds when it is terminating", async () => {
+  const { fake, provider } = setUp();
+  const instance = fake.addInstance({ tags: OWN_TAGS });
+  fake.script("terminateInstances", (_input, model) => {
+    model();
+    throw lostAnswer();
+  });
+  assert.equal(await terminate(provider, instance.id), "terminated");
+  assert.equal(fake.inputsOf("terminateInstances").length, 1);
+});
+
+Deno.test("terminate() whose TerminateInstances answers are lost fails when the instance still runs", async () => {
+  const { fake, provider } = setUp();
+  const instance = fake.addInstance({ state: "running", tags: OWN_TAGS });
+  fake.failNext("terminateInstances", lostAnswer());
+  await assert.rejects(terminate(provider, instance.id), {
+    message: `Cannot terminate ${instance.id}: InternalError: An internal error has occurred.`,
+  });
+  assert.equal(fake.instance(instance.id).state, "running");
+});
+
 Deno.test("a DescribeInstances answer that leaves the instance out is not taken as gone", async () => {
   const { fake, provider } = setUp();
   const instance = fake.addInstance({ state: "shutting-down" });
@@ -692,6 +713,37 @@ Deno.test("snapshot() does not fall back on a failure that no plainer request wo
     message: `Cannot create an image of ${id}: RequestLimitExceeded: Request limit exceeded.`,
   });
   assert.equal(fake.inputsOf("createImage").length, 1);
+});
+
+Deno.test("snapshot() takes the image its own lost CreateImage made, and makes no second", async () => {
+  const { fake, provider } = setUp();
+  const { id } = fake.addInstance();
+  fake.script("createImage", (_input, model) => {
+    model();
+    throw lostAnswer();
+  });
+  const imageId = await snapshot(provider, id, "one-7-checkpoint", 7);
+  assert.deepEqual([...fake.images.keys()], [imageId]);
+  assert.equal(fake.inputsOf("createImage").length, 1);
+});
+
+Deno.test("snapshot() answered that its name is taken takes the image of that name made for the VM, and no other VM's", async () => {
+  const { fake, provider } = setUp();
+  const { id } = fake.addInstance();
+  const duplicate = () =>
+    ec2Error("InvalidAMIName.Duplicate", "AMI name one-7-checkpoint is already in use");
+  fake.addImage({
+    ImageId: "ami-00000000000000007",
+    Name: "one-7-checkpoint",
+    Tags: [{ Key: "opennebula:vm-id", Value: "7" }],
+  });
+  fake.failNext("createImage", duplicate());
+  assert.equal(await snapshot(provider, id, "one-7-checkpoint", 7), "ami-00000000000000007");
+  fake.failNext("createImage", duplicate());
+  await assert.rejects(snapshot(provider, id, "one-7-checkpoint", 8), {
+    message:
+      `Cannot create an image of ${id}: InvalidAMIName.Duplicate: AMI name one-7-checkpoint is already in use`,
+  });
 });
 
 // --- Intent-based operations -----------------------------------------------------------------

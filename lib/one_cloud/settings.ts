@@ -11,8 +11,8 @@ import { InvalidInputError } from "../errors.ts";
 import { readBoundedFile } from "../bounded_read.ts";
 import { fileErrorReason } from "../file_errors.ts";
 import type { SettingReader } from "../provider.ts";
-import { registerSessionSecrets } from "../opennebula/one_auth.ts";
-import { addSecret } from "../redact.ts";
+
+import { addSecret, registerSessionSecrets } from "../redact.ts";
 
 /** The connection settings of one partner-cloud host. */
 export interface OneCloudConnection {

@@ -7,7 +7,7 @@
  */
 
 import { InvalidInputError } from "../errors.ts";
-import { addSecret } from "../redact.ts";
+import { registerSessionSecrets } from "../redact.ts";
 
 /** Reads an environment variable (injectable for tests). */
 export type EnvLookup = (name: string) => string | undefined;
@@ -48,30 +48,6 @@ export function oneAuthFile(env: EnvLookup): { file: string; source: string } {
     file: `${home.replace(/\/+$/, "")}/.one/one_auth`,
     source: "the default, as ONE_AUTH is not set",
   };
-}
-
-/**
- * Registers the secrets of a credentials file's first line, before the line is judged: the
- * password after the first `:` and the whole session string; a line without `:` is taken for
- * a password given alone (its user forgotten) and registered whole. No message can print them.
- *
- * @param line The file's first line, trimmed.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { redact } from "../redact.ts";
- * import { registerSessionSecrets } from "./one_auth.ts";
- * registerSessionSecrets("Only-the-password");
- * assert.equal(redact("sent Only-the-password"), "sent ***");
- * ```
- */
-export function registerSessionSecrets(line: string): void {
-  const colon = line.indexOf(":");
-  if (colon < 0) addSecret(line);
-  else {
-    addSecret(line.slice(colon + 1));
-    addSecret(line);
-  }
 }
 
 /**
