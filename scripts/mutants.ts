@@ -513,7 +513,7 @@ export const BREAKAGES: readonly Breakage[] = [
     name: "a terminate whose answers were lost does not ask after the instance",
     file: "lib/ec2/provider.ts",
     find: "if (seen === undefined || !isGone(seen)) throw error;",
-    replace: "if (seen === undefined || !isGone(seen) || seen) throw error;",
+    replace: "if (seen === undefined || !isGone(seen) || Date.now() > 0) throw error;",
     tests: [PROVIDER],
   },
   {
