@@ -14,8 +14,10 @@
  * --from N     start at the Nth breakage (of those chosen), to resume a run
  * --list       check the list against the code, print the names and exit
  *
- * Exits 1 when any breakage survived or did not build. Files are restored after each breakage, on an error and
- * on Ctrl-C; the script refuses to start while a file it edits has uncommitted changes, so the
+ * The run decides pass or fail: it ends with the line `mutants: N caught, N survived` (and
+ * `, N not built` when some did not build) and exits 1 when any breakage survived or did not
+ * build, 2 when the list does not match the code. Files are restored after each breakage, on an
+ * error and on Ctrl-C; the script refuses to start while a file it edits has uncommitted changes, so the
  * `git checkout` it uses as a last resort can never lose work. It is an on-demand tool, not
  * part of `deno task test` (a full run takes about a minute per breakage).
  *
@@ -76,16 +78,10 @@ export const BREAKAGES: readonly Breakage[] = [
     file: "lib/action.ts",
     find: "return redact(oneLine(message));",
     replace: "return oneLine(message);",
-    more: [
-      {
-        find: "writeAll(Deno.stdout, encoder.encode(redact(output.stdout)));",
-        replace: "writeAll(Deno.stdout, encoder.encode(output.stdout));",
-      },
-      {
-        find: "writeAll(Deno.stderr, encoder.encode(redact(output.stderr)));",
-        replace: "writeAll(Deno.stderr, encoder.encode(output.stderr));",
-      },
-    ],
+    more: [{
+      find: "return { code, stdout: redact(output.stdout), stderr: redact(output.stderr) };",
+      replace: "return { code, stdout: output.stdout, stderr: output.stderr };",
+    }],
     tests: ["lib/action_test.ts"],
   },
   {
@@ -94,8 +90,8 @@ export const BREAKAGES: readonly Breakage[] = [
     find: 'return result === "" ? "" : `${redact(oneLine(result))}\\n`;',
     replace: 'return result === "" ? "" : `${oneLine(result)}\\n`;',
     more: [{
-      find: "writeAll(Deno.stdout, encoder.encode(redact(output.stdout)));",
-      replace: "writeAll(Deno.stdout, encoder.encode(output.stdout));",
+      find: "return { code, stdout: redact(output.stdout), stderr: redact(output.stderr) };",
+      replace: "return { code, stdout: output.stdout, stderr: redact(output.stderr) };",
     }],
     tests: ["lib/action_test.ts"],
   },
@@ -339,7 +335,7 @@ export const BREAKAGES: readonly Breakage[] = [
   },
   {
     name: "a deploy id that is not an EC2 id reaches the API",
-    file: "lib/ec2/provider.ts",
+    file: "lib/ec2/instance_id.ts",
     find: "if (!/^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/.test(id)) {",
     replace: "if (false) {",
     tests: [ACTIONS],
@@ -427,7 +423,7 @@ export const BREAKAGES: readonly Breakage[] = [
   {
     name: "stdin over its limit is taken for no action data",
     file: "lib/opennebula/stdin.ts",
-    find: "        ? { error: new InvalidInputError(`Standard input is ${error.reason}`) }\n",
+    find: "        ? { error: `Standard input is ${error.reason}` }\n",
     replace: '        ? { text: "" }\n',
     tests: [BOUNDED],
   },
@@ -446,15 +442,21 @@ const TEST_FLAGS = [
 const TEST_TIMEOUT_MS = 15 * 60 * 1000;
 
 /** What became of one breakage. */
-interface Outcome {
+export interface Outcome {
   readonly breakage: Breakage;
   readonly result: "caught" | "caught (timed out)" | "survived" | "not built";
   readonly seconds: number;
   readonly log: string;
 }
 
-/** The problems that keep the list from being applied: texts not found exactly once, missing files. */
-function checkList(list: readonly Breakage[]): string[] {
+/**
+ * The problems that keep a breakage list from being applied: texts not found exactly once,
+ * replacements that change nothing, duplicate names, missing files.
+ *
+ * @param list The breakages to check.
+ * @returns One line per problem; empty when every breakage can be applied.
+ */
+export function checkList(list: readonly Breakage[]): string[] {
   const problems: string[] = [];
   const names = new Set<string>();
   for (const b of list) {
@@ -590,6 +592,29 @@ function hasChanges(file: string): boolean {
   return new TextDecoder().decode(out.stdout).trim() !== "";
 }
 
+/**
+ * The run's last line, which says pass or fail in figures: `mutants: N caught, N survived`,
+ * with `, N not built` added when a breakage did not build.
+ *
+ * @param results The result of each breakage run.
+ * @returns The line.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { closingLine } from "./mutants.ts";
+ * assert.equal(closingLine(["caught", "caught (timed out)", "survived"]), "mutants: 2 caught, 1 survived");
+ * assert.equal(closingLine(["caught", "not built"]), "mutants: 1 caught, 0 survived, 1 not built");
+ * ```
+ */
+export function closingLine(results: readonly Outcome["result"][]): string {
+  const caught = results.filter((r) => r.startsWith("caught")).length;
+  const survived = results.filter((r) => r === "survived").length;
+  const notBuilt = results.filter((r) => r === "not built").length;
+  return `mutants: ${caught} caught, ${survived} survived${
+    notBuilt > 0 ? `, ${notBuilt} not built` : ""
+  }`;
+}
+
 async function main(): Promise<number> {
   const { values } = parseCli("mutants", USAGE, () =>
     parseArgs({
@@ -603,10 +628,16 @@ async function main(): Promise<number> {
   const problems = checkList(BREAKAGES);
   if (problems.length > 0) {
     console.error(`The breakage list does not match the code:\n  ${problems.join("\n  ")}`);
+    console.error(
+      `mutants: the list does not match the code (${problems.length} problem${
+        problems.length === 1 ? "" : "s"
+      }); update the entries in scripts/mutants.ts`,
+    );
     return 2;
   }
   if (values.list) {
     for (const b of BREAKAGES) console.log(b.name);
+    console.log(`mutants: the list matches the code (${BREAKAGES.length} breakages)`);
     return 0;
   }
   const only = values.only ?? [];
@@ -660,17 +691,19 @@ async function main(): Promise<number> {
   const width = Math.max(...outcomes.map((o) => o.breakage.name.length));
   console.log(`\n${"Breakage".padEnd(width)}  Result`);
   for (const o of outcomes) console.log(`${o.breakage.name.padEnd(width)}  ${o.result}`);
-  const survived = outcomes.filter((o) => !o.result.startsWith("caught"));
-  console.log(`\n${outcomes.length - survived.length} of ${outcomes.length} breakages caught`);
-  for (const o of survived) {
+  const failed = outcomes.filter((o) => !o.result.startsWith("caught"));
+  for (const o of failed) {
     console.log(
-      `Survived: ${o.breakage.name}\n  ${o.breakage.file}; tests: ${
+      `${
+        o.result === "survived" ? "Survived" : "Not built"
+      }: ${o.breakage.name}\n  ${o.breakage.file}; tests: ${
         o.breakage.tests.join(" ")
       }; log: ${o.log}`,
     );
   }
   console.log(`Test logs: ${logDir}`);
-  return survived.length === 0 ? 0 : 1;
+  console.log(closingLine(outcomes.map((o) => o.result)));
+  return failed.length === 0 ? 0 : 1;
 }
 
 if (import.meta.main) Deno.exit(await main());
