@@ -155,6 +155,14 @@ export const BREAKAGES: readonly Breakage[] = [
     tests: [LIFECYCLE],
   },
   {
+    name:
+      "power-off or undeploy of a VM without deploy id terminates the instances found by its tags",
+    file: "lib/end_vm.ts",
+    find: "  if (reason) {\n    throw new InvalidInputError(",
+    replace: "  if (reason && Date.now() < 0) {\n    throw new InvalidInputError(",
+    tests: [LIFECYCLE],
+  },
+  {
     name: "recover --delete terminates the VM's instances on other hosts too",
     file: "lib/ec2/provider.ts",
     find: "return found.filter((i) => tagOf(i, HOST_TAG) === tagValue(host)).map(toInstance);",
@@ -176,6 +184,13 @@ export const BREAKAGES: readonly Breakage[] = [
     find: "    request.deploymentName,\n",
     replace: "",
     tests: [ACTIONS],
+  },
+  {
+    name: "the EC2 launch token ignores the template section",
+    file: "lib/ec2/token.ts",
+    find: "    Object.entries(section).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0),\n",
+    replace: "",
+    tests: ["lib/ec2/token_test.ts"],
   },
   {
     name: "a retried deploy that finds its instance stopped does not start it",
@@ -298,6 +313,14 @@ export const BREAKAGES: readonly Breakage[] = [
     tests: [LIFECYCLE],
   },
   // Poll.
+  {
+    name:
+      "an unreadable change mark on the shared listing is taken as no change (a stale listing is served)",
+    file: "lib/poll_state.ts",
+    find: "    } catch (error) {\n      return error instanceof Deno.errors.NotFound;\n",
+    replace: "    } catch (error) {\n      return true;\n",
+    tests: ["lib/poll_state_test.ts"],
+  },
   {
     name: "poll reports STATE=d for an unknown id shortly after deploy (grace ignored)",
     file: "actions/poll.ts",
