@@ -8,7 +8,7 @@
  * the file back. A text that no longer occurs exactly once fails the run before anything is
  * edited, so the list stays true as the code changes.
  *
- * Usage: deno task mutants [--only NAME]... [--list]
+ * Usage: deno task mutants [--only NAME]... [--from N] [--list]
  *
  * --only NAME  run only the breakages whose name contains NAME (repeatable)
  * --from N     start at the Nth breakage (of those chosen), to resume a run
@@ -16,10 +16,12 @@
  *
  * The run decides pass or fail: it ends with the line `mutants: N caught, N survived` (and
  * `, N not built` when some did not build) and exits 1 when any breakage survived or did not
- * build, 2 when the list does not match the code. Files are restored after each breakage, on an
- * error and on Ctrl-C; the script refuses to start while a file it edits has uncommitted changes, so the
- * `git checkout` it uses as a last resort can never lose work. It is an on-demand tool, not
- * part of `deno task test` (a full run takes about a minute per breakage).
+ * build, 2 when the list does not match the code. Files are restored after each breakage, on
+ * an error and on Ctrl-C; the script refuses to start while a file it edits has uncommitted
+ * changes, so the `git checkout` it uses as a last resort can never lose work. It is an
+ * on-demand tool, not part of `deno task test` (a full run takes about a minute per
+ * breakage); the list itself is checked there (`tests/mutants_list_test.ts`), so a change that
+ * leaves an entry stale fails the ordinary test run.
  *
  * @module
  */
