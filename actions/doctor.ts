@@ -14,6 +14,7 @@ import { configuredHosts, type HostSettings, loadHostSettings } from "../lib/con
 import { InvalidInputError } from "../lib/errors.ts";
 import { allPassed, type CheckRow, formatTable } from "../lib/preflight.ts";
 import { PROVIDER_KINDS } from "../lib/provider_kinds.ts";
+import { redact } from "../lib/redact.ts";
 
 /** Runs every check and prints the table; fails (exit 1) when a check failed. */
 export default async function doctor(argv: readonly string[], run: ActionRun): Promise<Report> {
@@ -36,7 +37,20 @@ export default async function doctor(argv: readonly string[], run: ActionRun): P
   }
   for (const host of hosts) rows.push(...await checkHost(host, run.signal));
   rows.push({ host: "-", ...await onedCheck() });
-  return { lines: formatTable(rows), failed: !allPassed(rows) };
+  return { lines: formatTable(rows.map(redactRow)), failed: !allPassed(rows) };
+}
+
+/**
+ * A row with every registered secret removed, before the table wraps its detail: a secret cut
+ * across lines would escape the redaction of each printed line.
+ */
+function redactRow(row: CheckRow): CheckRow {
+  return {
+    host: redact(row.host),
+    check: redact(row.check),
+    result: row.result,
+    detail: redact(row.detail),
+  };
 }
 
 /** The configuration row of a host, then its provider's checks once it is valid. */

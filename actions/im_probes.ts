@@ -48,7 +48,7 @@ import {
   vmTemplateLine,
 } from "../lib/opennebula/im_probes.ts";
 import { formatMonitoring } from "../lib/opennebula/monitoring.ts";
-import { openHost, sharedPollState } from "../lib/providers.ts";
+import { MONITORING_SECONDS, openHost, sharedPollState } from "../lib/providers.ts";
 import type { ListedInstance, Provider, Size } from "../lib/provider.ts";
 import type { HostSettings } from "../lib/config.ts";
 import type { LocalVm, OneVmInfo } from "../lib/opennebula/one_api.ts";
@@ -86,6 +86,7 @@ async function survey(
     host,
     `the ${probe} probe of host ${host}`,
     run,
+    MONITORING_SECONDS,
   );
   const takenAt = Date.now();
   const listed = await provider.list();

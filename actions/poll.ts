@@ -20,13 +20,13 @@ import { readActionData } from "../lib/opennebula/action_data.ts";
 import { parseVmArgs } from "../lib/opennebula/args.ts";
 import { formatMonitoring } from "../lib/opennebula/monitoring.ts";
 import type { Provider } from "../lib/provider.ts";
-import { loadHost, openProvider, sharedPollState } from "../lib/providers.ts";
+import { loadHost, MONITORING_SECONDS, openProvider, sharedPollState } from "../lib/providers.ts";
 
 /** Runs poll; returns the monitoring string. */
 export default async function poll(argv: readonly string[], run: ActionRun): Promise<string> {
   const args = parseVmArgs("poll", argv);
   const data = await readActionData();
-  const host = await loadHost(args.host, `poll of VM ${args.vmId}`, run);
+  const host = await loadHost(args.host, `poll of VM ${args.vmId}`, run, MONITORING_SECONDS);
   const { settings } = host;
   host.kind.checkDeployId(args.deployId);
   const keys = settings.monitoringKeys ?? (data ? "current" : "legacy");

@@ -10,14 +10,23 @@ import { formatFailure, oneLine } from "./output.ts";
 import { stdinSettled } from "./opennebula/stdin.ts";
 import { redact } from "./redact.ts";
 
+/** An action's time: the signal that ends it, and when that will be. */
+export interface ActionTime {
+  /** Aborts when the action's deadline passes. */
+  readonly signal: AbortSignal;
+  /**
+   * When the signal will abort, in milliseconds since the epoch: the budget every retry of a
+   * cloud call is measured against.
+   */
+  deadline(): number;
+}
+
 /**
  * What the frame gives an action besides its arguments: the one cancellation path. When the
  * action's time is up, `signal` aborts, with a {@link DeadlineError} as its reason; every API
  * call and every wait the action starts is given the signal and stops.
  */
-export interface ActionRun {
-  /** Aborts when the action's deadline passes. */
-  readonly signal: AbortSignal;
+export interface ActionRun extends ActionTime {
   /**
    * Moves the deadline (e.g. to the host's `actionTimeoutSeconds`, once its settings are
    * known), counted from now.
@@ -75,9 +84,11 @@ export function actionDeadline(
 ): ActionRun & { stop(): void } {
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let at = Date.now() + seconds * 1000;
   const limit = (after: number, what: string) => {
     if (controller.signal.aborted) return;
     clearTimeout(timer);
+    at = Date.now() + after * 1000;
     timer = setTimeout(() => {
       controller.abort(new DeadlineError(`Timed out after ${after} s while waiting for ${what}`));
     }, after * 1000);
@@ -92,6 +103,7 @@ export function actionDeadline(
   return {
     signal: controller.signal,
     limit,
+    deadline: () => at,
     stop: () => {
       clearTimeout(timer);
       cancel?.removeEventListener("abort", cancelled);

@@ -17,10 +17,9 @@ import { capacityProblem, type CapacitySpec, TOTAL_KEYS } from "./capacity.ts";
 import { InvalidInputError } from "./errors.ts";
 import { fileErrorReason } from "./file_errors.ts";
 import { JsonSyntaxError, parseJson } from "./json.ts";
-import { printable } from "./output.ts";
 import type { ProviderKind, SettingReader } from "./provider.ts";
 import { DEFAULT_PROVIDER, PROVIDER_KINDS } from "./provider_kinds.ts";
-import { closestName } from "./suggest.ts";
+import { closestName, keyInMessage } from "./suggest.ts";
 
 /** Where the configuration file is looked for when `HYBRID_DRIVER_CONFIG` is unset. */
 export const DEFAULT_CONFIG_PATH = "/etc/one/hybrid_driver.json";
@@ -253,7 +252,7 @@ function configSections(
   for (const key of Object.keys(root)) {
     if (key !== "defaults" && key !== "hosts") {
       throw new InvalidInputError(
-        `Unknown key "${printable(key)}" at the top level of ${path}${
+        `Unknown key ${keyInMessage(key)} at the top level of ${path}${
           didYouMean(key, ["defaults", "hosts"])
         } (expected defaults, hosts)`,
       );
@@ -289,7 +288,7 @@ function settingsFor(
     for (const key of Object.keys(raw)) {
       if (!known.has(key)) {
         throw new InvalidInputError(
-          `Unknown setting "${printable(key)}" in ${scope} of ${where}${didYouMean(key, known)}`,
+          `Unknown setting ${keyInMessage(key)} in ${scope} of ${where}${didYouMean(key, known)}`,
         );
       }
     }
@@ -410,12 +409,12 @@ function templateDefaults(
       const problem = kind.templateKeyProblem(key.toUpperCase(), "template", false);
       if (problem !== undefined) {
         throw new InvalidInputError(
-          `Invalid key "${printable(key)}" in ${scope}.template of ${where}: ${problem}`,
+          `Invalid key ${keyInMessage(key)} in ${scope}.template of ${where}: ${problem}`,
         );
       }
       if (typeof value !== "string") {
         throw new InvalidInputError(
-          `Template default "${printable(key)}" in ${scope} of ${where} must be a string`,
+          `Template default ${keyInMessage(key)} in ${scope} of ${where} must be a string`,
         );
       }
       template[key.toUpperCase()] = value;

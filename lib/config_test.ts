@@ -54,6 +54,49 @@ Deno.test("parseConfig() names unknown settings, so typos do not pass silently",
   );
 });
 
+Deno.test("parseConfig() never quotes back an unknown key that may be a pasted secret, and still suggests the setting a typo meant", () => {
+  const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+  const hidden = (key: string) => `(${key.length} characters, not shown in case it is a secret)`;
+  const cases: [string, string][] = [
+    [
+      JSON.stringify({ defaults: { [secret]: "" } }),
+      `Unknown setting ${hidden(secret)} in defaults of ${PATH}`,
+    ],
+    [
+      JSON.stringify({ hosts: { a: { "Partner-s3cret": true } } }),
+      `Unknown setting ${hidden("Partner-s3cret")} in hosts.a of ${PATH}`,
+    ],
+    [
+      JSON.stringify({ defaults: { [`aws_secret_access_key = ${secret}`]: 1 } }),
+      `Unknown setting ${hidden(`aws_secret_access_key = ${secret}`)} in defaults of ${PATH}`,
+    ],
+    [
+      JSON.stringify({ [secret]: {} }),
+      `Unknown key ${hidden(secret)} at the top level of ${PATH} (expected defaults, hosts)`,
+    ],
+    [
+      JSON.stringify({ defaults: { template: { [secret]: "x" } } }),
+      `Invalid key ${
+        hidden(secret)
+      } in defaults.template of ${PATH}: unknown template attribute (known: `,
+    ],
+    // A typo with a digit is not quoted either, but the setting it meant is named.
+    [
+      JSON.stringify({ defaults: { region1: "x" } }),
+      `Unknown setting ${hidden("region1")} in defaults of ${PATH}; did you mean region?`,
+    ],
+  ];
+  for (const [text, message] of cases) {
+    assert.throws(
+      () => parseConfig(text, PATH, "a"),
+      (e: unknown) =>
+        e instanceof InvalidInputError && e.message.startsWith(message) &&
+        !e.message.includes("s3cret") && !e.message.includes("K7MDENG"),
+      message,
+    );
+  }
+});
+
 Deno.test("parseConfig() checks types and pairs", () => {
   assert.throws(
     () => parseConfig('{"defaults":{"region":5}}', PATH, "a"),

@@ -8,6 +8,7 @@
  * @module
  */
 
+import type { ActionTime } from "./action.ts";
 import type { HostSettings } from "./config.ts";
 import type { Check } from "./preflight.ts";
 
@@ -350,9 +351,10 @@ export interface ProviderKind {
    * Opens a provider for a host. Sends no request.
    *
    * @param settings The host's settings.
-   * @param signal Aborts every call and wait when the action runs out of time.
+   * @param time The action's signal, which aborts every call and wait when it runs out of
+   *   time, and its deadline, within which calls keep retrying what may pass.
    */
-  open(settings: HostSettings, signal: AbortSignal): Promise<Provider>;
+  open(settings: HostSettings, time: ActionTime): Promise<Provider>;
   /**
    * Checks, for the preflight `doctor`, that a host can work: its endpoint answers, its
    * credentials are accepted and allowed to launch, its defaults exist. Changes nothing.

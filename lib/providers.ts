@@ -10,6 +10,12 @@ import { markingChanges, PollState, pollStateDir } from "./poll_state.ts";
 import type { Provider, ProviderKind } from "./provider.ts";
 import { PROVIDER_KINDS } from "./provider_kinds.ts";
 
+/**
+ * The longest a monitoring run (a VM's poll, a host probe) spends, whatever the host's
+ * `actionTimeoutSeconds`: a late report is of no use, and the next cycle asks again.
+ */
+export const MONITORING_SECONDS = 30;
+
 /** A host's settings and kind of provider, before its provider is opened. */
 export interface HostKind {
   /** The host's settings. */
@@ -32,11 +38,18 @@ export interface OpenHost extends HostKind {
  * @param host OpenNebula host name.
  * @param what What the action does, for a timeout message (`shutdown of VM 42`).
  * @param run The action's run (signal and deadline).
+ * @param capSeconds A shorter deadline than the host's, for monitoring
+ *   ({@link MONITORING_SECONDS}).
  * @returns The settings, kind and provider.
  * @throws {InvalidInputError} when the configuration is invalid or does not serve the host.
  */
-export async function openHost(host: string, what: string, run: ActionRun): Promise<OpenHost> {
-  const found = await loadHost(host, what, run);
+export async function openHost(
+  host: string,
+  what: string,
+  run: ActionRun,
+  capSeconds?: number,
+): Promise<OpenHost> {
+  const found = await loadHost(host, what, run, capSeconds);
   return { ...found, provider: await openProvider(found, run) };
 }
 
@@ -47,12 +60,18 @@ export async function openHost(host: string, what: string, run: ActionRun): Prom
  * @param host OpenNebula host name.
  * @param what What the action does, for a timeout message (`poll of VM 42`).
  * @param run The action's run.
+ * @param capSeconds A shorter deadline than the host's, for monitoring.
  * @returns The settings and kind.
  * @throws {InvalidInputError} when the configuration is invalid or does not serve the host.
  */
-export async function loadHost(host: string, what: string, run: ActionRun): Promise<HostKind> {
+export async function loadHost(
+  host: string,
+  what: string,
+  run: ActionRun,
+  capSeconds?: number,
+): Promise<HostKind> {
   const settings = await loadHostSettings(host);
-  run.limit(settings.actionTimeoutSeconds, what);
+  run.limit(Math.min(settings.actionTimeoutSeconds, capSeconds ?? Infinity), what);
   return { settings, kind: PROVIDER_KINDS[settings.provider]! };
 }
 
@@ -66,7 +85,7 @@ export async function loadHost(host: string, what: string, run: ActionRun): Prom
  * @returns The provider.
  */
 export async function openProvider(host: HostKind, run: ActionRun): Promise<Provider> {
-  const provider = await host.kind.open(host.settings, run.signal);
+  const provider = await host.kind.open(host.settings, run);
   const mark = async () => (await sharedPollState(host)).markChanged();
   if (host.settings.pollWindowSeconds > 0) return markingChanges(provider, mark);
   // This host's polls share nothing, but other hosts of its account may: their listing is

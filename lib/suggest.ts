@@ -1,8 +1,37 @@
 /**
- * "Did you mean ...?" for misspelt names: the known name closest to an unknown one.
+ * Unknown names in messages: "did you mean ...?", the known name closest to an unknown one,
+ * and how to name an unknown one without printing a secret pasted in its place.
  *
  * @module
  */
+
+/** What a setting or attribute name may look like to be quoted back: letters, `_` and `-`. */
+const NAME_LIKE = /^[A-Za-z][A-Za-z_-]{0,31}$/;
+
+/**
+ * Names an unknown key for a message: quoted when it looks like a setting name (up to 32
+ * letters, `_` and `-`, a letter first, as every name the driver knows), else only by its
+ * length. Digits, `/`, `+`, `=`, blanks and long runs are what keys, passwords and tokens are
+ * made of: a secret pasted as a key name is never printed.
+ *
+ * @param key The unknown key, as found.
+ * @returns `"key"`, or a parenthesis saying how long it is and why it is not shown.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { keyInMessage } from "./suggest.ts";
+ * assert.equal(keyInMessage("regoin"), '"regoin"');
+ * assert.equal(
+ *   keyInMessage("wJalrXUtnFEMI/K7MDENG"),
+ *   "(21 characters, not shown in case it is a secret)",
+ * );
+ * ```
+ */
+export function keyInMessage(key: string): string {
+  return NAME_LIKE.test(key)
+    ? `"${key}"`
+    : `(${key.length} characters, not shown in case it is a secret)`;
+}
 
 /**
  * Finds the known name an unknown one was probably meant to be: the closest by edits

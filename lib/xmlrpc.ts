@@ -281,8 +281,9 @@ export class XmlRpcClient {
    * @param method The method name.
    * @param params Its parameters.
    * @returns The value the server answered.
-   * @throws {XmlRpcError} with code `Unreachable`, `Timeout`, `HttpStatus`, `TooLarge`,
-   * `InvalidResponse` or `Fault`, and a one-line message naming the server.
+   * @throws {XmlRpcError} with code `Unreachable`, `Timeout`, `Redirect` (never followed),
+   * `HttpStatus`, `TooLarge`, `InvalidResponse` or `Fault`, and a one-line message naming the
+   * server.
    */
   async call(method: string, params: readonly XmlRpcParam[]): Promise<XmlRpcValue> {
     const body = encodeMethodCall(method, params);
@@ -337,7 +338,8 @@ export class XmlRpcClient {
         headers: { "content-type": "text/xml", "accept-encoding": "identity" },
         body,
         signal,
-        redirect: "error",
+        // Never followed: the call carries the session (user and password).
+        redirect: "manual",
       });
     } catch (error) {
       if (signal.aborted) throw error;
@@ -345,6 +347,17 @@ export class XmlRpcClient {
         "Unreachable",
         `${this.where} cannot be reached: ${networkReason(error)}`,
         { cause: error },
+      );
+    }
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel();
+      throw new XmlRpcError(
+        "Redirect",
+        `${this.where} answered ${method} with HTTP ${response.status}${
+          response.statusText ? ` ${response.statusText}` : ""
+        }, a redirect${
+          redirectTarget(response.headers.get("location"), this.url)
+        }, which is not followed: calls carry credentials and go only to the URL configured`,
       );
     }
     if (!response.ok) {
@@ -372,6 +385,21 @@ export class XmlRpcClient {
       "TooLarge",
       `${this.where} answered ${method} with more than ${this.#maxBytes} bytes`,
     );
+  }
+}
+
+/**
+ * ` to <where>` for a redirect's `Location`, resolved against the URL called: its origin and
+ * path only (a query could carry a token); "" when there is none or it is not a URL.
+ */
+function redirectTarget(location: string | null, base: string): string {
+  if (!location) return "";
+  try {
+    const url = new URL(location, base);
+    if (url.protocol !== "http:" && url.protocol !== "https:") return "";
+    return ` to ${url.origin}${url.pathname}`;
+  } catch {
+    return "";
   }
 }
 

@@ -185,6 +185,33 @@ Deno.test("XmlRpcClient.call() fails naming the server on a fault, an HTTP error
   );
 });
 
+Deno.test("XmlRpcClient.call() does not follow a redirect: the server it names gets nothing (the call carries credentials) and the call fails saying where it was sent", async () => {
+  await using elsewhere = await serve(() =>
+    new Response(response("<array><data><value><boolean>1</boolean></value></data></array>"))
+  );
+  let status = 302;
+  await using server = await serve(() =>
+    new Response(null, { status, headers: { location: `${elsewhere.url}?moved=1` } })
+  );
+  const client = new XmlRpcClient(server.url, { label: "the partner cloud" });
+  for (
+    const [code, text] of [[302, "Found"], [307, "Temporary Redirect"], [
+      308,
+      "Permanent Redirect",
+    ]] as const
+  ) {
+    status = code;
+    const error = await rejection(client.call("one.user.info", ["partner:s3cret", -1]));
+    assert.equal(error.code, "Redirect");
+    assert.equal(
+      error.message,
+      `the partner cloud at ${server.url} answered one.user.info with HTTP ${code} ${text}, a redirect to ${elsewhere.url}, which is not followed: calls carry credentials and go only to the URL configured`,
+    );
+  }
+  assert.equal(server.received.length, 3);
+  assert.deepEqual(elsewhere.received, [], "the server redirected to got no request");
+});
+
 Deno.test("XmlRpcClient.call() fails on an answer over its size cap, declared or streamed", async () => {
   const big = response(`<string>${"x".repeat(500)}</string>`);
   let chunked = false;

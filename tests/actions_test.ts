@@ -26,6 +26,7 @@ import {
   deployedId,
   DIST_VMM,
   failureLine,
+  fenced,
   FIXTURE_SECTION,
   instanceOf as endpointInstance,
   monitoringPairs,
@@ -344,16 +345,22 @@ test("poll while the endpoint is unreachable fails, and never reports the VM gon
     `${tmp}/unreachable.json`,
     `http://127.0.0.1:${port}`,
     TEST_CREDENTIALS,
+    { defaults: { actionTimeoutSeconds: 15, stateWaitSeconds: 5 } },
   );
   const old = Math.floor(Date.now() / 1000) - 3600;
   const result = await runAction("poll", ["i-0123456789abcdef0", HOST, "115", HOST], {
     stdin: oneBase64(actionData(115, HOST, "i-0123456789abcdef0", { stime: old })),
     env: { HOME: home, HYBRID_DRIVER_CONFIG: config },
   });
-  assertFailure(
-    result,
-    `Cannot list the instances: DescribeInstances to http://127.0.0.1:${port} could not connect: ECONNREFUSED (3 attempts)`,
+  // Asked again until the 15 s deadline is near, then failed, naming the attempts.
+  assert.equal(result.code, 1);
+  assert.match(
+    result.stdout,
+    new RegExp(
+      `^Cannot list the instances: DescribeInstances to http://127\\.0\\.0\\.1:${port} could not connect: ECONNREFUSED \\([4-9]\\d* attempts in \\d+\\.\\d s\\)\n$`,
+    ),
   );
+  assert.equal(result.stderr, fenced(result.stdout.trimEnd()));
 });
 
 test("poll of a deploy id that is not an EC2 id fails without calling the API", async () => {

@@ -100,13 +100,19 @@ test("the hosts named are the ones checked", async () => {
   assert.equal(result.code, 0);
 });
 
-test("a wrong secret fails with AuthFailure and its fix, a missing AMI and an unreachable oned fail with theirs, the secret is never printed, and the doctor exits 1", async () => {
+test("a wrong secret fails with AuthFailure and its fix, a missing AMI and an unreachable oned fail with theirs, the secret is never printed, not even when the endpoint quotes it, and the doctor exits 1", async () => {
   const wrong = "wrong/Secret/Key/EXAMPLE0000000000000000";
+  const secret = TEST_CREDENTIALS.secretAccessKey;
+  // An EC2-compatible endpoint whose refusal quotes the secret key (AWS never does).
+  const quoted =
+    `The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key ${secret} and signing method.`;
+  ep.fail("DescribeInstances", { code: "SignatureDoesNotMatch", message: quoted, status: 403 });
   const broken = await writeLocalConfig(`${tmp}/broken.json`, ep.url, {
     accessKeyId: KEY,
     secretAccessKey: wrong,
   }, {
     hosts: {
+      "aws-echo": { secretAccessKey: secret },
       "aws-key": {},
       "aws-ami": {
         secretAccessKey: TEST_CREDENTIALS.secretAccessKey,
@@ -120,6 +126,18 @@ test("a wrong secret fails with AuthFailure and its fix, a missing AMI and an un
   assert.equal(
     result.stdout,
     table([
+      ["aws-echo", "config", "PASS", broken],
+      ["aws-echo", "endpoint", "PASS", `${ep.url} answered (region us-east-1)`],
+      [
+        "aws-echo",
+        "credentials",
+        "FAIL",
+        `DescribeInstances: SignatureDoesNotMatch: ${
+          quoted.replace(secret, "***")
+        } (host aws-echo, region us-east-1); fix: check accessKeyId ${KEY} and its secretAccessKey of host aws-echo in ${broken}`,
+      ],
+      ["aws-echo", "default AMI", "SKIP", "needs the credentials accepted"],
+      ["aws-echo", "launch", "SKIP", "needs the credentials accepted"],
       ["aws-key", "config", "PASS", broken],
       ["aws-key", "endpoint", "PASS", `${ep.url} answered (region us-east-1)`],
       [
@@ -150,6 +168,38 @@ test("a wrong secret fails with AuthFailure and its fix, a missing AMI and an un
   );
   assert.equal(result.code, 1);
   assert.ok(!result.stdout.includes(wrong));
+  assert.ok(!result.stdout.includes(secret));
+});
+
+test("without an endpoint in the configuration the endpoint row names the one the SDK asks: AWS_ENDPOINT_URL_EC2, else AWS_ENDPOINT_URL", async () => {
+  const config = `${tmp}/env-endpoint.json`;
+  await Deno.writeTextFile(
+    config,
+    JSON.stringify({
+      defaults: {
+        region: "us-east-1",
+        ...TEST_CREDENTIALS,
+        template: { AMI: AMAZON_LINUX_AMI, INSTANCETYPE: "t3.micro" },
+      },
+      hosts: { "aws-env": {} },
+    }),
+    { mode: 0o600 },
+  );
+  await Deno.chmod(config, 0o600);
+  for (const variable of ["AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL"]) {
+    const calls = ep.calls.length;
+    const result = await doctor(config, [], { [variable]: ep.url });
+    const rows = passing("aws-env", config);
+    rows[1] = [
+      "aws-env",
+      "endpoint",
+      "PASS",
+      `${ep.url} (${variable}) answered (region us-east-1)`,
+    ];
+    assert.equal(result.stdout, table([...rows, ONED_PASS]), variable);
+    assert.equal(result.code, 0);
+    assert.ok(ep.calls.length > calls, `the SDK asked the endpoint ${variable} names`);
+  }
 });
 
 test("a configuration with secrets that others may read fails each host's config row with the chmod that fixes it", async () => {

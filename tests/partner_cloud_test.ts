@@ -214,12 +214,18 @@ test("a section without TEMPLATE_ID, or with an unknown key, is refused before a
   assert.equal(partner.calls.length, calls, "no call to the partner");
 });
 
-test("wrong credentials fail with the partner's answer and never print the password", async () => {
+test("wrong credentials fail with the partner's answer and never print the password, not even when the answer quotes it", async () => {
   const result = await deploy(51, "partner-wrong", deployment(51, { TEMPLATE_ID: "7" }));
   const line =
     `Cannot list the partner VMs of host partner-wrong: the partner cloud at ${partner.url} answered one.vmpool.infoextended with error 256: [one.vmpool.infoextended] User couldn't be authenticated, aborting call. (check the partner user and its password for this host)`;
   assert.deepEqual(result, { code: 1, stdout: `${line}\n`, stderr: fenced(line) });
-  assert.ok(!JSON.stringify(result).includes("not-the-password"));
+  // The partner's refusal quotes the session it was sent: the password goes out as ***.
+  partner.fail("one.vmpool.infoextended", "echo-session");
+  const echoed = await deploy(51, "partner-wrong", deployment(51, { TEMPLATE_ID: "7" }));
+  const redacted =
+    `Cannot list the partner VMs of host partner-wrong: the partner cloud at ${partner.url} answered one.vmpool.infoextended with error 256: [one.vmpool.infoextended] User couldn't be authenticated with session partner:***, aborting call. (check the partner user and its password for this host)`;
+  assert.deepEqual(echoed, { code: 1, stdout: `${redacted}\n`, stderr: fenced(redacted) });
+  assert.ok(!JSON.stringify([result, echoed]).includes("not-the-password"));
 });
 
 test("an unreachable partner fails the deploy in one line naming it", async () => {

@@ -52,6 +52,14 @@ const ONED_SKIP: [string, string, CheckResult, string] = [
   `Cannot read the OpenNebula credentials file ${tmp}/no_one_auth (from ONE_AUTH): it does not exist; run doctor as oneadmin (or set ONE_AUTH) to check oned and the host probes' access to it`,
 ];
 
+/** Fails when any 8 characters in a row of the secret are printed (whole, or cut by wrapping). */
+function assertNoPieceOf(secret: string, printed: string): void {
+  for (let at = 0; at + 8 <= secret.length; at++) {
+    const piece = secret.slice(at, at + 8);
+    assert.ok(!printed.includes(piece), `"${piece}" of a secret was printed`);
+  }
+}
+
 function table(rows: [string, string, CheckResult, string][]): string {
   return `${
     formatTable(rows.map(([host, check, result, detail]) => ({ host, check, result, detail })))
@@ -89,12 +97,16 @@ test("a good partner host passes the endpoint, credentials and default template 
   assert.ok(!result.stdout.includes(PASSWORD));
 });
 
-test("a broken partner host fails the check at fault with its fix: endpoint, password, credentials file, missing or forbidden template; the password is never printed", async () => {
+test("a broken partner host fails the check at fault with its fix: endpoint, password, credentials file, missing or forbidden template; the password is never printed, not even when the partner quotes it in a detail long enough to be wrapped", async () => {
+  // Longer than a detail line: wrapped before redaction, it would be cut across lines.
+  const echoPassword = `Echo-s3cret-${"0123456789abcdef".repeat(3)}`;
+  partner.fail("one.user.info", "echo-session");
   const openFile = `${tmp}/open_auth`;
   await Deno.writeTextFile(openFile, `partner:${PASSWORD}\n`);
   await Deno.chmod(openFile, 0o644);
   const broken = await configWith("broken", {
     "p-down": { user: "partner", password: PASSWORD, endpoint: deadUrl },
+    "p-echo": { user: "partner", password: echoPassword },
     "p-wrong": { user: "partner", password: "not-the-password" },
     "p-open": { authFile: openFile },
     "p-missing": { user: "partner", password: PASSWORD, template: { TEMPLATE_ID: "99" } },
@@ -121,6 +133,15 @@ test("a broken partner host fails the check at fault with its fix: endpoint, pas
       ],
       ["p-down", "credentials", "SKIP", "the endpoint did not answer"],
       ["p-down", "default template", "SKIP", "needs the credentials accepted"],
+      ["p-echo", "config", "PASS", broken],
+      ["p-echo", "endpoint", "PASS", `${partner.url} answered`],
+      [
+        "p-echo",
+        "credentials",
+        "FAIL",
+        `Cannot read the partner user: the partner cloud at ${partner.url} answered one.user.info with error 256: [one.user.info] User couldn't be authenticated with session partner:***, aborting call. (check the partner user and its password for this host); fix: check "user" and "password" of host p-echo in ${broken} with the partner (oneuser show)`,
+      ],
+      ["p-echo", "default template", "SKIP", "needs the credentials accepted"],
       ["p-wrong", "config", "PASS", broken],
       ["p-wrong", "endpoint", "PASS", `${partner.url} answered`],
       [
@@ -161,6 +182,7 @@ test("a broken partner host fails the check at fault with its fix: endpoint, pas
     ]),
   );
   assert.equal(result.code, 1);
+  assertNoPieceOf(echoPassword, result.stdout);
   assert.ok(!result.stdout.includes("not-the-password"));
   assert.ok(!result.stdout.includes(PASSWORD));
 });

@@ -38,8 +38,11 @@ export interface PartnerVm {
   readonly actions: string[];
 }
 
-/** How a call can go wrong on the way. */
-export type PartnerFault = "http-500" | "html" | "cut" | "hang";
+/**
+ * How a call can go wrong on the way; `echo-session` is a refusal whose message quotes the
+ * session string the call carried (as a careless proxy or a patched oned might).
+ */
+export type PartnerFault = "http-500" | "html" | "cut" | "hang" | "echo-session";
 
 /** One call as received. */
 export interface PartnerCall {
@@ -71,8 +74,8 @@ export interface PartnerOned extends AsyncDisposable {
   failNextBoot: boolean;
   /**
    * Makes the next `times` calls of a method (`*` for any) misbehave, after `after` more that
-   * are answered: HTTP 500, an HTML page, an XML-RPC answer cut short, or no answer at all
-   * (until the server closes).
+   * are answered: HTTP 500, an HTML page, an XML-RPC answer cut short, no answer at all
+   * (until the server closes), or an authentication refusal quoting the session given.
    */
   fail(method: string, fault: PartnerFault, times?: number, after?: number): void;
   /** The VM's state now. */
@@ -237,7 +240,7 @@ export function startPartnerOned(
 
   const faults: { method: string; fault: PartnerFault; times: number; after: number }[] = [];
   const closing = new AbortController();
-  const faulty = async (method: string): Promise<Response | undefined> => {
+  const faulty = async (method: string, given: unknown): Promise<Response | undefined> => {
     const found = faults.find((f) => f.times > 0 && (f.method === method || f.method === "*"));
     if (!found) return undefined;
     if (found.after > 0) {
@@ -256,6 +259,15 @@ export function startPartnerOned(
         return new Response(answer(true, "<VM><ID>1</ID>").slice(0, 120), {
           headers: { "content-type": "text/xml" },
         });
+      case "echo-session":
+        return new Response(
+          answer(
+            false,
+            `[${method}] User couldn't be authenticated with session ${given}, aborting call.`,
+            ERR.AUTHENTICATION,
+          ),
+          { headers: { "content-type": "text/xml; charset=utf-8" } },
+        );
       case "hang":
         await new Promise((resolve) => {
           const timer = setTimeout(resolve, 120_000);
@@ -284,7 +296,7 @@ export function startPartnerOned(
       method,
       params: params.filter((p) => p !== undefined) as (string | number | boolean)[],
     });
-    const misbehaving = await faulty(method);
+    const misbehaving = await faulty(method, params[0]);
     if (misbehaving) return misbehaving;
     const [given, ...rest] = params;
     const tag = `[${method}]`;

@@ -9,6 +9,7 @@
 import type * as Sdk from "@aws-sdk/client-ec2";
 import { InvalidInputError } from "../errors.ts";
 import { type Ec2Connection, REGION, REGION_PROBLEM } from "./settings.ts";
+import { CallWindow, retrying } from "./retry.ts";
 
 /**
  * The EC2 calls the driver makes: the one list. Each name is the SDK client's method name;
@@ -48,19 +49,30 @@ export type Ec2Calls = { [K in CallName]: (input: CallInput<K>) => Promise<CallO
 export interface Ec2Api extends Ec2Calls {
   /** The region requests go to, when known before the first call. */
   readonly region: string | undefined;
+  /**
+   * When the calls' retries end (the action's deadline, less what later steps keep back);
+   * absent in test doubles, which do not retry.
+   */
+  readonly window?: CallWindow;
 }
 
 /**
- * Time limits of one EC2 call, as the README states them. A silent endpoint fails a call
- * after at most `attempts` × `requestMs` plus the SDK's back-off (under a second): about 30 s,
- * so a poll never holds oned for long and an action has time left to report.
+ * Calls whose second sending could do something twice on an endpoint that ignores EC2's
+ * idempotency token (RunInstances) or has none (CreateImage): after an attempt whose outcome
+ * is unknown they are not sent again here; the provider looks for what they did first.
+ */
+const NOT_RESENT: ReadonlySet<CallName> = new Set(["runInstances", "createImage"]);
+
+/**
+ * Time limits of one EC2 attempt, as the README states them. A call retries what may pass
+ * until the action's deadline is near (`retry.ts`), each attempt within these limits.
  */
 export const CALL_LIMITS = {
   /** Milliseconds to wait for a TCP (and TLS) connection, within `requestMs`. */
   connectMs: 5_000,
   /** Milliseconds one attempt may take, from connecting to the answer's last byte. */
   requestMs: 10_000,
-  /** Attempts per call (the SDK's standard retry mode, with its retry quota and back-off). */
+  /** Attempts per call of the STS client that assumes a role (the SDK's own retries). */
   attempts: 3,
 } as const;
 
@@ -82,11 +94,17 @@ export function clientConfig(
     env.set("AWS_EC2_METADATA_DISABLED", "true");
   }
   const config: Sdk.EC2ClientConfig = {
-    maxAttempts: CALL_LIMITS.attempts,
-    retryMode: "standard",
+    // Retries are the driver's own (`retry.ts`), within the action's deadline.
+    maxAttempts: 1,
     // The per-attempt deadline is kept by `transport.ts`, which aborts the request; the SDK's
-    // own request timeout would only print a warning.
-    requestHandler: { connectionTimeout: CALL_LIMITS.connectMs },
+    // own request timeout would only print a warning. Every request gets a connection of its
+    // own: Deno's node:http sends a request again, unseen by any retry logic, when a kept-alive
+    // connection closes without an answer, so a RunInstances could be sent twice.
+    requestHandler: {
+      connectionTimeout: CALL_LIMITS.connectMs,
+      httpAgent: { keepAlive: false },
+      httpsAgent: { keepAlive: false },
+    },
   };
   if (settings.region) config.region = settings.region;
   if (settings.profile) config.profile = settings.profile;
@@ -172,14 +190,21 @@ export function roleConfig(settings: Ec2Connection): RoleConfig | undefined {
 
 /**
  * Creates the EC2 API for a host. Neither the SDK is loaded nor a request sent until a
- * method is called.
+ * method is called. Each call retries what may pass (throttling, server errors, lost
+ * connections, no answer) until the action's deadline is near.
  *
  * @param settings The host's connection settings.
- * @param signal Aborts every call in flight, and refuses new ones, once the action's time is up.
- * @returns The seam, backed by one SDK client (one retry quota per process).
+ * @param time `signal` aborts every call in flight, and refuses new ones, once the action's
+ *   time is up; `deadline` is when (without it, each call retries for 10 s at most).
+ * @returns The seam, backed by one SDK client.
  * @throws {InvalidInputError} when the region comes from a malformed `AWS_REGION`.
  */
-export function createEc2Api(settings: Ec2Connection, signal?: AbortSignal): Ec2Api {
+export function createEc2Api(
+  settings: Ec2Connection,
+  time: { readonly signal?: AbortSignal; deadline?(): number } = {},
+): Ec2Api {
+  const { signal } = time;
+  const window = new CallWindow(time.deadline?.bind(time));
   let client: ReturnType<typeof sdkClient> | undefined;
   const fromEnv = Deno.env.get("AWS_REGION") ? "AWS_REGION" : "AWS_DEFAULT_REGION";
   const region = settings.region ?? (Deno.env.get(fromEnv) || undefined);
@@ -188,12 +213,22 @@ export function createEc2Api(settings: Ec2Connection, signal?: AbortSignal): Ec2
     // the SDK builds a host name from it.
     throw new InvalidInputError(`${fromEnv} ${REGION_PROBLEM}`);
   }
-  const api: Record<string, unknown> = { region };
+  const api: Record<string, unknown> = { region, window };
   for (const name of CALL_NAMES) {
+    const options = {
+      call: `${name[0]!.toUpperCase()}${name.slice(1)}`,
+      window,
+      resendable: !NOT_RESENT.has(name),
+      signal,
+    };
     api[name] = async (input: unknown) => {
       signal?.throwIfAborted();
       const send = await (client ??= sdkClient(settings));
-      return await send(name, input, signal);
+      return await retrying(
+        (timeoutMs) => send(name, input, signal, timeoutMs),
+        options,
+        CALL_LIMITS.requestMs,
+      );
     };
   }
   return api as unknown as Ec2Api;

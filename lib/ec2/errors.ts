@@ -56,14 +56,22 @@ export class TransportError extends Error {
   readonly code: string;
   /** HTTP status of a non-EC2 answer (read by the SDK's retry strategy) and the attempts made. */
   $metadata: { httpStatusCode?: number; attempts?: number };
+  /**
+   * Whether the request provably never reached the endpoint (no connection could be made), so
+   * that sending it again cannot do anything twice.
+   */
+  readonly unsent: boolean;
+  /** Whether the answer was EC2's, cut short (the connection was lost while reading it). */
+  readonly cut: boolean;
 
   /**
    * @param what The call, the endpoint, the problem and the code.
-   * @param options `status` of a non-EC2 answer; `cause` keeps the network error.
+   * @param options `status` of a non-EC2 answer; `cause` keeps the network error; `unsent`
+   *   when no connection was made; `cut` when EC2's answer was cut short.
    */
   constructor(
     what: { call: string; endpoint: string; problem: string; code: string },
-    options: { status?: number; cause?: unknown } = {},
+    options: { status?: number; cause?: unknown; unsent?: boolean; cut?: boolean } = {},
   ) {
     super(`${what.call} to ${what.endpoint} ${what.problem}`, { cause: options.cause });
     this.name = what.code === "TimeoutError" ? "TimeoutError" : "TransportError";
@@ -72,6 +80,8 @@ export class TransportError extends Error {
     this.problem = what.problem;
     this.code = what.code;
     this.$metadata = options.status === undefined ? {} : { httpStatusCode: options.status };
+    this.unsent = options.unsent ?? false;
+    this.cut = options.cut ?? false;
   }
 }
 
@@ -152,6 +162,80 @@ export function isTransient(error: unknown): boolean {
 }
 
 /**
+ * What a failed call says about its request, for retries: `throttled` (EC2 refused it before
+ * doing anything), `unsent` (no connection was made), `lost` (a server error, a lost
+ * connection, no answer in time, a cut answer: it may or may not have been applied, and asking
+ * again may well work), `unreadable` (an answer that is not EC2's, such as a portal's page: it
+ * may or may not have been applied, and asking again would most likely get the same), or
+ * `undefined` (a definite answer, such as a bad parameter or a refused credential).
+ *
+ * @param error What the call threw.
+ * @returns The kind of failure.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { failureKind } from "./errors.ts";
+ * assert.equal(failureKind(Object.assign(new Error("slow down"), { name: "RequestLimitExceeded" })), "throttled");
+ * assert.equal(failureKind(Object.assign(new Error("oops"), { name: "InternalError" })), "lost");
+ * assert.equal(failureKind(Object.assign(new Error("no"), { name: "InvalidAMIID.NotFound" })), undefined);
+ * ```
+ */
+export function failureKind(
+  error: unknown,
+): "throttled" | "unsent" | "lost" | "unreadable" | undefined {
+  if (error instanceof TransportError) {
+    if (error.unsent) return "unsent";
+    const status = error.$metadata.httpStatusCode ?? 0;
+    return error.code === "NotAnEc2Answer" && status < 500 && !error.cut ? "unreadable" : "lost";
+  }
+  const code = errorCode(error) ?? "";
+  if (THROTTLED.has(code)) return "throttled";
+  if (UNSENT.has(code)) return "unsent";
+  // Any other code is EC2's definite answer (an answer that is not EC2's error document is a
+  // TransportError): InsufficientInstanceCapacity, though sent with HTTP 500, launched nothing.
+  if (SERVER_BUSY.has(code) || NETWORK.has(code) || code === "TimeoutError") return "lost";
+  return undefined;
+}
+
+/** Network codes meaning no connection was made: the request never left. */
+const UNSENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/** What {@link noteAttempts} recorded of a call's retries. */
+interface Attempts {
+  readonly call: string;
+  readonly attempts: number;
+  readonly ms: number;
+}
+
+const ATTEMPTS = new WeakMap<object, Attempts>();
+
+/**
+ * Records on a call's last error how many attempts were made, for its message.
+ *
+ * @param error The last error.
+ * @param call The EC2 action (`RunInstances`).
+ * @param attempts Attempts made.
+ * @param ms Time they took.
+ * @returns The error itself.
+ */
+export function noteAttempts(error: unknown, call: string, attempts: number, ms: number): unknown {
+  if (typeof error === "object" && error !== null) {
+    ATTEMPTS.set(error, { call, attempts, ms });
+    const metadata = (error as { $metadata?: Record<string, unknown> }).$metadata;
+    if (metadata && typeof metadata === "object") metadata.attempts = attempts;
+  }
+  return error;
+}
+
+/** ` (RunInstances, 4 attempts in 12.5 s)` for an error of a retried call; "" otherwise. */
+function attemptsNote(error: unknown, named: boolean): string {
+  const noted = typeof error === "object" && error !== null ? ATTEMPTS.get(error) : undefined;
+  if (noted === undefined || noted.attempts < 2) return "";
+  const what = `${noted.attempts} attempts in ${(noted.ms / 1000).toFixed(1)} s`;
+  return named ? ` (${what})` : ` (${noted.call}, ${what})`;
+}
+
+/**
  * Converts an SDK error into the driver's vocabulary.
  *
  * @param error What the SDK threw.
@@ -179,12 +263,9 @@ export function toDriverError(
 ): DriverError {
   if (error instanceof DriverError) return error;
   if (error instanceof TransportError) {
-    const attempts = error.$metadata.attempts ?? 1;
-    return new CloudError(
-      error.code,
-      `${doing}: ${error.message}${attempts > 1 ? ` (${attempts} attempts)` : ""}`,
-      { cause: error },
-    );
+    return new CloudError(error.code, `${doing}: ${error.message}${attemptsNote(error, true)}`, {
+      cause: error,
+    });
   }
   const where = context.region
     ? `host ${context.host}, region ${context.region}`
@@ -222,10 +303,10 @@ export function toDriverError(
   if (NETWORK.has(code) || code === "TimeoutError" || code === "AbortError") {
     return new CloudError(
       code,
-      `${doing}: cannot reach the EC2 endpoint for ${where}: ${code}: ${raw}`,
-      {
-        cause: error,
-      },
+      `${doing}: cannot reach the EC2 endpoint for ${where}: ${code}: ${raw}${
+        attemptsNote(error, false)
+      }`,
+      { cause: error },
     );
   }
   if (/Deserialization error/i.test(raw)) {
@@ -240,5 +321,7 @@ export function toDriverError(
       { cause: error },
     );
   }
-  return new CloudError(code, `${doing}: ${code}: ${raw}`, { cause: error });
+  return new CloudError(code, `${doing}: ${code}: ${raw}${attemptsNote(error, false)}`, {
+    cause: error,
+  });
 }

@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { CloudError, CredentialsError, DriverError, NotFoundError } from "../errors.ts";
-import { errorCode, isNotFound, isTransient, toDriverError, TransportError } from "./errors.ts";
+import {
+  errorCode,
+  isNotFound,
+  isTransient,
+  noteAttempts,
+  toDriverError,
+  TransportError,
+} from "./errors.ts";
 
 function sdkError(name: string, message: string): Error {
   return Object.assign(new Error(message), { name });
@@ -99,13 +106,13 @@ Deno.test("toDriverError() reports a transport failure in one line with call, en
     problem: "got no answer within 10 s",
     code: "TimeoutError",
   });
-  silent.$metadata.attempts = 3;
+  noteAttempts(silent, "DescribeInstances", 3, 21_400);
   const converted = toDriverError(silent, "Cannot describe i-1", where);
   assert.ok(converted instanceof CloudError && !(converted instanceof NotFoundError));
   assert.equal(converted.code, "TimeoutError");
   assert.equal(
     converted.message,
-    "Cannot describe i-1: DescribeInstances to http://127.0.0.1:9 got no answer within 10 s (3 attempts)",
+    "Cannot describe i-1: DescribeInstances to http://127.0.0.1:9 got no answer within 10 s (3 attempts in 21.4 s)",
   );
   assert.equal(errorCode(silent), "TimeoutError");
 

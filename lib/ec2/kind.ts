@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { ActionTime } from "../action.ts";
 import type { HostSettings } from "../config.ts";
 import type { Ec2Api } from "./api.ts";
 import type { ProviderKind } from "../provider.ts";
@@ -55,15 +56,15 @@ export const EC2_KIND: ProviderKind = {
     "an EC2 instance cannot move to another region, account or endpoint; undeploy the VM and deploy it there instead",
   checkDeployId: checkInstanceId,
   listingScope: (settings, env) => ec2ListingScope(settings.connection as Ec2Connection, env),
-  async open(settings: HostSettings, signal: AbortSignal) {
+  async open(settings: HostSettings, time: ActionTime) {
     // Loaded here, not at start-up: an action refused for its arguments or configuration never
     // pays for the provider's code.
     const [{ createEc2Api }, { Ec2Provider }] = await Promise.all([
       import("./api.ts"),
       import("./provider.ts"),
     ]);
-    const api = createEc2Api(settings.connection as Ec2Connection, signal);
-    return new Ec2Provider(api, settings, signal);
+    const api = createEc2Api(settings.connection as Ec2Connection, time);
+    return new Ec2Provider(api, settings, time.signal);
   },
   async preflight(settings: HostSettings, signal: AbortSignal) {
     const [{ createEc2Api }, { ec2Preflight }] = await Promise.all([
@@ -73,7 +74,7 @@ export const EC2_KIND: ProviderKind = {
     const connection = settings.connection as Ec2Connection;
     const key = JSON.stringify(connection);
     let api = preflightApis.get(key);
-    if (api === undefined) preflightApis.set(key, api = createEc2Api(connection, signal));
+    if (api === undefined) preflightApis.set(key, api = createEc2Api(connection, { signal }));
     return await ec2Preflight(settings, api);
   },
 };

@@ -11,6 +11,7 @@ import type { HostSettings } from "../config.ts";
 import { CredentialsError } from "../errors.ts";
 import type { Check } from "../preflight.ts";
 import type { Ec2Api } from "./api.ts";
+import { askedEndpoint } from "./endpoint.ts";
 import { errorCode, toDriverError } from "./errors.ts";
 import type { Ec2Connection } from "./settings.ts";
 
@@ -29,15 +30,19 @@ const CREDENTIAL_FIXES: Readonly<Record<string, string>> = {
  *
  * @param settings The host's settings.
  * @param api Its EC2 calls.
+ * @param env The environment the SDK reads (its endpoint variables name the endpoint asked).
  * @returns One check each, in that order.
  */
-export async function ec2Preflight(settings: HostSettings, api: Ec2Api): Promise<Check[]> {
+export async function ec2Preflight(
+  settings: HostSettings,
+  api: Ec2Api,
+  env: { get(name: string): string | undefined } = Deno.env,
+): Promise<Check[]> {
   const connection = settings.connection as Ec2Connection;
   const where = settings.source || "the driver configuration";
   const host = settings.host;
   const region = connection.region ?? api.region;
-  const endpoint = connection.endpoint ??
-    (region ? `https://ec2.${region}.amazonaws.com` : "the SDK's default endpoint");
+  const endpoint = askedEndpoint(connection.endpoint, region, env);
   const regionWords = region ? `region ${region}` : "no region";
   const checks: Check[] = [];
   try {

@@ -18,8 +18,8 @@ import type {
 } from "../provider.ts";
 import { sleep } from "../sleep.ts";
 import type { Ec2Api } from "./api.ts";
-import type { Instance as Ec2Instance } from "@aws-sdk/client-ec2";
-import { errorCode, isNotFound, isTransient, toDriverError } from "./errors.ts";
+import { errorCode, failureKind, isNotFound, isTransient, toDriverError } from "./errors.ts";
+import { BACKOFF, MIN_ATTEMPT_MS } from "./retry.ts";
 import {
   describeAll,
   findHeldByHost,
@@ -62,8 +62,44 @@ const NOT_FOUND_BACKOFF_MS = [500, 1_000, 2_000, 4_000, 8_000];
 /** Longest pause between two state checks while waiting. */
 const MAX_POLL_INTERVAL_MS = 5_000;
 
+/** RunInstances sendings with lost answers, by token: when the last answer was lost (ms). */
+type LostLaunches = Map<string, number>;
+
+/** Least time kept for terminating what a lost RunInstances launched, once found (ms). */
+const MIN_LOOK_MS = 3_000;
+
+/** Sendings of one RunInstances whose answers were lost, when no action deadline bounds them. */
+const MAX_UNWINDOWED_SENDS = 3;
+
+/**
+ * Time a deploy keeps back from its launch and boot for cleaning up after a failure: a third
+ * of the action's time, at least 10 s and at most 60 s.
+ *
+ * @param actionTimeoutSeconds The host's action timeout.
+ * @returns Milliseconds.
+ */
+export function cleanupReserveMs(actionTimeoutSeconds: number): number {
+  return Math.min(60_000, Math.max(10_000, actionTimeoutSeconds * 1000 / 3));
+}
+
 /** The states an operation waits for. */
 export type Goal = "running" | "stopped" | "terminated";
+
+/** Time a terminate keeps back from its request for asking after the instance (ms). */
+const RECHECK_RESERVE_MS = 4_000;
+
+/** Whether an error is a describe's answer that left the instance out. */
+function isMissingFromAnswer(error: unknown): boolean {
+  return error instanceof CloudError && error.code === MISSING_FROM_ANSWER;
+}
+
+/** The code of a DescribeInstances answer that leaves out the instance asked for. */
+const MISSING_FROM_ANSWER = "InstanceMissingFromAnswer";
+
+/** The description of a checkpoint image, which names the VM and the instance. */
+function imageDescription(vmId: number, id: string): string {
+  return `OpenNebula checkpoint of VM ${vmId} (${id})`;
+}
 
 /** Whether an instance is on its way out or gone. */
 function isGone(instance: Instance): boolean {
@@ -133,7 +169,10 @@ export class Ec2Provider implements Provider {
    * instance an earlier attempt left stopped is started. A deploy is all or nothing: when the
    * instance does not come up (or its Elastic IP cannot be associated), it is terminated before
    * the failure is reported, so oned's failed deploy leaves nothing running and billing, and a
-   * retried deploy launches afresh.
+   * retried deploy launches afresh. A RunInstances whose answer was lost may have launched an
+   * instance all the same: such instances are looked for by their launch tags and token, and
+   * every one of them but the instance reported is terminated. The launch and the boot keep
+   * back part of the action's time (a third, within 10–60 s) for this clean-up.
    */
   async #launchAndBoot(
     request: LaunchRequest,
@@ -141,41 +180,128 @@ export class Ec2Provider implements Provider {
     token: string,
     fixed: boolean,
   ): Promise<Instance> {
-    let instance = await this.#launch(request, spec, token, fixed);
+    const lost: LostLaunches = new Map();
+    const window = this.#api.window;
+    const reserve = cleanupReserveMs(this.#settings.actionTimeoutSeconds);
+    const phase = <T>(work: () => Promise<T>) => window ? window.reserving(reserve, work) : work();
+    let instance: Instance;
     try {
-      if (instance.state === "stopping") await this.waitFor(instance.id, "stopped");
-      if (instance.state === "stopped" || instance.state === "stopping") {
-        await this.#start(instance.id);
-      }
-      if (instance.state !== "running") instance = await this.waitFor(instance.id, "running");
-      if (spec.elasticIp) instance = await this.#attachElasticIp(instance, spec.elasticIp);
-      return instance;
+      instance = await phase(() => this.#launch(request, spec, token, fixed, lost));
+    } catch (error) {
+      const failure = this.#error(error, "Cannot launch instance");
+      if (lost.size === 0) throw failure;
+      throw await this.#abandon(undefined, request.vmId, failure, lost);
+    }
+    try {
+      return await phase(async () => {
+        if (instance.state === "stopping") await this.waitFor(instance.id, "stopped");
+        if (instance.state === "stopped" || instance.state === "stopping") {
+          await this.#start(instance.id);
+        }
+        if (instance.state !== "running") instance = await this.waitFor(instance.id, "running");
+        if (spec.elasticIp) instance = await this.#attachElasticIp(instance, spec.elasticIp);
+        if (lost.size > 0) await this.#terminateLost(request.vmId, lost, instance.id, false);
+        return instance;
+      });
     } catch (error) {
       throw await this.#abandon(
         instance.id,
         request.vmId,
         this.#error(error, `Cannot boot ${instance.id}`),
+        lost,
       );
     }
   }
 
-  /** Terminates the instance of a failed deploy; the failure, saying what became of it. */
-  async #abandon(id: string, vmId: number, failure: DriverError): Promise<DriverError> {
-    let outcome: string;
-    try {
-      await this.#requestTermination(id);
-      outcome = `instance ${id} was terminated`;
-    } catch (error) {
-      const code = error instanceof CloudError ? error.code : "UnknownError";
-      outcome =
-        `instance ${id} could not be terminated (${code}); it is tagged ${VM_ID_TAG}=${vmId}`;
+  /**
+   * Terminates what a failed deploy launched: its instance, when known, and any instance a
+   * lost RunInstances answer may have launched; the failure, saying what became of each.
+   */
+  async #abandon(
+    id: string | undefined,
+    vmId: number,
+    failure: DriverError,
+    lost: LostLaunches,
+  ): Promise<DriverError> {
+    const outcomes: string[] = [];
+    const ended: string[] = [];
+    const codeOf = (error: unknown) => error instanceof CloudError ? error.code : "UnknownError";
+    let failed: string | undefined;
+    if (id !== undefined) {
+      try {
+        await this.#requestTermination(id);
+        ended.push(id);
+      } catch (error) {
+        failed = `instance ${id} could not be terminated (${codeOf(error)})`;
+      }
     }
-    const message = `${failure.message}; ${outcome}`;
+    if (lost.size > 0) {
+      try {
+        const swept = await this.#terminateLost(vmId, lost, id, true);
+        ended.push(...swept);
+        if (swept.length === 0 && id === undefined) {
+          outcomes.push("no instance of the RunInstances whose answer was lost was found");
+        }
+      } catch (error) {
+        failed = `${
+          failed ? `${failed}; ` : ""
+        }an instance of the RunInstances whose answer was lost could not be looked for or terminated (${
+          codeOf(error)
+        })`;
+      }
+    }
+    if (ended.length > 0) {
+      outcomes.unshift(
+        ended.length > 1
+          ? `instances ${ended.join(", ")} were terminated`
+          : `instance ${ended[0]} was terminated`,
+      );
+    }
+    if (failed) outcomes.push(`${failed}; it is tagged ${VM_ID_TAG}=${vmId}`);
+    const message = `${failure.message}; ${outcomes.join("; ")}`;
     if (failure instanceof CloudError) {
       return new CloudError(failure.code, message, { cause: failure });
     }
     if (failure instanceof DeadlineError) return new DeadlineError(message, { cause: failure });
     return new DriverError(message, { cause: failure });
+  }
+
+  /**
+   * Looks for the live instances that RunInstances calls with lost answers launched (by the
+   * VM's tags and those calls' tokens) and terminates every one but `keep`. A new instance may
+   * stay out of EC2's answers for a while: when `untilVisible`, it is looked for again until
+   * `notFoundRetrySeconds` after the last lost answer (or the action's time is nearly up);
+   * otherwise once (after a boot, the instance kept, launched last, is already visible).
+   *
+   * @returns The ids terminated.
+   */
+  async #terminateLost(
+    vmId: number,
+    lost: LostLaunches,
+    keep: string | undefined,
+    untilVisible: boolean,
+  ): Promise<string[]> {
+    const lastLost = Math.max(...lost.values());
+    const lookUntil = Math.min(
+      lastLost + this.#settings.notFoundRetrySeconds * 1000,
+      (this.#api.window?.end(Date.now()) ?? Infinity) - MIN_LOOK_MS,
+    );
+    const terminated: string[] = [];
+    for (;;) {
+      const found = (await findLaunchedForVm(this.#api, vmId)).filter((i) =>
+        i.InstanceId !== keep && !terminated.includes(i.InstanceId ?? "") &&
+        lost.has(tagOf(i, TOKEN_TAG) ?? i.ClientToken ?? "")
+      );
+      for (const instance of found) {
+        const id = instance.InstanceId!;
+        await this.#requestTermination(id);
+        terminated.push(id);
+      }
+      if (!untilVisible || Date.now() + this.#settings.statePollSeconds * 1000 > lookUntil) {
+        return terminated;
+      }
+      await sleep(this.#settings.statePollSeconds * 1000, this.#signal);
+    }
   }
 
   /**
@@ -226,18 +352,14 @@ export class Ec2Provider implements Provider {
     spec: LaunchSpec,
     token: string,
     fixed: boolean,
+    lost: LostLaunches,
   ): Promise<Instance> {
     const attempts = fixed ? 1 : MAX_RELAUNCHES;
     const candidates = Array.from(
       { length: attempts },
       (_, i) => i === 0 ? token : `${token}-r${i}`,
     );
-    let earlier: Ec2Instance[];
-    try {
-      earlier = await findLaunchedForVm(this.#api, request.vmId);
-    } catch (error) {
-      throw this.#error(error, "Cannot launch instance");
-    }
+    const earlier = await findLaunchedForVm(this.#api, request.vmId);
     for (const candidate of candidates) {
       const found = earlier.find((i) =>
         tagOf(i, TOKEN_TAG) === candidate || i.ClientToken === candidate
@@ -245,7 +367,7 @@ export class Ec2Provider implements Provider {
       if (found) return toInstance(found);
     }
     for (const candidate of candidates) {
-      const launched = await this.#run(request, spec, candidate);
+      const launched = await this.#run(request, spec, candidate, lost);
       if (launched && !isGone(launched)) return launched;
     }
     throw new CloudError(
@@ -256,26 +378,50 @@ export class Ec2Provider implements Provider {
     );
   }
 
-  /** One RunInstances; undefined when EC2 says the token is spent (terminated or mismatched). */
+  /**
+   * RunInstances with one token; undefined when EC2 says the token is spent (terminated or
+   * mismatched). When an answer is lost (the call may have launched the instance), the
+   * instance is looked for by its tags and token before the call is sent again with the same
+   * token (which EC2 deduplicates), and the token is recorded in `lost` for the clean-up.
+   */
   async #run(
     request: LaunchRequest,
     spec: LaunchSpec,
     token: string,
+    lost: LostLaunches,
   ): Promise<Instance | undefined> {
     const tags = instanceTags(request.vmId, request.host, request.vmName, spec.tags, token);
-    try {
-      const rootDevice = needsRootDeviceName(spec)
-        ? (await this.#api.describeImages({ ImageIds: [spec.imageId] })).Images?.[0]?.RootDeviceName
-        : undefined;
-      const out = await this.#api.runInstances(runInstancesInput(spec, token, tags, rootDevice));
-      const first = out.Instances?.[0];
-      if (!first?.InstanceId) {
-        throw new CloudError("EmptyResponse", "Cannot launch instance: EC2 returned no instance");
+    const rootDevice = needsRootDeviceName(spec)
+      ? (await this.#api.describeImages({ ImageIds: [spec.imageId] })).Images?.[0]?.RootDeviceName
+      : undefined;
+    const input = runInstancesInput(spec, token, tags, rootDevice);
+    const until = this.#api.window?.end(Date.now());
+    for (let sent = 1;; sent++) {
+      try {
+        const out = await this.#api.runInstances(input);
+        const first = out.Instances?.[0];
+        if (!first?.InstanceId) {
+          throw new CloudError("EmptyResponse", "Cannot launch instance: EC2 returned no instance");
+        }
+        return toInstance(first);
+      } catch (error) {
+        if (SPENT_TOKEN_CODES.has(errorCode(error) ?? "")) return undefined;
+        const kind = failureKind(error);
+        if (kind === "unreadable") lost.set(token, Date.now());
+        if (kind !== "lost") throw error;
+        lost.set(token, Date.now());
+        const found = (await findLaunchedForVm(this.#api, request.vmId)).find((i) =>
+          tagOf(i, TOKEN_TAG) === token || i.ClientToken === token
+        );
+        if (found) return toInstance(found);
+        const pause = Math.min(BACKOFF.capMs, BACKOFF.baseMs * 2 ** sent) *
+          (0.5 + Math.random() / 2);
+        const left = (until ?? 0) - Date.now();
+        if (until === undefined ? sent >= MAX_UNWINDOWED_SENDS : pause + MIN_ATTEMPT_MS > left) {
+          throw error;
+        }
+        await sleep(pause, this.#signal);
       }
-      return toInstance(first);
-    } catch (error) {
-      if (SPENT_TOKEN_CODES.has(errorCode(error) ?? "")) return undefined;
-      throw this.#error(error, "Cannot launch instance");
     }
   }
 
@@ -327,7 +473,7 @@ export class Ec2Provider implements Provider {
         // EC2 answers an unknown id with InvalidInstanceID.NotFound; an answer that merely
         // leaves it out (an endpoint ignoring InstanceIds, a broken proxy) proves nothing.
         throw new CloudError(
-          "InstanceMissingFromAnswer",
+          MISSING_FROM_ANSWER,
           `Cannot describe ${id}: DescribeInstances answered without it and without InvalidInstanceID.NotFound; not taken as gone`,
         );
       }
@@ -344,9 +490,29 @@ export class Ec2Provider implements Provider {
    */
   async terminate(id: string): Promise<TerminateOutcome> {
     checkInstanceId(id);
-    const state = await this.#requestTermination(id);
+    let state: string;
+    try {
+      const window = this.#api.window;
+      const request = () => this.#requestTermination(id);
+      state = await (window ? window.reserving(RECHECK_RESERVE_MS, request) : request());
+    } catch (error) {
+      // Every answer to TerminateInstances was lost or refused for a while: it may have been
+      // applied all the same, so the instance is asked for before the failure is reported.
+      if (!(error instanceof CloudError) || !isTransient(error)) throw error;
+      const seen = await this.describe(id).catch(() => undefined);
+      if (seen === undefined || !isGone(seen)) throw error;
+      state = seen.nativeState;
+    }
     if (state === "gone") return state;
-    if (state !== "terminated") await this.waitFor(id, "terminated");
+    if (state !== "terminated") {
+      try {
+        await this.waitFor(id, "terminated");
+      } catch (error) {
+        // EC2 accepted the termination, which nothing undoes: only the wait's answers failed.
+        if (error instanceof CloudError && error.code === "InstanceGone") throw error;
+        if (!(error instanceof DeadlineError)) throw error;
+      }
+    }
     return "terminated";
   }
 
@@ -455,12 +621,16 @@ export class Ec2Provider implements Provider {
       [{ ResourceType: "image" as const, Tags: tags }],
       undefined,
     ];
-    for (const [index, specification] of tagSpecifications.entries()) {
+    const until = this.#api.window?.end(Date.now());
+    let sent = 0;
+    for (let index = 0; index < tagSpecifications.length;) {
+      const specification = tagSpecifications[index];
       try {
+        sent++;
         const out = await this.#api.createImage({
           InstanceId: id,
           Name: name,
-          Description: `OpenNebula checkpoint of VM ${vmId} (${id})`,
+          Description: imageDescription(vmId, id),
           NoReboot: true,
           ...(specification ? { TagSpecifications: specification } : {}),
         });
@@ -472,11 +642,48 @@ export class Ec2Provider implements Provider {
         }
         return out.ImageId;
       } catch (error) {
-        if (index + 1 < tagSpecifications.length && isUnsupportedRequest(error)) continue;
+        // An earlier CreateImage of this checkpoint whose answer was lost may have made the
+        // image: one of this name made for this VM is ours.
+        const lostOrTaken = failureKind(error) === "lost" ||
+          errorCode(error) === "InvalidAMIName.Duplicate";
+        const earlier = lostOrTaken
+          ? await this.#imageOf(name, vmId, id).catch((e) => {
+            throw this.#error(e, `Cannot create an image of ${id}`);
+          })
+          : undefined;
+        if (earlier !== undefined) return earlier;
+        const lost = failureKind(error) === "lost";
+        // An endpoint that cannot take a tag specification may say so with a server error
+        // (moto answers an HTML 500 page): a lost answer moves on to the plainer request too.
+        if (index + 1 < tagSpecifications.length && (lost || isUnsupportedRequest(error))) {
+          index++;
+          continue;
+        }
+        const left = until === undefined ? 0 : until - Date.now();
+        if (
+          lost &&
+          (until === undefined ? sent < MAX_UNWINDOWED_SENDS : left > MIN_ATTEMPT_MS + 1_000)
+        ) {
+          await sleep(Math.min(BACKOFF.capMs, BACKOFF.baseMs * 2 ** sent), this.#signal);
+          continue;
+        }
         throw this.#error(error, `Cannot create an image of ${id}`);
       }
     }
     throw new CloudError("EmptyResponse", `Cannot create an image of ${id}`);
+  }
+
+  /** The id of the image of this name made for this VM's instance, if there is one. */
+  async #imageOf(name: string, vmId: number, id: string): Promise<string | undefined> {
+    const out = await this.#api.describeImages({
+      Owners: ["self"],
+      Filters: [{ Name: "name", Values: [name] }],
+    });
+    return out.Images?.find((image) =>
+      image.Name === name && image.ImageId &&
+      (image.Tags?.some((t) => t.Key === VM_ID_TAG && t.Value === String(vmId)) ||
+        image.Description === imageDescription(vmId, id))
+    )?.ImageId;
   }
 
   /**
@@ -503,7 +710,11 @@ export class Ec2Provider implements Provider {
    * instance. The provider's operations wait with it; it is not part of the `Provider` seam.
    */
   async waitFor(id: string, goal: Goal): Promise<Instance> {
-    const deadline = Date.now() + this.#settings.stateWaitSeconds * 1000;
+    const started = Date.now();
+    const deadline = Math.min(
+      started + this.#settings.stateWaitSeconds * 1000,
+      this.#api.window?.end(started) ?? Infinity,
+    );
     let interval = this.#settings.statePollSeconds * 1000;
     let last = "unknown";
     for (;;) {
@@ -520,8 +731,13 @@ export class Ec2Provider implements Provider {
         }
       } catch (error) {
         if (error instanceof NotFoundError) {
+          // Right after a launch an instance may be unknown for a while: asked again until the
+          // wait's end. After a termination, it is gone.
           if (goal === "terminated") return instanceIn(id, "terminated");
           last = "not found";
+        } else if (isMissingFromAnswer(error)) {
+          // An answer that leaves the instance out proves nothing: asked again.
+          last = "left out of the answer";
         } else if (isTransient(error) && error instanceof CloudError) {
           // Throttled or no answer: the instance did not fail, asking later may work.
           last = `unknown (${error.code})`;
@@ -530,8 +746,11 @@ export class Ec2Provider implements Provider {
         }
       }
       if (Date.now() + interval > deadline) {
+        const waited = deadline < started + this.#settings.stateWaitSeconds * 1000
+          ? Math.round((Date.now() - started) / 1000)
+          : this.#settings.stateWaitSeconds;
         throw new DeadlineError(
-          `Timed out after ${this.#settings.stateWaitSeconds} s waiting for ${id} to be ${goal}; it is ${last}`,
+          `Timed out after ${waited} s waiting for ${id} to be ${goal}; it is ${last}`,
         );
       }
       await sleep(interval, this.#signal);

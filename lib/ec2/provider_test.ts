@@ -242,6 +242,105 @@ Deno.test("a fixed CLIENTTOKEN whose instance is terminated is not relaunched wi
   assert.equal(fake.instances.size, 1);
 });
 
+// --- RunInstances answers lost ---------------------------------------------------------------
+
+/** A server error after the call was applied: its outcome is unknown to the driver. */
+const lostAnswer = () => ec2Error("InternalError", "An internal error has occurred.", 500);
+
+/** Live instances of the fake. */
+const live = (fake: FakeEc2) =>
+  [...fake.instances.values()].filter((i) =>
+    i.state !== "terminated" && i.state !== "shutting-down"
+  );
+
+Deno.test("a RunInstances whose answer is lost is looked for by its tags and token, and the instance it launched is reported", async () => {
+  const { fake, provider } = setUp({ deduplicateTokens: false });
+  fake.script("runInstances", (_input, model) => {
+    model();
+    throw lostAnswer();
+  });
+  const instance = await launch(provider, request());
+  assert.equal(fake.instances.size, 1);
+  assert.equal(instance.id, [...fake.instances.keys()][0]);
+  assert.equal(fake.inputsOf("runInstances").length, 1);
+});
+
+Deno.test("a RunInstances whose answer is lost and whose instance is not visible yet is sent again with the same token; the second instance of an endpoint that ignores tokens is terminated", async () => {
+  const { fake, provider } = setUp({ deduplicateTokens: false });
+  fake.script("runInstances", (_input, model) => {
+    model();
+    throw lostAnswer();
+  });
+  // The look for earlier launches, and the one right after the loss, do not see it yet.
+  fake.script("describeInstances", { Reservations: [] }, { Reservations: [] });
+  const instance = await launch(provider, request());
+  const tokens = launchTokens(fake);
+  assert.equal(tokens.length, 2);
+  assert.equal(tokens[0], tokens[1]);
+  assert.deepEqual(live(fake).map((i) => i.id), [instance.id]);
+  assert.equal(fake.instances.size, 2);
+});
+
+Deno.test("a RunInstances whose answer is lost is deduplicated by EC2's token when sent again: one instance", async () => {
+  const { fake, provider } = setUp({ deduplicateTokens: true });
+  fake.script("runInstances", (_input, model) => {
+    model();
+    throw lostAnswer();
+  });
+  fake.script("describeInstances", { Reservations: [] }, { Reservations: [] });
+  const instance = await launch(provider, request());
+  assert.equal(fake.instances.size, 1);
+  assert.equal(instance.id, [...fake.instances.keys()][0]);
+  assert.ok(!fake.calls.some((c) => c.name === "terminateInstances"));
+});
+
+Deno.test("a deploy that fails after a lost RunInstances answer finds the instance that call launched, once visible, and terminates it", async () => {
+  const { fake, provider } = setUp({ deduplicateTokens: false });
+  fake.script("runInstances", (_input, model) => {
+    model();
+    throw lostAnswer();
+  }, ec2Error("InsufficientInstanceCapacity", "We currently do not have sufficient capacity."));
+  // Not visible to the lookup after the loss, nor to the first look of the clean-up.
+  fake.script(
+    "describeInstances",
+    { Reservations: [] },
+    { Reservations: [] },
+    { Reservations: [] },
+  );
+  await assert.rejects(launch(provider, request()), (error) => {
+    const [id] = [...fake.instances.keys()];
+    assert.ok(error instanceof CloudError);
+    assert.equal(
+      error.message,
+      `Cannot launch instance: InsufficientInstanceCapacity: We currently do not have sufficient capacity.; instance ${id} was terminated`,
+    );
+    return true;
+  });
+  assert.deepEqual(live(fake), []);
+});
+
+Deno.test("a deploy that fails after a lost RunInstances answer that launched nothing says no instance was found", async () => {
+  const { fake, provider } = setUp({ deduplicateTokens: false });
+  fake.script(
+    "runInstances",
+    lostAnswer(),
+    ec2Error("InvalidAMIID.NotFound", "The image id '[ami-0abcdef1234567890]' does not exist"),
+  );
+  await assert.rejects(launch(provider, request()), {
+    message:
+      "Cannot launch instance: InvalidAMIID.NotFound: The image id '[ami-0abcdef1234567890]' does not exist; no instance of the RunInstances whose answer was lost was found",
+  });
+  assert.equal(fake.instances.size, 0);
+});
+
+Deno.test("a new instance that answers leave out is waited for, never terminated as failed", async () => {
+  const { fake, provider } = setUp({}, { stateWaitSeconds: 2 });
+  fake.script("describeInstances", ...Array(4).fill({ Reservations: [] }));
+  const instance = await launch(provider, request());
+  assert.equal(instance.state, "running");
+  assert.ok(!fake.calls.some((c) => c.name === "terminateInstances"));
+});
+
 // --- A failed deploy leaves nothing running ------------------------------------------------
 
 Deno.test("a deploy whose instance does not come up terminates it and says so", async () => {
@@ -417,6 +516,27 @@ Deno.test("terminate() does not retry failures other than not found", async () =
   assert.equal(fake.inputsOf("terminateInstances").length, 1);
 });
 
+Deno.test("terminate() whose TerminateInstances answers are lost asks after the instance, and succeeds when it is terminating", async () => {
+  const { fake, provider } = setUp();
+  const instance = fake.addInstance({ tags: OWN_TAGS });
+  fake.script("terminateInstances", (_input, model) => {
+    model();
+    throw lostAnswer();
+  });
+  assert.equal(await terminate(provider, instance.id), "terminated");
+  assert.equal(fake.inputsOf("terminateInstances").length, 1);
+});
+
+Deno.test("terminate() whose TerminateInstances answers are lost fails when the instance still runs", async () => {
+  const { fake, provider } = setUp();
+  const instance = fake.addInstance({ state: "running", tags: OWN_TAGS });
+  fake.failNext("terminateInstances", lostAnswer());
+  await assert.rejects(terminate(provider, instance.id), {
+    message: `Cannot terminate ${instance.id}: InternalError: An internal error has occurred.`,
+  });
+  assert.equal(fake.instance(instance.id).state, "running");
+});
+
 Deno.test("a DescribeInstances answer that leaves the instance out is not taken as gone", async () => {
   const { fake, provider } = setUp();
   const instance = fake.addInstance({ state: "shutting-down" });
@@ -426,11 +546,21 @@ Deno.test("a DescribeInstances answer that leaves the instance out is not taken 
     assert.equal(error.code, "InstanceMissingFromAnswer");
     return true;
   });
+  fake.script("describeInstances", ...Array(20).fill({ Reservations: [] }));
   await assert.rejects(waitFor(provider, instance.id, "terminated"), {
-    name: "CloudError",
+    name: "DeadlineError",
     message:
-      `Cannot describe ${instance.id}: DescribeInstances answered without it and without InvalidInstanceID.NotFound; not taken as gone`,
+      `Timed out after 0.3 s waiting for ${instance.id} to be terminated; it is left out of the answer`,
   });
+});
+
+Deno.test("waitFor() asks again for a new instance that answers leave out, and never takes it as failed", async () => {
+  const { fake, provider } = setUp();
+  const instance = fake.addInstance({ state: "pending" });
+  fake.script("describeInstances", { Reservations: [] }, { Reservations: [] });
+  assert.equal((await waitFor(provider, instance.id, "running")).state, "running");
+  assert.equal(fake.instance(instance.id).state, "running");
+  assert.ok(!fake.calls.some((c) => c.name === "terminateInstances"));
 });
 
 Deno.test("waitFor() takes InvalidInstanceID.NotFound as gone when waiting for termination, and asks again otherwise", async () => {
@@ -583,6 +713,37 @@ Deno.test("snapshot() does not fall back on a failure that no plainer request wo
     message: `Cannot create an image of ${id}: RequestLimitExceeded: Request limit exceeded.`,
   });
   assert.equal(fake.inputsOf("createImage").length, 1);
+});
+
+Deno.test("snapshot() takes the image its own lost CreateImage made, and makes no second", async () => {
+  const { fake, provider } = setUp();
+  const { id } = fake.addInstance();
+  fake.script("createImage", (_input, model) => {
+    model();
+    throw lostAnswer();
+  });
+  const imageId = await snapshot(provider, id, "one-7-checkpoint", 7);
+  assert.deepEqual([...fake.images.keys()], [imageId]);
+  assert.equal(fake.inputsOf("createImage").length, 1);
+});
+
+Deno.test("snapshot() answered that its name is taken takes the image of that name made for the VM, and no other VM's", async () => {
+  const { fake, provider } = setUp();
+  const { id } = fake.addInstance();
+  const duplicate = () =>
+    ec2Error("InvalidAMIName.Duplicate", "AMI name one-7-checkpoint is already in use");
+  fake.addImage({
+    ImageId: "ami-00000000000000007",
+    Name: "one-7-checkpoint",
+    Tags: [{ Key: "opennebula:vm-id", Value: "7" }],
+  });
+  fake.failNext("createImage", duplicate());
+  assert.equal(await snapshot(provider, id, "one-7-checkpoint", 7), "ami-00000000000000007");
+  fake.failNext("createImage", duplicate());
+  await assert.rejects(snapshot(provider, id, "one-7-checkpoint", 8), {
+    message:
+      `Cannot create an image of ${id}: InvalidAMIName.Duplicate: AMI name one-7-checkpoint is already in use`,
+  });
 });
 
 // --- Intent-based operations -----------------------------------------------------------------

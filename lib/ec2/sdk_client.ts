@@ -58,8 +58,13 @@ const COMMANDS: { readonly [K in CallName]: CommandOf<K> } = {
   createTags: CreateTagsCommand,
 };
 
-/** Sends one call by name; a signal aborts it. */
-export type Sender = (name: CallName, input: unknown, signal?: AbortSignal) => Promise<unknown>;
+/** Sends one call by name, once, within `timeoutMs` at most; a signal aborts it. */
+export type Sender = (
+  name: CallName,
+  input: unknown,
+  signal?: AbortSignal,
+  timeoutMs?: number,
+) => Promise<unknown>;
 
 /**
  * Creates one SDK client and the function that sends the driver's calls through it.
@@ -76,10 +81,13 @@ export function sdkSender(config: EC2ClientConfig, role?: RoleConfig): Sender {
     logger: SILENT,
     extensions: [DRIVER_EXTENSION],
   });
-  return (name, input, signal) => {
+  return (name, input, signal, timeoutMs) => {
     // deno-lint-ignore no-explicit-any
     const Command = COMMANDS[name] as new (input: any) => any;
-    return client.send(new Command(input), signal ? { abortSignal: signal } : {});
+    return client.send(new Command(input), {
+      ...(signal ? { abortSignal: signal } : {}),
+      ...(timeoutMs !== undefined ? { requestTimeout: timeoutMs } : {}),
+    });
   };
 }
 

@@ -86,6 +86,9 @@ export function endpointOf(request: RequestLike): string {
   return `${request.protocol}//${request.hostname}${request.port ? `:${request.port}` : ""}${path}`;
 }
 
+/** How {@link answerProblem} names an answer cut short. */
+const INCOMPLETE = "an incomplete";
+
 const PROLOG = /^\uFEFF?\s*(?:<\?xml[^>]*\?>\s*)?/;
 
 /**
@@ -126,7 +129,7 @@ export function answerProblem(
     : /^<(Response)(?:\s[^>]*)?>\s*<Errors>/.exec(document)?.[1];
   if (root !== undefined && status >= 200) {
     if (new RegExp(`</${root}>\\s*$`).test(document)) return undefined;
-    return `got HTTP ${status} with an incomplete ${
+    return `got HTTP ${status} with ${INCOMPLETE} ${
       root === "Response" ? "EC2 error" : root
     }, not a whole EC2 answer`;
   }
@@ -147,8 +150,13 @@ const NETWORK_PROBLEMS: Record<string, string> = {
   ENETUNREACH: "could not reach the host",
 };
 
+/** Network codes of a connection lost after the request may have been sent. */
+const SENT_CODES = new Set(["ECONNRESET", "EPIPE"]);
+
 /**
  * Wraps an SDK request handler so that every attempt is bounded and every answer is EC2's.
+ * The SDK's `requestTimeout` option of one send shortens that attempt's deadline (the driver's
+ * retries pass what is left of the action's time).
  */
 export class CheckedHandler implements HandlerLike {
   readonly #inner: HandlerLike;
@@ -198,6 +206,8 @@ export class CheckedHandler implements HandlerLike {
   ): Promise<{ response: ResponseLike }> {
     const action = actionOf(request.body);
     const what = { call: action ?? "EC2 request", endpoint: endpointOf(request) };
+    const { requestTimeout, ...passed } = options;
+    const limitMs = Math.min(this.#requestMs, requestTimeout ?? this.#requestMs);
     const deadline = new AbortController();
     const outer = options.abortSignal instanceof AbortSignal ? options.abortSignal : undefined;
     const signal = outer ? AbortSignal.any([deadline.signal, outer]) : deadline.signal;
@@ -210,16 +220,16 @@ export class CheckedHandler implements HandlerLike {
         reject(
           new TransportError({
             ...what,
-            problem: `got no answer within ${this.#requestMs / 1000} s`,
+            problem: `got no answer within ${Number((limitMs / 1000).toPrecision(2))} s`,
             code: "TimeoutError",
           }),
         );
-      }, this.#requestMs);
+      }, limitMs);
     });
     const exchange = (async () => {
       let response: ResponseLike;
       try {
-        ({ response } = await this.#inner.handle(request, { ...options, abortSignal: signal }));
+        ({ response } = await this.#inner.handle(request, { ...passed, abortSignal: signal }));
         body = response.body;
       } catch (error) {
         throw this.#networkFailure(what, error, outer);
@@ -245,7 +255,10 @@ export class CheckedHandler implements HandlerLike {
         new TextDecoder().decode(bytes),
       );
       if (problem) {
-        throw new TransportError({ ...what, problem, code: "NotAnEc2Answer" }, { status });
+        throw new TransportError({ ...what, problem, code: "NotAnEc2Answer" }, {
+          status,
+          cut: problem.includes(INCOMPLETE),
+        });
       }
       response.body = bytes;
       return { response };
@@ -271,6 +284,7 @@ export class CheckedHandler implements HandlerLike {
     if (typeof code === "string" && NETWORK_PROBLEMS[code]) {
       return new TransportError({ ...what, problem: `${NETWORK_PROBLEMS[code]}: ${code}`, code }, {
         cause: error,
+        unsent: !SENT_CODES.has(code),
       });
     }
     if (name === "TimeoutError") {
@@ -278,7 +292,7 @@ export class CheckedHandler implements HandlerLike {
         ...what,
         problem: `could not connect within ${this.#connectMs / 1000} s`,
         code: "TimeoutError",
-      }, { cause: error });
+      }, { cause: error, unsent: true });
     }
     const label = typeof code === "string" ? code : name;
     return new TransportError(

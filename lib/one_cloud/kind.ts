@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { ActionTime } from "../action.ts";
 import type { HostSettings } from "../config.ts";
 import type { Check } from "../preflight.ts";
 import type { ProviderKind } from "../provider.ts";
@@ -58,7 +59,7 @@ export const ONE_CLOUD_KIND: ProviderKind = {
     const { endpoint, user, authFile } = settings.connection as OneCloudConnection;
     return JSON.stringify([endpoint, user ?? null, authFile ?? null]);
   },
-  async open(settings: HostSettings, signal: AbortSignal) {
+  async open(settings: HostSettings, { signal }: ActionTime) {
     const [{ PartnerApi }, { OneCloudProvider }] = await Promise.all([
       import("./api.ts"),
       import("./provider.ts"),

@@ -11,7 +11,8 @@ import { InvalidInputError } from "../errors.ts";
 import { readBoundedFile } from "../bounded_read.ts";
 import { fileErrorReason } from "../file_errors.ts";
 import type { SettingReader } from "../provider.ts";
-import { addSecret } from "../redact.ts";
+
+import { addSecret, registerSessionSecrets } from "../redact.ts";
 
 /** The connection settings of one partner-cloud host. */
 export interface OneCloudConnection {
@@ -109,11 +110,8 @@ export async function sessionOf(connection: OneCloudConnection): Promise<string>
     );
   }
   const session = (text.split("\n", 1)[0] ?? "").trim();
+  registerSessionSecrets(session);
   const colon = session.indexOf(":");
-  if (colon >= 0) {
-    addSecret(session.slice(colon + 1));
-    addSecret(session);
-  }
   if (mode !== null && (mode & 0o077) !== 0) {
     throw new InvalidInputError(
       `The partner cloud's credentials file ${file} is readable by other users (mode ${

@@ -7,7 +7,7 @@
  */
 
 import { InvalidInputError } from "../errors.ts";
-import { addSecret } from "../redact.ts";
+import { registerSessionSecrets } from "../redact.ts";
 
 /** Reads an environment variable (injectable for tests). */
 export type EnvLookup = (name: string) => string | undefined;
@@ -76,13 +76,12 @@ export async function readOneAuth(env: EnvLookup = (n) => Deno.env.get(n)): Prom
     );
   }
   const session = (text.split("\n", 1)[0] ?? "").trim();
+  registerSessionSecrets(session);
   const colon = session.indexOf(":");
   if (colon < 1 || colon === session.length - 1) {
     throw new InvalidInputError(
       `The OpenNebula credentials file ${file} (${source}) does not start with a user:password line`,
     );
   }
-  addSecret(session.slice(colon + 1));
-  addSecret(session);
   return { user: session.slice(0, colon), session, file };
 }

@@ -45,3 +45,10 @@ Deno.test("readOneAuth() fails naming the file when it is missing or has no user
     });
   }
 });
+
+Deno.test("readOneAuth() registers a password given alone (no user: part) as a secret, though it refuses the line", async () => {
+  const file = `${dir}/alone`;
+  await Deno.writeTextFile(file, "OneAuth-alone-s3cret\n");
+  await assert.rejects(readOneAuth(lookup({ ONE_AUTH: file })), InvalidInputError);
+  assert.equal(redact("echoed OneAuth-alone-s3cret"), "echoed ***");
+});

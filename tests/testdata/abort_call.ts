@@ -19,7 +19,7 @@ const api = createEc2Api({
   accessKeyId: "AKIDEXAMPLE",
   secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY",
   useInstanceMetadata: false,
-}, controller.signal);
+}, { signal: controller.signal });
 const message = (error: unknown) => error instanceof Error ? error.message : String(error);
 const call = api.describeInstances({ InstanceIds: ["i-0123456789abcdef0"] }).then(
   () => "answered",

@@ -1,0 +1,141 @@
+/**
+ * How long an EC2 call keeps trying: the action's deadline is the budget, not an attempt
+ * count. A call that fails in a way that may pass (throttling, a server error, a lost
+ * connection, no answer in time) is asked again after a jittered, growing pause, for as long as
+ * the action has time left; then it fails with the last error, which names the call and counts
+ * the attempts. A call that is not safe to send twice (RunInstances without EC2's token
+ * deduplication, CreateImage) is asked again only when its first sending provably did nothing
+ * (throttled, or never connected); when its outcome is unknown the error goes to the caller,
+ * who looks for what it may have done before sending it again.
+ *
+ * @module
+ */
+
+import { sleep } from "../sleep.ts";
+import { failureKind, noteAttempts } from "./errors.ts";
+
+/** Pauses between attempts, in milliseconds, before jitter. */
+export const BACKOFF = {
+  /** First pause after a server error or a lost connection; it doubles each time. */
+  baseMs: 200,
+  /** First pause after throttling (EC2 asks for slower requests); it doubles each time. */
+  throttledBaseMs: 500,
+  /** Longest pause. */
+  capMs: 5_000,
+} as const;
+
+/** Time kept back at the end of an action for it to report, in milliseconds. */
+export const REPORT_RESERVE_MS = 2_000;
+
+/** No attempt starts with less time than this left, in milliseconds. */
+export const MIN_ATTEMPT_MS = 1_000;
+
+/** How long a call keeps trying when no action deadline is known (the doctor), in ms. */
+export const UNTIMED_CALL_BUDGET_MS = 10_000;
+
+/**
+ * When a call's retries must end: the action's deadline less {@link REPORT_RESERVE_MS} and
+ * less whatever later steps of the action have reserved ({@link CallWindow.reserving}).
+ */
+export class CallWindow {
+  readonly #deadline: (() => number) | undefined;
+  #reserved = 0;
+
+  /**
+   * @param deadline When the action's time is up (ms since the epoch); without one, each call
+   *   gets {@link UNTIMED_CALL_BUDGET_MS} from its start.
+   */
+  constructor(deadline?: () => number) {
+    this.#deadline = deadline;
+  }
+
+  /**
+   * The time after which a call that started at `startedAt` starts no further attempt.
+   *
+   * @param startedAt When the call started (ms since the epoch).
+   * @returns ms since the epoch.
+   */
+  end(startedAt: number): number {
+    const deadline = this.#deadline?.() ?? startedAt + UNTIMED_CALL_BUDGET_MS + REPORT_RESERVE_MS;
+    return deadline - REPORT_RESERVE_MS - this.#reserved;
+  }
+
+  /**
+   * Runs `work` with `ms` kept back from every call's window, for the steps that must still
+   * run after it (the clean-up of a deploy that failed).
+   *
+   * @param ms Milliseconds to keep back, in addition to what outer steps keep.
+   * @param work The step.
+   * @returns What `work` returns.
+   */
+  async reserving<T>(ms: number, work: () => Promise<T>): Promise<T> {
+    this.#reserved += ms;
+    try {
+      return await work();
+    } finally {
+      this.#reserved -= ms;
+    }
+  }
+}
+
+/** How one call is retried. */
+export interface RetryOptions {
+  /** The EC2 action, for the error (`RunInstances`). */
+  readonly call: string;
+  /** When retries end. */
+  readonly window: CallWindow;
+  /** Whether sending the call twice is harmless (a describe, a stop, a terminate). */
+  readonly resendable: boolean;
+  /** Aborts the pauses (the action's signal). */
+  readonly signal?: AbortSignal | undefined;
+  /** Random numbers in [0, 1) for the jitter (tests pass a fixed one). */
+  readonly random?: () => number;
+}
+
+/**
+ * Sends a call until it succeeds, fails for good, or its window closes.
+ *
+ * @param attempt Sends the call once, within the given milliseconds at most.
+ * @param options The call, its window and whether it may be sent again blindly.
+ * @param requestMs The longest one attempt may take.
+ * @returns The answer.
+ * @throws the last error, with the attempts made noted on it (`$metadata.attempts`).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { CallWindow, retrying } from "./retry.ts";
+ * let sent = 0;
+ * const throttled = Object.assign(new Error("Request limit exceeded."), { name: "RequestLimitExceeded" });
+ * const answer = await retrying(async () => {
+ *   if (++sent < 3) throw throttled;
+ *   return "ok";
+ * }, { call: "DescribeInstances", window: new CallWindow(), resendable: true, random: () => 0 }, 10_000);
+ * assert.equal(answer, "ok");
+ * assert.equal(sent, 3);
+ * ```
+ */
+export async function retrying<T>(
+  attempt: (timeoutMs: number) => Promise<T>,
+  options: RetryOptions,
+  requestMs: number,
+): Promise<T> {
+  const random = options.random ?? Math.random;
+  const startedAt = Date.now();
+  for (let attempts = 1;; attempts++) {
+    const left = options.window.end(startedAt) - Date.now();
+    try {
+      return await attempt(Math.max(MIN_ATTEMPT_MS, Math.min(requestMs, left)));
+    } catch (error) {
+      const kind = failureKind(error);
+      const again = kind === "throttled" || kind === "unsent" ||
+        (kind === "lost" && options.resendable);
+      const base = kind === "throttled" ? BACKOFF.throttledBaseMs : BACKOFF.baseMs;
+      const pause = Math.min(BACKOFF.capMs, base * 2 ** (attempts - 1)) * (0.5 + random() / 2);
+      const remaining = options.window.end(startedAt) - Date.now();
+      if (!again || options.signal?.aborted || pause + MIN_ATTEMPT_MS > remaining) {
+        throw noteAttempts(error, options.call, attempts, Date.now() - startedAt);
+      }
+      await sleep(pause, options.signal);
+    }
+  }
+}
