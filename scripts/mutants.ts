@@ -253,8 +253,8 @@ export const BREAKAGES: readonly Breakage[] = [
   {
     name: "a failed deploy leaves its instance running (no abandon)",
     file: "lib/ec2/provider.ts",
-    find: "      await this.#requestTermination(id);\n",
-    replace: "",
+    find: "        await this.#requestTermination(id);\n        ended.push(id);\n",
+    replace: "        ended.push(id);\n",
     tests: [LIFECYCLE],
   },
   {
