@@ -78,6 +78,8 @@ export interface PartnerOned extends AsyncDisposable {
    * (until the server closes), or an authentication refusal quoting the session given.
    */
   fail(method: string, fault: PartnerFault, times?: number, after?: number): void;
+  /** Drops the faults not yet answered. */
+  clearFaults(): void;
   /** The VM's state now. */
   stateOf(id: number): [number, number];
   /** Counts calls of a method. */
@@ -545,6 +547,9 @@ export function startPartnerOned(
           },
           fail(method, fault, times = 1, after = 0) {
             faults.push({ method, fault, times, after });
+          },
+          clearFaults() {
+            faults.length = 0;
           },
           stateOf(id) {
             const vm = vms.get(id)!;

@@ -1,6 +1,6 @@
 /**
  * A partner cloud that misbehaves, against the built `dist/` actions: server errors and lost
- * answers to reads are retried, never an instantiate; an answer that is not XML-RPC fails in
+ * answers to reads are retried until the action's deadline is near, never an instantiate; an answer that is not XML-RPC fails in
  * one line; a partner that stops answering in the middle of a wait ends the action at its
  * deadline, in one line, with the VM left as the partner has it.
  */
@@ -92,13 +92,28 @@ test("reads the partner answered with HTTP 500 or lost are sent again and the ac
   assert.equal(partner.count("one.template.instantiate") - instantiated, 1, "not retried");
   assert.ok(![...partner.vms.values()].some((vm) => vm.name === "one-71-partner-f"));
 
-  // Three failures in a row: the read gives up, in one line.
+  // Three failures in a row are asked past as well: the deadline is the budget.
   partner.fail("one.vm.info", "http-500", 3);
+  assert.match((await act("poll", id, 70, "partner-f")).stdout, /^STATE=a /);
+  assert.equal((await act("cancel", id, 70, "partner-f", 12)).code, 0);
+});
+
+test("a read the partner keeps failing is asked until the deadline is near, then fails in one line naming the attempts", async () => {
+  const first = await deploy(74, "partner-slow");
+  assert.equal(first.code, 0, first.stdout);
+  const id = first.stdout.trim();
+  const infos = partner.count("one.vm.info");
+  partner.fail("one.vm.info", "http-500", 1_000);
+  const poll = failureLine(await act("poll", id, 74, "partner-slow"));
+  partner.clearFaults();
+  const attempts = Number(/ \((\d+) attempts in \d+\.\d s\)$/.exec(poll)?.[1]);
   assert.equal(
-    failureLine(await act("poll", id, 70, "partner-f")),
+    poll.replace(/ \(\d+ attempts in \d+\.\d s\)$/, ""),
     `Cannot describe ${id}: the partner cloud at ${partner.url} answered one.vm.info with HTTP 500 Internal Server Error`,
   );
-  assert.equal((await act("cancel", id, 70, "partner-f", 12)).code, 0);
+  assert.ok(attempts > 3, `${attempts} attempts`);
+  assert.equal(partner.count("one.vm.info") - infos, attempts, "requests seen = attempts made");
+  assert.equal((await act("cancel", id, 74, "partner-slow", 12)).code, 0);
 });
 
 test("an answer that is not XML-RPC, or one cut short, fails the action in one line without a stack trace, and is not retried", async () => {

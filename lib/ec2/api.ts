@@ -9,7 +9,8 @@
 import type * as Sdk from "@aws-sdk/client-ec2";
 import { InvalidInputError } from "../errors.ts";
 import { type Ec2Connection, REGION, REGION_PROBLEM } from "./settings.ts";
-import { CallWindow, retrying } from "./retry.ts";
+import { CallWindow, retrying } from "../retry.ts";
+import { failureKind, noteAttempts } from "./errors.ts";
 
 /**
  * The EC2 calls the driver makes: the one list. Each name is the SDK client's method name;
@@ -195,7 +196,7 @@ export function roleConfig(settings: Ec2Connection): RoleConfig | undefined {
  *
  * @param settings The host's connection settings.
  * @param time `signal` aborts every call in flight, and refuses new ones, once the action's
- *   time is up; `deadline` is when (without it, each call retries for 10 s at most).
+ *   time is up; `deadline` is when (without it, each call is sent once).
  * @returns The seam, backed by one SDK client.
  * @throws {InvalidInputError} when the region comes from a malformed `AWS_REGION`.
  */
@@ -215,8 +216,12 @@ export function createEc2Api(
   }
   const api: Record<string, unknown> = { region, window };
   for (const name of CALL_NAMES) {
+    const call = `${name[0]!.toUpperCase()}${name.slice(1)}`;
     const options = {
-      call: `${name[0]!.toUpperCase()}${name.slice(1)}`,
+      call,
+      classify: failureKind,
+      giveUp: (error: unknown, attempts: number, ms: number) =>
+        noteAttempts(error, call, attempts, ms),
       window,
       resendable: !NOT_RESENT.has(name),
       signal,

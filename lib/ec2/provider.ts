@@ -19,7 +19,7 @@ import type {
 import { sleep } from "../sleep.ts";
 import type { Ec2Api } from "./api.ts";
 import { errorCode, failureKind, isNotFound, isTransient, toDriverError } from "./errors.ts";
-import { BACKOFF, MIN_ATTEMPT_MS } from "./retry.ts";
+import { BACKOFF, MIN_ATTEMPT_MS } from "../retry.ts";
 import {
   describeAll,
   findHeldByHost,

@@ -10,7 +10,7 @@ import { CloudError, CredentialsError, NotFoundError } from "../errors.ts";
 import { OneApiError, oneCall } from "../one_rpc.ts";
 import { parseXml, type XmlElement } from "../xml.ts";
 import { XmlRpcClient, XmlRpcError, type XmlRpcParam } from "../xmlrpc.ts";
-import { sleep } from "../sleep.ts";
+import { CallWindow, retrying } from "../retry.ts";
 import { type OneCloudConnection, sessionOf } from "./settings.ts";
 
 /** OpenNebula's error codes (`Request::ErrorCode`). */
@@ -36,14 +36,15 @@ const READS = new Set([
   "one.template.info",
 ]);
 
-/** Pauses before each retry of a read; the action's deadline ends them sooner. */
-const RETRY_PAUSES_MS = [500, 1_500];
-
 /** Whether a failed call may have been lost on the way: no answer, or a server error (5xx). */
-function isTransient(error: XmlRpcError): boolean {
-  return error.code === "Unreachable" || error.code === "Timeout" ||
-    (error.code === "HttpStatus" && / HTTP 5\d\d\b/.test(error.message));
+function isTransient(error: unknown): boolean {
+  return error instanceof XmlRpcError &&
+    (error.code === "Unreachable" || error.code === "Timeout" ||
+      (error.code === "HttpStatus" && / HTTP 5\d\d\b/.test(error.message)));
 }
+
+/** Attempts made by a read that failed, for its message, by error. */
+const ATTEMPTS = new WeakMap<object, string>();
 
 /** The calls of one partner cloud. */
 export class PartnerApi {
@@ -52,15 +53,22 @@ export class PartnerApi {
   readonly #client: XmlRpcClient;
   readonly #connection: OneCloudConnection;
   readonly #signal: AbortSignal | undefined;
+  readonly #window: CallWindow;
   #session: Promise<string> | undefined;
 
   /**
    * @param connection The host's connection settings.
-   * @param signal Ends every call when the action runs out of time.
+   * @param time `signal` ends every call when the action runs out of time; `deadline` is when,
+   *   the budget of a read's retries (without it, each call is sent once).
    */
-  constructor(connection: OneCloudConnection, signal?: AbortSignal) {
+  constructor(
+    connection: OneCloudConnection,
+    time: { readonly signal?: AbortSignal | undefined; deadline?(): number } = {},
+  ) {
+    const { signal } = time;
     this.#connection = connection;
     this.#signal = signal;
+    this.#window = new CallWindow(time.deadline?.bind(time));
     this.#client = new XmlRpcClient(connection.endpoint, {
       label: "the partner cloud",
       timeoutMs: CALL_TIMEOUT_MS,
@@ -77,22 +85,28 @@ export class PartnerApi {
    * @throws {NotFoundError} when the object does not exist.
    * @throws {CloudError} for any other refusal, or when the partner cannot be reached or
    * answers something else than OpenNebula's answer. A read that got no answer or a server
-   * error is sent again, twice at most, before it fails.
+   * error is sent again until the action's deadline is near; a write never.
    */
   async call(doing: string, method: string, ...params: XmlRpcParam[]): Promise<unknown> {
     this.#session ??= sessionOf(this.#connection);
     const session = await this.#session;
-    const pauses = READS.has(method) ? [...RETRY_PAUSES_MS] : [];
-    for (;;) {
-      try {
-        return await oneCall(this.#client, method, session, ...params);
-      } catch (error) {
-        const pause = error instanceof XmlRpcError && isTransient(error)
-          ? pauses.shift()
-          : undefined;
-        if (pause === undefined) throw this.#failure(doing, error);
-        await sleep(pause, this.#signal);
-      }
+    const read = READS.has(method);
+    try {
+      return await retrying(() => oneCall(this.#client, method, session, ...params), {
+        call: method,
+        classify: (error) => read && isTransient(error) ? "lost" : undefined,
+        giveUp: (error, attempts, ms) => {
+          if (attempts > 1 && typeof error === "object" && error !== null) {
+            ATTEMPTS.set(error, ` (${attempts} attempts in ${(ms / 1000).toFixed(1)} s)`);
+          }
+          return error;
+        },
+        window: this.#window,
+        resendable: read,
+        signal: this.#signal,
+      }, CALL_TIMEOUT_MS);
+    } catch (error) {
+      throw this.#failure(doing, error);
     }
   }
 
@@ -100,7 +114,11 @@ export class PartnerApi {
   #failure(doing: string, error: unknown): unknown {
     if (!(error instanceof OneApiError)) {
       if (error instanceof XmlRpcError) {
-        return new CloudError(error.code, `${doing}: ${error.message}`, { cause: error });
+        return new CloudError(
+          error.code,
+          `${doing}: ${error.message}${ATTEMPTS.get(error) ?? ""}`,
+          { cause: error },
+        );
       }
       return error;
     }

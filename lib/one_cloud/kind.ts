@@ -59,20 +59,20 @@ export const ONE_CLOUD_KIND: ProviderKind = {
     const { endpoint, user, authFile } = settings.connection as OneCloudConnection;
     return JSON.stringify([endpoint, user ?? null, authFile ?? null]);
   },
-  async open(settings: HostSettings, { signal }: ActionTime) {
+  async open(settings: HostSettings, time: ActionTime) {
     const [{ PartnerApi }, { OneCloudProvider }] = await Promise.all([
       import("./api.ts"),
       import("./provider.ts"),
     ]);
-    const api = new PartnerApi(settings.connection as OneCloudConnection, signal);
-    return new OneCloudProvider(api, settings, signal);
+    const api = new PartnerApi(settings.connection as OneCloudConnection, time);
+    return new OneCloudProvider(api, settings, time.signal);
   },
   async preflight(settings: HostSettings, signal: AbortSignal): Promise<Check[]> {
     const [{ PartnerApi }, { partnerPreflight }] = await Promise.all([
       import("./api.ts"),
       import("./preflight.ts"),
     ]);
-    const api = new PartnerApi(settings.connection as OneCloudConnection, signal);
+    const api = new PartnerApi(settings.connection as OneCloudConnection, { signal });
     return await partnerPreflight(settings, api);
   },
 };

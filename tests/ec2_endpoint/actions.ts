@@ -30,8 +30,17 @@ import {
 } from "./state.ts";
 import { el, frag, list, opt, type Xml } from "./xml.ts";
 
-/** An action: checks the request, changes the region's state, returns the answer's elements. */
-export type Action = (region: RegionState, p: Params, now: number) => Xml;
+/** What an action notes about its call, for the call log. */
+export interface CallNotes {
+  /** Instances left out of the answer because they are not visible yet. */
+  readonly leftOut: string[];
+}
+
+/**
+ * An action: checks the request, changes the region's state, returns the answer's elements
+ * (and notes what it left out).
+ */
+export type Action = (region: RegionState, p: Params, now: number, notes: CallNotes) => Xml;
 
 /** The filters DescribeInstances supports besides `tag:<key>`. */
 const INSTANCE_FILTERS: Readonly<Record<string, (i: InstanceRecord) => string | undefined>> = {
@@ -127,10 +136,11 @@ function createTags(region: RegionState, p: Params, now: number): Xml {
 }
 
 /**
- * DescribeInstances: by id (each must be visible) or all visible instances, filtered; pages of
+ * DescribeInstances: by id (each must be visible, or only left out) or all visible instances,
+ * filtered; pages of
  * `MaxResults` instances (5 to 1000, not with ids) followed by `NextToken`, as EC2 answers.
  */
-function describeInstances(region: RegionState, p: Params, now: number): Xml {
+function describeInstances(region: RegionState, p: Params, now: number, notes: CallNotes): Xml {
   const ids = values(p, "InstanceId");
   const tests = items(p, "Filter").map((filter) => {
     const name = filter["Name"] ?? "";
@@ -143,10 +153,13 @@ function describeInstances(region: RegionState, p: Params, now: number): Xml {
     if (!read) throw new Ec2Error("InvalidParameterValue", `The filter '${name}' is invalid`);
     return (i: InstanceRecord) => wanted.includes(read(i) ?? "\0");
   });
-  const candidates = ids.length > 0
+  const named = ids.length > 0
     ? region.requireVisible(ids, now)
-    : [...region.instances.values()].filter((i) => region.isVisible(i, now));
-  let matching = candidates.filter((i) => tests.every((test) => test(i)));
+    : [...region.instances.values()].filter((i) => region.notVanished(i, now));
+  const wanted = named.filter((i) => tests.every((test) => test(i)));
+  // Not visible yet: left out, whether listed or (in the "left-out" form) asked for by id.
+  let matching = wanted.filter((i) => region.isVisible(i, now));
+  notes.leftOut.push(...wanted.filter((i) => !region.isVisible(i, now)).map((i) => i.id));
   let nextToken: string | undefined;
   const max = p["MaxResults"];
   if (max !== undefined) {

@@ -16,14 +16,17 @@ const AUTHORIZATION =
   /^AWS4-HMAC-SHA256 Credential=([^/\s]+)\/(\d{8})\/([^/\s]+)\/([^/\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/;
 
 /** SHA-256 (HMAC-SHA-256 with a secret) in the shape the signer expects. */
-class Sha256 {
+export class Sha256 {
   readonly #hash;
+  /** @param secret The HMAC key; a plain hash without one. */
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
     this.#hash = secret === undefined ? createHash("sha256") : createHmac("sha256", bytes(secret));
   }
+  /** Adds data. */
   update(data: string | ArrayBuffer | ArrayBufferView): void {
     this.#hash.update(bytes(data));
   }
+  /** The digest of the data so far. */
   digest(): Promise<Uint8Array> {
     return Promise.resolve(new Uint8Array(this.#hash.digest()));
   }

@@ -1,9 +1,9 @@
 /** The test knobs: injected failures, random faults, the call log and reset. */
 
-import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { DescribeInstancesCommand } from "@aws-sdk/client-ec2";
 import assert from "node:assert/strict";
-import { startEc2Endpoint } from "./mod.ts";
-import { clientFor, expectError, launchOne } from "./testing.ts";
+import { AMAZON_LINUX_AMI, startEc2Endpoint } from "./mod.ts";
+import { clientFor, expectError, launchOne, rawCall } from "./testing.ts";
 
 Deno.test("fail() fails the next calls of an action, or of any, before any state changes", async () => {
   await using ep = await startEc2Endpoint();
@@ -59,11 +59,42 @@ Deno.test("an SDK client with retries rides over throttling drawn at random", as
   ec2.destroy();
 });
 
-Deno.test("a dropped connection leaves the call applied and the client without an answer", async () => {
+const LAUNCH =
+  `Action=RunInstances&Version=2016-11-15&ImageId=${AMAZON_LINUX_AMI}&InstanceType=t3.micro&MinCount=1&MaxCount=1`;
+
+Deno.test("a dropped connection leaves the call applied and not one byte of the answer sent", async () => {
   await using ep = await startEc2Endpoint({ faults: { dropAfterApplyRate: 1 } });
-  const ec2: EC2Client = clientFor(ep);
-  await assert.rejects(launchOne(ec2));
+  assert.equal(await rawCall(ep, LAUNCH), "");
   assert.equal(ep.instances().length, 1);
   assert.equal(ep.calls[0]?.dropped, true);
-  ec2.destroy();
+});
+
+Deno.test("a cut answer announces its whole length and stops halfway, the call applied", async () => {
+  await using ep = await startEc2Endpoint({ faults: { cutAnswerRate: 1 } });
+  const received = await rawCall(ep, LAUNCH);
+  const [head, body] = received.split("\r\n\r\n") as [string, string];
+  assert.match(head, /^HTTP\/1\.1 200 /);
+  const announced = Number(/content-length: (\d+)/i.exec(head)?.[1]);
+  assert.ok(body.length > 0 && body.length < announced, `${body.length} of ${announced} bytes`);
+  assert.equal(ep.instances().length, 1);
+  assert.equal(ep.calls[0]?.cut, true);
+});
+
+Deno.test("one draw per call decides its fault, each rate a share of all calls", async () => {
+  const draws = [0.1, 0.35, 0.45, 0.55, 0.9];
+  await using ep = await startEc2Endpoint({
+    faults: {
+      throttleRate: 0.3,
+      serverErrorRate: 0.1,
+      dropAfterApplyRate: 0.1,
+      cutAnswerRate: 0.1,
+      random: () => draws.shift() ?? 0.9,
+    },
+  });
+  for (let i = 0; i < 5; i++) await rawCall(ep, LAUNCH);
+  assert.deepEqual(
+    ep.calls.map((c) => c.errorCode ?? (c.dropped ? "dropped" : c.cut ? "cut" : "answered")),
+    ["RequestLimitExceeded", "InternalError", "dropped", "cut", "answered"],
+  );
+  assert.equal(ep.instances().length, 3, "dropped, cut and answered calls were applied");
 });

@@ -71,6 +71,7 @@ export function runInstances(region: RegionState, p: Params, now: number): Xml {
     );
   }
   const reservationId = newId("r");
+  const invisibleAs = region.options.faults.invisibleAs ?? "not-found";
   const launched: InstanceRecord[] = [];
   for (let index = 0; index < count; index++) {
     const instance: InstanceRecord = {
@@ -88,6 +89,7 @@ export function runInstances(region: RegionState, p: Params, now: number): Xml {
         ? undefined
         : { requestId: newId("sir").slice(0, 12), type: launch.spot },
       visibleAt: now + region.options.timing.visibilityDelayMs,
+      invisibleAs: typeof invisibleAs === "function" ? invisibleAs(launch.tags) : invisibleAs,
       launchTime: now,
       state: "pending",
       transitionReason: "",
@@ -118,6 +120,7 @@ type Launch =
     | "publicIp"
     | "spot"
     | "visibleAt"
+    | "invisibleAs"
     | "launchTime"
     | "state"
     | "transitionReason"

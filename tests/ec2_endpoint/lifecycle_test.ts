@@ -86,6 +86,51 @@ Deno.test("a new instance is unknown to every call for visibilityDelayMs, then v
   assert.equal(await t.state(id), "running");
 });
 
+Deno.test("in the left-out form, DescribeInstances leaves a new instance out, asked by id too, without an error, and the other calls see it", async () => {
+  await using t = await setUp({
+    timing: { ...TIMING, visibilityDelayMs: 500 },
+    faults: { invisibleAs: "left-out" },
+  });
+  const id = await launchOne(t.ec2);
+  const byId = await t.ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }));
+  assert.deepEqual(byId.Reservations, []);
+  const all = await t.ec2.send(new DescribeInstancesCommand({}));
+  assert.deepEqual(all.Reservations, []);
+  assert.deepEqual(
+    t.ep.calls.filter((c) => c.action === "DescribeInstances").map((c) => c.leftOut),
+    [
+      [id],
+      [id],
+    ],
+  );
+  await expectError(
+    t.ec2.send(new DescribeInstancesCommand({ InstanceIds: ["i-0123456789abcdef0"] })),
+    "InvalidInstanceID.NotFound",
+  );
+  t.clock.advance(100);
+  await t.ec2.send(new StopInstancesCommand({ InstanceIds: [id] }));
+  t.clock.advance(400);
+  assert.equal(await t.state(id), "stopped", "the stop was applied while it was left out");
+});
+
+Deno.test("the form of invisibility is chosen per instance from the tags of its launch", async () => {
+  await using t = await setUp({
+    timing: { ...TIMING, visibilityDelayMs: 500 },
+    faults: { invisibleAs: (tags) => tags.get("form") === "left-out" ? "left-out" : "not-found" },
+  });
+  const tagged = (form: string) => ({
+    TagSpecifications: [{
+      ResourceType: "instance" as const,
+      Tags: [{ Key: "form", Value: form }],
+    }],
+  });
+  const leftOut = await launchOne(t.ec2, tagged("left-out"));
+  const notFound = await launchOne(t.ec2, tagged("not-found"));
+  const out = await t.ec2.send(new DescribeInstancesCommand({ InstanceIds: [leftOut] }));
+  assert.deepEqual(out.Reservations, []);
+  await expectError(t.state(notFound), "InvalidInstanceID.NotFound");
+});
+
 Deno.test("changes a state does not allow fail with IncorrectInstanceState and change nothing", async () => {
   await using t = await setUp();
   const pending = await launchOne(t.ec2);

@@ -5,8 +5,10 @@
  * DescribeInstanceTypes) in the EC2
  * Query API as `@aws-sdk/client-ec2` sends it, checks signatures with the SDK's own signer, and
  * models what moto cannot show: state transitions over time, eventual consistency (new ids not
- * visible yet), token deduplication (`IdempotentInstanceTerminated`), injected failures and
- * random faults (throttling, server errors, connections dropped after the call was applied).
+ * visible yet, as EC2's NotFound or left out of answers), token deduplication
+ * (`IdempotentInstanceTerminated`), injected failures and random faults (throttling, server
+ * errors, connections closed after the call was applied, before any byte of the answer or in
+ * its middle).
  *
  * ```ts ignore
  * const ep = await startEc2Endpoint({ timing: { pendingMs: 50 } }); // or { timing: REALISTIC_TIMING }
@@ -20,6 +22,7 @@
 
 import { type EndpointOptions, resolveOptions } from "./options.ts";
 import { type CallRecord, EndpointCore, type InjectedError } from "./server.ts";
+import { serveRaw } from "../raw_http.ts";
 import type {
   AddressSnapshot,
   ImageSnapshot,
@@ -30,7 +33,7 @@ import type {
 
 export * from "./fixtures.ts";
 export { DEFAULT_TIMING, REALISTIC_TIMING, TEST_CREDENTIALS } from "./options.ts";
-export type { EndpointOptions, Faults, Timing } from "./options.ts";
+export type { EndpointOptions, Faults, InvisibleForm, Timing } from "./options.ts";
 export { STATE_CODES } from "./state.ts";
 export type {
   AddressSnapshot,
@@ -114,31 +117,24 @@ export interface Ec2Endpoint extends AsyncDisposable {
 export function startEc2Endpoint(options: EndpointOptions = {}): Promise<Ec2Endpoint> {
   const resolved = resolveOptions(options);
   const core = new EndpointCore(resolved);
-  return new Promise((resolve) => {
-    const server = Deno.serve({
-      hostname: "127.0.0.1",
-      port: resolved.port,
-      onListen: ({ port }) => {
-        let closing: Promise<void> | undefined;
-        const close = () => (closing ??= server.shutdown());
-        resolve({
-          url: `http://127.0.0.1:${port}`,
-          port,
-          get calls() {
-            return core.calls;
-          },
-          countCalls: (action) =>
-            core.calls.filter((c) => action === undefined || c.action === action).length,
-          fail: (action, error, times) => core.fail(action, error, times),
-          instances: (region) => core.instances(region),
-          images: (region) => core.images(region),
-          addresses: (region) => core.addresses(region),
-          setInstanceState: (id, state, reason) => core.setInstanceState(id, state, reason),
-          reset: () => core.reset(),
-          close,
-          [Symbol.asyncDispose]: close,
-        });
-      },
-    }, (request) => core.handle(request));
+  // A server of our own, not Deno.serve: a random fault may close a connection before any byte
+  // of the answer, which Deno.serve cannot do.
+  const server = serveRaw((request) => core.handle(request), { port: resolved.port });
+  return Promise.resolve({
+    url: server.url,
+    port: server.port,
+    get calls() {
+      return core.calls;
+    },
+    countCalls: (action) =>
+      core.calls.filter((c) => action === undefined || c.action === action).length,
+    fail: (action, error, times) => core.fail(action, error, times),
+    instances: (region) => core.instances(region),
+    images: (region) => core.images(region),
+    addresses: (region) => core.addresses(region),
+    setInstanceState: (id, state, reason) => core.setInstanceState(id, state, reason),
+    reset: () => core.reset(),
+    close: () => server.close(),
+    [Symbol.asyncDispose]: () => server.close(),
   });
 }

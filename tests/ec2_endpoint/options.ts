@@ -52,19 +52,44 @@ export const REALISTIC_TIMING: Timing = {
 };
 
 /**
- * Random faults, each drawn per call from `random` (a seeded generator makes a run repeatable):
- * throttling and server errors before the call is applied, and connections dropped after it was
- * applied (the client never learns that it was).
+ * How an instance that is not visible yet (`Timing.visibilityDelayMs`) is kept out of answers:
+ * - `"not-found"`, as EC2 does: every call naming it fails `InvalidInstanceID.NotFound`, and
+ *   listings leave it out;
+ * - `"left-out"`, as a filtering proxy or some EC2-compatible clouds do: DescribeInstances
+ *   leaves it out of its answer without an error, asked by id too, and the other calls see it.
+ */
+export type InvisibleForm = "not-found" | "left-out";
+
+/**
+ * Random faults, one draw per call from `random` (a seeded generator makes a run repeatable),
+ * each rate a share of all calls (their sum at most 1): throttling and server errors before
+ * the call is applied, and connections closed after it was handled (the client never learns
+ * that it was applied).
  */
 export interface Faults {
   /** Share of calls answered `RequestLimitExceeded` (HTTP 503) before they are applied. */
   readonly throttleRate?: number;
   /** Share of calls answered `InternalError` (HTTP 500) before they are applied. */
   readonly serverErrorRate?: number;
-  /** Share of calls applied whose connection is then dropped before the answer's body. */
+  /**
+   * Share of calls handled (applied, when valid) whose connection is then closed before any
+   * byte of the answer: a client can tell nothing but that the connection closed.
+   */
   readonly dropAfterApplyRate?: number;
+  /**
+   * Share of calls handled whose answer is cut: the head, announcing the whole length, and
+   * half the body are written, then the connection closes.
+   */
+  readonly cutAnswerRate?: number;
   /** Random numbers in [0, 1); `Math.random` by default. */
   readonly random?: () => number;
+  /**
+   * How an instance not visible yet is kept out of answers, for all instances or chosen per
+   * instance from the tags of its launch; `"not-found"` by default.
+   */
+  readonly invisibleAs?:
+    | InvisibleForm
+    | ((tags: ReadonlyMap<string, string>) => InvisibleForm);
 }
 
 /** Options of `startEc2Endpoint`. */

@@ -1,12 +1,14 @@
 /**
  * The request pipeline and the test knobs: parse the Query request, verify its signature, log
  * the call, then injected failures and random faults, and finally the action against the
- * region's state (and, by chance, a dropped connection after it was applied).
+ * region's state (and, by chance, the connection closed after it was handled, before any byte
+ * of the answer or in its middle).
  *
  * @module
  */
 
-import { ACTIONS } from "./actions.ts";
+import { ACTIONS, type CallNotes } from "./actions.ts";
+import { CLOSE_BEFORE_ANSWER, type RawOutcome } from "../raw_http.ts";
 import { verifySignature } from "./auth.ts";
 import { DEFAULT_MESSAGES, Ec2Error } from "./errors.ts";
 import type { ResolvedOptions } from "./options.ts";
@@ -32,8 +34,19 @@ export interface CallRecord {
   readonly status: number;
   /** EC2 error code, for failed calls. */
   readonly errorCode?: string;
-  /** Whether the call was applied and its connection then dropped (random faults). */
+  /**
+   * Whether the call was handled (applied, when valid) and its connection then closed before
+   * any byte of the answer (random faults).
+   */
   readonly dropped?: boolean;
+  /** Whether the call was handled and its answer then cut in the middle (random faults). */
+  readonly cut?: boolean;
+  /** Instances left out of a DescribeInstances answer because they were not visible yet. */
+  readonly leftOut?: readonly string[];
+  /** The SDK's `amz-sdk-invocation-id` header, when sent (one per call the SDK makes). */
+  readonly invocationId?: string;
+  /** The SDK's `amz-sdk-request` header (`attempt=N; max=M`), when sent. */
+  readonly attempt?: string;
   /** The request id answered. */
   readonly requestId: string;
   /** When the request arrived. */
@@ -130,9 +143,10 @@ export class EndpointCore {
    * Answers one HTTP request.
    *
    * @param request The request.
-   * @returns The response (EC2's XML, success or error).
+   * @returns The response (EC2's XML, success or error), or, by chance (random faults), the
+   * connection closed before or in the middle of the answer.
    */
-  async handle(request: Request): Promise<Response> {
+  async handle(request: Request): Promise<RawOutcome> {
     const requestId = crypto.randomUUID();
     const at = this.#options.clock();
     let action = "";
@@ -141,7 +155,8 @@ export class EndpointCore {
     let status = 200;
     let errorCode: string | undefined;
     let text: string;
-    let dropped = false;
+    let fault: Fault | undefined;
+    const notes: CallNotes = { leftOut: [] };
     try {
       const body = new Uint8Array(await request.arrayBuffer());
       const url = new URL(request.url);
@@ -156,14 +171,18 @@ export class EndpointCore {
       region =
         (await verifySignature({ method: request.method, url, headers: request.headers, body }))
           .region;
-      text = responseDocument(action, requestId, this.#dispatch(action, params, region));
-      dropped = this.#draw(this.#options.faults.dropAfterApplyRate);
+      text = responseDocument(
+        action,
+        requestId,
+        this.#dispatch(action, params, region, notes, (drawn) => fault = drawn),
+      );
     } catch (error) {
       const failure = error instanceof Ec2Error ? error : internalError(error);
       status = failure.status;
       errorCode = failure.code;
       text = errorDocument(failure.code, failure.message, requestId);
     }
+    const closed = fault === "drop" || fault === "cut";
     this.#calls.push({
       action,
       params,
@@ -172,30 +191,27 @@ export class EndpointCore {
       ...(errorCode === undefined ? {} : { errorCode }),
       requestId,
       at: new Date(at),
-      ...(dropped ? { dropped } : {}),
+      ...(fault === "drop" ? { dropped: true } : {}),
+      ...(fault === "cut" ? { cut: true } : {}),
+      ...(notes.leftOut.length > 0 ? { leftOut: notes.leftOut } : {}),
+      ...sdkHeaders(request.headers),
     });
-    if (dropped) {
-      // The call was applied; the client gets the headers and the start of the answer, then the
-      // connection closes before the length announced.
-      const encoded = new TextEncoder().encode(text);
-      const body = new ReadableStream({
-        start: (c) => {
-          c.enqueue(encoded.subarray(0, Math.floor(encoded.length / 2)));
-          c.close();
-        },
-      });
-      return new Response(body, {
-        status,
-        headers: { ...XML_HEADERS, "content-length": String(encoded.length) },
-      });
-    }
-    return new Response(text, {
+    const response = new Response(text, {
       status,
       headers: { ...XML_HEADERS, "x-amzn-requestid": requestId },
     });
+    if (!closed) return response;
+    // The call was handled; the client gets no byte of the answer, or only its first half.
+    return fault === "drop" ? CLOSE_BEFORE_ANSWER : { close: "mid-answer", response };
   }
 
-  #dispatch(action: string, params: Record<string, string>, regionName: string) {
+  #dispatch(
+    action: string,
+    params: Record<string, string>,
+    regionName: string,
+    notes: CallNotes,
+    drawn: (fault: Fault) => void,
+  ) {
     const handler = ACTIONS.get(action);
     if (!handler) {
       throw new Ec2Error(
@@ -212,18 +228,50 @@ export class EndpointCore {
         `${code} (injected by the test endpoint)`;
       throw new Ec2Error(code, message, status);
     }
-    if (this.#draw(this.#options.faults.throttleRate)) throw new Ec2Error("RequestLimitExceeded");
-    if (this.#draw(this.#options.faults.serverErrorRate)) throw new Ec2Error("InternalError");
+    const fault = this.#draw();
+    if (fault === "throttle") throw new Ec2Error("RequestLimitExceeded");
+    if (fault === "server-error") throw new Ec2Error("InternalError");
+    // Drawn before the call is applied, so that it is closed whatever the call's outcome.
+    if (fault) drawn(fault);
     const now = this.#options.clock();
     let region = this.#regions.get(regionName);
     if (!region) this.#regions.set(regionName, region = new RegionState(regionName, this.#options));
     region.refresh(now);
-    return handler(region, params, now);
+    return handler(region, params, now, notes);
   }
 
-  #draw(rate: number | undefined): boolean {
-    return rate !== undefined && rate > 0 && (this.#options.faults.random ?? Math.random)() < rate;
+  /** One draw for a call: which fault, if any (each rate a share of all calls). */
+  #draw(): Fault | undefined {
+    const { throttleRate = 0, serverErrorRate = 0, dropAfterApplyRate = 0, cutAnswerRate = 0 } =
+      this.#options.faults;
+    if (throttleRate + serverErrorRate + dropAfterApplyRate + cutAnswerRate <= 0) return undefined;
+    const draw = (this.#options.faults.random ?? Math.random)();
+    let bound = 0;
+    for (
+      const [fault, rate] of [
+        ["throttle", throttleRate],
+        ["server-error", serverErrorRate],
+        ["drop", dropAfterApplyRate],
+        ["cut", cutAnswerRate],
+      ] as const
+    ) {
+      if (draw < (bound += rate)) return fault;
+    }
+    return undefined;
   }
+}
+
+/** A random fault of one call. */
+type Fault = "throttle" | "server-error" | "drop" | "cut";
+
+/** The SDK's headers that tell its calls and attempts apart, when sent. */
+function sdkHeaders(headers: Headers): { invocationId?: string; attempt?: string } {
+  const invocationId = headers.get("amz-sdk-invocation-id");
+  const attempt = headers.get("amz-sdk-request");
+  return {
+    ...(invocationId === null ? {} : { invocationId }),
+    ...(attempt === null ? {} : { attempt }),
+  };
 }
 
 function internalError(error: unknown): Ec2Error {

@@ -11,7 +11,7 @@
 
 import { Ec2Error, errors } from "./errors.ts";
 import type { SecurityGroupFixture, SubnetFixture } from "./fixtures.ts";
-import type { ResolvedOptions } from "./options.ts";
+import type { InvisibleForm, ResolvedOptions } from "./options.ts";
 
 /** The six instance states. */
 export type InstanceStateName =
@@ -112,6 +112,8 @@ export interface InstanceRecord {
   readonly userData: string | undefined;
   /** When Describe and the other calls start to know it (ms). */
   readonly visibleAt: number;
+  /** How it is kept out of answers until then. */
+  readonly invisibleAs: InvisibleForm;
   /** Launch (or last start) time, ms. */
   launchTime: number;
   /** Current state. */
@@ -477,7 +479,16 @@ export class RegionState {
   }
 
   /**
-   * The named instances, each visible.
+   * Whether a call naming an instance finds it: visible, or not visible yet in the
+   * `"left-out"` form (which only DescribeInstances' answers leave it out of).
+   */
+  isKnown(instance: InstanceRecord, now: number): boolean {
+    return (now >= instance.visibleAt || instance.invisibleAs === "left-out") &&
+      this.notVanished(instance, now);
+  }
+
+  /**
+   * The named instances, each visible (or only left out of DescribeInstances' answers).
    *
    * @param ids Instance ids.
    * @param now The current time (ms).
@@ -493,7 +504,7 @@ export class RegionState {
     const unique = [...new Set(ids)];
     const missing = unique.filter((id) => {
       const instance = this.instances.get(id);
-      return !instance || !this.isVisible(instance, now);
+      return !instance || !this.isKnown(instance, now);
     });
     if (missing.length > 0) throw errors.instancesNotFound(missing);
     return unique.map((id) => this.instances.get(id)!);

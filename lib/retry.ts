@@ -1,18 +1,24 @@
 /**
- * How long an EC2 call keeps trying: the action's deadline is the budget, not an attempt
+ * How long a cloud call keeps trying: the action's deadline is the budget, not an attempt
  * count. A call that fails in a way that may pass (throttling, a server error, a lost
- * connection, no answer in time) is asked again after a jittered, growing pause, for as long as
- * the action has time left; then it fails with the last error, which names the call and counts
- * the attempts. A call that is not safe to send twice (RunInstances without EC2's token
- * deduplication, CreateImage) is asked again only when its first sending provably did nothing
- * (throttled, or never connected); when its outcome is unknown the error goes to the caller,
- * who looks for what it may have done before sending it again.
+ * connection, no answer in time) is asked again after a jittered, doubling pause, for as long
+ * as the action has time left; then it fails with the last error. A call that is not safe to
+ * send twice is asked again only when its first sending provably did nothing (throttled, or
+ * never connected); when its outcome is unknown the error goes to the caller, who looks for what
+ * it may have done before sending it again. Each provider says which of its failures are which.
  *
  * @module
  */
 
-import { sleep } from "../sleep.ts";
-import { failureKind, noteAttempts } from "./errors.ts";
+import { sleep } from "./sleep.ts";
+
+/**
+ * What a failed call says about its request: `throttled` (refused before anything was done),
+ * `unsent` (no connection was made), `lost` (it may or may not have been applied, and asking
+ * again may well work), or `undefined` (a definite answer, or one asking again would not
+ * change).
+ */
+export type FailureKind = "throttled" | "unsent" | "lost" | undefined;
 
 /** Pauses between attempts, in milliseconds, before jitter. */
 export const BACKOFF = {
@@ -27,11 +33,17 @@ export const BACKOFF = {
 /** Time kept back at the end of an action for it to report, in milliseconds. */
 export const REPORT_RESERVE_MS = 2_000;
 
+/** The shortest pause between two attempts, in milliseconds. */
+const MIN_PAUSE_MS = 100;
+
 /** No attempt starts with less time than this left, in milliseconds. */
 export const MIN_ATTEMPT_MS = 1_000;
 
-/** How long a call keeps trying when no action deadline is known (the doctor), in ms. */
-export const UNTIMED_CALL_BUDGET_MS = 10_000;
+/**
+ * How long a call keeps trying when no action deadline is known, in ms: not at all. Only the
+ * preflight (`doctor`) calls without one, and it reports what the cloud answers now.
+ */
+export const UNTIMED_CALL_BUDGET_MS = 0;
 
 /**
  * When a call's retries must end: the action's deadline less {@link REPORT_RESERVE_MS} and
@@ -43,10 +55,15 @@ export class CallWindow {
 
   /**
    * @param deadline When the action's time is up (ms since the epoch); without one, each call
-   *   gets {@link UNTIMED_CALL_BUDGET_MS} from its start.
+   *   is sent once ({@link UNTIMED_CALL_BUDGET_MS}).
    */
   constructor(deadline?: () => number) {
     this.#deadline = deadline;
+  }
+
+  /** Whether an action deadline bounds the calls (otherwise each is sent once, in full time). */
+  get timed(): boolean {
+    return this.#deadline !== undefined;
   }
 
   /**
@@ -80,8 +97,12 @@ export class CallWindow {
 
 /** How one call is retried. */
 export interface RetryOptions {
-  /** The EC2 action, for the error (`RunInstances`). */
+  /** The call, for the error (`RunInstances`). */
   readonly call: string;
+  /** Sorts a failure (see {@link FailureKind}). */
+  readonly classify: (error: unknown) => FailureKind | "unreadable";
+  /** Records the attempts made on the last error, before it is thrown. */
+  readonly giveUp?: (error: unknown, attempts: number, ms: number) => unknown;
   /** When retries end. */
   readonly window: CallWindow;
   /** Whether sending the call twice is harmless (a describe, a stop, a terminate). */
@@ -99,7 +120,7 @@ export interface RetryOptions {
  * @param options The call, its window and whether it may be sent again blindly.
  * @param requestMs The longest one attempt may take.
  * @returns The answer.
- * @throws the last error, with the attempts made noted on it (`$metadata.attempts`).
+ * @throws the last error, as `giveUp` returns it.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -109,7 +130,13 @@ export interface RetryOptions {
  * const answer = await retrying(async () => {
  *   if (++sent < 3) throw throttled;
  *   return "ok";
- * }, { call: "DescribeInstances", window: new CallWindow(), resendable: true, random: () => 0 }, 10_000);
+ * }, {
+ *   call: "DescribeInstances",
+ *   classify: (error) => (error as Error).name === "RequestLimitExceeded" ? "throttled" : undefined,
+ *   window: new CallWindow(() => Date.now() + 10_000),
+ *   resendable: true,
+ *   random: () => 0,
+ * }, 10_000);
  * assert.equal(answer, "ok");
  * assert.equal(sent, 3);
  * ```
@@ -122,20 +149,22 @@ export async function retrying<T>(
   const random = options.random ?? Math.random;
   const startedAt = Date.now();
   for (let attempts = 1;; attempts++) {
-    const left = options.window.end(startedAt) - Date.now();
+    const left = options.window.timed ? options.window.end(startedAt) - Date.now() : requestMs;
     try {
       return await attempt(Math.max(MIN_ATTEMPT_MS, Math.min(requestMs, left)));
     } catch (error) {
-      const kind = failureKind(error);
+      const kind = options.classify(error);
       const again = kind === "throttled" || kind === "unsent" ||
         (kind === "lost" && options.resendable);
       const base = kind === "throttled" ? BACKOFF.throttledBaseMs : BACKOFF.baseMs;
       const pause = Math.min(BACKOFF.capMs, base * 2 ** (attempts - 1)) * (0.5 + random() / 2);
-      const remaining = options.window.end(startedAt) - Date.now();
-      if (!again || options.signal?.aborted || pause + MIN_ATTEMPT_MS > remaining) {
-        throw noteAttempts(error, options.call, attempts, Date.now() - startedAt);
+      // The last pause is cut short to leave one attempt its time, rather than giving up with
+      // time left.
+      const room = options.window.end(startedAt) - Date.now() - MIN_ATTEMPT_MS;
+      if (!again || options.signal?.aborted || room < MIN_PAUSE_MS) {
+        throw options.giveUp ? options.giveUp(error, attempts, Date.now() - startedAt) : error;
       }
-      await sleep(pause, options.signal);
+      await sleep(Math.min(pause, room), options.signal);
     }
   }
 }
