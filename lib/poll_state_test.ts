@@ -152,6 +152,19 @@ Deno.test("PollState.markChanged() stops a listing taken before it from serving"
   assert.ok(await t.state.fresh());
 });
 
+Deno.test("PollState lists afresh when the change mark cannot be read, instead of serving the cached listing", async () => {
+  await using t = await setUp();
+  await t.state.listing(t.list, never);
+  t.clock.now += 5;
+  assert.ok(await t.state.fresh(), "served while there is no change mark");
+  // A mark that exists but cannot be read may hide a change (a directory in its place fails
+  // the read for every user, root included).
+  await Deno.mkdir(`${t.state.file.replace(/\.listing$/, "")}.changed`);
+  assert.equal(await t.state.fresh(), undefined);
+  await t.state.listing(t.list, never);
+  assert.equal(t.calls(), 2);
+});
+
 Deno.test("PollState.record() keeps a listing taken elsewhere for the polls that follow", async () => {
   await using t = await setUp();
   await t.state.record(t.clock.now - 1_000, LISTED);

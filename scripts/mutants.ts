@@ -8,16 +8,20 @@
  * the file back. A text that no longer occurs exactly once fails the run before anything is
  * edited, so the list stays true as the code changes.
  *
- * Usage: deno task mutants [--only NAME]... [--list]
+ * Usage: deno task mutants [--only NAME]... [--from N] [--list]
  *
  * --only NAME  run only the breakages whose name contains NAME (repeatable)
  * --from N     start at the Nth breakage (of those chosen), to resume a run
  * --list       check the list against the code, print the names and exit
  *
- * Exits 1 when any breakage survived or did not build. Files are restored after each breakage, on an error and
- * on Ctrl-C; the script refuses to start while a file it edits has uncommitted changes, so the
- * `git checkout` it uses as a last resort can never lose work. It is an on-demand tool, not
- * part of `deno task test` (a full run takes about a minute per breakage).
+ * The run decides pass or fail: it ends with the line `mutants: N caught, N survived` (and
+ * `, N not built` when some did not build) and exits 1 when any breakage survived or did not
+ * build, 2 when the list does not match the code. Files are restored after each breakage, on
+ * an error and on Ctrl-C; the script refuses to start while a file it edits has uncommitted
+ * changes, so the `git checkout` it uses as a last resort can never lose work. It is an
+ * on-demand tool, not part of `deno task test` (a full run takes about a minute per
+ * breakage); the list itself is checked there (`tests/mutants_list_test.ts`), so a change that
+ * leaves an entry stale fails the ordinary test run.
  *
  * @module
  */
@@ -76,16 +80,10 @@ export const BREAKAGES: readonly Breakage[] = [
     file: "lib/action.ts",
     find: "return redact(oneLine(message));",
     replace: "return oneLine(message);",
-    more: [
-      {
-        find: "writeAll(Deno.stdout, encoder.encode(redact(output.stdout)));",
-        replace: "writeAll(Deno.stdout, encoder.encode(output.stdout));",
-      },
-      {
-        find: "writeAll(Deno.stderr, encoder.encode(redact(output.stderr)));",
-        replace: "writeAll(Deno.stderr, encoder.encode(output.stderr));",
-      },
-    ],
+    more: [{
+      find: "return { code, stdout: redact(output.stdout), stderr: redact(output.stderr) };",
+      replace: "return { code, stdout: output.stdout, stderr: output.stderr };",
+    }],
     tests: ["lib/action_test.ts"],
   },
   {
@@ -94,8 +92,8 @@ export const BREAKAGES: readonly Breakage[] = [
     find: 'return result === "" ? "" : `${redact(oneLine(result))}\\n`;',
     replace: 'return result === "" ? "" : `${oneLine(result)}\\n`;',
     more: [{
-      find: "writeAll(Deno.stdout, encoder.encode(redact(output.stdout)));",
-      replace: "writeAll(Deno.stdout, encoder.encode(output.stdout));",
+      find: "return { code, stdout: redact(output.stdout), stderr: redact(output.stderr) };",
+      replace: "return { code, stdout: output.stdout, stderr: redact(output.stderr) };",
     }],
     tests: ["lib/action_test.ts"],
   },
@@ -159,6 +157,14 @@ export const BREAKAGES: readonly Breakage[] = [
     tests: [LIFECYCLE],
   },
   {
+    name:
+      "power-off or undeploy of a VM without deploy id terminates the instances found by its tags",
+    file: "lib/end_vm.ts",
+    find: "  if (reason) {\n    throw new InvalidInputError(",
+    replace: "  if (reason && Date.now() < 0) {\n    throw new InvalidInputError(",
+    tests: [LIFECYCLE],
+  },
+  {
     name: "recover --delete terminates the VM's instances on other hosts too",
     file: "lib/ec2/provider.ts",
     find: "return found.filter((i) => tagOf(i, HOST_TAG) === tagValue(host)).map(toInstance);",
@@ -180,6 +186,13 @@ export const BREAKAGES: readonly Breakage[] = [
     find: "    request.deploymentName,\n",
     replace: "",
     tests: [ACTIONS],
+  },
+  {
+    name: "the EC2 launch token ignores the template section",
+    file: "lib/ec2/token.ts",
+    find: "    Object.entries(section).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0),\n",
+    replace: "",
+    tests: ["lib/ec2/token_test.ts"],
   },
   {
     name: "a retried deploy that finds its instance stopped does not start it",
@@ -240,8 +253,8 @@ export const BREAKAGES: readonly Breakage[] = [
   {
     name: "a failed deploy leaves its instance running (no abandon)",
     file: "lib/ec2/provider.ts",
-    find: "      await this.#requestTermination(id);\n",
-    replace: "",
+    find: "        await this.#requestTermination(id);\n        ended.push(id);\n",
+    replace: "        ended.push(id);\n",
     tests: [LIFECYCLE],
   },
   {
@@ -303,6 +316,14 @@ export const BREAKAGES: readonly Breakage[] = [
   },
   // Poll.
   {
+    name:
+      "an unreadable change mark on the shared listing is taken as no change (a stale listing is served)",
+    file: "lib/poll_state.ts",
+    find: "    } catch (error) {\n      return error instanceof Deno.errors.NotFound;\n",
+    replace: "    } catch (error) {\n      return true;\n",
+    tests: ["lib/poll_state_test.ts"],
+  },
+  {
     name: "poll reports STATE=d for an unknown id shortly after deploy (grace ignored)",
     file: "actions/poll.ts",
     find: "age !== undefined && age > settings.notFoundGraceSeconds",
@@ -339,7 +360,7 @@ export const BREAKAGES: readonly Breakage[] = [
   },
   {
     name: "a deploy id that is not an EC2 id reaches the API",
-    file: "lib/ec2/provider.ts",
+    file: "lib/ec2/instance_id.ts",
     find: "if (!/^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$/.test(id)) {",
     replace: "if (false) {",
     tests: [ACTIONS],
@@ -432,10 +453,15 @@ export const BREAKAGES: readonly Breakage[] = [
     tests: ["lib/ec2/launch_spec_test.ts", "lib/config_test.ts"],
   },
   {
-    name: "bounded reads accept one chunk over the limit",
+    // Reads ask for one byte more than the limit allows; both move, or the read loops forever.
+    name: "bounded reads accept one byte over the limit",
     file: "lib/bounded_read.ts",
     find: "if (total > limit) throw",
     replace: "if (total > limit + 1) throw",
+    more: [{
+      find: "Math.min(CHUNK_BYTES, limit + 1 - total)",
+      replace: "Math.min(CHUNK_BYTES, limit + 2 - total)",
+    }],
     tests: ["lib/bounded_read_test.ts"],
   },
   {
@@ -540,7 +566,7 @@ export const BREAKAGES: readonly Breakage[] = [
   {
     name: "stdin over its limit is taken for no action data",
     file: "lib/opennebula/stdin.ts",
-    find: "        ? { error: new InvalidInputError(`Standard input is ${error.reason}`) }\n",
+    find: "        ? { error: `Standard input is ${error.reason}` }\n",
     replace: '        ? { text: "" }\n',
     tests: [BOUNDED],
   },
@@ -559,15 +585,21 @@ const TEST_FLAGS = [
 const TEST_TIMEOUT_MS = 15 * 60 * 1000;
 
 /** What became of one breakage. */
-interface Outcome {
+export interface Outcome {
   readonly breakage: Breakage;
   readonly result: "caught" | "caught (timed out)" | "survived" | "not built";
   readonly seconds: number;
   readonly log: string;
 }
 
-/** The problems that keep the list from being applied: texts not found exactly once, missing files. */
-function checkList(list: readonly Breakage[]): string[] {
+/**
+ * The problems that keep a breakage list from being applied: texts not found exactly once,
+ * replacements that change nothing, duplicate names, missing files.
+ *
+ * @param list The breakages to check.
+ * @returns One line per problem; empty when every breakage can be applied.
+ */
+export function checkList(list: readonly Breakage[]): string[] {
   const problems: string[] = [];
   const names = new Set<string>();
   for (const b of list) {
@@ -703,6 +735,29 @@ function hasChanges(file: string): boolean {
   return new TextDecoder().decode(out.stdout).trim() !== "";
 }
 
+/**
+ * The run's last line, which says pass or fail in figures: `mutants: N caught, N survived`,
+ * with `, N not built` added when a breakage did not build.
+ *
+ * @param results The result of each breakage run.
+ * @returns The line.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { closingLine } from "./mutants.ts";
+ * assert.equal(closingLine(["caught", "caught (timed out)", "survived"]), "mutants: 2 caught, 1 survived");
+ * assert.equal(closingLine(["caught", "not built"]), "mutants: 1 caught, 0 survived, 1 not built");
+ * ```
+ */
+export function closingLine(results: readonly Outcome["result"][]): string {
+  const caught = results.filter((r) => r.startsWith("caught")).length;
+  const survived = results.filter((r) => r === "survived").length;
+  const notBuilt = results.filter((r) => r === "not built").length;
+  return `mutants: ${caught} caught, ${survived} survived${
+    notBuilt > 0 ? `, ${notBuilt} not built` : ""
+  }`;
+}
+
 async function main(): Promise<number> {
   const { values } = parseCli("mutants", USAGE, () =>
     parseArgs({
@@ -716,10 +771,16 @@ async function main(): Promise<number> {
   const problems = checkList(BREAKAGES);
   if (problems.length > 0) {
     console.error(`The breakage list does not match the code:\n  ${problems.join("\n  ")}`);
+    console.error(
+      `mutants: the list does not match the code (${problems.length} problem${
+        problems.length === 1 ? "" : "s"
+      }); update the entries in scripts/mutants.ts`,
+    );
     return 2;
   }
   if (values.list) {
     for (const b of BREAKAGES) console.log(b.name);
+    console.log(`mutants: the list matches the code (${BREAKAGES.length} breakages)`);
     return 0;
   }
   const only = values.only ?? [];
@@ -773,17 +834,19 @@ async function main(): Promise<number> {
   const width = Math.max(...outcomes.map((o) => o.breakage.name.length));
   console.log(`\n${"Breakage".padEnd(width)}  Result`);
   for (const o of outcomes) console.log(`${o.breakage.name.padEnd(width)}  ${o.result}`);
-  const survived = outcomes.filter((o) => !o.result.startsWith("caught"));
-  console.log(`\n${outcomes.length - survived.length} of ${outcomes.length} breakages caught`);
-  for (const o of survived) {
+  const failed = outcomes.filter((o) => !o.result.startsWith("caught"));
+  for (const o of failed) {
     console.log(
-      `Survived: ${o.breakage.name}\n  ${o.breakage.file}; tests: ${
+      `${
+        o.result === "survived" ? "Survived" : "Not built"
+      }: ${o.breakage.name}\n  ${o.breakage.file}; tests: ${
         o.breakage.tests.join(" ")
       }; log: ${o.log}`,
     );
   }
   console.log(`Test logs: ${logDir}`);
-  return survived.length === 0 ? 0 : 1;
+  console.log(closingLine(outcomes.map((o) => o.result)));
+  return failed.length === 0 ? 0 : 1;
 }
 
 if (import.meta.main) Deno.exit(await main());

@@ -33,6 +33,7 @@ import {
   oneBase64,
   runAction,
   sharedTest as test,
+  TEST_SERVER_ENV,
   writeLocalConfig,
 } from "./harness.ts";
 
@@ -569,6 +570,36 @@ test("an action that fails before reading stdin, or never reads it, still drains
   });
   assert.deepEqual(rebooted, { code: 0, stdout: "", stderr: "" });
   assert.equal(ep.countCalls("RebootInstances"), 1);
+});
+
+test("an action that fails on its arguments drains a stdin larger than a pipe buffer, so the shell's writer is not killed by SIGPIPE", async () => {
+  // oned's driver layer pipes the action data into the action; a writer whose reader exited
+  // first dies of SIGPIPE (141), and oned records a failure whatever the action said. 1 MiB
+  // is more than a pipe holds, so the writer blocks until the action reads. The frame drains
+  // stdin for an action run in its own process, the client for one run by a driver server.
+  for (const env of [{ ...ENV, HYBRID_DRIVER_SERVER: "off" }, ENV]) {
+    const out = await new Deno.Command("bash", {
+      args: [
+        "-c",
+        'head -c 1048576 /dev/zero | base64 | "$0" "$@" >&2; echo "${PIPESTATUS[*]}"',
+        `${DIST_VMM}poll`,
+        "i-0123456789abcdef0",
+        HOST,
+      ],
+      clearEnv: true,
+      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...TEST_SERVER_ENV, ...env },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const output = new TextDecoder().decode(out.stderr);
+    assert.equal(
+      new TextDecoder().decode(out.stdout),
+      "0 0 1\n",
+      `exit codes of the pipeline (${output})`,
+    );
+    assert.match(output, /^Wrong number of arguments for poll: got 2, expected 3 or 4\. /);
+  }
 });
 
 test("a deploy that reads its deployment from the file still reads all of stdin", async () => {

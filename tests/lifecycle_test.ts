@@ -8,7 +8,9 @@
 import assert from "node:assert/strict";
 import { type Ec2Endpoint, startEc2Endpoint, TEST_CREDENTIALS } from "./ec2_endpoint/mod.ts";
 import {
+  deployedId,
   DIST_VMM,
+  failureLine,
   FIXTURE_SECTION,
   instancesOfVm,
   oneBase64,
@@ -406,6 +408,32 @@ test("onevm recover --delete of a VM whose deploy never returned an id terminate
   }
   assert.equal(slow.instances("us-east-1")[0]?.state, "terminated");
   assert.equal(slow.countCalls("TerminateInstances"), 1, "the second cancel found nothing left");
+});
+
+test("power-off or undeploy of a VM without deploy id fails in one line and leaves the instances found by its tags alone", async () => {
+  // An instance tagged for VM 220 runs, but oned has no deploy id for the VM: only a delete
+  // (recover --delete) may end such instances; a power-off must not terminate them.
+  const xml = vmDeployment(220, SECTION);
+  const path = await writeDeployment(tmp, 220, xml);
+  const id = deployedId(
+    await runAction("deploy", [path, HOST, "220", HOST], { stdin: oneBase64(xml), env: ENV }),
+  );
+  const ends = () => ep.countCalls("TerminateInstances") + ep.countCalls("StopInstances");
+  const before = ends();
+  // LCM 18 is SHUTDOWN_POWEROFF (poweroff, --hard with cancel), 29 SHUTDOWN_UNDEPLOY.
+  const sent = [["shutdown", 18], ["shutdown", 29], ["cancel", 18], ["cancel", 29]] as const;
+  for (const [action, lcmState] of sent) {
+    const result = await runAction(action, ["", HOST, "220", HOST], {
+      stdin: oneBase64(actionData(220, HOST, "", { lcmState })),
+      env: ENV,
+    });
+    assert.equal(
+      failureLine(result),
+      `Cannot ${action} VM 220: OpenNebula has no deploy id for it, so there is no instance to power off or undeploy`,
+    );
+  }
+  assert.equal(ends(), before, "no instance was stopped or terminated");
+  assert.deepEqual(instancesOf(220).map((i) => [i.instanceId, i.state]), [[id, "running"]]);
 });
 
 test("onevm recover --delete terminates only the instances launched on its own host", async () => {
