@@ -154,7 +154,7 @@ export async function runAction(
 
 /**
  * Runs an action as {@link runAction} does, but returns what it would write and exit with
- * instead of writing it: the frame of a run served by the driver server.
+ * instead of writing it.
  *
  * @param action The action to run.
  * @param argv Its arguments.

@@ -58,14 +58,3 @@ export const IM_ACTIONS: Readonly<Record<string, ActionLoader>> = {
   vm_status: () => import("../actions/im_probes.ts").then((m) => m.vmStatus),
   orphans: () => import("../actions/im_probes.ts").then((m) => m.orphans),
 };
-
-/**
- * Actions that always run in their own process, never through the warm driver server
- * (`lib/driver_server.ts`): the unsupported ones answer without the cloud, and the operator's
- * tools run from a shell whose environment oned does not share (a server for it would idle).
- */
-export const IN_PROCESS_ACTIONS: ReadonlySet<string> = new Set([
-  ...unsupportedNames,
-  "doctor",
-  "orphans",
-]);

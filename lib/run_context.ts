@@ -1,8 +1,7 @@
 /**
  * What belongs to one action run rather than to the process: the secrets to keep out of its
- * output and, when the run is not this process's own (the warm driver server runs many at once,
- * `lib/driver_server.ts`), its standard input. A process that runs one action uses the process
- * context: nothing here changes what it does.
+ * output and, when a caller runs several actions in one process (tests), its standard input. A
+ * process that runs one action uses the process context: nothing here changes what it does.
  *
  * @module
  */

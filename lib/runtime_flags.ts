@@ -1,7 +1,6 @@
 /**
  * The flags the built driver program runs with, shared by the build (`scripts/build.ts`, which
- * writes them into the launchers or compiles them in) and by the driver itself, which starts
- * its warm server (`lib/driver_client.ts`) with the same runtime and flags.
+ * writes them into the launchers or compiles them in).
  *
  * @module
  */
@@ -9,8 +8,7 @@
 /**
  * Permissions the driver runs with: files (configuration, deployment and checkpoint files,
  * shared AWS config), environment (AWS_* and the driver's own variables), network (the EC2
- * endpoint), system information the AWS SDK reads for its user agent, and running one program:
- * this very runtime (`/proc/self/exe`), to start the warm driver server.
+ * endpoint), and system information the AWS SDK reads for its user agent. No program is run.
  */
 export const RUNTIME_PERMISSIONS: readonly string[] = [
   "--allow-read",
@@ -18,7 +16,6 @@ export const RUNTIME_PERMISSIONS: readonly string[] = [
   "--allow-env",
   "--allow-net",
   "--allow-sys",
-  "--allow-run=/proc/self/exe",
 ];
 
 /** What the portable form's launcher gives `deno run` before the driver's bundle. */

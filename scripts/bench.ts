@@ -4,11 +4,8 @@
  *
  * - per action: median and p95 wall time, median CPU (user + system) and peak RSS over repeated
  *   runs, next to a bare start-up of the same Deno runtime (an empty script), with the ratio;
- *   the cases run interleaved, one round after another. Each action that asks EC2 is measured
- *   twice: served by the warm driver server (the default; the process measured is the thin
- *   client, and the server's own CPU per served action is reported apart) and with the server
- *   off (`HYBRID_DRIVER_SERVER=off`: the whole action in its own process). The local endpoint changes state at
- *   once, so the time EC2 takes to change state is not counted.
+ *   the cases run interleaved, one round after another, each action in its own process. The
+ *   local endpoint changes state at once, so the time EC2 takes to change state is not counted.
  * - the floor: what start-up is made of (the runtime, `node:` compatibility, the driver's own
  *   modules, the SDK's import, the V8 code cache).
  * - one poll cycle of 1, 100 and 1000 VMs: EC2 calls and total CPU, as independent `poll`
@@ -166,16 +163,14 @@ try {
     // Each action's own cost: a poll that asks EC2 every time (sharing is the cycles' part).
     defaults: { statePollSeconds: 0.05, pollWindowSeconds: 0 },
   });
-  // A runtime directory of the bench's own: its warm servers are the bench's alone.
+  // A runtime directory of the bench's own, for its shared listings.
   const runtimeDir = `${tmp}/run`;
   const env = {
     PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
     HOME: home,
     XDG_RUNTIME_DIR: runtimeDir,
-    HYBRID_DRIVER_SERVER_IDLE_SECONDS: "60",
   };
   const driverEnv = { ...env, HYBRID_DRIVER_CONFIG: config };
-  const offEnv = { ...driverEnv, HYBRID_DRIVER_SERVER: "off" };
   const action = (
     name: string,
     args: string[],
@@ -304,21 +299,17 @@ try {
     defaults: { pollWindowSeconds: 300 },
   });
   const sharedEnv = { ...env, XDG_RUNTIME_DIR: `${tmp}/run-shared` };
-  const sharedPolls: Case[] = [
-    { suffix: "", extra: {} },
-    { suffix: ", server off", extra: { HYBRID_DRIVER_SERVER: "off" } },
-  ].map(({ suffix, extra }) => ({
-    name: `poll (shared listing)${suffix}`,
+  const sharedPolls: Case[] = [{
+    name: "poll (shared listing)",
     code: 0,
     prepare: () =>
       Promise.resolve(
         action("poll", [poll, HOST, "7", HOST], oneBase64(actionData(7, HOST, poll)), {
           ...sharedEnv,
-          ...extra,
           HYBRID_DRIVER_CONFIG: sharedConfig,
         }),
       ),
-  }));
+  }];
   const cases: Case[] = [
     { name: "bare deno (empty script)", code: 0, prepare: () => Promise.resolve(script(empty)) },
     {
@@ -332,7 +323,7 @@ try {
       prepare: () => Promise.resolve(action("attach_disk", ["x", "y", "z", "w", "v"])),
     },
     ...sharedPolls,
-    ...interleaved(cloudCases("", driverEnv, 0), cloudCases(", server off", offEnv, 50_000)),
+    ...cloudCases("", driverEnv, 0),
   ];
 
   // The floor: the same runtime running what a process is made of, layer by layer.
@@ -395,7 +386,7 @@ try {
       name: "poll (asks EC2), no code cache",
       invocation: (r) => ({
         ...action("poll", [poll, HOST, "7", HOST], oneBase64(actionData(7, HOST, poll))),
-        env: { ...offEnv, DENO_DIR: `${tmp}/deno-dir-${r}` },
+        env: { ...driverEnv, DENO_DIR: `${tmp}/deno-dir-${r}` },
       }),
     });
   }
@@ -410,11 +401,8 @@ try {
   ];
   const samples = new Map<string, Sample[]>(all.map((c) => [c.name, []]));
   const calls = new Map<string, number>(all.map((c) => [c.name, 0]));
-  // Round 0 warms the code cache, starts the warm server and checks each case once; it is not
-  // counted.
-  let serverBefore: ServerUsage | undefined;
+  // Round 0 warms the code cache and checks each case once; it is not counted.
   for (let r = 0; r <= runs; r++) {
-    if (r === 1) serverBefore = await serverUsage(runtimeDir);
     for (const c of all) {
       const invocation = await c.prepare(r);
       const before = ep.calls.length;
@@ -427,22 +415,6 @@ try {
       calls.set(c.name, calls.get(c.name)! + ep.calls.length - before);
     }
   }
-
-  const serverAfter = await serverUsage(runtimeDir);
-  // What reached the server: the cases run with the server on, but the unsupported action.
-  const servedCases = cases.filter((c) =>
-    c !== cases[0] && !c.name.includes("unsupported") && !c.name.endsWith(", server off") &&
-    !sharedPolls.includes(c)
-  );
-  const server = serverBefore && serverAfter && serverAfter.pid === serverBefore.pid
-    ? {
-      served: servedCases.length * runs,
-      cpuMsPerServed: round(
-        (serverAfter.cpuMs - serverBefore.cpuMs) / (servedCases.length * runs),
-      ),
-      peakRssMB: round(serverAfter.peakRssKiB / 1024),
-    }
-    : undefined;
 
   const bareWall = stats(samples.get(cases[0]!.name)!.map((s) => s.wallMs)).median;
   const rows = all.map((c) => {
@@ -477,11 +449,6 @@ try {
         String(r.ec2CallsPerRun),
       ]),
     ),
-  );
-  console.log(
-    server
-      ? `\nwarm driver server (one process, all served rows): ${server.cpuMsPerServed} ms CPU per served action (${server.served} served), peak RSS ${server.peakRssMB} MB`
-      : "\nwarm driver server: not measured (no single server ran through the rounds)",
   );
   console.log("\nthe floor (same runtime, same run):");
   console.log(
@@ -526,11 +493,10 @@ try {
       const ids: string[] = [];
       for (let i = 0; i < size; i++) ids.push(await launch(100_000 * size + i, host));
       const ways = [
-        { window: 0, server: false, how: "independent polls, no sharing (today)" },
-        { window: 20, server: false, how: "independent polls, shared state" },
-        { window: 20, server: true, how: "independent polls, shared state, warm server" },
+        { window: 0, how: "independent polls, no sharing" },
+        { window: 20, how: "independent polls, shared state" },
       ];
-      for (const { window, server, how } of ways) {
+      for (const { window, how } of ways) {
         if (window > 0 && !sharing) {
           found.push({
             vms: size,
@@ -546,8 +512,8 @@ try {
         await writeLocalConfig(cycleConfig, ep.url, TEST_CREDENTIALS, {
           defaults: sharing ? { pollWindowSeconds: window } : {},
         });
-        // A runtime directory of the cycle's own: its listing, and its one server when on.
-        const cycleRuntime = `${tmp}/run-cycle-${size}-${window}-${server ? "served" : "alone"}`;
+        // A runtime directory of the cycle's own, for its listing.
+        const cycleRuntime = `${tmp}/run-cycle-${size}-${window}`;
         const run = Math.min(size, sample);
         const before = ep.calls.length;
         const describesBefore = ep.countCalls("DescribeInstances");
@@ -561,15 +527,12 @@ try {
               ...env,
               XDG_RUNTIME_DIR: cycleRuntime,
               HYBRID_DRIVER_CONFIG: cycleConfig,
-              ...(server ? {} : { HYBRID_DRIVER_SERVER: "off" }),
             },
           });
           if (s.code !== 0) throw new Error(`poll in the cycle of ${size}: ${s.stdout.trim()}`);
           cpuMs += s.cpuMs;
         }
         const seconds = round((performance.now() - started) / 1000);
-        // The server's CPU counts too: it started during this cycle, so all of it is the cycle's.
-        if (server) cpuMs += (await serverUsage(cycleRuntime))?.cpuMs ?? 0;
         const scale = size / run;
         // Shared listings are taken per window, not per poll: their calls are not scaled.
         const callScale = window > 0 ? 1 : scale;
@@ -602,7 +565,7 @@ try {
           "0",
           host,
         ],
-        env: offEnv,
+        env: driverEnv,
         cwd: probeDir,
         stdin: "<MONITOR_CONFIGURATION><HOST_ID>0</HOST_ID></MONITOR_CONFIGURATION>",
       });
@@ -651,7 +614,6 @@ try {
             deno: Deno.version.deno,
             runs,
             actions: rows.filter((r) => !r.floor),
-            server: server ?? null,
             floor: rows.filter((r) => r.floor),
             pollCycles: cycles,
           },
@@ -663,62 +625,11 @@ try {
     console.log(`\nwrote ${values.json}`);
   }
 } finally {
-  // The bench's warm servers end with it, in each of its runtime directories.
-  for (const entry of Deno.readDirSync(tmp)) {
-    if (!entry.name.startsWith("run")) continue;
-    for (const pid of await serverPids(`${tmp}/${entry.name}`)) {
-      try {
-        Deno.kill(pid, "SIGTERM");
-      } catch {
-        // Already gone.
-      }
-    }
-  }
   for (const server of transportServers) await server.shutdown();
   await meter.close();
   ec2.destroy();
   await ep.close();
   await Deno.remove(tmp, { recursive: true });
-}
-
-/** CPU time and peak memory of a warm driver server so far. */
-interface ServerUsage {
-  readonly pid: number;
-  readonly cpuMs: number;
-  readonly peakRssKiB: number;
-}
-
-/** The pids in a runtime directory's server pid files. */
-async function serverPids(runtimeDir: string): Promise<number[]> {
-  const pids: number[] = [];
-  try {
-    for await (const entry of Deno.readDir(`${runtimeDir}/one-hybrid`)) {
-      if (!entry.name.endsWith(".sock.pid")) continue;
-      const text = await Deno.readTextFile(`${runtimeDir}/one-hybrid/${entry.name}`);
-      pids.push(Number(text.trim()));
-    }
-  } catch {
-    // No directory: no server.
-  }
-  return pids;
-}
-
-/** The usage of the one warm server of a runtime directory, read from /proc (through cat). */
-async function serverUsage(runtimeDir: string): Promise<ServerUsage | undefined> {
-  const pids = await serverPids(runtimeDir);
-  if (pids.length !== 1) return undefined;
-  const pid = pids[0]!;
-  const cat = async (file: string) => {
-    const out = await new Deno.Command("cat", { args: [`/proc/${pid}/${file}`], stdout: "piped" })
-      .output();
-    return new TextDecoder().decode(out.stdout);
-  };
-  const stat = (await cat("stat")).split(") ")[1]?.split(" ") ?? [];
-  const ticks = Number(stat[11]) + Number(stat[12]);
-  const hwm = (await cat("status")).match(/^VmHWM:\s+(\d+) kB/m)?.[1];
-  if (!Number.isFinite(ticks) || hwm === undefined) return undefined;
-  // utime and stime are in clock ticks, 100 per second on Linux.
-  return { pid, cpuMs: ticks * 10, peakRssKiB: Number(hwm) };
 }
 
 /**
@@ -757,11 +668,6 @@ async function localCertificate(
   } catch {
     return undefined;
   }
-}
-
-/** Two lists' items, alternately. */
-function interleaved<T>(a: readonly T[], b: readonly T[]): T[] {
-  return a.flatMap((item, i) => (i < b.length ? [item, b[i]!] : [item]));
 }
 
 /** Rounds to some decimals. */

@@ -33,7 +33,6 @@ import {
   oneBase64,
   runAction,
   sharedTest as test,
-  TEST_SERVER_ENV,
   writeLocalConfig,
 } from "./harness.ts";
 
@@ -576,8 +575,8 @@ test("an action that fails on its arguments drains a stdin larger than a pipe bu
   // oned's driver layer pipes the action data into the action; a writer whose reader exited
   // first dies of SIGPIPE (141), and oned records a failure whatever the action said. 1 MiB
   // is more than a pipe holds, so the writer blocks until the action reads. The frame drains
-  // stdin for an action run in its own process, the client for one run by a driver server.
-  for (const env of [{ ...ENV, HYBRID_DRIVER_SERVER: "off" }, ENV]) {
+  // stdin.
+  for (const env of [ENV]) {
     const out = await new Deno.Command("bash", {
       args: [
         "-c",
@@ -587,7 +586,7 @@ test("an action that fails on its arguments drains a stdin larger than a pipe bu
         HOST,
       ],
       clearEnv: true,
-      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...TEST_SERVER_ENV, ...env },
+      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...env },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

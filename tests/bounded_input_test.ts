@@ -24,7 +24,6 @@ import {
   runAction,
   runProcess,
   sharedTest as test,
-  TEST_SERVER_ENV,
   writeLocalConfig,
 } from "./harness.ts";
 
@@ -87,7 +86,7 @@ async function withPipedStdin(
   const child = new Deno.Command(`${DIST_VMM}${action}`, {
     args: [...args],
     clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...TEST_SERVER_ENV, ...ENV },
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...ENV },
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",

@@ -1,7 +1,7 @@
 /**
  * Runs the built `dist/` executables the way OpenNebula's `one_vmm_sh` does: as separate
  * processes, with oned's argument lists, an environment of its own (no inherited AWS
- * settings, an empty HOME, warm driver servers that idle out quickly) and stdin either closed-empty (3.2–4.x) or base64 text (5.0+).
+ * settings, an empty HOME) and stdin either closed-empty (3.2–4.x) or base64 text (5.0+).
  *
  * @module
  */
@@ -27,15 +27,6 @@ export const FIXTURE_SECTION = {
   SECURITYGROUPIDS: DEFAULT_SECURITY_GROUP,
   SUBNETID: SUBNET_A,
 } as const;
-
-/**
- * What every test run of a driver action gets in its environment: warm driver servers
- * (`lib/driver_server.ts`) that tests start exit soon after their last action, instead of
- * idling for minutes once the test is over.
- */
-export const TEST_SERVER_ENV: Readonly<Record<string, string>> = {
-  HYBRID_DRIVER_SERVER_IDLE_SECONDS: "2",
-};
 
 /** What oned gets back from one action. */
 export interface ActionResult {
@@ -95,7 +86,7 @@ export async function runProcess(
   const child = new Deno.Command(path, {
     args: [...args],
     clearEnv: true,
-    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...TEST_SERVER_ENV, ...options.env },
+    env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", ...options.env },
     ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
     stdin: "piped",
     stdout: "piped",

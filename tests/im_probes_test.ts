@@ -27,7 +27,6 @@ import {
   runAction,
   runProcess,
   sharedTest as test,
-  TEST_SERVER_ENV,
   writeLocalConfig,
 } from "./harness.ts";
 import { type FakeOned, startFakeOned } from "./oned_xmlrpc.ts";
@@ -297,7 +296,6 @@ test("the orphans tool lists the host's instances whose VM oned does not have, a
     clearEnv: true,
     env: {
       PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      ...TEST_SERVER_ENV,
       ...ENV,
       ONE_AUTH: `${tmp}/missing`,
     },
@@ -322,7 +320,6 @@ test("without oned's credentials the probes report no orphan: the tagged instanc
     clearEnv: true,
     env: {
       PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      ...TEST_SERVER_ENV,
       ...ENV,
       ONE_AUTH: `${tmp}/missing`,
     },

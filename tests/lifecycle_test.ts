@@ -16,7 +16,6 @@ import {
   oneBase64,
   runAction,
   sharedTest as test,
-  TEST_SERVER_ENV,
   writeLocalConfig,
 } from "./harness.ts";
 import { actionData, vmDeployment, writeDeployment } from "./deployments.ts";
@@ -373,7 +372,7 @@ async function deployKilledAfterLaunch(
   const deploy = new Deno.Command(`${DIST_VMM}deploy`, {
     args: [path, host, String(vmId), host],
     clearEnv: true,
-    env: { ...TEST_SERVER_ENV, ...env },
+    env: { ...env },
     stdin: "null",
     stdout: "null",
     stderr: "null",

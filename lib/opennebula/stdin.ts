@@ -48,7 +48,7 @@ export async function stdinSettled(): Promise<void> {
 
 /**
  * How reading this process's standard input ended (read once, within the limits of
- * {@link readStdin}): what a client of the driver server sends it. Never rejects.
+ * {@link readStdin}). Never rejects.
  *
  * @returns The text, or the message of the input error.
  */
