@@ -101,8 +101,6 @@ export interface RetryOptions {
   readonly call: string;
   /** Sorts a failure (see {@link FailureKind}). */
   readonly classify: (error: unknown) => FailureKind | "unreadable";
-  /** Records the attempts made on the last error, before it is thrown. */
-  readonly giveUp?: (error: unknown, attempts: number, ms: number) => unknown;
   /** When retries end. */
   readonly window: CallWindow;
   /** Whether sending the call twice is harmless (a describe, a stop, a terminate). */
@@ -120,7 +118,7 @@ export interface RetryOptions {
  * @param options The call, its window and whether it may be sent again blindly.
  * @param requestMs The longest one attempt may take.
  * @returns The answer.
- * @throws the last error, as `giveUp` returns it.
+ * @throws the last error, its attempts noted ({@link attemptsNote}).
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -162,9 +160,52 @@ export async function retrying<T>(
       // time left.
       const room = options.window.end(startedAt) - Date.now() - MIN_ATTEMPT_MS;
       if (!again || options.signal?.aborted || room < MIN_PAUSE_MS) {
-        throw options.giveUp ? options.giveUp(error, attempts, Date.now() - startedAt) : error;
+        throw noteAttempts(error, options.call, attempts, Date.now() - startedAt);
       }
       await sleep(Math.min(pause, room), options.signal);
     }
   }
+}
+
+/** What {@link noteAttempts} recorded of a call's retries. */
+interface Attempts {
+  readonly call: string;
+  readonly attempts: number;
+  readonly ms: number;
+}
+
+const ATTEMPTS = new WeakMap<object, Attempts>();
+
+/**
+ * Records on a call's last error how many attempts were made, for its message (and in an SDK
+ * error's `$metadata.attempts`).
+ *
+ * @param error The last error.
+ * @param call The call (`RunInstances`, `one.vm.info`).
+ * @param attempts Attempts made.
+ * @param ms Time they took.
+ * @returns The error itself.
+ */
+export function noteAttempts(error: unknown, call: string, attempts: number, ms: number): unknown {
+  if (typeof error === "object" && error !== null) {
+    ATTEMPTS.set(error, { call, attempts, ms });
+    const metadata = (error as { $metadata?: Record<string, unknown> }).$metadata;
+    if (metadata && typeof metadata === "object") metadata.attempts = attempts;
+  }
+  return error;
+}
+
+/**
+ * What a failure message adds for a retried call: ` (RunInstances, 4 attempts in 12.5 s)`, or
+ * ` (4 attempts in 12.5 s)` when the message already names the call; "" after one attempt.
+ *
+ * @param error The call's last error.
+ * @param named Whether the message already names the call.
+ * @returns The note.
+ */
+export function attemptsNote(error: unknown, named: boolean): string {
+  const noted = typeof error === "object" && error !== null ? ATTEMPTS.get(error) : undefined;
+  if (noted === undefined || noted.attempts < 2) return "";
+  const what = `${noted.attempts} attempts in ${(noted.ms / 1000).toFixed(1)} s`;
+  return named ? ` (${what})` : ` (${noted.call}, ${what})`;
 }

@@ -510,8 +510,8 @@ export const BREAKAGES: readonly Breakage[] = [
   {
     name: "a lost RunInstances answer is not looked for by its tags before sending it again",
     file: "lib/ec2/provider.ts",
-    find: "        if (found) return toInstance(found);\n        const pause",
-    replace: "        void found;\n        const pause",
+    find: "        if (found) return toInstance(found);\n        if (!await this.#pauseToResend",
+    replace: "        void found;\n        if (!await this.#pauseToResend",
     tests: [PROVIDER],
   },
   {

@@ -10,7 +10,7 @@ import type * as Sdk from "@aws-sdk/client-ec2";
 import { InvalidInputError } from "../errors.ts";
 import { type Ec2Connection, REGION, REGION_PROBLEM } from "./settings.ts";
 import { CallWindow, retrying } from "../retry.ts";
-import { failureKind, noteAttempts } from "./errors.ts";
+import { failureKind } from "./errors.ts";
 
 /**
  * The EC2 calls the driver makes: the one list. Each name is the SDK client's method name;
@@ -220,8 +220,6 @@ export function createEc2Api(
     const options = {
       call,
       classify: failureKind,
-      giveUp: (error: unknown, attempts: number, ms: number) =>
-        noteAttempts(error, call, attempts, ms),
       window,
       resendable: !NOT_RESENT.has(name),
       signal,

@@ -10,6 +10,7 @@
 
 import { CloudError, CredentialsError, DriverError, NotFoundError } from "../errors.ts";
 import { oneLine } from "../output.ts";
+import { attemptsNote } from "../retry.ts";
 
 /** Codes meaning the named instance does not exist (or is not visible yet). */
 const NOT_FOUND = new Set(["InvalidInstanceID.NotFound"]);
@@ -199,41 +200,6 @@ export function failureKind(
 
 /** Network codes meaning no connection was made: the request never left. */
 const UNSENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
-
-/** What {@link noteAttempts} recorded of a call's retries. */
-interface Attempts {
-  readonly call: string;
-  readonly attempts: number;
-  readonly ms: number;
-}
-
-const ATTEMPTS = new WeakMap<object, Attempts>();
-
-/**
- * Records on a call's last error how many attempts were made, for its message.
- *
- * @param error The last error.
- * @param call The EC2 action (`RunInstances`).
- * @param attempts Attempts made.
- * @param ms Time they took.
- * @returns The error itself.
- */
-export function noteAttempts(error: unknown, call: string, attempts: number, ms: number): unknown {
-  if (typeof error === "object" && error !== null) {
-    ATTEMPTS.set(error, { call, attempts, ms });
-    const metadata = (error as { $metadata?: Record<string, unknown> }).$metadata;
-    if (metadata && typeof metadata === "object") metadata.attempts = attempts;
-  }
-  return error;
-}
-
-/** ` (RunInstances, 4 attempts in 12.5 s)` for an error of a retried call; "" otherwise. */
-function attemptsNote(error: unknown, named: boolean): string {
-  const noted = typeof error === "object" && error !== null ? ATTEMPTS.get(error) : undefined;
-  if (noted === undefined || noted.attempts < 2) return "";
-  const what = `${noted.attempts} attempts in ${(noted.ms / 1000).toFixed(1)} s`;
-  return named ? ` (${what})` : ` (${noted.call}, ${what})`;
-}
 
 /**
  * Converts an SDK error into the driver's vocabulary.

@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
 import { CloudError, CredentialsError, DriverError, NotFoundError } from "../errors.ts";
-import {
-  errorCode,
-  isNotFound,
-  isTransient,
-  noteAttempts,
-  toDriverError,
-  TransportError,
-} from "./errors.ts";
+import { noteAttempts } from "../retry.ts";
+import { errorCode, isNotFound, isTransient, toDriverError, TransportError } from "./errors.ts";
 
 function sdkError(name: string, message: string): Error {
   return Object.assign(new Error(message), { name });

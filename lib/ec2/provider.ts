@@ -407,20 +407,13 @@ export class Ec2Provider implements Provider {
       } catch (error) {
         if (SPENT_TOKEN_CODES.has(errorCode(error) ?? "")) return undefined;
         const kind = failureKind(error);
-        if (kind === "unreadable") lost.set(token, Date.now());
+        if (kind === "lost" || kind === "unreadable") lost.set(token, Date.now());
         if (kind !== "lost") throw error;
-        lost.set(token, Date.now());
         const found = (await findLaunchedForVm(this.#api, request.vmId)).find((i) =>
           tagOf(i, TOKEN_TAG) === token || i.ClientToken === token
         );
         if (found) return toInstance(found);
-        const pause = Math.min(BACKOFF.capMs, BACKOFF.baseMs * 2 ** sent) *
-          (0.5 + Math.random() / 2);
-        const left = (until ?? 0) - Date.now();
-        if (until === undefined ? sent >= MAX_UNWINDOWED_SENDS : pause + MIN_ATTEMPT_MS > left) {
-          throw error;
-        }
-        await sleep(pause, this.#signal);
+        if (!await this.#pauseToResend(sent, until)) throw error;
       }
     }
   }
@@ -659,18 +652,27 @@ export class Ec2Provider implements Provider {
           index++;
           continue;
         }
-        const left = until === undefined ? 0 : until - Date.now();
-        if (
-          lost &&
-          (until === undefined ? sent < MAX_UNWINDOWED_SENDS : left > MIN_ATTEMPT_MS + 1_000)
-        ) {
-          await sleep(Math.min(BACKOFF.capMs, BACKOFF.baseMs * 2 ** sent), this.#signal);
-          continue;
-        }
+        if (lost && await this.#pauseToResend(sent, until)) continue;
         throw this.#error(error, `Cannot create an image of ${id}`);
       }
     }
     throw new CloudError("EmptyResponse", `Cannot create an image of ${id}`);
+  }
+
+  /**
+   * Pauses before a call whose answer was lost is sent again (a jittered pause doubling with
+   * each sending), when one more sending fits before `until` (without a window, three
+   * sendings at most).
+   *
+   * @returns false, without pausing, when there is no room for another sending.
+   */
+  async #pauseToResend(sent: number, until: number | undefined): Promise<boolean> {
+    const pause = Math.min(BACKOFF.capMs, BACKOFF.baseMs * 2 ** sent) * (0.5 + Math.random() / 2);
+    const room = until === undefined
+      ? sent < MAX_UNWINDOWED_SENDS
+      : pause + MIN_ATTEMPT_MS <= until - Date.now();
+    if (room) await sleep(pause, this.#signal);
+    return room;
   }
 
   /** The id of the image of this name made for this VM's instance, if there is one. */

@@ -10,7 +10,7 @@ import { CloudError, CredentialsError, NotFoundError } from "../errors.ts";
 import { OneApiError, oneCall } from "../one_rpc.ts";
 import { parseXml, type XmlElement } from "../xml.ts";
 import { XmlRpcClient, XmlRpcError, type XmlRpcParam } from "../xmlrpc.ts";
-import { CallWindow, retrying } from "../retry.ts";
+import { attemptsNote, CallWindow, retrying } from "../retry.ts";
 import { type OneCloudConnection, sessionOf } from "./settings.ts";
 
 /** OpenNebula's error codes (`Request::ErrorCode`). */
@@ -42,9 +42,6 @@ function isTransient(error: unknown): boolean {
     (error.code === "Unreachable" || error.code === "Timeout" ||
       (error.code === "HttpStatus" && / HTTP 5\d\d\b/.test(error.message)));
 }
-
-/** Attempts made by a read that failed, for its message, by error. */
-const ATTEMPTS = new WeakMap<object, string>();
 
 /** The calls of one partner cloud. */
 export class PartnerApi {
@@ -95,12 +92,6 @@ export class PartnerApi {
       return await retrying(() => oneCall(this.#client, method, session, ...params), {
         call: method,
         classify: (error) => read && isTransient(error) ? "lost" : undefined,
-        giveUp: (error, attempts, ms) => {
-          if (attempts > 1 && typeof error === "object" && error !== null) {
-            ATTEMPTS.set(error, ` (${attempts} attempts in ${(ms / 1000).toFixed(1)} s)`);
-          }
-          return error;
-        },
         window: this.#window,
         resendable: read,
         signal: this.#signal,
@@ -116,7 +107,7 @@ export class PartnerApi {
       if (error instanceof XmlRpcError) {
         return new CloudError(
           error.code,
-          `${doing}: ${error.message}${ATTEMPTS.get(error) ?? ""}`,
+          `${doing}: ${error.message}${attemptsNote(error, true)}`,
           { cause: error },
         );
       }
