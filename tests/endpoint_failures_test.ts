@@ -7,7 +7,14 @@
 
 import assert from "node:assert/strict";
 import { actionData, vmDeployment } from "./deployments.ts";
-import { type ActionResult, fenced, oneBase64, runAction, writeLocalConfig } from "./harness.ts";
+import {
+  type ActionResult,
+  fenced,
+  oneBase64,
+  runAction,
+  runSdkScript,
+  writeLocalConfig,
+} from "./harness.ts";
 import { writeDeployment } from "./deployments.ts";
 
 const HOST = "aws-test";
@@ -364,22 +371,8 @@ Deno.test("an aborted signal ends the EC2 call in flight at once and sends no ot
     Deno.writeTextFileSync(marker, "");
     return null;
   });
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--allow-net=127.0.0.1",
-      "--allow-env",
-      "--allow-read",
-      "--allow-sys",
-      new URL("./testdata/abort_call.ts", import.meta.url).pathname,
-      ep.url,
-      marker,
-    ],
-    env: { HOME: home },
-  }).output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  const result = JSON.parse(new TextDecoder().decode(out.stdout));
+  const printed = await runSdkScript("abort_call.ts", [ep.url, marker], home);
+  const result = JSON.parse(printed);
   assert.notEqual(result.first, "answered");
   // An attempt lasts up to 10 s; the abort ends it at once.
   assert.ok(result.seconds < 3, `the call ended ${result.seconds} s after the abort`);

@@ -6,6 +6,7 @@
  */
 
 import assert from "node:assert/strict";
+import { runSdkScript } from "./harness.ts";
 
 const OK_DESCRIBE = '<?xml version="1.0" encoding="UTF-8"?>\n' +
   '<DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">' +
@@ -101,23 +102,8 @@ async function callsAgainst(
   seconds: number,
   ...calls: string[]
 ): Promise<CallOutcome[]> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--quiet",
-      "--allow-net=127.0.0.1",
-      "--allow-env",
-      "--allow-read",
-      "--allow-sys",
-      new URL("./testdata/ec2_calls.ts", import.meta.url).pathname,
-      url,
-      String(seconds),
-      ...calls,
-    ],
-    env: { HOME: home },
-  }).output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  return new TextDecoder().decode(out.stdout).trim().split("\n").map((l) => JSON.parse(l));
+  const printed = await runSdkScript("ec2_calls.ts", [url, String(seconds), ...calls], home);
+  return printed.trim().split("\n").map((l) => JSON.parse(l));
 }
 
 Deno.test("a kept-alive connection closed unanswered is sent again only by the driver's retries: requests seen = attempts made", async () => {

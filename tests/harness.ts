@@ -164,6 +164,34 @@ export async function writeLocalConfig(
 }
 
 /**
+ * Runs a script of `tests/testdata/` that calls EC2 through the driver's API in a process of its
+ * own, with the permissions the SDK needs (the test runner's are narrower), and returns what it
+ * printed; it must exit 0.
+ *
+ * @param script The script's file name in `tests/testdata/`.
+ * @param args Its arguments.
+ * @param home The process's HOME.
+ * @returns Its standard output.
+ */
+export async function runSdkScript(script: string, args: string[], home: string): Promise<string> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--quiet",
+      "--allow-net=127.0.0.1",
+      "--allow-env",
+      "--allow-read",
+      "--allow-sys",
+      new URL(`./testdata/${script}`, import.meta.url).pathname,
+      ...args,
+    ],
+    env: { HOME: home },
+  }).output();
+  if (out.code !== 0) throw new Error(`${script}: ${new TextDecoder().decode(out.stderr)}`);
+  return new TextDecoder().decode(out.stdout);
+}
+
+/**
  * Registers a test that shares its module's endpoint, whose server ops span tests.
  *
  * @param name What the test proves.
