@@ -8,8 +8,8 @@
  * @module
  */
 
-import { type ActionRun, runAction } from "../lib/action.ts";
-import { endVm } from "../lib/end_vm.ts";
+import { type ActionRun, runAction } from "../lib/runtime/action.ts";
+import { endVm } from "../lib/runtime/end_vm.ts";
 
 /** Runs cancel; returns "". */
 export default function cancel(argv: readonly string[], run: ActionRun): Promise<string> {

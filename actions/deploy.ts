@@ -18,15 +18,15 @@
  * @module
  */
 
-import { type ActionRun, runAction } from "../lib/action.ts";
-import { checkDeployCapacity, checkDeployQuota } from "../lib/capacity.ts";
-import { NotFoundError } from "../lib/errors.ts";
-import { checkOwner, followHost } from "../lib/lifecycle.ts";
+import { type ActionRun, runAction } from "../lib/runtime/action.ts";
+import { checkDeployCapacity, checkDeployQuota } from "../lib/core/capacity.ts";
+import { NotFoundError } from "../lib/util/errors.ts";
+import { checkOwner, followHost } from "../lib/core/lifecycle.ts";
 import { parseDeployArgs } from "../lib/opennebula/args.ts";
 import { contextVariables, renderContext } from "../lib/opennebula/context.ts";
 import { readDeploymentFile } from "../lib/opennebula/deployment_file.ts";
 import { parseDeployment, selectSection } from "../lib/opennebula/template.ts";
-import { openHost } from "../lib/providers.ts";
+import { openHost } from "../lib/runtime/host.ts";
 
 /** Runs deploy; returns the deploy id. */
 export default async function deploy(argv: readonly string[], run: ActionRun): Promise<string> {

@@ -9,12 +9,12 @@
  * @module
  */
 
-import { type ActionRun, describeError, type Report } from "../lib/action.ts";
-import { configuredHosts, type HostSettings, loadHostSettings } from "../lib/config.ts";
-import { InvalidInputError } from "../lib/errors.ts";
-import { allPassed, type CheckRow, formatTable } from "../lib/preflight.ts";
-import { PROVIDER_KINDS } from "../lib/provider_kinds.ts";
-import { redact } from "../lib/redact.ts";
+import { type ActionRun, describeError, type Report } from "../lib/runtime/action.ts";
+import { configuredHosts, type HostSettings, loadHostSettings } from "../lib/core/config.ts";
+import { InvalidInputError } from "../lib/util/errors.ts";
+import { allPassed, type CheckRow, formatTable } from "../lib/core/preflight.ts";
+import { PROVIDER_KINDS } from "../lib/providers/mod.ts";
+import { redact } from "../lib/util/redact.ts";
 
 /** Runs every check and prints the table; fails (exit 1) when a check failed. */
 export default async function doctor(argv: readonly string[], run: ActionRun): Promise<Report> {
@@ -57,7 +57,7 @@ function redactRow(row: CheckRow): CheckRow {
 async function checkHost(host: string, signal: AbortSignal): Promise<CheckRow[]> {
   let settings: HostSettings;
   try {
-    settings = await loadHostSettings(host);
+    settings = await loadHostSettings(PROVIDER_KINDS, host);
   } catch (error) {
     return [{ host, check: "config", result: "FAIL", detail: describeError(error) }];
   }
@@ -68,7 +68,7 @@ async function checkHost(host: string, signal: AbortSignal): Promise<CheckRow[]>
     detail: settings.source ||
       "no configuration file: the AWS SDK's own settings (environment, ~/.aws)",
   }];
-  const kind = PROVIDER_KINDS[settings.provider]!;
+  const kind = PROVIDER_KINDS.byName[settings.provider]!;
   try {
     for (const check of await kind.preflight(settings, signal)) rows.push({ host, ...check });
   } catch (error) {

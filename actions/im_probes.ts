@@ -15,14 +15,14 @@
  * which OpenNebula never tells the driver about when the VM was powered off or undeployed.
  *
  * Each probe makes one listing of the host's account and region (`Provider.list()`), and keeps
- * it for the polls of the host's VMs within `pollWindowSeconds` (`lib/poll_state.ts`). Probes
+ * it for the polls of the host's VMs within `pollWindowSeconds` (`lib/core/poll_state.ts`). Probes
  * take `... <host_id> <host>` as their last two arguments, as oned passes them.
  *
  * @module
  */
 
-import type { ActionRun, Report } from "../lib/action.ts";
-import { writeTextAtomically } from "../lib/atomic_write.ts";
+import type { ActionRun, Report } from "../lib/runtime/action.ts";
+import { writeTextAtomically } from "../lib/util/atomic_write.ts";
 import {
   capacityFromQuota,
   capacityFromTemplate,
@@ -30,8 +30,8 @@ import {
   type CapacitySpec,
   holdsCapacity,
   hostFigures,
-} from "../lib/capacity.ts";
-import { InvalidInputError, NotFoundError } from "../lib/errors.ts";
+} from "../lib/core/capacity.ts";
+import { InvalidInputError, NotFoundError } from "../lib/util/errors.ts";
 import {
   adoptImported,
   base64,
@@ -48,9 +48,9 @@ import {
   vmTemplateLine,
 } from "../lib/opennebula/im_probes.ts";
 import { formatMonitoring } from "../lib/opennebula/monitoring.ts";
-import { MONITORING_SECONDS, openHost, sharedPollState } from "../lib/providers.ts";
-import type { ListedInstance, Provider, Size } from "../lib/provider.ts";
-import type { HostSettings } from "../lib/config.ts";
+import { MONITORING_SECONDS, openHost, sharedPollState } from "../lib/runtime/host.ts";
+import type { ListedInstance, Provider, Size } from "../lib/core/provider.ts";
+import type { HostSettings } from "../lib/core/config.ts";
 import type { LocalVm, OneVmInfo } from "../lib/opennebula/one_api.ts";
 import type { AskedVm, LocalOned } from "../lib/opennebula/local_oned.ts";
 import type { StatusVm } from "../lib/opennebula/vm_status.ts";

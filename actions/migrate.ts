@@ -11,10 +11,10 @@
  * @module
  */
 
-import { type ActionRun, runAction } from "../lib/action.ts";
-import { UnsupportedError } from "../lib/errors.ts";
+import { type ActionRun, runAction } from "../lib/runtime/action.ts";
+import { UnsupportedError } from "../lib/util/errors.ts";
 import { parseMigrateArgs } from "../lib/opennebula/args.ts";
-import { openHost } from "../lib/providers.ts";
+import { openHost } from "../lib/runtime/host.ts";
 
 /** Runs migrate; returns "". */
 export default async function migrate(argv: readonly string[], run: ActionRun): Promise<string> {

@@ -7,20 +7,25 @@
  * than the grace period; otherwise the poll fails, since a fresh instance may not be visible yet.
  *
  * Polls of one account share a listing of its instances for the host's `pollWindowSeconds`
- * (see `lib/poll_state.ts`): a poll served from a fresh listing loads no cloud client and sends
+ * (see `lib/core/poll_state.ts`): a poll served from a fresh listing loads no cloud client and sends
  * no request; the first stale one lists (one request per 1,000 instances) for all of them. A VM
  * missing from the listing (launched after it) is described alone, as without sharing.
  *
  * @module
  */
 
-import { type ActionRun, runAction } from "../lib/action.ts";
-import { NotFoundError } from "../lib/errors.ts";
+import { type ActionRun, runAction } from "../lib/runtime/action.ts";
+import { NotFoundError } from "../lib/util/errors.ts";
 import { readActionData } from "../lib/opennebula/action_data.ts";
 import { parseVmArgs } from "../lib/opennebula/args.ts";
 import { formatMonitoring } from "../lib/opennebula/monitoring.ts";
-import type { Provider } from "../lib/provider.ts";
-import { loadHost, MONITORING_SECONDS, openProvider, sharedPollState } from "../lib/providers.ts";
+import type { Provider } from "../lib/core/provider.ts";
+import {
+  loadHost,
+  MONITORING_SECONDS,
+  openProvider,
+  sharedPollState,
+} from "../lib/runtime/host.ts";
 
 /** Runs poll; returns the monitoring string. */
 export default async function poll(argv: readonly string[], run: ActionRun): Promise<string> {

@@ -8,9 +8,9 @@
  * @module
  */
 
-import { type ActionRun, runAction } from "../lib/action.ts";
+import { type ActionRun, runAction } from "../lib/runtime/action.ts";
 import { parseVmArgs } from "../lib/opennebula/args.ts";
-import { openHost } from "../lib/providers.ts";
+import { openHost } from "../lib/runtime/host.ts";
 
 /** Runs reboot; returns "". */
 export default async function reboot(argv: readonly string[], run: ActionRun): Promise<string> {

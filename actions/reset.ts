@@ -9,9 +9,9 @@
  * @module
  */
 
-import { type ActionRun, runAction } from "../lib/action.ts";
+import { type ActionRun, runAction } from "../lib/runtime/action.ts";
 import { parseVmArgs } from "../lib/opennebula/args.ts";
-import { openHost } from "../lib/providers.ts";
+import { openHost } from "../lib/runtime/host.ts";
 
 /** Runs reset; returns "". */
 export default async function reset(argv: readonly string[], run: ActionRun): Promise<string> {

@@ -12,13 +12,13 @@
  * @module
  */
 
-import { type ActionRun, runAction } from "../lib/action.ts";
-import { InvalidInputError } from "../lib/errors.ts";
-import { InputLimitError } from "../lib/file_errors.ts";
-import { checkOwner, followHost } from "../lib/lifecycle.ts";
+import { type ActionRun, runAction } from "../lib/runtime/action.ts";
+import { InvalidInputError } from "../lib/util/errors.ts";
+import { InputLimitError } from "../lib/util/file_errors.ts";
+import { checkOwner, followHost } from "../lib/core/lifecycle.ts";
 import { parseRestoreArgs } from "../lib/opennebula/args.ts";
 import { type Checkpoint, readCheckpoint } from "../lib/opennebula/checkpoint.ts";
-import { openHost } from "../lib/providers.ts";
+import { openHost } from "../lib/runtime/host.ts";
 
 /** Runs restore; returns "". */
 export default async function restore(argv: readonly string[], run: ActionRun): Promise<string> {

@@ -9,10 +9,10 @@
  * @module
  */
 
-import { type ActionRun, runAction } from "../lib/action.ts";
+import { type ActionRun, runAction } from "../lib/runtime/action.ts";
 import { parseSaveArgs } from "../lib/opennebula/args.ts";
 import { writeCheckpoint } from "../lib/opennebula/checkpoint.ts";
-import { openHost } from "../lib/providers.ts";
+import { openHost } from "../lib/runtime/host.ts";
 
 /** Runs save; returns "". */
 export default async function save(argv: readonly string[], run: ActionRun): Promise<string> {

@@ -9,10 +9,10 @@
  * @module
  */
 
-import { loadHostSettings } from "../lib/config.ts";
-import { InvalidInputError, UnsupportedError } from "../lib/errors.ts";
-import type { Action } from "../lib/action.ts";
-import { PROVIDER_KINDS } from "../lib/provider_kinds.ts";
+import { loadHostSettings } from "../lib/core/config.ts";
+import { InvalidInputError, UnsupportedError } from "../lib/util/errors.ts";
+import type { Action } from "../lib/runtime/action.ts";
+import { PROVIDER_KINDS } from "../lib/providers/mod.ts";
 
 /**
  * The action for a name the provider cannot do: it always fails with a message that says why,
@@ -30,7 +30,7 @@ export function unsupported(name: string): Action {
         `${name}: expected its arguments followed by <vmid> <host>; got ${argv.length} arguments`,
       );
     }
-    const kind = PROVIDER_KINDS[(await loadHostSettings(host)).provider]!;
+    const kind = PROVIDER_KINDS.byName[(await loadHostSettings(PROVIDER_KINDS, host)).provider]!;
     const reason = kind.unsupported[name] ?? "this provider cannot do it";
     throw new UnsupportedError(`Action ${name} is not supported by ${kind.label}: ${reason}`);
   };

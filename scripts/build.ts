@@ -30,8 +30,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { IM_ACTIONS, VMM_ACTIONS } from "../lib/action_table.ts";
-import { PORTABLE_RUN_FLAGS, RUNTIME_PERMISSIONS } from "../lib/runtime_flags.ts";
+import { IM_ACTIONS, VMM_ACTIONS } from "../actions/mod.ts";
+import { PORTABLE_RUN_FLAGS, RUNTIME_PERMISSIONS } from "./runtime_flags.ts";
 import { parseCli } from "./cli.ts";
 
 /** What `--help` prints. */
@@ -51,11 +51,11 @@ Exit status: 0 built, 1 failed, 2 bad command line.`;
 /** Name of the driver program inside `.driver/`. */
 const PROGRAM = "one-hybrid-driver";
 /** The module every launcher runs. */
-const ENTRY = new URL("../lib/driver_main.ts", import.meta.url).pathname;
+const ENTRY = new URL("../main.ts", import.meta.url).pathname;
 const ROOT = new URL("..", import.meta.url).pathname;
 
 /**
- * The SDK's seam (`lib/ec2/aws_sdk.ts`) as the driver's code imports it. The portable form
+ * The SDK's seam (`lib/providers/ec2/aws_sdk.ts`) as the driver's code imports it. The portable form
  * bundles the SDK apart, in `.driver/js/sdk/`: bundled with the driver, it would share the
  * bundler's helper chunk, whose `node:module` import every action would then load (about 50 ms
  * and 10 MB), and the SDK's code would be one graph with the driver's.
@@ -201,11 +201,11 @@ async function compile(): Promise<{ ok: boolean; runtimeUnavailable: boolean; st
 
 /**
  * Bundles the driver into `.driver/js/` and the SDK into `.driver/js/sdk/`, and copies this Deno
- * runtime into `.driver/deno`. Only the chunk of `lib/ec2/sdk_client.ts` imports the SDK's bundle.
+ * runtime into `.driver/deno`. Only the chunk of `lib/providers/ec2/sdk_client.ts` imports the SDK's bundle.
  */
 async function buildPortable(): Promise<void> {
   await bundle(["--external", SDK_SEAM, "--outdir", `${driverDir}/js`, ENTRY]);
-  await bundle(["--outdir", `${driverDir}/js/sdk`, `${ROOT}lib/ec2/aws_sdk.ts`]);
+  await bundle(["--outdir", `${driverDir}/js/sdk`, `${ROOT}lib/providers/ec2/aws_sdk.ts`]);
   let seams = 0;
   for await (const entry of Deno.readDir(`${driverDir}/js`)) {
     if (!entry.isFile || !entry.name.endsWith(".js")) continue;
@@ -246,7 +246,7 @@ async function writeLauncher(path: string, action: string, mode: BuildMode): Pro
   const run = mode === "compile" ? `exec "$driver/${PROGRAM}" ${action} "$@"` : [
     'DENO_NO_UPDATE_CHECK=1 DENO_NO_PROMPT=1 exec "$driver/deno" run \\',
     `  ${PORTABLE_RUN_FLAGS.join(" ")} \\`,
-    `  "$driver/js/driver_main.js" ${action} "$@"`,
+    `  "$driver/js/main.js" ${action} "$@"`,
   ].join("\n");
   await Deno.writeTextFile(
     path,

@@ -526,7 +526,7 @@ none)
 esac
 echo
 # The driver reads hybrid_driver.json beside oned.conf: $ONE_LOCATION/etc for a self-contained
-# OpenNebula (its drivers inherit ONE_LOCATION), else /etc/one (lib/config.ts).
+# OpenNebula (its drivers inherit ONE_LOCATION), else /etc/one (lib/core/config.ts).
 cluster=
 if [ $release -ge 700 ]; then
   # 7.x has no public cloud hosts: every VM is placed on a system datastore of its host's

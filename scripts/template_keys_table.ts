@@ -1,6 +1,6 @@
 /**
  * Prints the README's list of EC2 template keys, made from the rows in
- * `lib/ec2/template_rows.ts`, so that the README cannot drift from what the driver checks. With
+ * `lib/providers/ec2/template_rows.ts`, so that the README cannot drift from what the driver checks. With
  * `--write` it replaces the list in README.md, between its marker comments, instead, and runs
  * `deno fmt README.md`, which wraps it (the test compares the words, not the wrapping).
  * A list rather than a table: the table's rows were 248 columns wide.
@@ -10,11 +10,11 @@
  * @module
  */
 
-import { TEMPLATE_ROWS, type TemplateRow } from "../lib/ec2/template_rows.ts";
+import { TEMPLATE_ROWS, type TemplateRow } from "../lib/providers/ec2/template_rows.ts";
 
 /** The comment before the table in README.md. */
 export const TABLE_START =
-  "<!-- template keys: printed by `deno task template-keys` from lib/ec2/template_rows.ts -->";
+  "<!-- template keys: printed by `deno task template-keys` from lib/providers/ec2/template_rows.ts -->";
 /** The comment after it. */
 export const TABLE_END = "<!-- end of template keys -->";
 

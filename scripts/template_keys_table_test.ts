@@ -6,7 +6,7 @@ import {
   unwrapped,
   withTable,
 } from "./template_keys_table.ts";
-import { TEMPLATE_ROWS } from "../lib/ec2/template_rows.ts";
+import { TEMPLATE_ROWS } from "../lib/providers/ec2/template_rows.ts";
 
 Deno.test("README.md's list of template keys says what the rows print, however deno fmt wrapped it (deno task template-keys --write)", async () => {
   const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));

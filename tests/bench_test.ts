@@ -22,7 +22,7 @@ Deno.test({
           "--allow-run",
           "--allow-env",
           "--allow-net=127.0.0.1",
-          new URL("../scripts/bench.ts", import.meta.url).pathname,
+          new URL("../lab/bench.ts", import.meta.url).pathname,
           "--runs",
           "1",
           "--sizes",

@@ -25,9 +25,10 @@ import {
   sharedTest as test,
   writeLocalConfig,
 } from "./harness.ts";
-import { parseConfig } from "../lib/config.ts";
-import { EC2_KIND } from "../lib/ec2/kind.ts";
-import { scopeFileName } from "../lib/poll_state.ts";
+import { parseConfig } from "../lib/core/config.ts";
+import { EC2_KIND } from "../lib/providers/ec2/mod.ts";
+import { scopeFileName } from "../lib/core/poll_state.ts";
+import { PROVIDER_KINDS } from "../lib/providers/mod.ts";
 
 const DIST = new URL("../dist", import.meta.url).pathname;
 
@@ -102,7 +103,7 @@ function monitoringLines(results: readonly ActionResult[], ids: readonly string[
 
 /** The base of a host's shared state files: `<dir>/ec2-<digest>`. */
 async function stateBase(host: string, dir = `${tmp}/run/one-hybrid`): Promise<string> {
-  const settings = parseConfig(await Deno.readTextFile(config), config, host);
+  const settings = parseConfig(PROVIDER_KINDS, await Deno.readTextFile(config), config, host);
   const scope = EC2_KIND.listingScope(settings, new Map(Object.entries(ENV)));
   return `${dir}/${await scopeFileName("ec2", scope)}`;
 }

@@ -11,7 +11,7 @@ import {
   TEST_CREDENTIALS,
 } from "./ec2_endpoint/mod.ts";
 import { DIST_VMM, fenced, runProcess, sharedTest as test, writeLocalConfig } from "./harness.ts";
-import { type CheckResult, formatTable } from "../lib/preflight.ts";
+import { type CheckResult, formatTable } from "../lib/core/preflight.ts";
 import { type FakeOned, startFakeOned } from "./oned_xmlrpc.ts";
 
 const DOCTOR = `${DIST_VMM}doctor`;

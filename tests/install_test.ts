@@ -26,6 +26,7 @@ import {
 const INSTALL = new URL("../scripts/install.ts", import.meta.url).pathname;
 const DIST = new URL("../dist", import.meta.url).pathname;
 const SCRIPTS = new URL("../scripts/", import.meta.url).pathname;
+const LAB = new URL("../lab/", import.meta.url).pathname;
 
 const tmp = await Deno.makeTempDir({ prefix: "hybrid-install-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
@@ -1186,10 +1187,14 @@ test("dist/install.sh run as root gives the files in remotes to --owner (oneadmi
   }
 });
 
-/** Runs a script of scripts/ with deno, or dist/install.sh with sh, and returns what it did. */
+/**
+ * Runs a script of scripts/ or lab/ with deno, or dist/install.sh with sh, and returns what it
+ * did.
+ */
 async function runScript(script: string, args: string[]): Promise<ActionResult> {
   if (script === "install.sh") return await runProcess(`${DIST}/install.sh`, args);
-  return await runProcess(Deno.execPath(), ["run", "-A", `${SCRIPTS}${script}.ts`, ...args], {
+  const dir = ["demo", "bench", "soak", "mutants"].includes(script) ? LAB : SCRIPTS;
+  return await runProcess(Deno.execPath(), ["run", "-A", `${dir}${script}.ts`, ...args], {
     env: { NO_COLOR: "1", HOME: Deno.env.get("HOME") ?? tmp, ...denoDir() },
   });
 }

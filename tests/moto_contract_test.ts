@@ -8,7 +8,7 @@
  * shows the driver depends on nothing that only the project's endpoint does. moto changes state
  * at once, does not deduplicate `ClientToken`, has no eventual consistency and no throttling;
  * those behaviours are proven against the project's endpoint (`tests/lifecycle_test.ts`,
- * `tests/actions_test.ts`, `scripts/soak.ts`), and the soak puts moto behind a fault layer
+ * `tests/actions_test.ts`, `lab/soak.ts`), and the soak puts moto behind a fault layer
  * (`tests/fault_proxy.ts`) that adds throttling, lost answers and late visibility.
  *
  * @module

@@ -4,9 +4,9 @@
 // These checks only read files; no breakage is applied and no mutant is run.
 
 import assert from "node:assert/strict";
-import { type Breakage, BREAKAGES, checkList } from "../scripts/mutants.ts";
+import { type Breakage, BREAKAGES, checkList } from "../lab/mutants.ts";
 
-const MUTANTS = new URL("../scripts/mutants.ts", import.meta.url).pathname;
+const MUTANTS = new URL("../lab/mutants.ts", import.meta.url).pathname;
 
 Deno.test("every breakage in the mutants list names a text found exactly once in its file, and its test files exist", () => {
   assert.deepEqual(checkList(BREAKAGES), []);
@@ -15,22 +15,28 @@ Deno.test("every breakage in the mutants list names a text found exactly once in
 Deno.test("the mutants list check reports a text no longer in the code, one found twice, and a missing test file", () => {
   const stale: Breakage = {
     name: "a stale entry",
-    file: "lib/end_vm.ts",
+    file: "lib/runtime/end_vm.ts",
     find: "this text is not in the driver's code",
     replace: "",
     tests: ["tests/lifecycle_test.ts"],
   };
   const twice: Breakage = {
     name: "an ambiguous entry",
-    file: "lib/end_vm.ts",
+    file: "lib/runtime/end_vm.ts",
     find: "provider",
     replace: "p",
     tests: ["tests/no_such_test.ts"],
   };
   const problems = checkList([stale, twice]);
   assert.equal(problems.length, 3, problems.join("\n"));
-  assert.match(problems[0]!, /^a stale entry: .* occurs 0 times in lib\/end_vm\.ts, not once$/);
-  assert.match(problems[1]!, /^an ambiguous entry: "provider" occurs \d+ times in lib\/end_vm\.ts/);
+  assert.match(
+    problems[0]!,
+    /^a stale entry: .* occurs 0 times in lib\/runtime\/end_vm\.ts, not once$/,
+  );
+  assert.match(
+    problems[1]!,
+    /^an ambiguous entry: "provider" occurs \d+ times in lib\/runtime\/end_vm\.ts/,
+  );
   assert.equal(problems[2], "an ambiguous entry: no test file tests/no_such_test.ts");
 });
 

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { child, parseXml, type XmlElement } from "../lib/xml.ts";
+import { child, parseXml, type XmlElement } from "../lib/util/xml.ts";
 import type { OnedVmView } from "./one_vmm.ts";
 
 /** oned's error codes (`Request::ErrorCode`). */

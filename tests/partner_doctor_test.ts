@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { DIST_VMM, runProcess, sharedTest as test } from "./harness.ts";
-import { type CheckResult, formatTable } from "../lib/preflight.ts";
+import { type CheckResult, formatTable } from "../lib/core/preflight.ts";
 import { type PartnerOned, startPartnerOned } from "./partner_oned.ts";
 
 const PASSWORD = "Doctor-s3cret";

@@ -14,7 +14,7 @@
  * @module
  */
 
-import { child, parseXml, type XmlElement } from "../lib/xml.ts";
+import { child, parseXml, type XmlElement } from "../lib/util/xml.ts";
 
 /** oned's error codes. */
 const ERR = { AUTHENTICATION: 0x0100, AUTHORIZATION: 0x0200, NO_EXISTS: 0x0400, ACTION: 0x0800 };

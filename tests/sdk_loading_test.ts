@@ -23,7 +23,7 @@ interface GraphModule {
 /** The module graph of the driver's entry point, by specifier. */
 async function driverGraph(): Promise<Map<string, GraphModule>> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", "lib/driver_main.ts"],
+    args: ["info", "--json", "main.ts"],
     cwd: new URL(ROOT).pathname,
     stdout: "piped",
     stderr: "piped",
@@ -55,7 +55,7 @@ const relative = (specifier: string) => specifier.slice(ROOT.length);
 Deno.test("the entry point and every action load no npm or node: module before their code runs", async () => {
   const graph = await driverGraph();
   const roots = [...graph.keys()].filter((s) =>
-    relative(s) === "lib/driver_main.ts" || relative(s).startsWith("actions/")
+    relative(s) === "main.ts" || relative(s).startsWith("actions/")
   );
   assert.ok(roots.length > 10, `the actions are in the graph: ${roots.map(relative)}`);
   const loaded = roots.flatMap((root) =>
@@ -64,7 +64,7 @@ Deno.test("the entry point and every action load no npm or node: module before t
   assert.deepEqual(loaded, []);
 });
 
-Deno.test("only lib/ec2/aws_sdk.ts imports the SDK, and it imports nothing of the driver", async () => {
+Deno.test("only lib/providers/ec2/aws_sdk.ts imports the SDK, and it imports nothing of the driver", async () => {
   const graph = await driverGraph();
   const importers = new Set<string>();
   for (const module of graph.values()) {
@@ -75,8 +75,8 @@ Deno.test("only lib/ec2/aws_sdk.ts imports the SDK, and it imports nothing of th
       }
     }
   }
-  assert.deepEqual([...importers], ["lib/ec2/aws_sdk.ts"]);
-  const seam = graph.get(`${ROOT}lib/ec2/aws_sdk.ts`)!;
+  assert.deepEqual([...importers], ["lib/providers/ec2/aws_sdk.ts"]);
+  const seam = graph.get(`${ROOT}lib/providers/ec2/aws_sdk.ts`)!;
   const ownImports = (seam.dependencies ?? []).filter((d) => d.code && own(d.code.specifier));
   assert.deepEqual(ownImports, []);
 });

@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { CI_SOAK, CI_TARGETS, formatReport, missedTargets, runSoak } from "../scripts/soak.ts";
+import { CI_SOAK, CI_TARGETS, formatReport, missedTargets, runSoak } from "../lab/soak.ts";
 
 for (const backend of ["moto", "endpoint"] as const) {
   Deno.test({

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { child, children, childText, parseXml, type XmlElement } from "../xml.ts";
+import { child, children, childText, parseXml, type XmlElement } from "../util/xml.ts";
 import { decodeStdinXml, readStdin } from "./stdin.ts";
 
 /** What the driver uses from the action data. */

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { InvalidInputError } from "../errors.ts";
+import { InvalidInputError } from "../util/errors.ts";
 
 /** Arguments of the actions that address an existing VM (poll, shutdown, cancel, reboot, reset). */
 export interface VmArgs {

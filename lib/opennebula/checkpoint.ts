@@ -15,11 +15,11 @@
  * @module
  */
 
-import { writeTextAtomically } from "../atomic_write.ts";
-import { readBoundedText } from "../bounded_read.ts";
-import { InvalidInputError } from "../errors.ts";
-import { fileErrorReason } from "../file_errors.ts";
-import { parseJson } from "../json.ts";
+import { writeTextAtomically } from "../util/atomic_write.ts";
+import { readBoundedText } from "../util/bounded_read.ts";
+import { InvalidInputError } from "../util/errors.ts";
+import { fileErrorReason } from "../util/file_errors.ts";
+import { parseJson } from "../util/json.ts";
 
 /** Value of the `format` field. */
 export const CHECKPOINT_FORMAT = "one-hybrid-checkpoint";

@@ -27,7 +27,7 @@
  * @module
  */
 
-import type { ContextFormat } from "../provider.ts";
+import type { ContextFormat } from "../core/provider.ts";
 
 /** Where the `#cloud-config` writes the context variables. */
 export const CONTEXT_FILE = "/context/context.sh";

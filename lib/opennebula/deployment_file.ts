@@ -5,9 +5,9 @@
  * @module
  */
 
-import { readBoundedText } from "../bounded_read.ts";
-import { InvalidInputError } from "../errors.ts";
-import { fileErrorReason, InputLimitError } from "../file_errors.ts";
+import { readBoundedText } from "../util/bounded_read.ts";
+import { InvalidInputError } from "../util/errors.ts";
+import { fileErrorReason, InputLimitError } from "../util/file_errors.ts";
 import { decodeStdinXml, readStdin } from "./stdin.ts";
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { InvalidInputError } from "../errors.ts";
+import { InvalidInputError } from "../util/errors.ts";
 import { MAX_DEPLOYMENT_FILE_BYTES, readDeploymentFile } from "./deployment_file.ts";
 
 const XML = "<VM><ID>7</ID><TEMPLATE/></VM>";

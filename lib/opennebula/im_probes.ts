@@ -12,10 +12,10 @@
  * @module
  */
 
-import type { HostFigures } from "../capacity.ts";
-import { base64Of } from "../base64.ts";
-import { InvalidInputError } from "../errors.ts";
-import type { ListedInstance, Size } from "../provider.ts";
+import type { HostFigures } from "../core/capacity.ts";
+import { base64Of } from "../util/base64.ts";
+import { InvalidInputError } from "../util/errors.ts";
+import type { ListedInstance, Size } from "../core/provider.ts";
 
 /** A probe's host, from its last two arguments (`... <host_id> <host>`), as oned passes them. */
 export interface ProbeHost {

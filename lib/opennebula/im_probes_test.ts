@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { ListedInstance } from "../provider.ts";
+import type { ListedInstance } from "../core/provider.ts";
 import {
   adoptImported,
   importTemplate,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { LCM_STATE_NAMES } from "../one_states.ts";
+import { LCM_STATE_NAMES } from "../one_xmlrpc/one_states.ts";
 
 /** LCM state numbers the driver acts on. */
 export const LCM_STATE = {

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { InvalidInputError } from "../errors.ts";
+import { InvalidInputError } from "../util/errors.ts";
 import {
   hostInfo,
   hostTemplateCapacity,
@@ -21,7 +21,7 @@ import {
   vmPool,
 } from "./one_api.ts";
 import { type EnvLookup, readOneAuth } from "./one_auth.ts";
-import { DEFAULT_TIMEOUT_MS, XmlRpcClient } from "../xmlrpc.ts";
+import { DEFAULT_TIMEOUT_MS, XmlRpcClient } from "../one_xmlrpc/xmlrpc.ts";
 
 /** oned's endpoint when `ONE_XMLRPC` is not set. */
 export const DEFAULT_ONE_XMLRPC = "http://localhost:2633/RPC2";

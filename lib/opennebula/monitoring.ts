@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { MonitoringKeys } from "../config.ts";
-import { encodeValue } from "../output.ts";
-import type { Instance, InstanceState } from "../provider.ts";
+import type { MonitoringKeys } from "../core/config.ts";
+import { encodeValue } from "../util/output.ts";
+import type { Instance, InstanceState } from "../core/provider.ts";
 
 /**
  * How each instance state reads to OpenNebula (`STATE=` of a poll):

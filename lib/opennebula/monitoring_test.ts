@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Instance } from "../provider.ts";
+import type { Instance } from "../core/provider.ts";
 import { formatMonitoring } from "./monitoring.ts";
 
 const running: Instance = {

@@ -6,11 +6,11 @@
  * @module
  */
 
-import { child, children, childText, parseXml, type XmlElement } from "../xml.ts";
-import { oneCall } from "../one_rpc.ts";
-import { type XmlRpcClient, XmlRpcError, type XmlRpcValue } from "../xmlrpc.ts";
+import { child, children, childText, parseXml, type XmlElement } from "../util/xml.ts";
+import { oneCall } from "../one_xmlrpc/one_rpc.ts";
+import { type XmlRpcClient, XmlRpcError, type XmlRpcValue } from "../one_xmlrpc/xmlrpc.ts";
 
-export { OneApiError, oneCall } from "../one_rpc.ts";
+export { OneApiError, oneCall } from "../one_xmlrpc/one_rpc.ts";
 
 /** What `one.vm.info` says about a VM. */
 export interface OneVmInfo {
@@ -150,7 +150,7 @@ export async function vmPool(client: XmlRpcClient, session: string): Promise<Loc
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { parseXml } from "../xml.ts";
+ * import { parseXml } from "../util/xml.ts";
  * import { templateCapacityOf } from "./one_api.ts";
  * const host = parseXml(
  *   "<HOST><ID>3</ID><TEMPLATE><CAPACITY><T3_MICRO>10</T3_MICRO></CAPACITY></TEMPLATE></HOST>",

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { startFakeOned } from "../../tests/oned_xmlrpc.ts";
 import { hostInfo, NO_EXISTS, OneApiError, oneCall, vmInfo, vmPool } from "./one_api.ts";
-import { XmlRpcClient, XmlRpcError } from "../xmlrpc.ts";
+import { XmlRpcClient, XmlRpcError } from "../one_xmlrpc/xmlrpc.ts";
 
 Deno.test("vmInfo() sends one.vm.info(session, id) and reads the VM's states, deploy id, creation and running start", async () => {
   await using oned = await startFakeOned();

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { InvalidInputError } from "../errors.ts";
-import { registerSessionSecrets } from "../redact.ts";
+import { InvalidInputError } from "../util/errors.ts";
+import { registerSessionSecrets } from "../util/redact.ts";
 
 /** Reads an environment variable (injectable for tests). */
 export type EnvLookup = (name: string) => string | undefined;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { InvalidInputError } from "../errors.ts";
-import { redact } from "../redact.ts";
+import { InvalidInputError } from "../util/errors.ts";
+import { redact } from "../util/redact.ts";
 import { oneAuthFile, readOneAuth } from "./one_auth.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "one-auth-" });

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { DriverError } from "../errors.ts";
+import { DriverError } from "../util/errors.ts";
 import { endOfRun, lcmStateName } from "./lcm.ts";
 import { askLocalOned } from "./local_oned.ts";
 import type { EnvLookup } from "./one_auth.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DriverError } from "../errors.ts";
+import { DriverError } from "../util/errors.ts";
 import { startFakeOned } from "../../tests/oned_xmlrpc.ts";
 import { powerOffReasonByOned } from "./oned_lcm.ts";
 

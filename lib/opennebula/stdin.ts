@@ -8,10 +8,9 @@
  * @module
  */
 
-import { INPUT_SECONDS, readToLimit } from "../bounded_read.ts";
-import { InvalidInputError } from "../errors.ts";
-import { InputLimitError } from "../file_errors.ts";
-import { currentRun, type StdinOutcome } from "../run_context.ts";
+import { INPUT_SECONDS, readToLimit } from "../util/bounded_read.ts";
+import { InvalidInputError } from "../util/errors.ts";
+import { InputLimitError } from "../util/file_errors.ts";
 
 /**
  * The most standard input read, in bytes: base64 (with line breaks) of the largest deployment
@@ -19,11 +18,13 @@ import { currentRun, type StdinOutcome } from "../run_context.ts";
  */
 export const MAX_STDIN_BYTES = 8 * 1024 * 1024;
 
+/** How reading standard input ended: its text, or why it was refused. */
+type StdinOutcome = { readonly text: string } | { readonly error: string };
+
 let reading: Promise<StdinOutcome> | undefined;
 
 /**
- * Reads standard input to the end, once per run (a served run's input is its client's); later
- * calls share the same result.
+ * Reads standard input to the end, once; later calls share the same result.
  * A terminal, a closed descriptor or a read error count as empty input. Reading stops at
  * {@link MAX_STDIN_BYTES} or after {@link INPUT_SECONDS}, whichever comes first.
  *
@@ -46,18 +47,9 @@ export async function stdinSettled(): Promise<void> {
   await runStdin();
 }
 
-/**
- * How reading this process's standard input ended (read once, within the limits of
- * {@link readStdin}). Never rejects.
- *
- * @returns The text, or the message of the input error.
- */
-export function processStdin(): Promise<StdinOutcome> {
-  return reading ??= readBounded();
-}
-
+/** How reading standard input ended (read once). Never rejects. */
 function runStdin(): Promise<StdinOutcome> {
-  return currentRun().stdin?.() ?? processStdin();
+  return reading ??= readBounded();
 }
 
 async function readBounded(): Promise<StdinOutcome> {

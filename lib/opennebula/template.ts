@@ -10,9 +10,9 @@
  * @module
  */
 
-import { InvalidInputError } from "../errors.ts";
-import { printable } from "../output.ts";
-import { parseXml, type XmlElement, XmlSyntaxError } from "../xml.ts";
+import { InvalidInputError } from "../util/errors.ts";
+import { printable } from "../util/output.ts";
+import { parseXml, type XmlElement, XmlSyntaxError } from "../util/xml.ts";
 
 /** One provider section of a deployment file (`PUBLIC_CLOUD=[...]` or legacy `EC2=[...]`). */
 export interface CloudSection {

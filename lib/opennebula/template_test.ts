@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { InvalidInputError } from "../errors.ts";
+import { InvalidInputError } from "../util/errors.ts";
 import { type CloudSection, type Deployment, parseDeployment, selectSection } from "./template.ts";
 import v32 from "../../tests/testdata/deployment_3.2.xml" with { type: "text" };
 import v4 from "../../tests/testdata/deployment_4.x_ec2.xml" with { type: "text" };

@@ -19,8 +19,8 @@
  * @module
  */
 
-import type { InstanceState } from "../provider.ts";
-import { LCM_STATE_NAMES } from "../one_states.ts";
+import type { InstanceState } from "../core/provider.ts";
+import { LCM_STATE_NAMES } from "../one_xmlrpc/one_states.ts";
 
 /** What one run reports of a VM: its id, deploy id and status word (`RUNNING`, ...). */
 export interface StatusVm {

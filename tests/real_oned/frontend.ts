@@ -10,10 +10,10 @@
  * @module
  */
 
-import { child, childText, parseXml, type XmlElement } from "../../lib/xml.ts";
-import { XmlRpcClient } from "../../lib/xmlrpc.ts";
-import { oneCall } from "../../lib/one_rpc.ts";
-import { LCM_STATE_NAMES, VM_STATE_NAMES } from "../../lib/one_states.ts";
+import { child, childText, parseXml, type XmlElement } from "../../lib/util/xml.ts";
+import { XmlRpcClient } from "../../lib/one_xmlrpc/xmlrpc.ts";
+import { oneCall } from "../../lib/one_xmlrpc/one_rpc.ts";
+import { LCM_STATE_NAMES, VM_STATE_NAMES } from "../../lib/one_xmlrpc/one_states.ts";
 
 /** Where build_opennebula.sh caches front-ends. */
 export const CACHE = Deno.env.get("ONE_HYBRID_ONED_CACHE") ??

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { createEc2Api } from "../../lib/ec2/api.ts";
+import { createEc2Api } from "../../lib/providers/ec2/api.ts";
 
 const [endpoint = "", marker = ""] = Deno.args;
 const controller = new AbortController();

@@ -11,8 +11,8 @@
  * @module
  */
 
-import { createEc2Api } from "../../lib/ec2/api.ts";
-import { failureKind } from "../../lib/ec2/errors.ts";
+import { createEc2Api } from "../../lib/providers/ec2/api.ts";
+import { failureKind } from "../../lib/providers/ec2/errors.ts";
 
 const [endpoint = "", seconds = "10", ...calls] = Deno.args;
 const deadline = Date.now() + Number(seconds) * 1000;

@@ -1,0 +1,177 @@
+/**
+ * The partner OpenNebula's XML-RPC API, as the provider calls it: each method with the partner
+ * user's session, its answers checked, and its failures classified in the driver's words
+ * (authentication refused, no such object, anything else).
+ *
+ * @module
+ */
+
+import { CloudError, CredentialsError, NotFoundError } from "../../util/errors.ts";
+import { OneApiError, oneCall } from "../../one_xmlrpc/one_rpc.ts";
+import { parseXml, type XmlElement } from "../../util/xml.ts";
+import { XmlRpcClient, XmlRpcError, type XmlRpcParam } from "../../one_xmlrpc/xmlrpc.ts";
+import { attemptsNote, CallWindow, retrying } from "../../util/retry.ts";
+import { type OneCloudConnection, sessionOf } from "./settings.ts";
+
+/** OpenNebula's error codes (`Request::ErrorCode`). */
+export const ONE_ERROR = {
+  AUTHENTICATION: 0x0100,
+  AUTHORIZATION: 0x0200,
+  NO_EXISTS: 0x0400,
+  ACTION: 0x0800,
+} as const;
+
+/** Time limit of one call. */
+const CALL_TIMEOUT_MS = 10_000;
+
+/**
+ * The calls that only read, and so may be sent again when the partner failed to answer one:
+ * never `one.template.instantiate` (a second VM) nor `one.vm.action`.
+ */
+const READS = new Set([
+  "one.vm.info",
+  "one.vmpool.info",
+  "one.vmpool.infoextended",
+  "one.user.info",
+  "one.template.info",
+]);
+
+/** Whether a failed call may have been lost on the way: no answer, or a server error (5xx). */
+function isTransient(error: unknown): boolean {
+  return error instanceof XmlRpcError &&
+    (error.code === "Unreachable" || error.code === "Timeout" ||
+      (error.code === "HttpStatus" && / HTTP 5\d\d\b/.test(error.message)));
+}
+
+/** The calls of one partner cloud. */
+export class PartnerApi {
+  /** How messages name the partner (`the partner cloud at <url>`). */
+  readonly where: string;
+  readonly #client: XmlRpcClient;
+  readonly #connection: OneCloudConnection;
+  readonly #signal: AbortSignal | undefined;
+  readonly #window: CallWindow;
+  #session: Promise<string> | undefined;
+
+  /**
+   * @param connection The host's connection settings.
+   * @param time `signal` ends every call when the action runs out of time; `deadline` is when,
+   *   the budget of a read's retries (without it, each call is sent once).
+   */
+  constructor(
+    connection: OneCloudConnection,
+    time: { readonly signal?: AbortSignal | undefined; deadline?(): number } = {},
+  ) {
+    const { signal } = time;
+    this.#connection = connection;
+    this.#signal = signal;
+    this.#window = new CallWindow(time.deadline?.bind(time));
+    this.#client = new XmlRpcClient(connection.endpoint, {
+      label: "the partner cloud",
+      timeoutMs: CALL_TIMEOUT_MS,
+      ...(signal ? { signal } : {}),
+    });
+    this.where = this.#client.where;
+  }
+
+  /**
+   * Calls a method with the session and returns its result.
+   *
+   * @param doing What the call is for, to begin a failure's message (`Cannot describe ...`).
+   * @throws {CredentialsError} when the partner refuses the session.
+   * @throws {NotFoundError} when the object does not exist.
+   * @throws {CloudError} for any other refusal, or when the partner cannot be reached or
+   * answers something else than OpenNebula's answer. A read that got no answer or a server
+   * error is sent again until the action's deadline is near; a write never.
+   */
+  async call(doing: string, method: string, ...params: XmlRpcParam[]): Promise<unknown> {
+    this.#session ??= sessionOf(this.#connection);
+    const session = await this.#session;
+    const read = READS.has(method);
+    try {
+      return await retrying(() => oneCall(this.#client, method, session, ...params), {
+        call: method,
+        classify: (error) => read && isTransient(error) ? "lost" : undefined,
+        window: this.#window,
+        resendable: read,
+        signal: this.#signal,
+      }, CALL_TIMEOUT_MS);
+    } catch (error) {
+      throw this.#failure(doing, error);
+    }
+  }
+
+  /** A failed call's error in the driver's words. */
+  #failure(doing: string, error: unknown): unknown {
+    if (!(error instanceof OneApiError)) {
+      if (error instanceof XmlRpcError) {
+        return new CloudError(
+          error.code,
+          `${doing}: ${error.message}${attemptsNote(error, true)}`,
+          { cause: error },
+        );
+      }
+      return error;
+    }
+    const code = Number(error.code);
+    if (code === ONE_ERROR.AUTHENTICATION) {
+      return new CredentialsError(
+        "AuthenticationFailed",
+        `${doing}: ${error.message} (check the partner user and its password for this host)`,
+        { cause: error },
+      );
+    }
+    if (code === ONE_ERROR.NO_EXISTS) {
+      return new NotFoundError(`${doing}: ${error.message}`, { cause: error });
+    }
+    return new CloudError(String(code), `${doing}: ${error.message}`, { cause: error });
+  }
+
+  /**
+   * Calls a method whose result is an XML document with the given root.
+   *
+   * @throws {CloudError} `InvalidResponse` for anything else; as {@link call} otherwise.
+   */
+  async document(
+    doing: string,
+    root: string,
+    method: string,
+    ...params: XmlRpcParam[]
+  ): Promise<XmlElement> {
+    const result = await this.call(doing, method, ...params);
+    let document: XmlElement | undefined;
+    try {
+      document = typeof result === "string" ? parseXml(result) : undefined;
+    } catch {
+      document = undefined;
+    }
+    if (document?.name !== root) {
+      throw new CloudError(
+        "InvalidResponse",
+        `${doing}: ${this.where} answered ${method} with something other than a <${root}> document`,
+      );
+    }
+    return document;
+  }
+
+  /**
+   * The pool of the partner user's own VMs, every state but DONE:
+   * `one.vmpool.infoextended` (5.10+, with each VM's user template), else `one.vmpool.info`.
+   */
+  async vmPool(doing: string): Promise<XmlElement> {
+    const filter = [-3, -1, -1, -1] as const;
+    try {
+      return await this.document(doing, "VM_POOL", "one.vmpool.infoextended", ...filter);
+    } catch (error) {
+      // Before 5.10 the method does not exist, and one.vmpool.info answers the full documents.
+      if (!(error instanceof CloudError) || !isUnknownMethod(error)) throw error;
+      return await this.document(doing, "VM_POOL", "one.vmpool.info", ...filter);
+    }
+  }
+}
+
+/** Whether the server said it has no such method (an XML-RPC fault, not OpenNebula's answer). */
+function isUnknownMethod(error: CloudError): boolean {
+  return error.code === "Fault" &&
+    /fault -50[56]\b|not defined|no such method/i.test(error.message);
+}
