@@ -1,8 +1,9 @@
 /**
- * Prints the README's list of EC2 template keys, made from the rows in
- * `lib/providers/ec2/template_rows.ts`, so that the README cannot drift from what the driver checks. With
- * `--write` it replaces the list in README.md, between its marker comments, instead, and runs
- * `deno fmt README.md`, which wraps it (the test compares the words, not the wrapping).
+ * Prints the list of EC2 template keys in `docs/vm-template.md`, made from the rows in
+ * `lib/providers/ec2/template_rows.ts`, so that the documentation cannot drift from what the driver
+ * checks. With `--write` it replaces the list in `docs/vm-template.md`, between its marker
+ * comments, instead, and runs `deno fmt` on that file, which wraps it (the test compares the words,
+ * not the wrapping).
  * A list rather than a table: the table's rows were 248 columns wide.
  *
  * Usage: deno task template-keys [--write]
@@ -12,7 +13,10 @@
 
 import { TEMPLATE_ROWS, type TemplateRow } from "../lib/providers/ec2/template_rows.ts";
 
-/** The comment before the table in README.md. */
+/** The document that holds the list, relative to the repository. */
+export const TABLE_DOC = "docs/vm-template.md";
+
+/** The comment before the table in the document. */
 export const TABLE_START =
   "<!-- template keys: printed by `deno task template-keys` from lib/providers/ec2/template_rows.ts -->";
 /** The comment after it. */
@@ -58,24 +62,24 @@ export function unwrapped(text: string): string {
 /**
  * Replaces the text between the table's markers.
  *
- * @param readme The README's text.
+ * @param doc The document's text.
  * @param table The new table.
- * @returns The README with the new table.
+ * @returns The document with the new table.
  * @throws {Error} when the markers are missing or out of order.
  */
-export function withTable(readme: string, table: string): string {
-  const start = readme.indexOf(TABLE_START);
-  const end = readme.indexOf(TABLE_END);
+export function withTable(doc: string, table: string): string {
+  const start = doc.indexOf(TABLE_START);
+  const end = doc.indexOf(TABLE_END);
   if (start === -1 || end < start) {
-    throw new Error(`README.md lacks the lines ${TABLE_START} and ${TABLE_END}`);
+    throw new Error(`${TABLE_DOC} lacks the lines ${TABLE_START} and ${TABLE_END}`);
   }
-  return `${readme.slice(0, start + TABLE_START.length)}\n\n${table}\n\n${readme.slice(end)}`;
+  return `${doc.slice(0, start + TABLE_START.length)}\n\n${table}\n\n${doc.slice(end)}`;
 }
 
 if (import.meta.main) {
   const table = templateKeysTable();
   if (Deno.args.includes("--write")) {
-    const path = new URL("../README.md", import.meta.url);
+    const path = new URL(`../${TABLE_DOC}`, import.meta.url);
     await Deno.writeTextFile(path, withTable(await Deno.readTextFile(path), table));
     const fmt = await new Deno.Command("deno", { args: ["fmt", "--quiet", path.pathname] })
       .spawn().status;
