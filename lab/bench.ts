@@ -1,6 +1,6 @@
 /**
  * What the built actions cost, whole process, measured in one run so that the ratios mean
- * something on a noisy machine (README, "Performance"):
+ * something on a noisy machine (docs/performance.md):
  *
  * - per action: median and p95 wall time, median CPU (user + system) and peak RSS over repeated
  *   runs, next to a bare start-up of the same Deno runtime (an empty script), with the ratio;

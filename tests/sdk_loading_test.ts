@@ -1,7 +1,7 @@
 /**
  * No action loads the AWS SDK before it opens a provider: input errors, configuration errors
- * and unsupported actions are answered without reading, parsing or compiling it (README,
- * "Performance"). Checked in the module graph of the sources (what `deno compile` embeds and
+ * and unsupported actions are answered without reading, parsing or compiling it
+ * (docs/performance.md). Checked in the module graph of the sources (what `deno compile` embeds and
  * loads module by module) and in the built portable form, run without its SDK bundle.
  */
 

@@ -65,7 +65,7 @@ export interface Ec2Api extends Ec2Calls {
 const NOT_RESENT: ReadonlySet<CallName> = new Set(["runInstances", "createImage"]);
 
 /**
- * Time limits of one EC2 attempt, as the README states them. A call retries what may pass
+ * Time limits of one EC2 attempt, as docs/actions.md states them. A call retries what may pass
  * until the action's deadline is near (`retry.ts`), each attempt within these limits.
  */
 export const CALL_LIMITS = {

@@ -125,8 +125,8 @@ export { canonicalDevice, MAX_TAGS_PER_INSTANCE } from "./template_checks.ts";
  * value is taken as plain text and encoded. Messages never include the user data.
  *
  * Each key's check is in its row of `TEMPLATE_ROWS` (`template_rows.ts`), run in the rows'
- * order, so that of two bad values the earlier key's is reported; the README's table of keys
- * is printed from the same rows. Volume sizes (GiB) and IOPS follow the EC2 API reference.
+ * order, so that of two bad values the earlier key's is reported; the list of keys in
+ * docs/vm-template.md is printed from the same rows. Volume sizes (GiB) and IOPS follow the EC2 API reference.
  *
  * @param attributes The section's attributes (e.g. `CloudSection.attributes`).
  * @param defaults Values from the driver configuration for keys the section lacks.

@@ -9,7 +9,7 @@
 import { closestName } from "../../util/suggest.ts";
 import { KEY, TEMPLATE_ROWS } from "./template_rows.ts";
 
-/** Every key the EC2 driver reads from a template section, in the README's order. */
+/** Every key the EC2 driver reads from a template section, in docs/vm-template.md's order. */
 export const EC2_LAUNCH_KEYS: readonly string[] = TEMPLATE_ROWS.map((row) => row.key);
 
 /** Keys OpenNebula itself uses to pick a section; they are not launch settings. */

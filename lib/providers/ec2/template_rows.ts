@@ -1,6 +1,6 @@
 /**
  * The keys of an EC2 template section, one row each: what it accepts and what happens when it
- * is absent (the README's table is printed from these, see `scripts/template_keys_table.ts`),
+ * is absent (docs/vm-template.md's list is printed from these, see `scripts/template_keys_table.ts`),
  * how its value is checked into the launch spec, and which part of the RunInstances request it
  * becomes. `toLaunchSpec()`, `templateKeyProblem()` and `runInstancesInput()` all read this
  * table, in its order. Only SDK types are imported; this module never loads the SDK.
@@ -26,7 +26,7 @@ export type Draft = { -readonly [K in keyof LaunchSpec]?: LaunchSpec[K] };
 export interface TemplateRow {
   /** The key, in upper case. */
   readonly key: string;
-  /** For the README (markdown): the values it accepts, and what happens when it is absent. */
+  /** For docs/vm-template.md (markdown): the values it accepts, and what happens when it is absent. */
   readonly doc: readonly [values: string, absent: string];
   /** Whether the launch cannot do without it. */
   readonly required?: true;
@@ -42,7 +42,7 @@ export interface TemplateRow {
   ) => Partial<RunInstancesCommandInput>;
 }
 
-/** The rows by key, in the README's order; the object's property names are the keys. */
+/** The rows by key, in docs/vm-template.md's order; the object's property names are the keys. */
 const ROWS = {
   AMI: {
     doc: ["`ami-` id (required)", ""],
@@ -271,7 +271,7 @@ export const KEY = Object.fromEntries(Object.keys(ROWS).map((k) => [k, k])) as {
   readonly [K in keyof typeof ROWS]: K;
 };
 
-/** Every key of an EC2 template section, in the README's order. */
+/** Every key of an EC2 template section, in docs/vm-template.md's order. */
 export const TEMPLATE_ROWS: readonly TemplateRow[] = Object.entries(ROWS).map((
   [key, row],
 ) => ({ key, ...row }));
