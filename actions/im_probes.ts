@@ -14,9 +14,10 @@
  * (`vm/monitor` 5.12+, `poll` 4.4–5.10) terminates the instances of VMs oned reports DONE,
  * which OpenNebula never tells the driver about when the VM was powered off or undeployed.
  *
- * Each probe makes one listing of the host's account and region (`Provider.list()`), and keeps
- * it for the polls of the host's VMs within `pollWindowSeconds` (`lib/core/poll_state.ts`). Probes
- * take `... <host_id> <host>` as their last two arguments, as oned passes them.
+ * Each probe makes one listing of the host's account and region (`Provider.list()`), which the
+ * host's provider keeps for the polls of the host's VMs within `pollWindowSeconds`
+ * (`lib/core/share_listings.ts`). Probes take `... <host_id> <host>` as their last two
+ * arguments, as oned passes them.
  *
  * @module
  */
@@ -48,7 +49,7 @@ import {
   vmTemplateLine,
 } from "../lib/opennebula/im_probes.ts";
 import { formatMonitoring } from "../lib/opennebula/monitoring.ts";
-import { MONITORING_SECONDS, openHost, sharedPollState } from "../lib/runtime/host.ts";
+import { openHost } from "../lib/runtime/host.ts";
 import type { ListedInstance, Provider, Size } from "../lib/core/provider.ts";
 import type { HostSettings } from "../lib/core/config.ts";
 import type { LocalVm, OneVmInfo } from "../lib/opennebula/one_api.ts";
@@ -86,18 +87,11 @@ async function survey(
     host,
     `the ${probe} probe of host ${host}`,
     run,
-    MONITORING_SECONDS,
+    "monitoring",
   );
-  const takenAt = Date.now();
+  // Within the host's window, the VMs' own polls (one process each, 3.2-4.x, or any VM outside
+  // this report) are served from this listing.
   const listed = await provider.list();
-  if (settings.pollWindowSeconds > 0) {
-    // The VMs' own polls (one process each, 3.2-4.x, or any VM outside this report) are served
-    // from this listing within the window. Sharing is only a saving: the report does not fail
-    // for it.
-    await sharedPollState({ settings, kind }).then((state) =>
-      state.record(takenAt, { factPrefix: provider.factPrefix, instances: listed })
-    ).catch(() => {});
-  }
   const unmarked = listed.some((i) =>
     !i.launchedByDriver && i.state !== "terminated" && i.state !== "terminating"
   );

@@ -7,9 +7,10 @@
  * than the grace period; otherwise the poll fails, since a fresh instance may not be visible yet.
  *
  * Polls of one account share a listing of its instances for the host's `pollWindowSeconds`
- * (see `lib/core/poll_state.ts`): a poll served from a fresh listing loads no cloud client and sends
- * no request; the first stale one lists (one request per 1,000 instances) for all of them. A VM
- * missing from the listing (launched after it) is described alone, as without sharing.
+ * (see `lib/core/share_listings.ts`, applied by `lib/runtime/host.ts`): a poll served from a fresh
+ * listing loads no cloud client and sends no request; the first stale one lists (one request per
+ * 1,000 instances) for all of them. A VM missing from the listing (launched after it) is
+ * described alone, as without sharing.
  *
  * @module
  */
@@ -19,41 +20,28 @@ import { NotFoundError } from "../lib/util/errors.ts";
 import { readActionData } from "../lib/opennebula/action_data.ts";
 import { parseVmArgs } from "../lib/opennebula/args.ts";
 import { formatMonitoring } from "../lib/opennebula/monitoring.ts";
-import type { Provider } from "../lib/core/provider.ts";
-import {
-  loadHost,
-  MONITORING_SECONDS,
-  openProvider,
-  sharedPollState,
-} from "../lib/runtime/host.ts";
+import { openHost } from "../lib/runtime/host.ts";
 
 /** Runs poll; returns the monitoring string. */
 export default async function poll(argv: readonly string[], run: ActionRun): Promise<string> {
   const args = parseVmArgs("poll", argv);
   const data = await readActionData();
-  const host = await loadHost(args.host, `poll of VM ${args.vmId}`, run, MONITORING_SECONDS);
-  const { settings } = host;
-  host.kind.checkDeployId(args.deployId);
+  const { settings, kind, provider } = await openHost(
+    args.host,
+    `poll of VM ${args.vmId}`,
+    run,
+    "monitoring",
+  );
+  kind.checkDeployId(args.deployId);
   const keys = settings.monitoringKeys ?? (data ? "current" : "legacy");
-  let opened: Provider | undefined;
-  const provider = async () => opened ??= await openProvider(host, run);
-  if (settings.pollWindowSeconds > 0) {
-    const listing = await (await sharedPollState(host)).listing(async () => {
-      const p = await provider();
-      return { factPrefix: p.factPrefix, instances: await p.list() };
-    }, run.signal);
-    const listed = listing.find(args.deployId);
-    if (listed) return formatMonitoring(listed, listing.factPrefix, keys);
-  }
-  const p = await provider();
   try {
-    return formatMonitoring(await p.describe(args.deployId), p.factPrefix, keys);
+    return formatMonitoring(await provider.describe(args.deployId), provider.factPrefix, keys);
   } catch (error) {
     const age = data?.deployedAt === undefined ? undefined : Date.now() / 1000 - data.deployedAt;
     if (
       error instanceof NotFoundError && age !== undefined && age > settings.notFoundGraceSeconds
     ) {
-      return `STATE=d ${p.factPrefix}_STATE=not-found`;
+      return `STATE=d ${provider.factPrefix}_STATE=not-found`;
     }
     throw error;
   }

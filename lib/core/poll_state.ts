@@ -21,7 +21,7 @@
 
 import { writeTextAtomically } from "../util/atomic_write.ts";
 import { CloudError, DriverError, InvalidInputError } from "../util/errors.ts";
-import type { Instance, InstanceState, Provider } from "./provider.ts";
+import type { Instance, InstanceState } from "./provider.ts";
 
 /** Version of the file's format; a file of another version is a miss. */
 const FORMAT = 1;
@@ -348,55 +348,6 @@ export class PollState {
       throw error;
     }
   }
-}
-
-/**
- * A provider whose operations that change an instance (launch, power off, resume, reboot,
- * reset, terminate) mark the scope changed before and after, so that no poll is served a
- * listing taken before the change once it is done. A mark that fails before the change fails
- * the operation, with nothing done; one that fails after it is not reported (the first one just
- * worked, and the change itself succeeded).
- *
- * @param provider The provider.
- * @param mark Marks the scope changed ({@link PollState.markChanged}).
- * @returns The same provider, marking.
- */
-export function markingChanges(provider: Provider, mark: () => Promise<void>): Provider {
-  const around = async <T>(change: () => Promise<T>): Promise<T> => {
-    await mark();
-    try {
-      return await change();
-    } finally {
-      await mark().catch(() => {});
-    }
-  };
-  return {
-    factPrefix: provider.factPrefix,
-    location: provider.location,
-    locationLabel: provider.locationLabel,
-    prepareLaunch(request) {
-      const launch = provider.prepareLaunch(request);
-      return {
-        ...(launch.size !== undefined ? { size: launch.size } : {}),
-        run: () => around(() => launch.run()),
-      };
-    },
-    describe: (id) => provider.describe(id),
-    findLaunched: (vmId, host) => provider.findLaunched(vmId, host),
-    list: () => provider.list(),
-    listForHost: (host) => provider.listForHost(host),
-    sizes: (names) => provider.sizes(names),
-    powerOff: (id, options) => around(() => provider.powerOff(id, options)),
-    resume: (id) => around(() => provider.resume(id)),
-    reboot: (id) => around(() => provider.reboot(id)),
-    reset: (id) => around(() => provider.reset(id)),
-    terminate: (id) => around(() => provider.terminate(id)),
-    requestTerminate: (id) => around(() => provider.requestTerminate(id)),
-    snapshot: (id, name, vmId) => provider.snapshot(id, name, vmId),
-    // A new host mark changes no state a poll is served: nothing to mark stale.
-    rehome: (id, host, vmId) => provider.rehome(id, host, vmId),
-    ...(provider.quotaCapacity ? { quotaCapacity: () => provider.quotaCapacity!() } : {}),
-  };
 }
 
 /** The text of a listing file. */

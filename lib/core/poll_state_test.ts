@@ -1,13 +1,7 @@
 import assert from "node:assert/strict";
 import { CloudError, DeadlineError, InvalidInputError } from "../util/errors.ts";
-import {
-  checkStateDir,
-  type Listed,
-  markingChanges,
-  PollState,
-  type PollStateOptions,
-} from "./poll_state.ts";
-import type { Instance, Provider } from "./provider.ts";
+import { checkStateDir, type Listed, PollState, type PollStateOptions } from "./poll_state.ts";
+import type { Instance } from "./provider.ts";
 
 const RUNNING: Instance = {
   id: "i-0123456789abcdef0",
@@ -256,80 +250,4 @@ Deno.test("checkStateDir() refuses a directory others may write to, another user
   } finally {
     await Deno.remove(parent, { recursive: true });
   }
-});
-
-Deno.test("markingChanges() marks the listing stale before and after each change of an instance, and not around reads", async () => {
-  const log: string[] = [];
-  const did = <T>(what: string, value: T) => () => {
-    log.push(what);
-    return Promise.resolve(value);
-  };
-  const inner: Provider = {
-    factPrefix: "AWS",
-    location: "here",
-    locationLabel: "region here",
-    prepareLaunch: () => ({ size: "t3.micro", run: did("run", RUNNING) }),
-    describe: did("describe", RUNNING),
-    findLaunched: did("findLaunched", []),
-    list: did("list", []),
-    listForHost: did("listForHost", []),
-    sizes: did("sizes", new Map()),
-    powerOff: did("powerOff", STOPPED),
-    resume: did("resume", RUNNING),
-    reboot: did("reboot", undefined),
-    reset: did("reset", RUNNING),
-    terminate: did("terminate", "terminated" as const),
-    requestTerminate: did("requestTerminate", undefined),
-    snapshot: did("snapshot", "ami-1"),
-    rehome: did("rehome", undefined),
-  };
-  let failMark = false;
-  const provider = markingChanges(inner, () => {
-    log.push("mark");
-    return failMark ? Promise.reject(new Error("disk full")) : Promise.resolve();
-  });
-  const launch = provider.prepareLaunch({} as never);
-  assert.equal(launch.size, "t3.micro");
-  await launch.run();
-  await provider.powerOff("i-1", { hard: false, reason: "poweroff" });
-  await provider.resume("i-1");
-  await provider.reboot("i-1");
-  await provider.reset("i-1");
-  await provider.terminate("i-1");
-  await provider.requestTerminate("i-1");
-  const changes = ["run", "powerOff", "resume", "reboot", "reset", "terminate", "requestTerminate"];
-  assert.deepEqual(log, changes.flatMap((c) => ["mark", c, "mark"]));
-  log.length = 0;
-  await provider.describe("i-1");
-  await provider.list();
-  await provider.listForHost("h");
-  await provider.findLaunched(1, "h");
-  await provider.sizes([]);
-  await provider.snapshot("i-1", "n", 1);
-  await provider.rehome("i-1", "h2", 1);
-  assert.deepEqual(log, [
-    "describe",
-    "list",
-    "listForHost",
-    "findLaunched",
-    "sizes",
-    "snapshot",
-    "rehome",
-  ]);
-  log.length = 0;
-  failMark = true;
-  await assert.rejects(provider.terminate("i-1"), /disk full/);
-  assert.deepEqual(log, ["mark"], "nothing is done when the first mark fails");
-  assert.equal(provider.factPrefix, "AWS");
-});
-
-Deno.test("markingChanges() keeps a provider's account quota, and adds none to one without", async () => {
-  const quota = { vcpus: [], memoryGiB: [], instances: [] };
-  const base = markingChanges({} as Provider, () => Promise.resolve());
-  assert.equal(base.quotaCapacity, undefined);
-  const withQuota = markingChanges(
-    { quotaCapacity: () => Promise.resolve(quota) } as unknown as Provider,
-    () => Promise.reject(new Error("never marked for a read")),
-  );
-  assert.equal(await withQuota.quotaCapacity!(), quota);
 });
