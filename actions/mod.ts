@@ -8,7 +8,7 @@
 import type { Action } from "../lib/runtime/action.ts";
 
 /** Loads one action. */
-export type ActionLoader = () => Promise<Action>;
+type ActionLoader = () => Promise<Action>;
 
 const unsupportedNames: string[] = [];
 const unsupported = (name: string): ActionLoader => {

@@ -83,7 +83,7 @@ export const IM_LAYOUT: Readonly<Record<string, (n: string) => string>> = {
  * OpenNebula's `run_monitord_client` runs it (5.12+); it is written for this driver, because
  * OpenNebula's own control scripts hand the client input it cannot read for other names.
  */
-export const IM_CONTROL = (n: string): string => `im/${n}.d/monitord-client_control.sh`;
+const IM_CONTROL = (n: string): string => `im/${n}.d/monitord-client_control.sh`;
 
 /**
  * The probe directories that OpenNebula's monitord client opens without our probes in them,
@@ -91,11 +91,11 @@ export const IM_CONTROL = (n: string): string => `im/${n}.d/monitord-client_cont
  * gets OpenNebula's shepherd at install time; `vm/snapshot` (6.0+) and `vm/execution` (7.2+)
  * stay empty, as OpenNebula's EC2 driver ships its `vm/snapshot`.
  */
-export const IM_EMPTY_DIRS = (n: string): string[] =>
+const IM_EMPTY_DIRS = (n: string): string[] =>
   ["host/beacon", "vm/snapshot", "vm/execution"].map((d) => `im/${n}-probes.d/${d}`);
 
 /** How the driver program was produced. */
-export type BuildMode = "compile" | "portable";
+type BuildMode = "compile" | "portable";
 
 const { values: options } = parseCli("build", USAGE, () =>
   parseArgs({

@@ -6,7 +6,7 @@
  */
 
 /** Exit status of a command line the script does not accept. */
-export const USAGE_EXIT = 2;
+const USAGE_EXIT = 2;
 
 /**
  * Runs `parse` (a `parseArgs` call) after answering `--help` with `usage`; turns its errors into

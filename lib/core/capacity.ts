@@ -37,7 +37,7 @@ export type CapacitySpec = Readonly<Record<string, number>>;
 export const TOTAL_KEYS = ["vcpus", "memoryGiB", "instances"] as const;
 
 /** A capacity split into its parts. */
-export interface CapacityParts {
+interface CapacityParts {
   /** Instances allowed per size; empty when the capacity lists no size. */
   readonly counts: ReadonlyMap<string, number>;
   /** Most virtual CPUs of all pending and running instances together. */
@@ -49,7 +49,7 @@ export interface CapacityParts {
 }
 
 /** The largest number a capacity may give (instances, vCPUs or GiB). */
-export const MAX_CAPACITY_NUMBER = 10_000_000;
+const MAX_CAPACITY_NUMBER = 10_000_000;
 
 /**
  * Splits a capacity into counts per size and totals.
@@ -57,7 +57,7 @@ export const MAX_CAPACITY_NUMBER = 10_000_000;
  * @param capacity The capacity.
  * @returns Its parts.
  */
-export function capacityParts(capacity: CapacitySpec): CapacityParts {
+function capacityParts(capacity: CapacitySpec): CapacityParts {
   const counts = new Map<string, number>();
   const parts: { -readonly [K in keyof CapacityParts]: CapacityParts[K] } = { counts };
   for (const [key, value] of Object.entries(capacity)) {
@@ -319,7 +319,7 @@ export function capacityExceeded(
 }
 
 /** What deploy checks against the host's capacity. */
-export interface DeployCapacityRequest {
+interface DeployCapacityRequest {
   /** OpenNebula VM id; its own instances (an earlier attempt, a resumed one) are left out. */
   readonly vmId: number;
   /** OpenNebula host name. */
@@ -360,7 +360,7 @@ export async function checkDeployCapacity(
 }
 
 /** An instance whose share of an account's quota the caller counts on its own. */
-export interface CountedInstance {
+interface CountedInstance {
   /** Its size, when known (an unknown size counts as nothing). */
   readonly size: Size | undefined;
   /** Whether it is pending or running (`RUNNING_*` quotas count only those). */

@@ -21,7 +21,7 @@ import type { ProviderKind, ProviderKinds, SettingReader } from "./provider.ts";
 import { closestName, keyInMessage } from "../util/suggest.ts";
 
 /** Where the configuration file is looked for when `HYBRID_DRIVER_CONFIG` is unset. */
-export const DEFAULT_CONFIG_PATH = "/etc/one/hybrid_driver.json";
+const DEFAULT_CONFIG_PATH = "/etc/one/hybrid_driver.json";
 
 /**
  * The configuration file read when `HYBRID_DRIVER_CONFIG` is unset: beside oned.conf, so
@@ -43,15 +43,15 @@ export function defaultConfigPath(env: { get(name: string): string | undefined }
   return location ? `${location}/etc/hybrid_driver.json` : DEFAULT_CONFIG_PATH;
 }
 /** Environment variable that names another configuration file. */
-export const CONFIG_PATH_VARIABLE = "HYBRID_DRIVER_CONFIG";
+const CONFIG_PATH_VARIABLE = "HYBRID_DRIVER_CONFIG";
 /** The largest configuration file read, in bytes (a file for hundreds of hosts is under 100 KB). */
-export const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
+const MAX_CONFIG_FILE_BYTES = 1024 * 1024;
 
 /**
  * The numeric settings: the least and most accepted, and the default, all in seconds. The
  * most keeps every wait well inside what a timer can hold and what oned's `-w` allows.
  */
-export const NUMERIC_SETTINGS = {
+const NUMERIC_SETTINGS = {
   actionTimeoutSeconds: { min: 15, max: 86_400, default: 300 },
   stateWaitSeconds: { min: 1, max: 86_390, default: 240 },
   statePollSeconds: { min: 0.05, max: 60, default: 2 },

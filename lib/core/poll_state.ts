@@ -105,7 +105,7 @@ export async function checkStateDir(
 }
 
 /** This process's user id; null when the runtime may not ask (no `--allow-sys`). */
-export function currentUid(): number | null {
+function currentUid(): number | null {
   try {
     return Deno.uid();
   } catch {

@@ -25,7 +25,7 @@ export interface CheckRow extends Check {
 }
 
 /** The width the table fits. */
-export const TABLE_WIDTH = 80;
+const TABLE_WIDTH = 80;
 
 /** The fewest characters a detail line keeps, however long the host names are. */
 const MIN_DETAIL_WIDTH = 24;

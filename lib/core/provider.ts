@@ -101,7 +101,7 @@ export interface ListedInstance extends Instance {
 }
 
 /** The provider's template section of a deployment, as the deploy action selected it. */
-export interface TemplateSection {
+interface TemplateSection {
   /** Which kind of section it came from, for messages: `PUBLIC_CLOUD`, or a legacy name (`EC2`). */
   readonly origin: string;
   /** Attributes with upper-case keys and trimmed values (`TYPE` excluded). */

@@ -26,7 +26,7 @@ export type EveryMember<T> = {
 };
 
 /** A provider opened on first need: what {@link shareListings} wraps. */
-export interface Opening {
+interface Opening {
   /** The provider, opened (its code loaded) by the first call; every call has the same one. */
   open(): Promise<Provider>;
   /** The provider once it is open; undefined before. */

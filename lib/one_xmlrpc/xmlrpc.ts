@@ -33,7 +33,7 @@ export type XmlRpcValue =
   | { [member: string]: XmlRpcValue };
 
 /** What a `methodResponse` holds: one value, or a fault. */
-export type XmlRpcResponse =
+type XmlRpcResponse =
   | { readonly ok: true; readonly value: XmlRpcValue }
   | { readonly ok: false; readonly faultCode: number; readonly faultString: string };
 
@@ -46,7 +46,7 @@ export class XmlRpcError extends CloudError {}
 /** Default time limit of one call. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /** Default cap on the size of one answer. */
-export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 const INT_MIN = -(2 ** 31);
 const INT_MAX = 2 ** 31 - 1;
@@ -229,7 +229,7 @@ function isStruct(value: XmlRpcValue): value is { [member: string]: XmlRpcValue 
 }
 
 /** How a client calls its server. */
-export interface XmlRpcClientOptions {
+interface XmlRpcClientOptions {
   /** Who the server is, for messages (`oned`, `the partner cloud`). Default `the XML-RPC server`. */
   readonly label?: string;
   /** Time limit of one call, in milliseconds, answer included. Default {@link DEFAULT_TIMEOUT_MS}. */

@@ -10,7 +10,7 @@ import { child, children, childText, parseXml, type XmlElement } from "../util/x
 import { decodeStdinXml, readStdin } from "./stdin.ts";
 
 /** What the driver uses from the action data. */
-export interface ActionData {
+interface ActionData {
   /** `HOST`. */
   readonly host?: string;
   /** `DEPLOY_ID`. */

@@ -11,7 +11,7 @@
 import { InvalidInputError } from "../util/errors.ts";
 
 /** Arguments of the actions that address an existing VM (poll, shutdown, cancel, reboot, reset). */
-export interface VmArgs {
+interface VmArgs {
   /** The provider's id of the VM. */
   readonly deployId: string;
   /** OpenNebula host name. */
@@ -21,7 +21,7 @@ export interface VmArgs {
 }
 
 /** Arguments of deploy. */
-export interface DeployArgs {
+interface DeployArgs {
   /** Path of the deployment file on the front-end. */
   readonly deploymentFile: string;
   /** OpenNebula host name. */
@@ -55,7 +55,7 @@ export function unquote(arg: string): string {
  * @returns The unquoted values keyed by name.
  * @throws {InvalidInputError} on a wrong count or an empty value.
  */
-export function positional(
+function positional(
   action: string,
   names: readonly string[],
   argv: readonly string[],
@@ -86,7 +86,7 @@ export function positional(
  * @returns The id as a number.
  * @throws {InvalidInputError} when it is not a non-negative integer.
  */
-export function parseVmId(value: string): number {
+function parseVmId(value: string): number {
   if (!/^\d{1,10}$/.test(value)) {
     throw new InvalidInputError(`Invalid VM id "${value}": expected a non-negative integer`);
   }
@@ -168,7 +168,7 @@ export function parseDeployArgs(argv: readonly string[]): DeployArgs {
 }
 
 /** Arguments of save and checkpoint. */
-export interface SaveArgs extends VmArgs {
+interface SaveArgs extends VmArgs {
   /** Where OpenNebula wants the checkpoint file. */
   readonly checkpointFile: string;
 }
@@ -192,7 +192,7 @@ export function parseSaveArgs(action: string, argv: readonly string[]): SaveArgs
 }
 
 /** Arguments of restore. */
-export interface RestoreArgs {
+interface RestoreArgs {
   /** The checkpoint file save wrote. */
   readonly checkpointFile: string;
   /** OpenNebula host name. */
@@ -237,7 +237,7 @@ export function parseRestoreArgs(argv: readonly string[]): RestoreArgs {
 }
 
 /** Arguments of migrate. */
-export interface MigrateArgs extends VmArgs {
+interface MigrateArgs extends VmArgs {
   /** The host the VM should move to. */
   readonly destinationHost: string;
 }

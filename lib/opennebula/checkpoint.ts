@@ -22,10 +22,10 @@ import { fileErrorReason } from "../util/file_errors.ts";
 import { parseJson } from "../util/json.ts";
 
 /** Value of the `format` field. */
-export const CHECKPOINT_FORMAT = "one-hybrid-checkpoint";
+const CHECKPOINT_FORMAT = "one-hybrid-checkpoint";
 
 /** The largest checkpoint file read, in bytes (the driver writes about 300). */
-export const MAX_CHECKPOINT_FILE_BYTES = 1024 * 1024;
+const MAX_CHECKPOINT_FILE_BYTES = 1024 * 1024;
 
 /** What a checkpoint file records. */
 export interface Checkpoint {

@@ -18,7 +18,7 @@ import { InvalidInputError } from "../util/errors.ts";
 import type { ListedInstance, Size } from "../core/provider.ts";
 
 /** A probe's host, from its last two arguments (`... <host_id> <host>`), as oned passes them. */
-export interface ProbeHost {
+interface ProbeHost {
   /** OpenNebula host id. */
   readonly hostId: number;
   /** OpenNebula host name. */
@@ -56,7 +56,7 @@ export function parseProbeArgs(probe: string, argv: readonly string[]): ProbeHos
 }
 
 /** The instances of a listing, as a host's probes see them. */
-export interface SortedInstances {
+interface SortedInstances {
   /** This host's live instances that oned knows (or all of them, when oned was not asked). */
   readonly own: ListedInstance[];
   /** Live instances this driver did not launch, to import. */
@@ -182,7 +182,7 @@ export function resolveShared(
 }
 
 /** A VM of the local oned, as {@link adoptImported} needs it. */
-export interface KnownVm {
+interface KnownVm {
   /** Its OpenNebula id. */
   readonly id: number;
   /** Its deploy id, when it has one. */
@@ -231,7 +231,7 @@ export function adoptImported(
 }
 
 /** Which generation's spelling of an imported instance's deploy id. */
-export type ImportGeneration = "4.14" | "5.12";
+type ImportGeneration = "4.14" | "5.12";
 
 /**
  * The template `onehost importvm` creates a VM from, for a wild instance: its size (CPU, VCPU,
@@ -297,7 +297,7 @@ export function base64(text: string): string {
 }
 
 /** The host lines a probe reports, in OpenNebula's units. */
-export interface HostLines {
+interface HostLines {
   /** `HYPERVISOR` (the provider's section type). */
   readonly hypervisor: string;
   /** OpenNebula host name (`HOSTNAME`). */

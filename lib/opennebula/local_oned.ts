@@ -24,7 +24,7 @@ import { type EnvLookup, readOneAuth } from "./one_auth.ts";
 import { DEFAULT_TIMEOUT_MS, XmlRpcClient } from "../one_xmlrpc/xmlrpc.ts";
 
 /** oned's endpoint when `ONE_XMLRPC` is not set. */
-export const DEFAULT_ONE_XMLRPC = "http://localhost:2633/RPC2";
+const DEFAULT_ONE_XMLRPC = "http://localhost:2633/RPC2";
 
 /** The longest `ONE_XMLRPC_TIMEOUT` accepted: well inside an action's own time limit. */
 const MAX_TIMEOUT_SECONDS = 120;

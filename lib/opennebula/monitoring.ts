@@ -17,7 +17,7 @@ import type { Instance, InstanceState } from "../core/provider.ts";
  * - `terminating`, `terminated`: `d`, the instance is gone for good;
  * - `unknown`: `-`, so OpenNebula changes nothing.
  */
-export const POLL_STATE: Readonly<Record<InstanceState, "a" | "p" | "d" | "-">> = {
+const POLL_STATE: Readonly<Record<InstanceState, "a" | "p" | "d" | "-">> = {
   pending: "a",
   running: "a",
   stopping: "p",

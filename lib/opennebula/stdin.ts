@@ -16,7 +16,7 @@ import { InputLimitError } from "../util/file_errors.ts";
  * The most standard input read, in bytes: base64 (with line breaks) of the largest deployment
  * file, 4 MiB, is about 5.5 MiB; oned's action data is a few KB.
  */
-export const MAX_STDIN_BYTES = 8 * 1024 * 1024;
+const MAX_STDIN_BYTES = 8 * 1024 * 1024;
 
 /** How reading standard input ended: its text, or why it was refused. */
 type StdinOutcome = { readonly text: string } | { readonly error: string };

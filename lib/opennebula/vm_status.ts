@@ -33,7 +33,7 @@ export interface StatusVm {
 }
 
 /** What the memory keeps of a VM: what was last reported of it. */
-export interface RememberedVm {
+interface RememberedVm {
   /** The instance id reported. */
   readonly deployId: string;
   /** The status word reported. */
@@ -41,7 +41,7 @@ export interface RememberedVm {
 }
 
 /** The memory between runs. */
-export interface StatusMemory {
+interface StatusMemory {
   /** The format (2: keyed by VM id). */
   readonly v: 2;
   /** When the last full list was sent (epoch seconds; 0: never). */
@@ -173,7 +173,7 @@ function settled(lcmState: number): boolean {
 }
 
 /** What oned says of a VM, as {@link hostVmCheck} needs it. */
-export interface VmStates {
+interface VmStates {
   /** `STATE`. */
   readonly state: number;
   /** `LCM_STATE`. */
@@ -221,7 +221,7 @@ export function deployIdSettled(vm: VmStates): boolean {
 }
 
 /** What the cloud said of a VM's instance when asked ({@link describedCheck}). */
-export type Described =
+type Described =
   | { readonly found: true; readonly state: InstanceState }
   | { readonly found: false; readonly notFound: boolean };
 

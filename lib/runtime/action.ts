@@ -50,10 +50,10 @@ export interface Report {
 export type Action = (argv: readonly string[], run: ActionRun) => Promise<string | Report>;
 
 /** Default time an action may take, well inside oned's `-w` action timeout (600 s in 5.10). */
-export const DEFAULT_ACTION_TIMEOUT_SECONDS = 300;
+const DEFAULT_ACTION_TIMEOUT_SECONDS = 300;
 
 /** How long to wait for oned to finish writing stdin once the action is done. */
-export const STDIN_GRACE_MS = 2_000;
+const STDIN_GRACE_MS = 2_000;
 
 /**
  * How long an action may take to unwind once its signal aborted, before the frame reports the
@@ -67,7 +67,7 @@ const ABORT_GRACE_MS = 1_000;
  * @param seconds The first deadline, from now.
  * @returns The run handed to the action, and `stop()` to clear the timer when it is done.
  */
-export function actionDeadline(seconds: number): ActionRun & { stop(): void } {
+function actionDeadline(seconds: number): ActionRun & { stop(): void } {
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   let at = Date.now() + seconds * 1000;
@@ -104,7 +104,7 @@ export function describeError(error: unknown): string {
 }
 
 /** What a finished action writes: exit code, standard output and standard error. */
-export interface ActionOutput {
+interface ActionOutput {
   /** Exit code. */
   readonly code: number;
   /** Standard output, secrets removed. */
@@ -137,7 +137,7 @@ export async function runAction(
  * @param argv Its arguments.
  * @returns The exit code and output.
  */
-export async function performAction(
+async function performAction(
   action: Action,
   argv: readonly string[],
 ): Promise<ActionOutput> {
@@ -206,7 +206,7 @@ export async function within(promise: Promise<unknown>, ms: number): Promise<voi
  *
  * @param output What the action wrote.
  */
-export function writeOutput(output: ActionOutput): never {
+function writeOutput(output: ActionOutput): never {
   const encoder = new TextEncoder();
   if (output.stdout) writeAll(Deno.stdout, encoder.encode(output.stdout));
   if (output.stderr) writeAll(Deno.stderr, encoder.encode(output.stderr));

@@ -19,7 +19,7 @@ import { PROVIDER_KINDS } from "../providers/mod.ts";
 const MONITORING_SECONDS = 30;
 
 /** A host's settings and kind of provider, before its provider is opened. */
-export interface HostKind {
+interface HostKind {
   /** The host's settings. */
   readonly settings: HostSettings;
   /** What kind of provider serves it. */
@@ -27,7 +27,7 @@ export interface HostKind {
 }
 
 /** A host ready for an action: its settings, its kind of provider, and the provider. */
-export interface OpenHost extends HostKind {
+interface OpenHost extends HostKind {
   /** The provider, bound to the action's signal. */
   readonly provider: Provider;
 }
@@ -37,7 +37,7 @@ export interface OpenHost extends HostKind {
  * given at most {@link MONITORING_SECONDS} and whose reads may be served from the account's
  * shared listing (see {@link openHost}).
  */
-export type HostUse = "action" | "monitoring";
+type HostUse = "action" | "monitoring";
 
 /**
  * Loads a host's settings, moves the action's deadline to the host's `actionTimeoutSeconds`,

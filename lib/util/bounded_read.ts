@@ -44,7 +44,7 @@ export async function readBoundedText(
 }
 
 /** A file's text and what the open file's `stat` said of it. */
-export interface BoundedFile {
+interface BoundedFile {
   /** The whole text. */
   readonly text: string;
   /** The file's permission bits (`0o600`), `null` where the platform has none. */

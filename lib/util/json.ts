@@ -8,7 +8,7 @@
  */
 
 /** How deep objects and arrays may nest by default; the driver's files need 4 levels. */
-export const MAX_JSON_DEPTH = 64;
+const MAX_JSON_DEPTH = 64;
 
 /** The text is not valid JSON, or nests too deep. The message never quotes the text. */
 export class JsonSyntaxError extends SyntaxError {

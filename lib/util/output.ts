@@ -7,9 +7,9 @@
  */
 
 /** First line of the error fence OpenNebula's driver layer looks for on stderr. */
-export const ERROR_FENCE_START = "ERROR MESSAGE --8<------";
+const ERROR_FENCE_START = "ERROR MESSAGE --8<------";
 /** Last line of the error fence. */
-export const ERROR_FENCE_END = "ERROR MESSAGE ------>8--";
+const ERROR_FENCE_END = "ERROR MESSAGE ------>8--";
 
 const MAX_MESSAGE_LENGTH = 1000;
 

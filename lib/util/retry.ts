@@ -18,7 +18,7 @@ import { sleep } from "./sleep.ts";
  * again may well work), or `undefined` (a definite answer, or one asking again would not
  * change).
  */
-export type FailureKind = "throttled" | "unsent" | "lost" | undefined;
+type FailureKind = "throttled" | "unsent" | "lost" | undefined;
 
 /** Pauses between attempts, in milliseconds, before jitter. */
 export const BACKOFF = {
@@ -31,7 +31,7 @@ export const BACKOFF = {
 } as const;
 
 /** Time kept back at the end of an action for it to report, in milliseconds. */
-export const REPORT_RESERVE_MS = 2_000;
+const REPORT_RESERVE_MS = 2_000;
 
 /** The shortest pause between two attempts, in milliseconds. */
 const MIN_PAUSE_MS = 100;
@@ -43,7 +43,7 @@ export const MIN_ATTEMPT_MS = 1_000;
  * How long a call keeps trying when no action deadline is known, in ms: not at all. Only the
  * preflight (`doctor`) calls without one, and it reports what the cloud answers now.
  */
-export const UNTIMED_CALL_BUDGET_MS = 0;
+const UNTIMED_CALL_BUDGET_MS = 0;
 
 /**
  * When a call's retries must end: the action's deadline less {@link REPORT_RESERVE_MS} and
@@ -96,7 +96,7 @@ export class CallWindow {
 }
 
 /** How one call is retried. */
-export interface RetryOptions {
+interface RetryOptions {
   /** The call, for the error (`RunInstances`). */
   readonly call: string;
   /** Sorts a failure (see {@link FailureKind}). */

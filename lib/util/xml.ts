@@ -71,7 +71,7 @@ const PREDEFINED: Readonly<Record<string, string>> = {
 };
 
 /** Limits on what a document may hold. */
-export interface XmlLimits {
+interface XmlLimits {
   /** The most elements in the document. */
   readonly maxElements: number;
   /** How deep elements may nest (the root is at depth 1). */
@@ -83,7 +83,7 @@ export interface XmlLimits {
  * has a few thousand elements, nested 5 deep), and small enough that the parsed tree of a
  * hostile document stays in tens of MB.
  */
-export const DEFAULT_XML_LIMITS: XmlLimits = { maxElements: 200_000, maxDepth: 100 };
+const DEFAULT_XML_LIMITS: XmlLimits = { maxElements: 200_000, maxDepth: 100 };
 
 /** Characters XML 1.0 forbids anywhere in a document. */
 // deno-lint-ignore no-control-regex -- matching control characters is the point
