@@ -260,8 +260,10 @@ export const BREAKAGES: readonly Breakage[] = [
   {
     name: "a wait for a state fails on throttling instead of polling on",
     file: "lib/providers/ec2/provider.ts",
-    find: "} else if (isTransient(error) && error instanceof CloudError) {",
-    replace: "} else if (isTransient(error) && error instanceof CloudError && Date.now() < 0) {",
+    find:
+      "if (isTransient(error) && error instanceof CloudError) return `unknown (${error.code})`;",
+    replace:
+      "if (isTransient(error) && error instanceof CloudError && Date.now() < 0) return `unknown (${error.code})`;",
     tests: [PROVIDER, LIFECYCLE],
   },
   {
@@ -524,15 +526,15 @@ export const BREAKAGES: readonly Breakage[] = [
   {
     name: "a failed deploy does not look for what its lost RunInstances launched",
     file: "lib/providers/ec2/provider.ts",
-    find: "      if (lost.size === 0) throw failure;",
-    replace: "      throw failure;",
+    find: "        if (lost.size === 0) return undefined;",
+    replace: "        if (lost.size >= 0) return undefined;",
     tests: [PROVIDER],
   },
   {
     name: "an answer that leaves a new instance out fails the deploy's wait",
     file: "lib/providers/ec2/provider.ts",
-    find: 'last = "left out of the answer";',
-    replace: "throw error;",
+    find: 'if (isMissingFromAnswer(error)) return "left out of the answer";',
+    replace: "if (isMissingFromAnswer(error)) throw error;",
     tests: [PROVIDER],
   },
   {
