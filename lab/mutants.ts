@@ -559,6 +559,20 @@ export const BREAKAGES: readonly Breakage[] = [
     tests: ["tests/partner_reliability_test.ts"],
   },
   {
+    name: "a partner deploy whose VM fails to boot leaves it on the partner (no clean-up)",
+    file: "lib/providers/one_cloud/provider.ts",
+    find: '          await this.#action(id, "terminate-hard");\n          return `partner VM',
+    replace: "          return `partner VM",
+    tests: ["lib/providers/one_cloud/provider_test.ts", "tests/partner_cloud_test.ts"],
+  },
+  {
+    name: "a wait for a state polls at the first pause throughout (no back-off)",
+    file: "lib/core/provider_kit.ts",
+    find: "interval = Math.min(interval * 1.5, MAX_POLL_INTERVAL_MS);",
+    replace: "interval = Math.min(interval, MAX_POLL_INTERVAL_MS);",
+    tests: ["lib/core/provider_kit_test.ts"],
+  },
+  {
     name: "XML CDATA sections are dropped",
     file: "lib/util/xml.ts",
     find: 'top.text.push(r.readUntil("]]>", "CDATA section", r.pos - 9));',
