@@ -140,16 +140,11 @@ Deno.test("waitForState() fails on a state the provider calls stuck, and waits o
 });
 
 Deno.test("isGone() is true for terminating and terminated instances only", () => {
-  const states: InstanceState[] = [
-    "pending",
-    "running",
-    "stopping",
-    "stopped",
-    "terminating",
-    "terminated",
-    "unknown",
-  ];
-  assert.deepEqual(states.filter((state) => isGone(vm(state))), ["terminating", "terminated"]);
+  const states = "pending running stopping stopped terminating terminated unknown".split(" ");
+  assert.deepEqual(
+    (states as InstanceState[]).filter((state) => isGone(vm(state))),
+    ["terminating", "terminated"],
+  );
 });
 
 Deno.test("runOrCleanUp() returns the step's result without cleaning up", async () => {
