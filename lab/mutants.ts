@@ -260,8 +260,10 @@ export const BREAKAGES: readonly Breakage[] = [
   {
     name: "a wait for a state fails on throttling instead of polling on",
     file: "lib/providers/ec2/provider.ts",
-    find: "} else if (isTransient(error) && error instanceof CloudError) {",
-    replace: "} else if (isTransient(error) && error instanceof CloudError && Date.now() < 0) {",
+    find:
+      "if (isTransient(error) && error instanceof CloudError) return `unknown (${error.code})`;",
+    replace:
+      "if (isTransient(error) && error instanceof CloudError && Date.now() < 0) return `unknown (${error.code})`;",
     tests: [PROVIDER, LIFECYCLE],
   },
   {
@@ -538,15 +540,15 @@ export const BREAKAGES: readonly Breakage[] = [
   {
     name: "a failed deploy does not look for what its lost RunInstances launched",
     file: "lib/providers/ec2/provider.ts",
-    find: "      if (lost.size === 0) throw failure;",
-    replace: "      throw failure;",
+    find: "        if (lost.size === 0) return undefined;",
+    replace: "        if (lost.size >= 0) return undefined;",
     tests: [PROVIDER],
   },
   {
     name: "an answer that leaves a new instance out fails the deploy's wait",
     file: "lib/providers/ec2/provider.ts",
-    find: 'last = "left out of the answer";',
-    replace: "throw error;",
+    find: 'if (isMissingFromAnswer(error)) return "left out of the answer";',
+    replace: "if (isMissingFromAnswer(error)) throw error;",
     tests: [PROVIDER],
   },
   {
@@ -569,6 +571,20 @@ export const BREAKAGES: readonly Breakage[] = [
     find: 'classify: (error) => read && isTransient(error) ? "lost" : undefined,',
     replace: "classify: () => undefined,",
     tests: ["tests/partner_reliability_test.ts"],
+  },
+  {
+    name: "a partner deploy whose VM fails to boot leaves it on the partner (no clean-up)",
+    file: "lib/providers/one_cloud/provider.ts",
+    find: '          await this.#action(id, "terminate-hard");\n          return `partner VM',
+    replace: "          return `partner VM",
+    tests: ["lib/providers/one_cloud/provider_test.ts", "tests/partner_cloud_test.ts"],
+  },
+  {
+    name: "a wait for a state polls at the first pause throughout (no back-off)",
+    file: "lib/core/provider_kit.ts",
+    find: "interval = Math.min(interval * 1.5, MAX_POLL_INTERVAL_MS);",
+    replace: "interval = Math.min(interval, MAX_POLL_INTERVAL_MS);",
+    tests: ["lib/core/provider_kit_test.ts"],
   },
   {
     name: "XML CDATA sections are dropped",

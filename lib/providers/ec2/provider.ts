@@ -4,7 +4,7 @@
  * @module
  */
 
-import { CloudError, DeadlineError, DriverError, NotFoundError } from "../../util/errors.ts";
+import { CloudError, DeadlineError, NotFoundError } from "../../util/errors.ts";
 import type { HostSettings } from "../../core/config.ts";
 import type {
   Instance,
@@ -16,6 +16,7 @@ import type {
   Size,
   TerminateOutcome,
 } from "../../core/provider.ts";
+import { type Goal, isGone, runOrCleanUp, waitForState } from "../../core/provider_kit.ts";
 import { sleep } from "../../util/sleep.ts";
 import type { Ec2Api } from "./api.ts";
 import { errorCode, failureKind, isNotFound, isTransient, toDriverError } from "./errors.ts";
@@ -59,9 +60,6 @@ const SPENT_TOKEN_CODES = new Set(["IdempotentInstanceTerminated", "IdempotentPa
 /** Delays between retries of a call answered with `InvalidInstanceID.NotFound`. */
 const NOT_FOUND_BACKOFF_MS = [500, 1_000, 2_000, 4_000, 8_000];
 
-/** Longest pause between two state checks while waiting. */
-const MAX_POLL_INTERVAL_MS = 5_000;
-
 /** RunInstances sendings with lost answers, by token: when the last answer was lost (ms). */
 type LostLaunches = Map<string, number>;
 
@@ -82,8 +80,7 @@ export function cleanupReserveMs(actionTimeoutSeconds: number): number {
   return Math.min(60_000, Math.max(10_000, actionTimeoutSeconds * 1000 / 3));
 }
 
-/** The states an operation waits for. */
-export type Goal = "running" | "stopped" | "terminated";
+export type { Goal };
 
 /** Time a terminate keeps back from its request for asking after the instance (ms). */
 const RECHECK_RESERVE_MS = 4_000;
@@ -99,11 +96,6 @@ const MISSING_FROM_ANSWER = "InstanceMissingFromAnswer";
 /** The description of a checkpoint image, which names the VM and the instance. */
 function imageDescription(vmId: number, id: string): string {
   return `OpenNebula checkpoint of VM ${vmId} (${id})`;
-}
-
-/** Whether an instance is on its way out or gone. */
-function isGone(instance: Instance): boolean {
-  return instance.state === "terminating" || instance.state === "terminated";
 }
 
 /** EC2 behind the `Provider` interface. */
@@ -184,45 +176,36 @@ export class Ec2Provider implements Provider {
     const window = this.#api.window;
     const reserve = cleanupReserveMs(this.#settings.actionTimeoutSeconds);
     const phase = <T>(work: () => Promise<T>) => window ? window.reserving(reserve, work) : work();
-    let instance: Instance;
-    try {
-      instance = await phase(() => this.#launch(request, spec, token, fixed, lost));
-    } catch (error) {
-      const failure = this.#error(error, "Cannot launch instance");
-      if (lost.size === 0) throw failure;
-      throw await this.#abandon(undefined, request.vmId, failure, lost);
-    }
-    try {
-      return await phase(async () => {
-        if (instance.state === "stopping") await this.waitFor(instance.id, "stopped");
-        if (instance.state === "stopped" || instance.state === "stopping") {
-          await this.#start(instance.id);
-        }
-        if (instance.state !== "running") instance = await this.waitFor(instance.id, "running");
-        if (spec.elasticIp) instance = await this.#attachElasticIp(instance, spec.elasticIp);
-        if (lost.size > 0) await this.#terminateLost(request.vmId, lost, instance.id, false);
-        return instance;
-      });
-    } catch (error) {
-      throw await this.#abandon(
-        instance.id,
-        request.vmId,
-        this.#error(error, `Cannot boot ${instance.id}`),
-        lost,
-      );
-    }
+    let instance = await runOrCleanUp(
+      () => phase(() => this.#launch(request, spec, token, fixed, lost)),
+      (error) => this.#error(error, "Cannot launch instance"),
+      async () => {
+        if (lost.size === 0) return undefined;
+        return await this.#abandon(undefined, request.vmId, lost);
+      },
+    );
+    return await runOrCleanUp(
+      () =>
+        phase(async () => {
+          if (instance.state === "stopping") await this.waitFor(instance.id, "stopped");
+          if (instance.state === "stopped" || instance.state === "stopping") {
+            await this.#start(instance.id);
+          }
+          if (instance.state !== "running") instance = await this.waitFor(instance.id, "running");
+          if (spec.elasticIp) instance = await this.#attachElasticIp(instance, spec.elasticIp);
+          if (lost.size > 0) await this.#terminateLost(request.vmId, lost, instance.id, false);
+          return instance;
+        }),
+      (error) => this.#error(error, `Cannot boot ${instance.id}`),
+      () => this.#abandon(instance.id, request.vmId, lost),
+    );
   }
 
   /**
    * Terminates what a failed deploy launched: its instance, when known, and any instance a
-   * lost RunInstances answer may have launched; the failure, saying what became of each.
+   * lost RunInstances answer may have launched; says what became of each.
    */
-  async #abandon(
-    id: string | undefined,
-    vmId: number,
-    failure: DriverError,
-    lost: LostLaunches,
-  ): Promise<DriverError> {
+  async #abandon(id: string | undefined, vmId: number, lost: LostLaunches): Promise<string> {
     const outcomes: string[] = [];
     const ended: string[] = [];
     const codeOf = (error: unknown) => error instanceof CloudError ? error.code : "UnknownError";
@@ -258,12 +241,7 @@ export class Ec2Provider implements Provider {
       );
     }
     if (failed) outcomes.push(`${failed}; it is tagged ${VM_ID_TAG}=${vmId}`);
-    const message = `${failure.message}; ${outcomes.join("; ")}`;
-    if (failure instanceof CloudError) {
-      return new CloudError(failure.code, message, { cause: failure });
-    }
-    if (failure instanceof DeadlineError) return new DeadlineError(message, { cause: failure });
-    return new DriverError(message, { cause: failure });
+    return outcomes.join("; ");
   }
 
   /**
@@ -706,58 +684,39 @@ export class Ec2Provider implements Provider {
 
   /**
    * Polls DescribeInstances until the instance reaches the goal, with growing pauses, for at
-   * most the host's `stateWaitSeconds`. A "not found" while waiting is asked again (it may
-   * be eventual consistency), except when waiting for termination, where it means gone; so is
-   * a transient failure (throttling, a server error, no answer), which says nothing about the
-   * instance. The provider's operations wait with it; it is not part of the `Provider` seam.
+   * most the host's `stateWaitSeconds` (`waitForState`). A "not found" while waiting is asked
+   * again (it may be eventual consistency), except when waiting for termination, where it means
+   * gone; so is a transient failure (throttling, a server error, no answer), which says nothing
+   * about the instance. The provider's operations wait with it; it is not part of the
+   * `Provider` seam.
    */
-  async waitFor(id: string, goal: Goal): Promise<Instance> {
-    const started = Date.now();
-    const deadline = Math.min(
-      started + this.#settings.stateWaitSeconds * 1000,
-      this.#api.window?.end(started) ?? Infinity,
-    );
-    let interval = this.#settings.statePollSeconds * 1000;
-    let last = "unknown";
-    for (;;) {
-      try {
-        const instance = await this.describe(id);
-        if (instance.state === goal) return instance;
-        last = instance.nativeState;
-        if (goal !== "terminated" && isGone(instance)) {
-          const reason = instance.facts.STATE_REASON ? ` (${instance.facts.STATE_REASON})` : "";
-          throw new CloudError(
-            "InstanceGone",
-            `${id} is ${instance.nativeState}${reason} while waiting for it to be ${goal}`,
-          );
-        }
-      } catch (error) {
-        if (error instanceof NotFoundError) {
-          // Right after a launch an instance may be unknown for a while: asked again until the
-          // wait's end. After a termination, it is gone.
-          if (goal === "terminated") return instanceIn(id, "terminated");
-          last = "not found";
-        } else if (isMissingFromAnswer(error)) {
-          // An answer that leaves the instance out proves nothing: asked again.
-          last = "left out of the answer";
-        } else if (isTransient(error) && error instanceof CloudError) {
-          // Throttled or no answer: the instance did not fail, asking later may work.
-          last = `unknown (${error.code})`;
-        } else {
-          throw error;
-        }
-      }
-      if (Date.now() + interval > deadline) {
-        const waited = deadline < started + this.#settings.stateWaitSeconds * 1000
-          ? Math.round((Date.now() - started) / 1000)
-          : this.#settings.stateWaitSeconds;
-        throw new DeadlineError(
-          `Timed out after ${waited} s waiting for ${id} to be ${goal}; it is ${last}`,
+  waitFor(id: string, goal: Goal): Promise<Instance> {
+    return waitForState({
+      id,
+      goal,
+      settings: this.#settings,
+      window: this.#api.window,
+      signal: this.#signal,
+      describe: () => this.describe(id),
+      ended: () => instanceIn(id, "terminated"),
+      unsettled: (error) => {
+        // Right after a launch an instance may be unknown for a while: asked again until the
+        // wait's end. After a termination, it is gone.
+        if (error instanceof NotFoundError) return "not found";
+        // An answer that leaves the instance out proves nothing: asked again.
+        if (isMissingFromAnswer(error)) return "left out of the answer";
+        // Throttled or no answer: the instance did not fail, asking later may work.
+        if (isTransient(error) && error instanceof CloudError) return `unknown (${error.code})`;
+        return undefined;
+      },
+      stray: (instance) => {
+        const reason = instance.facts.STATE_REASON ? ` (${instance.facts.STATE_REASON})` : "";
+        return new CloudError(
+          "InstanceGone",
+          `${id} is ${instance.nativeState}${reason} while waiting for it to be ${goal}`,
         );
-      }
-      await sleep(interval, this.#signal);
-      interval = Math.min(interval * 1.5, MAX_POLL_INTERVAL_MS);
-    }
+      },
+    });
   }
 
   #pastRetryWindow(attempt: number): boolean {

@@ -10,6 +10,7 @@
 
 import type { SettingReader } from "../../core/provider.ts";
 import { addSecret } from "../../util/redact.ts";
+import { endpointProblem } from "../../util/url.ts";
 
 /** The connection settings of one EC2 host. */
 export interface Ec2Connection {
@@ -115,9 +116,6 @@ const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
 /** What STS accepts as an external id. */
 const EXTERNAL_ID = /^[\w+=,.@:\/-]{2,1224}$/;
 
-/** The longest endpoint URL accepted. */
-const MAX_ENDPOINT_LENGTH = 2048;
-
 /**
  * Reads and checks a host's EC2 connection settings; registers its secrets for redaction.
  *
@@ -143,7 +141,7 @@ export function parseEc2Connection(read: SettingReader): Ec2Connection {
   }
   for (const key of ["endpoint", "stsEndpoint"] as const) {
     const value = connection[key];
-    const problem = value === undefined ? undefined : endpointProblem(value, key);
+    const problem = value === undefined ? undefined : ec2EndpointProblem(value, key);
     if (problem !== undefined) throw read.fail(key, problem);
   }
   checkRole(connection, read);
@@ -194,33 +192,14 @@ function checkRole(connection: Ec2Connection, read: SettingReader): void {
   }
 }
 
-/**
- * What is wrong with an endpoint URL, never quoting it (it could hold a password).
- *
- * @returns `undefined` for an http(s) URL with a host and no user, password, query or fragment.
- */
-function endpointProblem(value: string, key: "endpoint" | "stsEndpoint"): string | undefined {
-  const expected = `must be an http(s) URL such as https://${
-    key === "endpoint" ? "ec2" : "sts"
-  }.us-east-1.amazonaws.com`;
-  if (value.length > MAX_ENDPOINT_LENGTH) {
-    return `${expected}, at most ${MAX_ENDPOINT_LENGTH} characters`;
-  }
-  // The URL parser would quietly drop tabs and line breaks; refuse every blank and control character.
-  // deno-lint-ignore no-control-regex -- control characters are what must be refused
-  if (/[\s\x00-\x1F\x7F]/.test(value)) return `${expected}, without blanks`;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return expected;
-  }
-  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
-    return expected;
-  }
-  if (url.username !== "" || url.password !== "") {
-    return "must not contain a user name or password (put credentials in accessKeyId and secretAccessKey)";
-  }
-  if (url.search !== "" || url.hash !== "") return `${expected}, without a query or fragment`;
-  return undefined;
+/** What is wrong with an endpoint setting (`endpoint`, `stsEndpoint`), in EC2's words. */
+function ec2EndpointProblem(value: string, key: "endpoint" | "stsEndpoint"): string | undefined {
+  return endpointProblem(value, {
+    expected: `must be an http(s) URL such as https://${
+      key === "endpoint" ? "ec2" : "sts"
+    }.us-east-1.amazonaws.com`,
+    credentials:
+      "must not contain a user name or password (put credentials in accessKeyId and secretAccessKey)",
+    detailed: true,
+  });
 }

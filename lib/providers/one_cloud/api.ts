@@ -43,6 +43,12 @@ function isTransient(error: unknown): boolean {
       (error.code === "HttpStatus" && / HTTP 5\d\d\b/.test(error.message)));
 }
 
+/**
+ * The partner calls the provider makes: what a `PartnerApi` offers it, and what a test fake
+ * stands in for.
+ */
+export type PartnerCalls = Pick<PartnerApi, "where" | "call" | "document" | "vmPool">;
+
 /** The calls of one partner cloud. */
 export class PartnerApi {
   /** How messages name the partner (`the partner cloud at <url>`). */

@@ -8,13 +8,7 @@
  */
 
 import type { HostSettings } from "../../core/config.ts";
-import {
-  CloudError,
-  DeadlineError,
-  DriverError,
-  InvalidInputError,
-  NotFoundError,
-} from "../../util/errors.ts";
+import { CloudError, InvalidInputError, NotFoundError } from "../../util/errors.ts";
 import type {
   AccountQuota,
   Instance,
@@ -26,9 +20,15 @@ import type {
   Size,
   TerminateOutcome,
 } from "../../core/provider.ts";
-import { sleep } from "../../util/sleep.ts";
+import {
+  asDriverError,
+  type Goal,
+  isGone,
+  runOrCleanUp,
+  waitForState,
+} from "../../core/provider_kit.ts";
 import { child } from "../../util/xml.ts";
-import type { PartnerApi } from "./api.ts";
+import type { PartnerCalls } from "./api.ts";
 import type { OneCloudConnection } from "./settings.ts";
 import { readVmQuota } from "./quota.ts";
 import { templateKeyProblem } from "./template_keys.ts";
@@ -46,20 +46,9 @@ import {
 
 export { partnerIdOf };
 
-/** Longest pause between two state checks while waiting. */
-const MAX_POLL_INTERVAL_MS = 5_000;
-
-/** The neutral states an operation waits for. */
-type Goal = "running" | "stopped" | "terminated";
-
 /** Text for an XML element's content. */
 function escapeXml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-
-/** Whether a VM is on its way out or gone. */
-function isGone(vm: Instance): boolean {
-  return vm.state === "terminating" || vm.state === "terminated";
 }
 
 /** A partner OpenNebula cloud behind the `Provider` interface. */
@@ -67,16 +56,16 @@ export class OneCloudProvider implements Provider {
   readonly factPrefix = "ONE";
   readonly location: string;
   readonly locationLabel: string;
-  readonly #api: PartnerApi;
+  readonly #api: PartnerCalls;
   readonly #settings: HostSettings;
   readonly #signal: AbortSignal | undefined;
 
   /**
-   * @param api The partner's calls.
+   * @param api The partner's calls (a `PartnerApi`, or a fake).
    * @param settings The host's settings; its `connection` is a `OneCloudConnection`.
    * @param signal Ends every wait when the action's time is up.
    */
-  constructor(api: PartnerApi, settings: HostSettings, signal?: AbortSignal) {
+  constructor(api: PartnerCalls, settings: HostSettings, signal?: AbortSignal) {
     this.#api = api;
     this.#settings = settings;
     this.#signal = signal;
@@ -131,33 +120,27 @@ export class OneCloudProvider implements Provider {
   ): Promise<Instance> {
     const [earlier] = await this.findLaunched(request.vmId, request.host);
     const id = earlier?.id ?? await this.#instantiate(request, templateId, context);
-    try {
-      if (earlier?.state === "stopping") await this.#waitFor(id, "stopped");
-      if (earlier?.state === "stopping" || earlier?.state === "stopped") {
-        await this.#action(id, "resume");
-      }
-      return await this.#waitFor(id, "running");
-    } catch (error) {
-      const failure = error instanceof DriverError
-        ? error
-        : new DriverError(String(error), { cause: error });
-      let outcome: string;
-      try {
-        await this.#action(id, "terminate-hard");
-        outcome = `partner VM ${id} was terminated`;
-      } catch (cleanup) {
-        const code = cleanup instanceof CloudError ? cleanup.code : "unknown error";
-        outcome = `partner VM ${id} could not be terminated (${code}); it is named ${
-          launchName(request.vmId, request.host)
-        }`;
-      }
-      const message = `${failure.message}; ${outcome}`;
-      if (failure instanceof DeadlineError) throw new DeadlineError(message, { cause: failure });
-      if (failure instanceof CloudError) {
-        throw new CloudError(failure.code, message, { cause: failure });
-      }
-      throw new DriverError(message, { cause: failure });
-    }
+    return await runOrCleanUp(
+      async () => {
+        if (earlier?.state === "stopping") await this.#waitFor(id, "stopped");
+        if (earlier?.state === "stopping" || earlier?.state === "stopped") {
+          await this.#action(id, "resume");
+        }
+        return await this.#waitFor(id, "running");
+      },
+      asDriverError,
+      async () => {
+        try {
+          await this.#action(id, "terminate-hard");
+          return `partner VM ${id} was terminated`;
+        } catch (cleanup) {
+          const code = cleanup instanceof CloudError ? cleanup.code : "unknown error";
+          return `partner VM ${id} could not be terminated (${code}); it is named ${
+            launchName(request.vmId, request.host)
+          }`;
+        }
+      },
+    );
   }
 
   /**
@@ -395,36 +378,23 @@ export class OneCloudProvider implements Provider {
 
   /**
    * Asks the partner for the VM's state until it reaches the goal, with growing pauses, for
-   * at most the host's `stateWaitSeconds`. Waiting for termination, an unknown VM is ended;
-   * otherwise a VM that ends or fails on the way fails the wait.
+   * at most the host's `stateWaitSeconds` (`waitForState`). Waiting for termination, an unknown
+   * VM is ended; otherwise a VM that ends or fails on the way fails the wait.
    */
-  async #waitFor(id: string, goal: Goal): Promise<Instance> {
-    const deadline = Date.now() + this.#settings.stateWaitSeconds * 1000;
-    let interval = this.#settings.statePollSeconds * 1000;
-    for (;;) {
-      let vm: PartnerVm;
-      try {
-        vm = await this.#vm(id);
-      } catch (error) {
-        if (goal === "terminated" && error instanceof NotFoundError) {
-          return { id, state: "terminated", nativeState: "DONE", facts: {} };
-        }
-        throw error;
-      }
-      if (vm.state === goal) return vm;
-      if ((goal !== "terminated" && isGone(vm)) || vm.state === "unknown") {
-        throw new CloudError(
+  #waitFor(id: string, goal: Goal): Promise<Instance> {
+    return waitForState({
+      id,
+      goal,
+      settings: this.#settings,
+      signal: this.#signal,
+      describe: () => this.#vm(id),
+      ended: () => ({ id, state: "terminated", nativeState: "DONE", facts: {} }),
+      stuck: (vm) => vm.state === "unknown",
+      stray: (vm) =>
+        new CloudError(
           "UnexpectedState",
           `${id} is ${vm.nativeState} on the partner cloud while waiting for it to be ${goal}`,
-        );
-      }
-      if (Date.now() + interval > deadline) {
-        throw new DeadlineError(
-          `Timed out after ${this.#settings.stateWaitSeconds} s waiting for ${id} to be ${goal}; it is ${vm.nativeState}`,
-        );
-      }
-      await sleep(interval, this.#signal);
-      interval = Math.min(interval * 1.5, MAX_POLL_INTERVAL_MS);
-    }
+        ),
+    });
   }
 }

@@ -11,8 +11,8 @@ import { InvalidInputError } from "../../util/errors.ts";
 import { readBoundedFile } from "../../util/bounded_read.ts";
 import { fileErrorReason } from "../../util/file_errors.ts";
 import type { SettingReader } from "../../core/provider.ts";
-
 import { addSecret, registerSessionSecrets } from "../../util/redact.ts";
+import { endpointProblem } from "../../util/url.ts";
 
 /** The connection settings of one partner-cloud host. */
 export interface OneCloudConnection {
@@ -55,7 +55,7 @@ export function parseOneCloudConnection(read: SettingReader): OneCloudConnection
       "is missing: give the partner's XML-RPC URL, e.g. https://partner.example.org:2633/RPC2",
     );
   }
-  const problem = endpointProblem(endpoint);
+  const problem = partnerEndpointProblem(endpoint);
   if (problem !== undefined) throw read.fail("endpoint", problem);
   const user = read.text("user");
   const password = read.text("password");
@@ -133,23 +133,11 @@ export async function sessionOf(connection: OneCloudConnection): Promise<string>
   return session;
 }
 
-/** What is wrong with an endpoint URL, never quoting it (it could hold a password). */
-function endpointProblem(value: string): string | undefined {
-  const expected = "must be an http(s) URL such as https://partner.example.org:2633/RPC2";
-  // deno-lint-ignore no-control-regex -- control characters are what must be refused
-  if (value.length > 2048 || /[\s\x00-\x1F\x7F]/.test(value)) return expected;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return expected;
-  }
-  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
-    return expected;
-  }
-  if (url.username !== "" || url.password !== "") {
-    return 'must not contain a user name or password (use "user" and "password" or "authFile")';
-  }
-  if (url.search !== "" || url.hash !== "") return `${expected}, without a query or fragment`;
-  return undefined;
+/** What is wrong with the partner's endpoint URL, in the partner's words. */
+function partnerEndpointProblem(value: string): string | undefined {
+  return endpointProblem(value, {
+    expected: "must be an http(s) URL such as https://partner.example.org:2633/RPC2",
+    credentials:
+      'must not contain a user name or password (use "user" and "password" or "authFile")',
+  });
 }

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { InvalidInputError } from "../../util/errors.ts";
 import { redact } from "../../util/redact.ts";
-import { sessionOf } from "./settings.ts";
+import type { SettingReader } from "../../core/provider.ts";
+import { parseOneCloudConnection, sessionOf } from "./settings.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "one-cloud-settings-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
@@ -50,4 +51,38 @@ Deno.test("sessionOf() registers a password given alone (no user: part) as a sec
     });
     assert.equal(redact(`echoed ${password}`), "echoed ***", name);
   }
+});
+
+/** A setting reader over plain values, failing as the configuration does. */
+function reader(values: Record<string, string>): SettingReader {
+  return {
+    text: (key) => values[key],
+    flag: () => undefined,
+    fail: (key, problem) => new InvalidInputError(`Setting "${key}" ${problem}`),
+  };
+}
+
+Deno.test("parseOneCloudConnection() refuses an endpoint that is not a plain http(s) URL, in the partner's words", () => {
+  const expected = "must be an http(s) URL such as https://partner.example.org:2633/RPC2";
+  const cases: [string, string][] = [
+    ["partner.example.org:2633", expected],
+    ["https://partner .example.org/RPC2", expected],
+    [`https://partner.example.org/${"x".repeat(2048)}`, expected],
+    ["https://partner.example.org/RPC2?x=1", `${expected}, without a query or fragment`],
+    [
+      "https://oneadmin:Endpoint-s3cret@partner.example.org/RPC2",
+      'must not contain a user name or password (use "user" and "password" or "authFile")',
+    ],
+  ];
+  for (const [endpoint, problem] of cases) {
+    assert.throws(
+      () => parseOneCloudConnection(reader({ endpoint, user: "partner", password: "pw" })),
+      new InvalidInputError(`Setting "endpoint" ${problem}`),
+      endpoint,
+    );
+  }
+  assert.deepEqual(
+    parseOneCloudConnection(reader({ endpoint: ENDPOINT, user: "partner", password: "pw" })),
+    { endpoint: ENDPOINT, user: "partner", password: "pw" },
+  );
 });
