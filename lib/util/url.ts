@@ -9,7 +9,7 @@
 const MAX_ENDPOINT_LENGTH = 2048;
 
 /** A provider's words for what is wrong with an endpoint URL. */
-export interface EndpointWords {
+interface EndpointWords {
   /** The message for a value that is not an http(s) URL with a host (`must be an http(s) URL such as ...`). */
   readonly expected: string;
   /** The message for a URL holding a user name or password: where the credentials go instead. */

@@ -109,7 +109,7 @@ async function describeFiltered(api: Ec2Api, filters: Sdk.Filter[]): Promise<Sdk
 }
 
 /** The largest page DescribeInstances answers (its `MaxResults` limit). */
-export const PAGE_SIZE = 1000;
+const PAGE_SIZE = 1000;
 
 /**
  * Every instance DescribeInstances answers, page after page of {@link PAGE_SIZE}.

@@ -76,7 +76,7 @@ const MAX_UNWINDOWED_SENDS = 3;
  * @param actionTimeoutSeconds The host's action timeout.
  * @returns Milliseconds.
  */
-export function cleanupReserveMs(actionTimeoutSeconds: number): number {
+function cleanupReserveMs(actionTimeoutSeconds: number): number {
   return Math.min(60_000, Math.max(10_000, actionTimeoutSeconds * 1000 / 3));
 }
 

@@ -59,7 +59,7 @@ const COMMANDS: { readonly [K in CallName]: CommandOf<K> } = {
 };
 
 /** Sends one call by name, once, within `timeoutMs` at most; a signal aborts it. */
-export type Sender = (
+type Sender = (
   name: CallName,
   input: unknown,
   signal?: AbortSignal,

@@ -20,7 +20,7 @@ export const RESERVED_TAG_PREFIX = "opennebula:";
 export const TOKEN_TAG = "opennebula:launch-token";
 
 /** Longest tag value EC2 accepts. */
-export const MAX_TAG_VALUE_LENGTH = 256;
+const MAX_TAG_VALUE_LENGTH = 256;
 
 /**
  * The tags of an instance launched for an OpenNebula VM: ownership tags (VM id, host, driver,

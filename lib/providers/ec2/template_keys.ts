@@ -10,10 +10,10 @@ import { closestName } from "../../util/suggest.ts";
 import { KEY, TEMPLATE_ROWS } from "./template_rows.ts";
 
 /** Every key the EC2 driver reads from a template section, in docs/vm-template.md's order. */
-export const EC2_LAUNCH_KEYS: readonly string[] = TEMPLATE_ROWS.map((row) => row.key);
+const EC2_LAUNCH_KEYS: readonly string[] = TEMPLATE_ROWS.map((row) => row.key);
 
 /** Keys OpenNebula itself uses to pick a section; they are not launch settings. */
-export const SECTION_SELECTOR_KEYS: readonly string[] = ["TYPE", "HOST", "CLOUD"];
+const SECTION_SELECTOR_KEYS: readonly string[] = ["TYPE", "HOST", "CLOUD"];
 
 /** Keys of OpenNebula's older EC2 drivers that this driver does not support, and what to do. */
 const RETIRED_KEYS: Readonly<Record<string, string>> = {

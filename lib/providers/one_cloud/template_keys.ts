@@ -7,7 +7,7 @@
 import { closestName } from "../../util/suggest.ts";
 
 /** The keys a launch reads: the partner template to instantiate. */
-export const LAUNCH_KEYS: readonly string[] = ["TEMPLATE_ID"];
+const LAUNCH_KEYS: readonly string[] = ["TEMPLATE_ID"];
 
 /** Keys OpenNebula itself uses to pick a section. */
 const SELECTOR_KEYS: readonly string[] = ["TYPE", "HOST", "CLOUD"];

@@ -116,7 +116,7 @@ export function neutralState(state: number, lcm: number): InstanceState {
  * OpenNebula's name of a state: `RUNNING` for ACTIVE's LCM states, the `STATE` name otherwise
  * (`POWEROFF`), or the numbers when a name is not known.
  */
-export function stateName(state: number, lcm: number): string {
+function stateName(state: number, lcm: number): string {
   if (state === 3) return LCM_STATE_NAMES[lcm] ?? `ACTIVE/${lcm}`;
   return VM_STATE_NAMES[state] ?? `STATE ${state}`;
 }
