@@ -50,8 +50,20 @@ export interface PartnerCall {
   readonly params: readonly (string | number | boolean)[];
 }
 
+/** Whether a release (`6.10.0`) is this one or later (`5.10`). */
+export function releaseAtLeast(release: string, than: string): boolean {
+  const a = release.split(".").map(Number);
+  const b = than.split(".").map(Number);
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) > (b[i] ?? 0);
+  }
+  return true;
+}
+
 /** A running stand-in partner. */
 export interface PartnerOned extends AsyncDisposable {
+  /** The OpenNebula release it answers as (`6.10.0` unless the options name another). */
+  readonly release: string;
   readonly url: string;
   readonly session: string;
   readonly calls: PartnerCall[];
@@ -159,11 +171,13 @@ const STATE_NAMES = [
 /**
  * Starts a stand-in partner.
  *
- * @param options The user and password it accepts, and how long a state lasts.
+ * @param options The user and password it accepts, how long a state lasts, and the release it
+ *   answers as.
  */
 export function startPartnerOned(
-  options: { user?: string; password?: string; stepMs?: number } = {},
+  options: { user?: string; password?: string; stepMs?: number; release?: string } = {},
 ): Promise<PartnerOned> {
+  const release = options.release ?? "6.10.0";
   const user = options.user ?? "partner";
   const session = `${user}:${options.password ?? "Partner-s3cret"}`;
   const stepMs = options.stepMs ?? 200;
@@ -526,6 +540,7 @@ export function startPartnerOned(
           return server.shutdown();
         };
         resolve({
+          release,
           url: `http://127.0.0.1:${port}/RPC2`,
           session,
           calls,
