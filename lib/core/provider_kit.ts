@@ -33,8 +33,12 @@ export function isGone(instance: Instance): boolean {
   return instance.state === "terminating" || instance.state === "terminated";
 }
 
-/** One wait for an instance to reach a state: the instance, the provider's calls and words. */
-export interface StateWait {
+/**
+ * One wait for an instance to reach a state: the instance, the provider's calls and words.
+ * `I` is what the provider's `describe` gives (its own reading of the instance, which `stuck`
+ * and `stray` then get).
+ */
+export interface StateWait<I extends Instance = Instance> {
   /** The instance. */
   readonly id: string;
   /** The state waited for. */
@@ -49,7 +53,7 @@ export interface StateWait {
   /** Ends the pauses when the action's time is up. */
   readonly signal?: AbortSignal | undefined;
   /** Asks the cloud for the instance, once. */
-  describe(): Promise<Instance>;
+  describe(): Promise<I>;
   /** What the instance is when the cloud no longer knows it while waiting for its termination. */
   ended(): Instance;
   /**
@@ -59,9 +63,9 @@ export interface StateWait {
    */
   unsettled?(error: unknown): string | undefined;
   /** States the wait cannot go on from besides a gone instance (when not waiting for its end). */
-  stuck?(instance: Instance): boolean;
+  stuck?(instance: I): boolean;
   /** The error that ends the wait for an instance gone (or stuck) on the way to the goal. */
-  stray(instance: Instance): Error;
+  stray(instance: I): Error;
 }
 
 /**
@@ -90,7 +94,7 @@ export interface StateWait {
  * assert.equal(asked, 2);
  * ```
  */
-export async function waitForState(wait: StateWait): Promise<Instance> {
+export async function waitForState<I extends Instance>(wait: StateWait<I>): Promise<Instance> {
   const { id, goal, settings } = wait;
   const started = Date.now();
   const deadline = Math.min(
@@ -100,7 +104,7 @@ export async function waitForState(wait: StateWait): Promise<Instance> {
   let interval = settings.statePollSeconds * 1000;
   let last = "unknown";
   for (;;) {
-    let instance: Instance | undefined;
+    let instance: I | undefined;
     try {
       instance = await wait.describe();
     } catch (error) {

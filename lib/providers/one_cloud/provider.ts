@@ -42,6 +42,7 @@ import {
   type PartnerVm,
   readVm,
   sizeName,
+  waitEnds,
 } from "./vm.ts";
 
 export { partnerIdOf };
@@ -379,7 +380,8 @@ export class OneCloudProvider implements Provider {
   /**
    * Asks the partner for the VM's state until it reaches the goal, with growing pauses, for
    * at most the host's `stateWaitSeconds` (`waitForState`). Waiting for termination, an unknown
-   * VM is ended; otherwise a VM that ends or fails on the way fails the wait.
+   * VM is ended; otherwise a VM that ends on the way fails the wait, and so does one only a
+   * partner operator can move on (failed, or on hold: `waitEnds`).
    */
   #waitFor(id: string, goal: Goal): Promise<Instance> {
     return waitForState({
@@ -389,7 +391,7 @@ export class OneCloudProvider implements Provider {
       signal: this.#signal,
       describe: () => this.#vm(id),
       ended: () => ({ id, state: "terminated", nativeState: "DONE", facts: {} }),
-      stuck: (vm) => vm.state === "unknown",
+      stuck: waitEnds,
       stray: (vm) =>
         new CloudError(
           "UnexpectedState",

@@ -381,21 +381,35 @@ Deno.test("resume() of a VM already on its way up sends nothing and waits until 
   assert.equal(fake.paramsOf("one.vm.action").length, 0);
 });
 
-Deno.test("a wait for a VM that falls into an unknown state fails at once, naming the state", async () => {
+Deno.test("a wait for a VM that falls into a failure fails at once, naming the state; one that falls into UNKNOWN waits on until its deadline", async () => {
   const { fake, provider } = setUp();
-  const vm = fake.addVm({ state: "poweroff" });
-  fake.script("one.vm.action", (_params, model) => {
-    const answer = model();
-    vm.next = [STATES.unknown];
-    return answer;
-  });
-  await assert.rejects(
-    provider.resume(deployId(vm.id)),
-    new CloudError(
-      "UnexpectedState",
-      `${deployId(vm.id)} is UNKNOWN on the partner cloud while waiting for it to be running`,
-    ),
-  );
+  for (
+    const [state, failure] of [[STATES.bootFailure, "BOOT_FAILURE"], [
+      STATES.unknown,
+      "UNKNOWN",
+    ]] as const
+  ) {
+    const vm = fake.addVm({ state: "poweroff" });
+    fake.script("one.vm.action", (_params, model) => {
+      const answer = model();
+      vm.next = [state];
+      return answer;
+    });
+    await assert.rejects(
+      provider.resume(deployId(vm.id)),
+      failure === "UNKNOWN"
+        // The partner lost track of it; it may still come back by itself (issue 20).
+        ? new DeadlineError(
+          `Timed out after 0.3 s waiting for ${deployId(vm.id)} to be running; it is UNKNOWN`,
+        )
+        : new CloudError(
+          "UnexpectedState",
+          `${
+            deployId(vm.id)
+          } is ${failure} on the partner cloud while waiting for it to be running`,
+        ),
+    );
+  }
 });
 
 Deno.test("reboot() sends reboot; reset() sends reboot-hard and returns the VM running", async () => {

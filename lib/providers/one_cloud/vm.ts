@@ -9,7 +9,7 @@
 import type { InstanceState, ListedInstance } from "../../core/provider.ts";
 import { InvalidInputError } from "../../util/errors.ts";
 import { child, childText, type XmlElement } from "../../util/xml.ts";
-import { LCM_STATE_NAMES, VM_STATE_NAMES } from "../../one_xmlrpc/one_states.ts";
+import { stateLabel, type StateMeaning, stateMeaning } from "../../one_xmlrpc/one_states.ts";
 
 /**
  * The deploy id of a partner VM: this prefix and its id on the partner. The prefix is the one
@@ -55,70 +55,75 @@ export function launchName(vmId: number, host: string): string {
   return `one-${vmId}-${host}`;
 }
 
-/** ACTIVE's LCM states on the way up (creating, booting, resuming, moving). */
-const STARTING = new Set([0, 1, 2, 4, 8, 9, 15, 19, 20, 21, 22, 31, 32, 35, 43, 45, 60]);
-/** ACTIVE's LCM states on the way to a kept, powered-off VM. */
-const STOPPING = new Set([5, 6, 7, 10, 18, 29, 30]);
-/** ACTIVE's LCM states on the way out. */
-const ENDING = new Set([11, 12, 13, 23]);
-/** ACTIVE's LCM states of a powered-off, suspended or undeployed VM being changed. */
-const CHANGED_WHILE_OFF = new Set([27, 28, 33, 34, 51, 52, 53, 54, 55, 56, 63, 64, 65, 67, 68]);
+/** How each meaning of a partner state reads in the driver's words. */
+const NEUTRAL: Readonly<Record<StateMeaning, InstanceState>> = {
+  pending: "pending",
+  // A held VM waits for the partner's operator as a pending one waits for its scheduler: what
+  // the local oned hears of it is the same; a wait for it ends at once (`waitEnds`).
+  held: "pending",
+  running: "running",
+  stopping: "stopping",
+  off: "stopped",
+  // Cleaned up to be deployed again (CLEANUP_RESUBMIT): the partner VM is not gone.
+  cleanup: "pending",
+  ending: "terminating",
+  done: "terminated",
+  failed: "unknown",
+  lost: "unknown",
+};
 
 /**
- * Where a partner VM is, in neutral words, from its `STATE` and `LCM_STATE`.
+ * Where a partner VM is, in neutral words, from its `STATE` and `LCM_STATE` (their meanings
+ * are in `one_states.ts`).
  *
  * @param state `STATE`.
  * @param lcm `LCM_STATE`.
- * @returns `pending` for INIT, PENDING, HOLD, CLONING and ACTIVE on its way up; `running` for
- * ACTIVE/RUNNING and hot-plugging while running; `stopping` while saving, powering off or
- * undeploying; `stopped` for STOPPED, SUSPENDED, POWEROFF and UNDEPLOYED; `terminating` while
- * shutting down; `terminated` for DONE; `unknown` for failures and UNKNOWN.
+ * @returns `pending` on its way up (INIT, PENDING, HOLD, CLONING, ACTIVE deploying, booting,
+ * resuming, or migrating while running, SAVE_MIGRATE included); `running` for ACTIVE/RUNNING and
+ * while hot-plugging, snapshotting, resizing or backing up a running VM; `stopping` while saving,
+ * powering off or undeploying; `stopped` for STOPPED, SUSPENDED, POWEROFF and UNDEPLOYED, also
+ * while oned changes, backs up, restores or moves one of them (PROLOG_MIGRATE_POWEROFF,
+ * PROLOG_MIGRATE_SUSPEND); `terminating` while shutting down; `terminated` for DONE; `unknown`
+ * for failures, UNKNOWN, and a state no release this driver knows defines.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { neutralState } from "./vm.ts";
  * assert.equal(neutralState(3, 1), "pending"); // ACTIVE/PROLOG
  * assert.equal(neutralState(3, 3), "running");
+ * assert.equal(neutralState(3, 69), "running"); // BACKUP
  * assert.equal(neutralState(3, 18), "stopping"); // SHUTDOWN_POWEROFF
  * assert.equal(neutralState(8, 0), "stopped"); // POWEROFF
+ * assert.equal(neutralState(3, 43), "stopped"); // PROLOG_MIGRATE_POWEROFF
  * assert.equal(neutralState(6, 0), "terminated"); // DONE
  * assert.equal(neutralState(3, 36), "unknown"); // BOOT_FAILURE
  * ```
  */
 export function neutralState(state: number, lcm: number): InstanceState {
-  switch (state) {
-    case 0:
-    case 1:
-    case 2:
-    case 10:
-      return "pending";
-    case 3:
-      if (lcm === 3 || lcm === 17 || lcm === 24 || lcm === 25 || lcm === 26) return "running";
-      if (lcm === 57 || lcm === 58 || lcm === 59 || lcm === 62 || lcm === 66) return "running";
-      if (STARTING.has(lcm)) return "pending";
-      if (STOPPING.has(lcm)) return "stopping";
-      if (ENDING.has(lcm)) return "terminating";
-      if (CHANGED_WHILE_OFF.has(lcm)) return "stopped";
-      return "unknown";
-    case 4:
-    case 5:
-    case 8:
-    case 9:
-      return "stopped";
-    case 6:
-      return "terminated";
-    default:
-      return "unknown";
-  }
+  const meaning = stateMeaning(state, lcm);
+  return meaning === undefined ? "unknown" : NEUTRAL[meaning];
 }
 
 /**
- * OpenNebula's name of a state: `RUNNING` for ACTIVE's LCM states, the `STATE` name otherwise
- * (`POWEROFF`), or the numbers when a name is not known.
+ * Whether a wait for a partner VM ends at once in the state it is in: it failed, or it is on
+ * hold, and only a partner operator can move it on. One the partner lost track of (UNKNOWN), or
+ * in a state of a release newer than this driver knows, may move on by itself: the wait goes on.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseXml } from "../../util/xml.ts";
+ * import { readVm, waitEnds } from "./vm.ts";
+ * const vm = (state: number, lcm: number) =>
+ *   readVm(parseXml(`<VM><ID>1</ID><STATE>${state}</STATE><LCM_STATE>${lcm}</LCM_STATE></VM>`))!;
+ * assert.equal(waitEnds(vm(3, 36)), true); // BOOT_FAILURE
+ * assert.equal(waitEnds(vm(2, 0)), true); // HOLD
+ * assert.equal(waitEnds(vm(3, 16)), false); // UNKNOWN
+ * assert.equal(waitEnds(vm(3, 72)), false); // a later release's
+ * ```
  */
-function stateName(state: number, lcm: number): string {
-  if (state === 3) return LCM_STATE_NAMES[lcm] ?? `ACTIVE/${lcm}`;
-  return VM_STATE_NAMES[state] ?? `STATE ${state}`;
+export function waitEnds(vm: PartnerVm): boolean {
+  return vm.meaning === "failed" || vm.meaning === "held";
 }
 
 /** A number of the document, when present and numeric. */
@@ -152,6 +157,8 @@ export function parseSizeName(name: string): { vcpus: number; memoryMiB: number 
 export interface PartnerVm extends ListedInstance {
   /** The partner's id of the VM. */
   readonly partnerId: number;
+  /** What the partner VM is doing; undefined in a state no release this driver knows has. */
+  readonly meaning: StateMeaning | undefined;
 }
 
 /**
@@ -185,7 +192,7 @@ export function readVm(vm: XmlElement): PartnerVm | undefined {
   const vcpus = numberIn(template, "VCPU") ?? (cpu === undefined ? undefined : Math.ceil(cpu));
   const facts: Record<string, string> = {
     VM_ID: String(id),
-    STATE: stateName(state, lcm),
+    STATE: stateLabel(state, lcm),
   };
   if (name !== undefined) facts.NAME = name;
   const nic = template?.children.find((c) => c.name === "NIC");
@@ -193,12 +200,13 @@ export function readVm(vm: XmlElement): PartnerVm | undefined {
   if (ip !== undefined) facts.IP = ip;
   const templateId = textIn(template, "TEMPLATE_ID");
   if (templateId !== undefined) facts.TEMPLATE_ID = templateId;
-  const nativeState = stateName(state, lcm);
+  const nativeState = stateLabel(state, lcm);
   const createdAt = numberIn(vm, "STIME");
   return {
     id: `${DEPLOY_ID_PREFIX}${id}`,
     partnerId: id,
     state: neutralState(state, lcm),
+    meaning: stateMeaning(state, lcm),
     nativeState,
     ...(memoryMiB !== undefined ? { memoryKiB: Math.round(memoryMiB * 1024) } : {}),
     ...(vcpus !== undefined && memoryMiB !== undefined
