@@ -1,14 +1,16 @@
 /**
- * OpenNebula's VM life-cycle (LCM) states that tell the driver why an action was sent. The
- * numbers are the same from 4.x to 6.x; 3.2 has only 0–16 (the same numbers; 15 was `CLEANUP`)
- * and never sends the power-off and undeploy ones.
+ * OpenNebula's VM life-cycle (LCM) states that tell the driver why an action was sent. A number
+ * never changes meaning from 3.2 to 7.4 (`lib/one_xmlrpc/one_states.ts` has them release by
+ * release): 3.2 defines 0–16 (15 is `CLEANUP` up to 3.8, `CLEANUP_RESUBMIT` from 4.0; 13 `CANCEL`
+ * exists up to 4.12), 3.8 adds `SHUTDOWN_POWEROFF` (18), 4.0 `CLEANUP_DELETE` (23) and
+ * `SHUTDOWN_UNDEPLOY` (29).
  *
  * @module
  */
 
-import { LCM_STATE_NAMES } from "../one_xmlrpc/one_states.ts";
+import { oneStateName } from "../one_xmlrpc/one_states.ts";
 
-/** LCM state numbers the driver acts on. */
+/** LCM state numbers the driver acts on (checked against the table by `lcm_test.ts`). */
 export const LCM_STATE = {
   SHUTDOWN: 12,
   CANCEL: 13,
@@ -18,7 +20,7 @@ export const LCM_STATE = {
   SHUTDOWN_UNDEPLOY: 29,
 } as const;
 
-/** VM states (`STATE`, the coarse one) the driver reads. */
+/** VM states (`STATE`, the coarse one) the driver reads (checked as `LCM_STATE` is). */
 export const VM_STATE = {
   ACTIVE: 3,
   DONE: 6,
@@ -53,13 +55,13 @@ export function powerOffReason(lcmState: number | undefined): "poweroff" | "unde
  * What a shutdown or cancel means when its reason is read from oned (OpenNebula 3.2–4.x, which
  * send no action data), decided from the states in which oned 3.2–4.14 send them:
  *
- * - `poweroff` or `undeploy` (stop the instance): `SHUTDOWN_POWEROFF` (18),
- *   `SHUTDOWN_UNDEPLOY` (29), from `onevm poweroff` and `undeploy`, soft or `--hard`.
+ * - `poweroff` or `undeploy` (stop the instance): `SHUTDOWN_POWEROFF` (18, 3.8+),
+ *   `SHUTDOWN_UNDEPLOY` (29, 4.0+), from `onevm poweroff` and `undeploy`, soft or `--hard`.
  * - `terminate`: `SHUTDOWN` (12: `onevm shutdown`, and from 4.14 also `shutdown --hard`),
  *   `CANCEL` (13: `onevm cancel`, 3.2–4.12), `CLEANUP` / `CLEANUP_RESUBMIT` (15: `onevm
- *   delete` in 3.x, `delete --recreate` in 4.x), `CLEANUP_DELETE` (23: `delete` in 4.x), and
- *   any VM in `STATE` `DONE` (a powered-off, suspended, stopped or undeployed VM deleted: oned
- *   marks it done, then sends cancel).
+ *   delete` and `resubmit` in 3.2–3.8, `delete --recreate` from 4.0), `CLEANUP_DELETE` (23:
+ *   `delete` from 4.0), and any VM in `STATE` `DONE` (a powered-off, suspended, stopped or
+ *   undeployed VM deleted: oned marks it done, then sends cancel).
  * - `undefined` for any other state: not a reason oned has to end or stop a VM.
  *
  * @param state The VM's `STATE`.
@@ -97,7 +99,7 @@ export function endOfRun(
 }
 
 /**
- * An LCM state for messages: its 4.x name and number.
+ * An LCM state for messages: its name (the newest the number has had) and number.
  *
  * @param lcmState The number.
  * @returns E.g. `RUNNING (3)`, or just the number for one without a known name.
@@ -107,10 +109,11 @@ export function endOfRun(
  * import { lcmStateName } from "./lcm.ts";
  *
  * assert.equal(lcmStateName(3), "RUNNING (3)");
+ * assert.equal(lcmStateName(69), "BACKUP (69)");
  * assert.equal(lcmStateName(99), "99");
  * ```
  */
 export function lcmStateName(lcmState: number): string {
-  const name = LCM_STATE_NAMES[lcmState];
+  const name = oneStateName("LCM_STATE", lcmState);
   return name ? `${name} (${lcmState})` : String(lcmState);
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { oneStateNumber } from "../one_xmlrpc/one_states.ts";
 import { endOfRun, LCM_STATE, VM_STATE } from "./lcm.ts";
 
 Deno.test("endOfRun() names only the states in which oned 3.2–4.x end or stop a VM", () => {
@@ -18,4 +19,13 @@ Deno.test("endOfRun() names only the states in which oned 3.2–4.x end or stop 
     `${LCM_STATE.CLEANUP_DELETE}:terminate`,
     `${LCM_STATE.SHUTDOWN_UNDEPLOY}:undeploy`,
   ]);
+});
+
+Deno.test("the state numbers the driver acts on are the ones OpenNebula's releases give those names", () => {
+  for (const [name, number] of Object.entries(LCM_STATE)) {
+    assert.equal(oneStateNumber("LCM_STATE", name), number, name);
+  }
+  for (const [name, number] of Object.entries(VM_STATE)) {
+    assert.equal(oneStateNumber("STATE", name), number, name);
+  }
 });

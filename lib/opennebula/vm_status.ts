@@ -20,7 +20,7 @@
  */
 
 import type { InstanceState } from "../core/provider.ts";
-import { LCM_STATE_NAMES } from "../one_xmlrpc/one_states.ts";
+import { oneStateNumber, type StateMeaning, stateMeaning } from "../one_xmlrpc/one_states.ts";
 
 /** What one run reports of a VM: its id, deploy id and status word (`RUNNING`, ...). */
 export interface StatusVm {
@@ -153,23 +153,30 @@ const ACTIVE = 3;
 /** The LCM states in which oned takes a VM left out of a full list as missing. */
 const TAKEN_AS_MISSING = new Set(
   ["RUNNING", "UNKNOWN", "SHUTDOWN", "SHUTDOWN_POWEROFF", "SHUTDOWN_UNDEPLOY"].map((name) =>
-    LCM_STATE_NAMES.indexOf(name)
+    oneStateNumber("LCM_STATE", name)
   ),
 );
+
+/** What an ACTIVE VM is doing in the LCM states that are settled. */
+const SETTLED: ReadonlySet<StateMeaning> = new Set([
+  "stopping",
+  "off",
+  "cleanup",
+  "ending",
+  "failed",
+]);
 
 /**
  * Whether an LCM state is settled: a VM in it cannot reach a state oned takes as missing
  * without a new operation (the failures, the epilogs and cleanups, the saves that end in
- * SUSPENDED or STOPPED, the operations on a VM that is off and stays off). The others (BOOT*,
- * PROLOG*, MIGRATE, HOTPLUG*, live snapshots, states this table does not know, ...) may turn
+ * SUSPENDED or STOPPED, the operations on a VM that is off and stays off: disk snapshots,
+ * hot-plugs, backups, restores, moves). The others (BOOT*, PROLOG*, MIGRATE, HOTPLUG*, live
+ * snapshots, a running VM's BACKUP, states no release this driver knows defines, ...) may turn
  * RUNNING as soon as a driver action returns.
  */
 function settled(lcmState: number): boolean {
-  const name = LCM_STATE_NAMES[lcmState];
-  if (name === undefined) return false;
-  return name.endsWith("FAILURE") || name.startsWith("EPILOG") || name.startsWith("CLEANUP") ||
-    ["SAVE_STOP", "SAVE_SUSPEND", "CANCEL"].includes(name) ||
-    (!name.startsWith("BOOT") && /_(POWEROFF|SUSPENDED?|UNDEPLOYED|STOPPED)$/.test(name));
+  const meaning = stateMeaning(ACTIVE, lcmState);
+  return meaning !== undefined && SETTLED.has(meaning);
 }
 
 /** What oned says of a VM, as {@link hostVmCheck} needs it. */

@@ -104,6 +104,14 @@ Deno.test("hostVmCheck() follows InformationManager::_vm_state: only ACTIVE VMs 
   }
 });
 
+Deno.test("hostVmCheck(): a VM backed up while running (BACKUP) may turn RUNNING; one backed up or restored while off, or a suspended one being moved, stays off (6.6+ states, PROLOG_MIGRATE_SUSPEND)", () => {
+  assert.equal(hostVmCheck({ state: 3, lcmState: 69, deployId: "i-1" }), "postpone"); // BACKUP
+  // BACKUP_POWEROFF, RESTORE end POWEROFF; PROLOG_MIGRATE_POWEROFF, _SUSPEND end off too.
+  for (const lcm of [70, 71, 43, 45]) {
+    assert.equal(hostVmCheck({ state: 3, lcmState: lcm, deployId: "i-1" }), "ignore", `${lcm}`);
+  }
+});
+
 Deno.test("describedCheck(): a live instance is included, a terminated one left out, a not-found one left out only well past the VM's running start", () => {
   assert.equal(describedCheck({ found: true, state: "running" }, undefined, 0, 0), "include");
   assert.equal(describedCheck({ found: true, state: "stopped" }, undefined, 0, 0), "include");
