@@ -15,6 +15,7 @@
  */
 
 import { child, parseXml, type XmlElement } from "../lib/util/xml.ts";
+import { oneStateNumber, stateLabel } from "../lib/one_xmlrpc/one_states.ts";
 
 /** oned's error codes. */
 const ERR = { AUTHENTICATION: 0x0100, AUTHORIZATION: 0x0200, NO_EXISTS: 0x0400, ACTION: 0x0800 };
@@ -94,6 +95,15 @@ export interface PartnerOned extends AsyncDisposable {
   clearFaults(): void;
   /** The VM's state now. */
   stateOf(id: number): [number, number];
+  /**
+   * Puts a VM in a state, as oned does on its own or at another user's request, by OpenNebula's
+   * name of it: a `STATE` (`HOLD`, `POWEROFF`) or an ACTIVE VM's `LCM_STATE` (`UNKNOWN`,
+   * `BACKUP`, `PROLOG_FAILURE`, `BOOT_FAILURE`, `PROLOG_MIGRATE_POWEROFF`, `SAVE_MIGRATE`, ...);
+   * then through the states `then` names, one a step.
+   *
+   * @throws when the release it answers as has no state of that name (`BACKUP` before 6.6).
+   */
+  putIn(id: number, name: string, then?: readonly string[]): void;
   /** Counts calls of a method. */
   count(method: string): number;
   close(): Promise<void>;
@@ -201,6 +211,17 @@ export function startPartnerOned(
     advance(vm);
     vm.next = [...path];
     vm.since = Date.now();
+  };
+
+  /** A state's numbers, by its name in this release. */
+  const numbered = (name: string): [number, number] => {
+    const state = oneStateNumber("STATE", name);
+    const lcm = oneStateNumber("LCM_STATE", name);
+    const pair: [number, number] = state !== undefined ? [state, 0] : [3, lcm ?? -1];
+    if (stateLabel(...pair, release) !== name) {
+      throw new Error(`OpenNebula ${release} has no VM state ${name}`);
+    }
+    return pair;
   };
 
   const vmXml = (vm: PartnerVm, extended: boolean) => {
@@ -570,6 +591,13 @@ export function startPartnerOned(
             const vm = vms.get(id)!;
             advance(vm);
             return [vm.state, vm.lcm];
+          },
+          putIn(id, name, then = []) {
+            const path = [name, ...then].map(numbered);
+            const vm = vms.get(id)!;
+            [vm.state, vm.lcm] = path.shift()!;
+            vm.next = path;
+            vm.since = Date.now();
           },
           count: (m) => calls.filter((c) => c.method === m).length,
           close,
