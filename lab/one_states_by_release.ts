@@ -10,7 +10,7 @@
  * Usage (from the repository's root):
  *
  *     deno run --allow-run=git --allow-write=tests/testdata/one_states_by_release.json \
- *       scripts/one_states_by_release.ts <git dir of an OpenNebula/one clone>
+ *       lab/one_states_by_release.ts <git dir of an OpenNebula/one clone>
  *
  * @module
  */
@@ -125,7 +125,7 @@ interface Numbering {
 
 async function main(gitDir: string | undefined): Promise<void> {
   if (gitDir === undefined) {
-    throw new Error("Usage: scripts/one_states_by_release.ts <git dir of an OpenNebula/one clone>");
+    throw new Error("Usage: lab/one_states_by_release.ts <git dir of an OpenNebula/one clone>");
   }
   const tags = (await git(gitDir, "tag")).split("\n").filter(isFinalRelease).sort(byVersion);
   const numberings: Numbering[] = [];
@@ -154,7 +154,7 @@ async function main(gitDir: string | undefined): Promise<void> {
     "Releases with the same numbering share an entry; 'retired' holds the enumerators left as",
     "comments, whose numbers stay reserved. Tags: release-X.Y[.Z[.W]] of even minor versions",
     "(betas, release candidates and the x.y.80/85/90 development tags left out).",
-    "Extracted by scripts/one_states_by_release.ts from a clone (see its usage).",
+    "Extracted by lab/one_states_by_release.ts from a clone (see its usage).",
   ];
   // Each tag's two lines on one line, as deno fmt keeps them.
   const text = JSON.stringify({ about, numberings }, null, 2)
