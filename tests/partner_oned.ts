@@ -1,12 +1,17 @@
 /**
- * A stand-in for a partner OpenNebula's XML-RPC API (5.10–6.x), for the partner-cloud tests:
+ * A stand-in for a partner OpenNebula's XML-RPC API, for the partner-cloud tests:
  * `one.template.info`, `one.template.instantiate`, `one.vm.info`, `one.vm.action`,
  * `one.vm.update` (replace or merge the user template, 4.4+'s four parameters),
  * `one.vm.rename`, `one.vm.snapshotcreate`, `one.vmpool.info` (the short documents of 5.8+, without custom
- * attributes) and `one.vmpool.infoextended`, `one.user.info`. It answers as oned does
- * (`[success, result, error code]`, xmlrpc-c's faults for unknown methods and wrong
- * parameters), refuses a wrong session, unknown templates and VMs, actions a VM's state does not
- * allow, and an instantiate or resume past the user's VM quota (its own limits, `-1` for the
+ * attributes) and `one.vmpool.infoextended`, `one.user.info`. It answers as the release it
+ * stands for does (`partner_wire.ts`): failures of 3, 4 or 5 elements, messages naming the
+ * method as the release does, xmlrpc-c's fault -506 for a method the release does not have and
+ * -501 for a parameter missing or of another type, in every call (the session first, before
+ * authentication). It refuses a wrong session, unknown templates and VMs, actions a VM's state
+ * does not allow, actions on a locked VM (5.6+, as oned refuses a user outside the oneadmin
+ * group: not authorized), an extra template with a restricted `CONTEXT/FILES`
+ * (`partner_restricted.ts`), an instantiate past the user's VM quota, and a resume past its
+ * RUNNING_* quota (5.6.1+, error ACTION as oned answers it) (its own limits, `-1` for the
  * default quota, `-2` for unlimited, as oned reads them), each with oned's code; and a VM moves
  * through its states over time (PENDING → PROLOG → BOOT → RUNNING, SHUTDOWN_POWEROFF →
  * POWEROFF, ...), one step every `stepMs`. Listens on 127.0.0.1, on a free port.
@@ -14,11 +19,21 @@
  * @module
  */
 
-import { child, parseXml, type XmlElement } from "../lib/util/xml.ts";
+import { parseXml, type XmlElement } from "../lib/util/xml.ts";
+import {
+  failAnswer,
+  FAULT,
+  faultAnswer,
+  methodExists,
+  methodLabel,
+  okAnswer,
+  ONE_ERR as ERR,
+  paramFault,
+  readCall,
+  type WireParam,
+} from "./partner_wire.ts";
+import { restrictedAttribute } from "./partner_restricted.ts";
 import { oneStateNumber, stateLabel } from "../lib/one_xmlrpc/one_states.ts";
-
-/** oned's error codes. */
-const ERR = { AUTHENTICATION: 0x0100, AUTHORIZATION: 0x0200, NO_EXISTS: 0x0400, ACTION: 0x0800 };
 
 /** A VM on the partner. */
 export interface PartnerVm {
@@ -37,13 +52,27 @@ export interface PartnerVm {
   readonly context: Record<string, string>;
   /** Actions received, in order. */
   readonly actions: string[];
+  /** Its lock (`one.vm.lock`, 5.6+): level 1 USE, 2 MANAGE, 3 ADMIN; who set it and when (s). */
+  lock?: { level: number; owner: number; time: number };
 }
 
 /**
  * How a call can go wrong on the way; `echo-session` is a refusal whose message quotes the
- * session string the call carried (as a careless proxy or a patched oned might).
+ * session string the call carried (as a careless proxy or a patched oned might);
+ * `timeout-fault` is xmlrpc-c's fault -505, which its server answers when the call's body does
+ * not arrive in time (nothing is done); `replication` does the call, then answers REPLICATION
+ * (an HA front-end whose log entry did not replicate: the change may still take effect);
+ * `locked` answers LOCKED (0x8000) without doing the call.
  */
-export type PartnerFault = "http-500" | "html" | "cut" | "hang" | "echo-session";
+export type PartnerFault =
+  | "http-500"
+  | "html"
+  | "cut"
+  | "hang"
+  | "echo-session"
+  | "timeout-fault"
+  | "replication"
+  | "locked";
 
 /** One call as received. */
 export interface PartnerCall {
@@ -113,34 +142,6 @@ function escape(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
-function answer(success: boolean, result: string | number, code = 0): string {
-  const value = typeof result === "number"
-    ? `<i4>${result}</i4>`
-    : `<string>${escape(result)}</string>`;
-  return '<?xml version="1.0" encoding="UTF-8"?>\r\n<methodResponse>\r\n<params>\r\n' +
-    `<param><value><array><data>\r\n<value><boolean>${success ? 1 : 0}</boolean></value>\r\n` +
-    `<value>${value}</value>\r\n<value><i4>${code}</i4></value>\r\n` +
-    "</data></array></value></param>\r\n</params>\r\n</methodResponse>\r\n";
-}
-
-function fault(code: number, text: string): string {
-  return '<?xml version="1.0" encoding="UTF-8"?>\r\n<methodResponse>\r\n<fault>\r\n' +
-    `<value><struct><member><name>faultCode</name><value><i4>${code}</i4></value></member>` +
-    `<member><name>faultString</name><value><string>${
-      escape(text)
-    }</string></value></member></struct></value>\r\n</fault>\r\n</methodResponse>\r\n`;
-}
-
-function param(value: XmlElement | undefined): string | number | boolean | undefined {
-  const typed = value?.children[0];
-  if (!value) return undefined;
-  if (!typed) return value.text;
-  if (typed.name === "string") return typed.text;
-  if (typed.name === "int" || typed.name === "i4") return Number(typed.text.trim());
-  if (typed.name === "boolean") return typed.text.trim() === "1";
-  return undefined;
-}
-
 function cdata(record: Record<string, string>): string {
   return Object.entries(record).map(([k, v]) => `<${k}><![CDATA[${v}]]></${k}>`).join("");
 }
@@ -198,6 +199,9 @@ export function startPartnerOned(
     { name: string; context: Record<string, string>; forbidden?: boolean }
   >();
   let nextId = 100;
+  /** oned's answer, shaped as the release shapes it. */
+  const answer = (success: boolean, result: string | number, code = 0, respId = -1) =>
+    success ? okAnswer(result) : failAnswer(release, String(result), code, respId);
 
   const advance = (vm: PartnerVm) => {
     const now = Date.now();
@@ -237,8 +241,17 @@ export function startPartnerOned(
         : "") +
       `<NIC><IP><![CDATA[192.168.150.${vm.id % 250}]]></IP></NIC></TEMPLATE>` +
       (extended ? `<USER_TEMPLATE>${cdata(vm.user)}</USER_TEMPLATE>` : "<USER_TEMPLATE/>") +
-      "</VM>";
+      lockXml(vm, extended) + "</VM>";
   };
+
+  /** `PoolObjectSQL::lock_db_to_xml`; `to_xml_short` (5.8+ pool listings) has the level only. */
+  const lockXml = (vm: PartnerVm, extended: boolean) =>
+    !vm.lock || !releaseAtLeast(release, "5.6")
+      ? ""
+      : extended
+      ? `<LOCK><LOCKED>${vm.lock.level}</LOCKED><OWNER>${vm.lock.owner}</OWNER>` +
+        `<TIME>${vm.lock.time}</TIME><REQ_ID>-1</REQ_ID></LOCK>`
+      : `<LOCK><LOCKED>${vm.lock.level}</LOCKED></LOCK>`;
 
   const userQuota: Record<string, number> = {};
   const defaultQuota: Record<string, number> = {};
@@ -261,23 +274,24 @@ export function startPartnerOned(
     const own = userQuota[metric] ?? -1;
     return own === -1 ? defaultQuota[metric] ?? -2 : own;
   };
-  /** The quota error of adding one VM (`running` only: one that starts again), if any. */
+  /** The metric and limit adding one VM exceeds (`running` only: one that starts again), if any. */
   const quotaRefusal = (runningOnly: boolean) => {
     const used = quotaUsed();
     for (const metric of METRICS) {
       if (runningOnly && !metric.startsWith("RUNNING_")) continue;
       const limit = limitOf(metric);
       const amount = metric.endsWith("VMS") ? 1 : metric.endsWith("CPU") ? 1 : 512;
-      if (limit !== -2 && used[metric]! + amount > limit) {
-        return `User [2] : user [2] limit of ${limit} reached for ${metric} quota in user.`;
-      }
+      if (limit !== -2 && used[metric]! + amount > limit) return { metric, limit };
     }
     return undefined;
   };
 
   const faults: { method: string; fault: PartnerFault; times: number; after: number }[] = [];
   const closing = new AbortController();
-  const faulty = async (method: string, given: unknown): Promise<Response | undefined> => {
+  const faulty = async (
+    method: string,
+    params: readonly WireParam[],
+  ): Promise<Response | "replication" | undefined> => {
     const found = faults.find((f) => f.times > 0 && (f.method === method || f.method === "*"));
     if (!found) return undefined;
     if (found.after > 0) {
@@ -293,18 +307,39 @@ export function startPartnerOned(
           headers: { "content-type": "text/html" },
         });
       case "cut":
-        return new Response(answer(true, "<VM><ID>1</ID>").slice(0, 120), {
+        return new Response(okAnswer("<VM><ID>1</ID>").slice(0, 120), {
           headers: { "content-type": "text/xml" },
         });
       case "echo-session":
         return new Response(
-          answer(
-            false,
-            `[${method}] User couldn't be authenticated with session ${given}, aborting call.`,
+          failAnswer(
+            release,
+            `[${method}] User couldn't be authenticated with session ${
+              params[0]?.value
+            }, aborting call.`,
             ERR.AUTHENTICATION,
           ),
           { headers: { "content-type": "text/xml; charset=utf-8" } },
         );
+      case "timeout-fault":
+        return new Response(
+          faultAnswer(FAULT.TIMEOUT, "Timed out waiting for client to send its POST data"),
+          { headers: { "content-type": "text/xml; charset=utf-8" } },
+        );
+      case "locked": {
+        const id = params[method === "one.vm.action" ? 2 : 1]?.value;
+        return new Response(
+          failAnswer(
+            release,
+            `[${methodLabel(release, method)}] The resource virtual machine is locked. [${id}].`,
+            ERR.LOCKED,
+            typeof id === "number" ? id : -1,
+          ),
+          { headers: { "content-type": "text/xml; charset=utf-8" } },
+        );
+      }
+      case "replication":
+        return "replication";
       case "hang":
         await new Promise((resolve) => {
           const timer = setTimeout(resolve, 120_000);
@@ -318,25 +353,28 @@ export function startPartnerOned(
   };
 
   const handle = async (request: Request): Promise<Response> => {
+    /** Set by a `replication` fault: the call is done, then answered REPLICATION. */
+    let replicating: string | undefined;
     const xml = (body: string) =>
-      new Response(body, { headers: { "content-type": "text/xml; charset=utf-8" } });
-    let method = "";
-    let params: (string | number | boolean | undefined)[];
+      new Response(replicating ?? body, {
+        headers: { "content-type": "text/xml; charset=utf-8" },
+      });
+    let method: string;
+    let wire: WireParam[];
     try {
-      const call = parseXml(await request.text());
-      method = child(call, "methodName")?.text.trim() ?? "";
-      params = (child(call, "params")?.children ?? []).map((p) => param(child(p, "value")));
+      ({ method, params: wire } = readCall(await request.text()));
     } catch {
-      return xml(fault(-503, "Call XML not a proper XML-RPC call"));
+      return xml(faultAnswer(FAULT.PARSE, "Call XML not a proper XML-RPC call"));
     }
+    const params = wire.map((p) => p.value);
     calls.push({
       method,
-      params: params.filter((p) => p !== undefined) as (string | number | boolean)[],
+      params: params.filter((p) => p !== undefined),
     });
-    const misbehaving = await faulty(method, params[0]);
-    if (misbehaving) return misbehaving;
+    const misbehaving = await faulty(method, wire);
+    if (misbehaving instanceof Response) return misbehaving;
+    const tag = `[${methodLabel(release, method)}]`;
     const [given, ...rest] = params;
-    const tag = `[${method}]`;
     const known = [
       "one.template.info",
       "one.template.instantiate",
@@ -349,22 +387,65 @@ export function startPartnerOned(
       "one.vmpool.infoextended",
       "one.user.info",
     ];
-    if (!known.includes(method)) return xml(fault(-506, `Method '${method}' not defined`));
-    if (typeof given !== "string") {
-      return xml(fault(-501, `Type mismatch in the parameters of ${method}`));
+    if (!known.includes(method) || !methodExists(release, method)) {
+      return xml(faultAnswer(FAULT.NO_SUCH_METHOD, `Method '${method}' not defined`));
     }
+    // The session is read, and authenticated, before the method's own parameters.
+    const mistyped = paramFault(release, method, wire);
+    if (mistyped?.at === 0) return xml(faultAnswer(FAULT.TYPE, mistyped.text));
     if (given !== session) {
       return xml(
         answer(false, `${tag} User couldn't be authenticated, aborting call.`, ERR.AUTHENTICATION),
       );
     }
+    if (mistyped) return xml(faultAnswer(FAULT.TYPE, mistyped.text));
+    if (misbehaving === "replication") {
+      const entry = 4000 + calls.length;
+      replicating = failAnswer(
+        release,
+        `${tag} Error replicating log entry ${entry}: Cannot replicate log record on followers.`,
+        ERR.REPLICATION,
+        -1,
+        entry,
+      );
+    }
     const noVm = (id: unknown) =>
-      xml(answer(false, `${tag} Error getting virtual machine [${id}].`, ERR.NO_EXISTS));
+      xml(
+        answer(
+          false,
+          `${tag} Error getting virtual machine [${id}].`,
+          ERR.NO_EXISTS,
+          typeof id === "number" ? id : -1,
+        ),
+      );
+    const noTemplate = (id: unknown) =>
+      xml(
+        answer(
+          false,
+          `${tag} Error getting template [${id}].`,
+          ERR.NO_EXISTS,
+          typeof id === "number" ? id : -1,
+        ),
+      );
+    // The driver's VM calls are MANAGE operations (oned.conf VM_MANAGE_OPERATIONS): a lock of
+    // level USE (1) or MANAGE (2) refuses them, ADMIN (3) does not (AclManager::authorize,
+    // release-6.10.5:src/acl/AclManager.cc:203). oned words it as any refusal of a user
+    // outside the oneadmin group (release-6.10.5:src/authm/AuthManager.cc:96-112).
+    const isLocked = (vm: PartnerVm) =>
+      vm.lock !== undefined && vm.lock.level <= 2 && releaseAtLeast(release, "5.6");
+    const lockedVm = (vm: PartnerVm) =>
+      xml(
+        answer(
+          false,
+          `${tag} User [2] : Not authorized to perform MANAGE VM [${vm.id}].`,
+          ERR.AUTHORIZATION,
+        ),
+      );
     switch (method) {
       case "one.template.info": {
         const [id] = rest;
         const t = typeof id === "number" ? templates.get(id) : undefined;
-        if (!t) return xml(answer(false, `${tag} Error getting template [${id}].`, ERR.NO_EXISTS));
+        if (!t) return noTemplate(id);
         if (t.forbidden) {
           return xml(
             answer(
@@ -384,15 +465,10 @@ export function startPartnerOned(
         );
       }
       case "one.template.instantiate": {
-        const [id, name, hold, extra] = rest;
-        if (
-          typeof id !== "number" || typeof name !== "string" || typeof hold !== "boolean" ||
-          typeof extra !== "string"
-        ) {
-          return xml(fault(-501, "Type mismatch in the parameters of one.template.instantiate"));
-        }
+        // Their types are checked (paramFault); the extra template is optional.
+        const [id, name, , extra = ""] = rest as [number, string, boolean?, string?];
         const t = templates.get(id);
-        if (!t) return xml(answer(false, `${tag} Error getting template [${id}].`, ERR.NO_EXISTS));
+        if (!t) return noTemplate(id);
         const live = [...vms.values()].filter((vm) => (advance(vm), vm.state !== 6)).length;
         if (state.vmQuota !== undefined && live >= state.vmQuota) {
           return xml(
@@ -404,12 +480,30 @@ export function startPartnerOned(
           );
         }
         const refusal = quotaRefusal(false);
-        if (refusal) return xml(answer(false, `${tag} ${refusal}`, ERR.AUTHORIZATION));
+        if (refusal) {
+          return xml(
+            answer(
+              false,
+              `${tag} User [2] : user [2] limit of ${refusal.limit} reached for ${refusal.metric} quota in user.`,
+              ERR.AUTHORIZATION,
+            ),
+          );
+        }
         let extraXml: XmlElement;
         try {
-          extraXml = parseXml(extra);
+          extraXml = parseXml(extra === "" ? "<TEMPLATE/>" : extra);
         } catch {
           return xml(answer(false, `${tag} Error parsing the extra template`, 0x1000));
+        }
+        const restricted = restrictedAttribute(release, t.context, extraXml);
+        if (restricted) {
+          return xml(
+            answer(
+              false,
+              `${tag} User [2] : User Template includes a restricted attribute ${restricted}.`,
+              ERR.AUTHORIZATION,
+            ),
+          );
         }
         const userAttrs: Record<string, string> = {};
         let context: Record<string, string> = { ...t.context };
@@ -444,7 +538,21 @@ export function startPartnerOned(
         const [action, id] = rest;
         const vm = typeof id === "number" ? vms.get(id) : undefined;
         if (!vm) return noVm(id);
+        if (isLocked(vm)) return lockedVm(vm);
         advance(vm);
+        // 5.6.1+ check the RUNNING_* quota of a resume first (its refusal is an ACTION error).
+        const overQuota = action === "resume" && releaseAtLeast(release, "5.6.1")
+          ? quotaRefusal(true)
+          : undefined;
+        if (overQuota) {
+          return xml(
+            answer(
+              false,
+              `${tag} user [2] limit of ${overQuota.limit} reached for ${overQuota.metric} quota in VM`,
+              ERR.ACTION,
+            ),
+          );
+        }
         const rule = typeof action === "string" ? ACTIONS[action] : undefined;
         if (!rule) {
           return xml(
@@ -462,10 +570,6 @@ export function startPartnerOned(
             ),
           );
         }
-        if (action === "resume") {
-          const refusal = quotaRefusal(true);
-          if (refusal) return xml(answer(false, `${tag} ${refusal}`, ERR.AUTHORIZATION));
-        }
         vm.actions.push(action as string);
         if (action === "resume") {
           const boot = vm.state === 9 ? [[3, 31], [3, 32]] : vm.state === 5 ? [[3, 21]] : [[3, 20]];
@@ -474,12 +578,11 @@ export function startPartnerOned(
         return xml(answer(true, vm.id));
       }
       case "one.vm.update": {
-        const [id, template, type] = rest;
-        if (typeof id !== "number" || typeof template !== "string" || typeof type !== "number") {
-          return xml(fault(-501, "Type mismatch in the parameters of one.vm.update"));
-        }
+        // Their types are checked (paramFault); without a type, oned replaces.
+        const [id, template, type = 0] = rest as [number, string, number?];
         const vm = vms.get(id);
         if (!vm) return noVm(id);
+        if (isLocked(vm)) return lockedVm(vm);
         if (type !== 0 && type !== 1) {
           return xml(answer(false, `${tag} Wrong update type`, ERR.ACTION));
         }
@@ -494,12 +597,10 @@ export function startPartnerOned(
         return xml(answer(true, vm.id));
       }
       case "one.vm.rename": {
-        const [id, name] = rest;
-        if (typeof id !== "number" || typeof name !== "string") {
-          return xml(fault(-501, "Type mismatch in the parameters of one.vm.rename"));
-        }
+        const [id, name] = rest as [number, string];
         const vm = vms.get(id);
         if (!vm) return noVm(id);
+        if (isLocked(vm)) return lockedVm(vm);
         if (name.trim() === "") {
           return xml(answer(false, `${tag} Invalid NAME, it cannot be empty`, ERR.ACTION));
         }
@@ -510,6 +611,7 @@ export function startPartnerOned(
         const [id] = rest;
         const vm = typeof id === "number" ? vms.get(id) : undefined;
         if (!vm) return noVm(id);
+        if (isLocked(vm)) return lockedVm(vm);
         vm.actions.push("snapshot-create");
         return xml(answer(true, 0));
       }

@@ -43,6 +43,25 @@ type XmlRpcResponse =
  */
 export class XmlRpcError extends CloudError {}
 
+/** The server answered with an XML-RPC fault (code `Fault`): its code and string, as sent. */
+export class XmlRpcFault extends XmlRpcError {
+  /** The fault's code (xmlrpc-c's: `-506` no such method, `-505` timeout, ...). */
+  readonly faultCode: number;
+  /** The fault's text. */
+  readonly faultString: string;
+
+  /**
+   * @param faultCode The fault's code.
+   * @param faultString The fault's text.
+   * @param message One-line description naming the server, the method and the fault.
+   */
+  constructor(faultCode: number, faultString: string, message: string) {
+    super("Fault", message);
+    this.faultCode = faultCode;
+    this.faultString = faultString;
+  }
+}
+
 /** Default time limit of one call. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /** Default cap on the size of one answer. */
@@ -322,8 +341,9 @@ export class XmlRpcClient {
       );
     }
     if (!response.ok) {
-      throw new XmlRpcError(
-        "Fault",
+      throw new XmlRpcFault(
+        response.faultCode,
+        response.faultString,
         `${this.where} answered ${method} with fault ${response.faultCode}: ${response.faultString}`,
       );
     }

@@ -5,6 +5,7 @@ import {
   parseMethodResponse,
   XmlRpcClient,
   XmlRpcError,
+  XmlRpcFault,
   type XmlRpcValue,
 } from "./xmlrpc.ts";
 
@@ -175,6 +176,9 @@ Deno.test("XmlRpcClient.call() fails naming the server on a fault, an HTTP error
     error.message,
     `oned at ${server.url} answered one.vm.info with fault -501: Type mismatch`,
   );
+  // The fault's own code and text, for telling a timeout (-505) from an unknown method (-506).
+  assert.ok(error instanceof XmlRpcFault);
+  assert.deepEqual([error.faultCode, error.faultString], [-501, "Type mismatch"]);
 
   reply = () => new Response("<html><body>Welcome</body></html>");
   error = await rejection(client.call("one.vm.info", []));

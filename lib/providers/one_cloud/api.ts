@@ -1,25 +1,27 @@
 /**
  * The partner OpenNebula's XML-RPC API, as the provider calls it: each method with the partner
  * user's session, its answers checked, and its failures classified in the driver's words
- * (authentication refused, no such object, anything else).
+ * (`failures.ts`: authentication refused, no such object, a locked VM, a quota, anything else).
  *
  * @module
  */
 
-import { CloudError, CredentialsError, NotFoundError } from "../../util/errors.ts";
-import { OneApiError, oneCall } from "../../one_xmlrpc/one_rpc.ts";
+import { CloudError } from "../../util/errors.ts";
+import { oneCall } from "../../one_xmlrpc/one_rpc.ts";
 import { parseXml, type XmlElement } from "../../util/xml.ts";
-import { XmlRpcClient, XmlRpcError, type XmlRpcParam } from "../../one_xmlrpc/xmlrpc.ts";
-import { attemptsNote, CallWindow, retrying } from "../../util/retry.ts";
+import { XmlRpcClient, type XmlRpcParam } from "../../one_xmlrpc/xmlrpc.ts";
+import { CallWindow, retrying } from "../../util/retry.ts";
 import { type OneCloudConnection, sessionOf } from "./settings.ts";
+import {
+  inDriverWords,
+  isTransient,
+  isUnknownMethod,
+  lockOf,
+  lockSuspect,
+  type VmLock,
+} from "./failures.ts";
 
-/** OpenNebula's error codes (`Request::ErrorCode`). */
-export const ONE_ERROR = {
-  AUTHENTICATION: 0x0100,
-  AUTHORIZATION: 0x0200,
-  NO_EXISTS: 0x0400,
-  ACTION: 0x0800,
-} as const;
+export { ONE_ERROR } from "../../one_xmlrpc/one_rpc.ts";
 
 /** Time limit of one call. */
 const CALL_TIMEOUT_MS = 10_000;
@@ -35,13 +37,6 @@ const READS = new Set([
   "one.user.info",
   "one.template.info",
 ]);
-
-/** Whether a failed call may have been lost on the way: no answer, or a server error (5xx). */
-function isTransient(error: unknown): boolean {
-  return error instanceof XmlRpcError &&
-    (error.code === "Unreachable" || error.code === "Timeout" ||
-      (error.code === "HttpStatus" && / HTTP 5\d\d\b/.test(error.message)));
-}
 
 /**
  * The partner calls the provider makes: what a `PartnerApi` offers it, and what a test fake
@@ -86,9 +81,10 @@ export class PartnerApi {
    * @param doing What the call is for, to begin a failure's message (`Cannot describe ...`).
    * @throws {CredentialsError} when the partner refuses the session.
    * @throws {NotFoundError} when the object does not exist.
-   * @throws {CloudError} for any other refusal, or when the partner cannot be reached or
-   * answers something else than OpenNebula's answer. A read that got no answer or a server
-   * error is sent again until the action's deadline is near; a write never.
+   * @throws {CloudError} for any other refusal (a VM found locked, after one `one.vm.info` of
+   * it, says so), or when the partner cannot be reached or answers something else than
+   * OpenNebula's answer. A read that got no answer, a server error, xmlrpc-c's timeout fault
+   * or a REPLICATION refusal is sent again until the action's deadline is near; a write never.
    */
   async call(doing: string, method: string, ...params: XmlRpcParam[]): Promise<unknown> {
     this.#session ??= sessionOf(this.#connection);
@@ -103,34 +99,25 @@ export class PartnerApi {
         signal: this.#signal,
       }, CALL_TIMEOUT_MS);
     } catch (error) {
-      throw this.#failure(doing, error);
+      const vmId = lockSuspect(method, params, error);
+      throw inDriverWords({
+        doing,
+        method,
+        read,
+        error,
+        ...(vmId === undefined ? {} : { locked: { vmId, lock: await this.#lock(session, vmId) } }),
+      });
     }
   }
 
-  /** A failed call's error in the driver's words. */
-  #failure(doing: string, error: unknown): unknown {
-    if (!(error instanceof OneApiError)) {
-      if (error instanceof XmlRpcError) {
-        return new CloudError(
-          error.code,
-          `${doing}: ${error.message}${attemptsNote(error, true)}`,
-          { cause: error },
-        );
-      }
-      return error;
+  /** A VM's lock, from one `one.vm.info` (never refused for a lock); undefined if it fails. */
+  async #lock(session: string, vmId: number): Promise<VmLock | undefined> {
+    try {
+      const vm = await oneCall(this.#client, "one.vm.info", session, vmId);
+      return typeof vm === "string" ? lockOf(parseXml(vm)) : undefined;
+    } catch {
+      return undefined;
     }
-    const code = Number(error.code);
-    if (code === ONE_ERROR.AUTHENTICATION) {
-      return new CredentialsError(
-        "AuthenticationFailed",
-        `${doing}: ${error.message} (check the partner user and its password for this host)`,
-        { cause: error },
-      );
-    }
-    if (code === ONE_ERROR.NO_EXISTS) {
-      return new NotFoundError(`${doing}: ${error.message}`, { cause: error });
-    }
-    return new CloudError(String(code), `${doing}: ${error.message}`, { cause: error });
   }
 
   /**
@@ -170,14 +157,8 @@ export class PartnerApi {
       return await this.document(doing, "VM_POOL", "one.vmpool.infoextended", ...filter);
     } catch (error) {
       // Before 5.10 the method does not exist, and one.vmpool.info answers the full documents.
-      if (!(error instanceof CloudError) || !isUnknownMethod(error)) throw error;
+      if (!isUnknownMethod(error)) throw error;
       return await this.document(doing, "VM_POOL", "one.vmpool.info", ...filter);
     }
   }
-}
-
-/** Whether the server said it has no such method (an XML-RPC fault, not OpenNebula's answer). */
-function isUnknownMethod(error: CloudError): boolean {
-  return error.code === "Fault" &&
-    /fault -50[56]\b|not defined|no such method/i.test(error.message);
 }
