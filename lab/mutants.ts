@@ -575,7 +575,8 @@ export const BREAKAGES: readonly Breakage[] = [
   {
     name: "a partner deploy whose VM fails to boot leaves it on the partner (no clean-up)",
     file: "lib/providers/one_cloud/provider.ts",
-    find: '          await this.#action(id, "terminate-hard");\n          return `partner VM',
+    find:
+      '          await this.#perform(id, "terminate", "terminated");\n          return `partner VM',
     replace: "          return `partner VM",
     tests: ["lib/providers/one_cloud/provider_test.ts", "tests/partner_cloud_test.ts"],
   },

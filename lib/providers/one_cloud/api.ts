@@ -34,6 +34,7 @@ const READS = new Set([
   "one.vmpool.infoextended",
   "one.user.info",
   "one.template.info",
+  "one.system.version",
 ]);
 
 /** Whether a failed call may have been lost on the way: no answer, or a server error (5xx). */
