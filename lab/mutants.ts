@@ -610,9 +610,51 @@ export const BREAKAGES: readonly Breakage[] = [
   {
     name: "a partner deploy whose VM fails to boot leaves it on the partner (no clean-up)",
     file: "lib/providers/one_cloud/provider.ts",
-    find: '          await this.#action(id, "terminate-hard");\n          return `partner VM',
+    find:
+      '          await this.#perform(id, "terminate", "terminated");\n          return `partner VM',
     replace: "          return `partner VM",
     tests: ["lib/providers/one_cloud/provider_test.ts", "tests/partner_cloud_test.ts"],
+  },
+  {
+    name:
+      "a partner VM in PROLOG, BOOT or migrating is sent terminate-hard, which 5.0+ refuse there",
+    file: "lib/providers/one_cloud/action_names.ts",
+    find: '    return { send: "terminate-hard" };\n  }\n  return settledOrWait(state);',
+    replace: '    return { send: "terminate-hard" };\n  }\n  return { send: "terminate-hard" };',
+    tests: [
+      "lib/providers/one_cloud/provider_test.ts",
+      "lib/providers/one_cloud/action_names_test.ts",
+      "tests/partner_releases_test.ts",
+    ],
+  },
+  {
+    name: "a 4.14 partner is sent terminate-hard, a name it does not have",
+    file: "lib/providers/one_cloud/action_names.ts",
+    find: "  if (!atLeast(release, 5, 0)) {",
+    replace: "  if (release.major < 0) {",
+    tests: [
+      "lib/providers/one_cloud/provider_test.ts",
+      "lib/providers/one_cloud/action_names_test.ts",
+      "tests/partner_releases_test.ts",
+    ],
+  },
+  {
+    name: "a hard power-off takes over a soft one on 4.14 and 5.x too, which refuse it",
+    file: "lib/providers/one_cloud/action_names.ts",
+    find: "    if (atLeast(release, 6, 0)) return { send: intent };",
+    replace: "    return { send: intent };",
+    tests: [
+      "lib/providers/one_cloud/provider_test.ts",
+      "lib/providers/one_cloud/action_names_test.ts",
+      "tests/partner_releases_test.ts",
+    ],
+  },
+  {
+    name: "a kept partner release is not asked again when the partner refuses the name it chose",
+    file: "lib/providers/one_cloud/provider.ts",
+    find: "      if (!release?.kept || !isRefusal(error)) throw error;",
+    replace: '      if (!release?.kept || !isRefusal(error) || name !== "") throw error;',
+    tests: ["lib/providers/one_cloud/provider_test.ts", "tests/partner_releases_test.ts"],
   },
   {
     name: "a wait for a state polls at the first pause throughout (no back-off)",

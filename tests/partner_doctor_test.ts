@@ -1,7 +1,8 @@
 /**
  * The preflight `doctor` for partner OpenNebula cloud hosts: the built
  * `dist/vmm/provider/doctor` against a stand-in partner oned, with a good configuration and with
- * broken ones (endpoint, credentials, credentials file, default template). Exact tables.
+ * broken ones (endpoint, credentials, credentials file, release, default template). Exact
+ * tables.
  */
 
 import assert from "node:assert/strict";
@@ -82,6 +83,7 @@ test("a good partner host passes the endpoint, credentials and default template 
     [host, "config", "PASS", good],
     [host, "endpoint", "PASS", `${partner.url} answered`],
     [host, "credentials", "PASS", "accepted (user partner, id 2)"],
+    [host, "release", "PASS", "OpenNebula 6.10.0, supported (4.14 to 7.x)"],
     [host, "default template", "PASS", "template 7 exists (small, CPU 1, MEMORY 512 MB)"],
   ];
   assert.equal(
@@ -91,7 +93,14 @@ test("a good partner host passes the endpoint, credentials and default template 
   assert.equal(result.code, 0);
   assert.deepEqual(
     partner.calls.slice(calls).map((c) => c.method),
-    ["one.user.info", "one.template.info", "one.user.info", "one.template.info"],
+    [
+      "one.user.info",
+      "one.system.version",
+      "one.template.info",
+      "one.user.info",
+      "one.system.version",
+      "one.template.info",
+    ],
     "nothing but reads",
   );
   assert.ok(!result.stdout.includes(PASSWORD));
@@ -120,7 +129,15 @@ test("a broken partner host fails the check at fault with its fix: endpoint, pas
     [host, "config", "PASS", broken],
     [host, "endpoint", "PASS", `${partner.url} answered`],
     [host, "credentials", "PASS", "accepted (user partner, id 2)"],
+    [host, "release", "PASS", "OpenNebula 6.10.0, supported (4.14 to 7.x)"],
   ];
+  const skipped = (host: string): [string, string, CheckResult, string][] =>
+    (["release", "default template"] as const).map((check) => [
+      host,
+      check,
+      "SKIP",
+      "needs the credentials accepted",
+    ]);
   assert.equal(
     result.stdout,
     table([
@@ -132,7 +149,7 @@ test("a broken partner host fails the check at fault with its fix: endpoint, pas
         `Cannot read the partner user: the partner cloud at ${deadUrl} cannot be reached: Connection refused (os error 111); fix: check "endpoint" of host p-down in ${broken} (the partner's XML-RPC URL, usually port 2633 and /RPC2), and the network (proxy, firewall)`,
       ],
       ["p-down", "credentials", "SKIP", "the endpoint did not answer"],
-      ["p-down", "default template", "SKIP", "needs the credentials accepted"],
+      ...skipped("p-down"),
       ["p-echo", "config", "PASS", broken],
       ["p-echo", "endpoint", "PASS", `${partner.url} answered`],
       [
@@ -141,7 +158,7 @@ test("a broken partner host fails the check at fault with its fix: endpoint, pas
         "FAIL",
         `Cannot read the partner user: the partner cloud at ${partner.url} answered one.user.info with error 256: [one.user.info] User couldn't be authenticated with session partner:***, aborting call. (check the partner user and its password for this host); fix: check "user" and "password" of host p-echo in ${broken} with the partner (oneuser show)`,
       ],
-      ["p-echo", "default template", "SKIP", "needs the credentials accepted"],
+      ...skipped("p-echo"),
       ["p-wrong", "config", "PASS", broken],
       ["p-wrong", "endpoint", "PASS", `${partner.url} answered`],
       [
@@ -150,7 +167,7 @@ test("a broken partner host fails the check at fault with its fix: endpoint, pas
         "FAIL",
         `Cannot read the partner user: the partner cloud at ${partner.url} answered one.user.info with error 256: [one.user.info] User couldn't be authenticated, aborting call. (check the partner user and its password for this host); fix: check "user" and "password" of host p-wrong in ${broken} with the partner (oneuser show)`,
       ],
-      ["p-wrong", "default template", "SKIP", "needs the credentials accepted"],
+      ...skipped("p-wrong"),
       ["p-open", "config", "PASS", broken],
       ["p-open", "endpoint", "SKIP", "needs the credentials to call it with"],
       [
@@ -159,7 +176,7 @@ test("a broken partner host fails the check at fault with its fix: endpoint, pas
         "FAIL",
         `The partner cloud's credentials file ${openFile} is readable by other users (mode 0644); run: chmod 600 ${openFile}`,
       ],
-      ["p-open", "default template", "SKIP", "needs the credentials accepted"],
+      ...skipped("p-open"),
       ...credentialsPass("p-missing"),
       [
         "p-missing",
@@ -209,6 +226,7 @@ test("a partner host without a default template skips that check, saying where t
       ["partner-b", "config", "PASS", config],
       ["partner-b", "endpoint", "PASS", `${partner.url} answered`],
       ["partner-b", "credentials", "PASS", "accepted (user partner, id 2)"],
+      ["partner-b", "release", "PASS", "OpenNebula 6.10.0, supported (4.14 to 7.x)"],
       [
         "partner-b",
         "default template",
@@ -219,6 +237,74 @@ test("a partner host without a default template skips that check, saying where t
     ]),
   );
   assert.equal(result.code, 0);
+});
+
+test("doctor reports each partner's release: 4.14, 5.12, 6.10 and 7.4 are supported; 4.12, 8.0 and a partner that does not say are not, each with its fix", async () => {
+  const releases = ["4.14.2", "5.12.13", "6.10.5", "7.4.0", "4.12.1", "8.0.0"];
+  const partners = await Promise.all(
+    releases.map((release) => startPartnerOned({ password: PASSWORD, release })),
+  );
+  try {
+    for (const p of partners) p.templates.set(7, { name: "small", context: {} });
+    const hosts = Object.fromEntries(
+      partners.map((
+        p,
+        i,
+      ) => [`r-${releases[i]}`, { endpoint: p.url, user: "partner", password: PASSWORD }]),
+    );
+    const config = await configWith("releases", hosts);
+    const result = await doctor(config, Object.keys(hosts));
+    const release = (i: number, result: CheckResult, detail: string) => {
+      const host = `r-${releases[i]}`;
+      return [
+        [host, "config", "PASS", config],
+        [host, "endpoint", "PASS", `${partners[i]!.url} answered`],
+        [host, "credentials", "PASS", "accepted (user partner, id 2)"],
+        [host, "release", result, detail],
+        [host, "default template", "PASS", "template 7 exists (small, CPU 1, MEMORY 512 MB)"],
+      ] as [string, string, CheckResult, string][];
+    };
+    const supported = (i: number) =>
+      release(i, "PASS", `OpenNebula ${releases[i]}, supported (4.14 to 7.x)`);
+    assert.equal(
+      result.stdout,
+      table([
+        ...supported(0),
+        ...supported(1),
+        ...supported(2),
+        ...supported(3),
+        ...release(
+          4,
+          "FAIL",
+          "OpenNebula 4.12.1 is not supported (4.14 to 7.x): older than 4.14 (the driver sends it 4.14's action names, unchecked there); fix: upgrade the partner's OpenNebula to 4.14 or later",
+        ),
+        ...release(
+          5,
+          "FAIL",
+          "OpenNebula 8.0.0 is not supported (4.14 to 7.x): newer than the driver knows (it sends it 7.x's action names, unchecked there); fix: use a driver that supports OpenNebula 8.0",
+        ),
+        ONED_SKIP,
+      ]),
+    );
+    assert.equal(result.code, 1);
+    assert.deepEqual(partners.map((p) => p.count("one.system.version")), [1, 1, 1, 1, 1, 1]);
+  } finally {
+    await Promise.all(partners.map((p) => p.close()));
+  }
+});
+
+test("doctor fails the release check of a partner that does not answer one.system.version, saying so", async () => {
+  const config = await configWith("silent", {
+    "r-silent": { user: "partner", password: PASSWORD },
+  });
+  partner.fail("one.system.version", "html", 1);
+  const result = await doctor(config);
+  const text = result.stdout.replace(/\s+/g, " ");
+  assert.match(
+    text,
+    / r-silent release FAIL Cannot ask the partner's release: the partner cloud at \S+ answered one\.system\.version with [^;]+; fix: the partner must answer one\.system\.version \(OpenNebula 4\.14 to 7\.x\) r-silent default template PASS /,
+  );
+  assert.equal(result.code, 1);
 });
 
 globalThis.addEventListener("unload", () => void partner.close());

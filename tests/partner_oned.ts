@@ -3,18 +3,23 @@
  * `one.template.info`, `one.template.instantiate`, `one.vm.info`, `one.vm.action`,
  * `one.vm.update` (replace or merge the user template, 4.4+'s four parameters),
  * `one.vm.rename`, `one.vm.snapshotcreate`, `one.vmpool.info` (the short documents of 5.8+, without custom
- * attributes) and `one.vmpool.infoextended`, `one.user.info`. It answers as the release it
- * stands for does (`partner_wire.ts`): failures of 3, 4 or 5 elements, messages naming the
- * method as the release does, xmlrpc-c's fault -506 for a method the release does not have and
- * -501 for a parameter missing or of another type, in every call (the session first, before
- * authentication). It refuses a wrong session, unknown templates and VMs, actions a VM's state
- * does not allow, actions on a locked VM (5.6+, as oned refuses a user outside the oneadmin
+ * attributes) and `one.vmpool.infoextended`, `one.user.info`, `one.system.version` (the release
+ * it answers as). It answers as the release it stands for does (`partner_wire.ts`): failures of
+ * 3, 4 or 5 elements, messages naming the method as the release does, xmlrpc-c's fault -506 for
+ * a method the release does not have and -501 for a parameter missing or of another type, in
+ * every call (the session first, before authentication). It refuses a wrong session, unknown
+ * templates and VMs, actions on a locked VM (5.6+, as oned refuses a user outside the oneadmin
  * group: not authorized), an extra template with a restricted `CONTEXT/FILES`
  * (`partner_restricted.ts`), an instantiate past the user's VM quota, and a resume past its
  * RUNNING_* quota (5.6.1+, error ACTION as oned answers it) (its own limits, `-1` for the
- * default quota, `-2` for unlimited, as oned reads them), each with oned's code; and a VM moves
- * through its states over time (PENDING → PROLOG → BOOT → RUNNING, SHUTDOWN_POWEROFF →
- * POWEROFF, ...), one step every `stepMs`. Listens on 127.0.0.1, on a free port.
+ * default quota, `-2` for unlimited, as oned reads them), each with oned's code.
+ * `one.vm.action` takes the names of its release, in the states that release accepts each in,
+ * with oned's refusals otherwise (`oned_vm_actions.ts`: 4.14's `shutdown-hard` and `delete`,
+ * 5.x's aliases of them, 6.0+'s hard power-off of a VM powering off, ...). A VM moves through
+ * its states over time (PENDING → PROLOG → BOOT → RUNNING, SHUTDOWN_POWEROFF → POWEROFF, ...),
+ * one step every `stepMs`, or as long as `dwellMs` says for a state (so that an action can
+ * arrive in PROLOG or BOOT); a guest that ignores ACPI stays in a soft power-off or shutdown
+ * until a hard one takes over. Listens on 127.0.0.1, on a free port.
  *
  * @module
  */
@@ -34,6 +39,7 @@ import {
 } from "./partner_wire.ts";
 import { restrictedAttribute } from "./partner_restricted.ts";
 import { oneStateNumber, stateLabel } from "../lib/one_xmlrpc/one_states.ts";
+import { onedVmAction, stateStr } from "./oned_vm_actions.ts";
 
 /** A VM on the partner. */
 export interface PartnerVm {
@@ -115,6 +121,21 @@ export interface PartnerOned extends AsyncDisposable {
   /** Makes a VM's boot fail (BOOT_FAILURE) for the next instantiate. */
   failNextBoot: boolean;
   /**
+   * How long a VM stays in a state, by its name (`PROLOG`, `BOOT`, `MIGRATE`; an ACTIVE VM's
+   * LCM state, else its STATE), when longer or shorter than `stepMs`.
+   */
+  readonly dwellMs: Record<string, number>;
+  /**
+   * Whether guests ignore ACPI: a soft power-off, undeploy or terminate then stays in
+   * SHUTDOWN_POWEROFF, SHUTDOWN_UNDEPLOY or SHUTDOWN until a hard one takes over.
+   */
+  guestIgnoresAcpi: boolean;
+  /**
+   * The partner's administrator live-migrates a running VM: it is in MIGRATE (for
+   * `dwellMs.MIGRATE`), then RUNNING again.
+   */
+  migrate(id: number): void;
+  /**
    * Makes the next `times` calls of a method (`*` for any) misbehave, after `after` more that
    * are answered: HTTP 500, an HTML page, an XML-RPC answer cut short, no answer at all
    * (until the server closes), or an authentication refusal quoting the session given.
@@ -146,38 +167,50 @@ function cdata(record: Record<string, string>): string {
   return Object.entries(record).map(([k, v]) => `<${k}><![CDATA[${v}]]></${k}>`).join("");
 }
 
-/** What each action does: the states it goes through, from the states it is allowed in. */
-const ACTIONS: Record<
-  string,
-  { from: (s: number, l: number) => boolean; path: [number, number][] }
-> = {
-  poweroff: { from: (s, l) => s === 3 && l === 3, path: [[3, 18], [8, 0]] },
-  "poweroff-hard": { from: (s, l) => s === 3 && l === 3, path: [[3, 18], [8, 0]] },
-  undeploy: { from: (s, l) => (s === 3 && l === 3) || s === 8, path: [[3, 29], [3, 30], [9, 0]] },
-  "undeploy-hard": {
-    from: (s, l) => (s === 3 && l === 3) || s === 8,
-    path: [[3, 29], [3, 30], [9, 0]],
-  },
-  suspend: { from: (s, l) => s === 3 && l === 3, path: [[3, 6], [5, 0]] },
-  resume: { from: (s) => s === 5 || s === 8 || s === 9 || s === 4, path: [] },
-  reboot: { from: (s, l) => s === 3 && l === 3, path: [] },
-  "reboot-hard": { from: (s, l) => s === 3 && l === 3, path: [] },
-  terminate: { from: (s) => s !== 6, path: [[3, 12], [3, 11], [6, 0]] },
-  "terminate-hard": { from: (s) => s !== 6, path: [[3, 12], [3, 11], [6, 0]] },
-};
+/** The way up from PENDING. */
+const BOOT_PATH: [number, number][] = [[3, 1], [3, 2], [3, 3]];
 
-const STATE_NAMES = [
-  "INIT",
-  "PENDING",
-  "HOLD",
-  "ACTIVE",
-  "STOPPED",
-  "SUSPENDED",
-  "DONE",
-  "FAILED",
-  "POWEROFF",
-  "UNDEPLOYED",
-];
+/**
+ * The states an action oned accepted takes a VM through, from its state now; soft ones that a
+ * guest ignoring ACPI never finishes stop in their SHUTDOWN_* state.
+ */
+function pathOf(action: string, vm: PartnerVm, ignoresAcpi: boolean): [number, number][] {
+  const soft = ignoresAcpi && !action.endsWith("-hard");
+  const active = vm.state === 3;
+  switch (action) {
+    case "poweroff":
+    case "poweroff-hard":
+      return soft ? [[3, 18]] : [[3, 18], [8, 0]];
+    case "undeploy":
+    case "undeploy-hard":
+      return !active ? [[3, 30], [9, 0]] : soft ? [[3, 29]] : [[3, 29], [3, 30], [9, 0]];
+    case "suspend":
+      return [[3, 6], [5, 0]];
+    case "stop":
+      return [[3, 5], [3, 10], [4, 0]];
+    case "hold":
+      return [[2, 0]];
+    case "release":
+      return [[1, 0], ...BOOT_PATH];
+    case "resume": {
+      if (vm.state === 3) return [[3, 3]]; // UNKNOWN
+      const boot = vm.state === 9 ? [[3, 31], [3, 32]] : vm.state === 5 ? [[3, 21]] : [[3, 20]];
+      return [...boot, [3, 3]] as [number, number][];
+    }
+    case "delete": // 4.x: whatever the state
+      return active ? [[3, 23], [6, 0]] : [[6, 0]];
+    case "shutdown":
+    case "shutdown-hard":
+    case "terminate":
+    case "terminate-hard":
+      if (vm.state === 6) return [];
+      if (!active) return vm.state <= 2 || vm.state >= 10 ? [[6, 0]] : [[3, 11], [6, 0]];
+      if (vm.lcm !== 3 && vm.lcm !== 12 && vm.lcm !== 16) return [[3, 23], [6, 0]]; // a failure
+      return soft ? [[3, 12]] : [[3, 12], [3, 11], [6, 0]];
+    default: // reboot, reboot-hard
+      return [];
+  }
+}
 
 /**
  * Starts a stand-in partner.
@@ -186,7 +219,13 @@ const STATE_NAMES = [
  *   answers as.
  */
 export function startPartnerOned(
-  options: { user?: string; password?: string; stepMs?: number; release?: string } = {},
+  options: {
+    user?: string;
+    password?: string;
+    stepMs?: number;
+    release?: string;
+    dwellMs?: Record<string, number>;
+  } = {},
 ): Promise<PartnerOned> {
   const release = options.release ?? "6.10.0";
   const user = options.user ?? "partner";
@@ -203,18 +242,21 @@ export function startPartnerOned(
   const answer = (success: boolean, result: string | number, code = 0, respId = -1) =>
     success ? okAnswer(result) : failAnswer(release, String(result), code, respId);
 
+  const dwellMs: Record<string, number> = { ...options.dwellMs };
+  const stay = (vm: PartnerVm) => dwellMs[stateStr(vm.state, vm.lcm)] ?? stepMs;
   const advance = (vm: PartnerVm) => {
     const now = Date.now();
-    while (vm.next.length > 0 && now - vm.since >= stepMs) {
+    while (vm.next.length > 0 && now - vm.since >= stay(vm)) {
+      vm.since += stay(vm);
       [vm.state, vm.lcm] = vm.next.shift()!;
-      vm.since += stepMs;
     }
     if (vm.next.length === 0) vm.since = Math.max(vm.since, now - stepMs);
   };
+  /** Sets a VM on its way: its first state comes one step from now, whatever it dwells in. */
   const go = (vm: PartnerVm, path: [number, number][]) => {
     advance(vm);
     vm.next = [...path];
-    vm.since = Date.now();
+    vm.since = Date.now() - Math.max(0, stay(vm) - stepMs);
   };
 
   /** A state's numbers, by its name in this release. */
@@ -386,6 +428,7 @@ export function startPartnerOned(
       "one.vmpool.info",
       "one.vmpool.infoextended",
       "one.user.info",
+      "one.system.version",
     ];
     if (!known.includes(method) || !methodExists(release, method)) {
       return xml(faultAnswer(FAULT.NO_SUCH_METHOD, `Method '${method}' not defined`));
@@ -519,7 +562,7 @@ export function startPartnerOned(
           templateId: id,
           state: 1,
           lcm: 0,
-          next: state.failNextBoot ? [[3, 1], [3, 2], [3, 36]] : [[3, 1], [3, 2], [3, 3]],
+          next: state.failNextBoot ? [[3, 1], [3, 2], [3, 36]] : [...BOOT_PATH],
           since: Date.now(),
           user: userAttrs,
           context,
@@ -553,28 +596,10 @@ export function startPartnerOned(
             ),
           );
         }
-        const rule = typeof action === "string" ? ACTIONS[action] : undefined;
-        if (!rule) {
-          return xml(
-            answer(false, `${tag} Virtual machine action "${action}" is not supported`, ERR.ACTION),
-          );
-        }
-        if (vm.next.length > 0 || !rule.from(vm.state, vm.lcm)) {
-          return xml(
-            answer(
-              false,
-              `${tag} Error performing action "${action}": This action is not available for state ${
-                STATE_NAMES[vm.state]
-              }`,
-              ERR.ACTION,
-            ),
-          );
-        }
+        const verdict = onedVmAction(release, String(action), vm);
+        if (!("accepted" in verdict)) return xml(answer(false, verdict.message, verdict.code));
         vm.actions.push(action as string);
-        if (action === "resume") {
-          const boot = vm.state === 9 ? [[3, 31], [3, 32]] : vm.state === 5 ? [[3, 21]] : [[3, 20]];
-          go(vm, [...boot, [3, 3]] as [number, number][]);
-        } else go(vm, rule.path);
+        go(vm, pathOf(verdict.accepted, vm, state.guestIgnoresAcpi));
         return xml(answer(true, vm.id));
       }
       case "one.vm.update": {
@@ -627,6 +652,8 @@ export function startPartnerOned(
           ),
         );
       }
+      case "one.system.version":
+        return xml(answer(true, release));
       default: {
         // As oned 5.10+ answers: the user's VM quota with its counters (an empty VM_QUOTA
         // until a limit is set or a VM is made), then the default quotas.
@@ -652,7 +679,11 @@ export function startPartnerOned(
     }
   };
 
-  const state = { vmQuota: undefined as number | undefined, failNextBoot: false };
+  const state = {
+    vmQuota: undefined as number | undefined,
+    failNextBoot: false,
+    guestIgnoresAcpi: false,
+  };
   return new Promise((resolve) => {
     const server = Deno.serve({
       hostname: "127.0.0.1",
@@ -682,6 +713,20 @@ export function startPartnerOned(
           },
           set failNextBoot(value) {
             state.failNextBoot = value;
+          },
+          dwellMs,
+          get guestIgnoresAcpi() {
+            return state.guestIgnoresAcpi;
+          },
+          set guestIgnoresAcpi(value) {
+            state.guestIgnoresAcpi = value;
+          },
+          migrate(id) {
+            const vm = vms.get(id)!;
+            advance(vm);
+            [vm.state, vm.lcm] = [3, 4];
+            vm.next = [[3, 3]];
+            vm.since = Date.now();
           },
           fail(method, fault, times = 1, after = 0) {
             faults.push({ method, fault, times, after });

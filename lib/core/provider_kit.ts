@@ -62,6 +62,11 @@ export interface StateWait<I extends Instance = Instance> {
    * with the error. Without it, every failed check ends the wait.
    */
   unsettled?(error: unknown): string | undefined;
+  /**
+   * Whether the wait is over for this instance: it is in the goal by default. A provider that
+   * waits for an instance to reach a state where it can act on it says so here.
+   */
+  reached?(instance: Instance): boolean;
   /** States the wait cannot go on from besides a gone instance (when not waiting for its end). */
   stuck?(instance: I): boolean;
   /** The error that ends the wait for an instance gone (or stuck) on the way to the goal. */
@@ -69,7 +74,8 @@ export interface StateWait<I extends Instance = Instance> {
 }
 
 /**
- * Asks for the instance until it reaches the goal, with pauses growing by half each time (from
+ * Asks for the instance until it reaches the goal (or what `reached` accepts), with pauses
+ * growing by half each time (from
  * `statePollSeconds`, at most {@link MAX_POLL_INTERVAL_MS}), for at most the host's
  * `stateWaitSeconds` (less when the window ends sooner). Waiting for termination, an instance
  * the cloud does not know is ended; otherwise an instance that goes (or is stuck) fails the wait.
@@ -114,7 +120,7 @@ export async function waitForState<I extends Instance>(wait: StateWait<I>): Prom
       last = state;
     }
     if (instance !== undefined) {
-      if (instance.state === goal) return instance;
+      if (wait.reached?.(instance) ?? instance.state === goal) return instance;
       last = instance.nativeState;
       if ((goal !== "terminated" && isGone(instance)) || wait.stuck?.(instance)) {
         throw wait.stray(instance);

@@ -139,6 +139,15 @@ Deno.test("waitForState() fails on a state the provider calls stuck, and waits o
   assert.deepEqual(await waitForState(lenient), vm("running"));
 });
 
+Deno.test("waitForState() ends at the first state the provider can act on when it says which, before the stuck and gone checks", async () => {
+  const { wait, asked } = scripted(["pending", "pending", "unknown", "running"], {
+    reached: (instance) => instance.state === "unknown",
+    stuck: (instance) => instance.state === "unknown",
+  });
+  assert.deepEqual(await waitForState(wait), vm("unknown"));
+  assert.equal(asked.length, 3);
+});
+
 Deno.test("isGone() is true for terminating and terminated instances only", () => {
   const states = "pending running stopping stopped terminating terminated unknown".split(" ");
   assert.deepEqual(

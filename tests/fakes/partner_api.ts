@@ -4,10 +4,12 @@
  * recorded with its parameters; answers and errors can be scripted per method; and a small
  * model of VMs, templates and the user's quota answers the rest as oned does. Failures come
  * already in the driver's words, as `PartnerApi` words them (`NotFoundError` for an object
- * oned does not know, `CloudError` with oned's code for any other refusal). An accepted action
- * takes a VM to its first state at once; the VM then moves on through the states queued for
- * it, one step per `one.vm.info` that asks for it (a listing shows VMs as they are). Only
- * tests import this module.
+ * oned does not know, `CloudError` with oned's code for any other refusal). It answers as the
+ * OpenNebula `release` it is set to (6.10.5 unless a test sets another): `one.system.version`,
+ * and `one.vm.action`'s names and the states each is accepted in (`../oned_vm_actions.ts`). An
+ * accepted action takes a VM to its first state at once; the VM then moves on through the
+ * states queued for it, one step per `one.vm.info` that asks for it (a listing shows VMs as
+ * they are), unless it is held in its state for a while. Only tests import this module.
  *
  * @example
  * ```ts
@@ -30,6 +32,7 @@ import type { XmlRpcParam } from "../../lib/one_xmlrpc/xmlrpc.ts";
 import { LCM_STATE_NAMES, VM_STATE_NAMES } from "../../lib/one_xmlrpc/one_states.ts";
 import { CloudError, NotFoundError } from "../../lib/util/errors.ts";
 import { parseXml } from "../../lib/util/xml.ts";
+import { onedVmAction } from "../oned_vm_actions.ts";
 
 /** OpenNebula's `STATE` and `LCM_STATE` of a VM. */
 export type OneState = readonly [state: number, lcm: number];
@@ -40,8 +43,10 @@ export const STATES = {
   prolog: [3, 1],
   boot: [3, 2],
   running: [3, 3],
+  migrate: [3, 4],
   savingSuspend: [3, 6],
   epilog: [3, 11],
+  shutdown: [3, 12],
   shutdownPoweroff: [3, 18],
   shutdownUndeploy: [3, 29],
   bootFailure: [3, 36],
@@ -58,17 +63,17 @@ export type StateName = keyof typeof STATES;
 /** The way up from PENDING: PROLOG, BOOT, RUNNING. */
 const BOOT: readonly OneState[] = [STATES.prolog, STATES.boot, STATES.running];
 
-/** The states each action goes through, and the states (`STATE`) it is allowed in. */
-const ACTION_PATHS: Readonly<Record<string, { from: readonly number[]; path: OneState[] }>> = {
-  poweroff: { from: [3], path: [STATES.shutdownPoweroff, STATES.poweroff] },
-  "poweroff-hard": { from: [3], path: [STATES.shutdownPoweroff, STATES.poweroff] },
-  undeploy: { from: [3, 8], path: [STATES.shutdownUndeploy, STATES.undeployed] },
-  "undeploy-hard": { from: [3, 8], path: [STATES.shutdownUndeploy, STATES.undeployed] },
-  suspend: { from: [3], path: [STATES.savingSuspend, STATES.suspended] },
-  resume: { from: [4, 5, 8, 9], path: [STATES.boot, STATES.running] },
-  reboot: { from: [3], path: [] },
-  "reboot-hard": { from: [3], path: [] },
-  "terminate-hard": { from: [0, 1, 2, 3, 4, 5, 7, 8, 9], path: [STATES.epilog, STATES.done] },
+/** The states each action oned accepted (after rewriting an older name) goes through. */
+const ACTION_PATHS: Readonly<Record<string, OneState[]>> = {
+  poweroff: [STATES.shutdownPoweroff, STATES.poweroff],
+  "poweroff-hard": [STATES.shutdownPoweroff, STATES.poweroff],
+  undeploy: [STATES.shutdownUndeploy, STATES.undeployed],
+  "undeploy-hard": [STATES.shutdownUndeploy, STATES.undeployed],
+  suspend: [STATES.savingSuspend, STATES.suspended],
+  resume: [STATES.boot, STATES.running],
+  "terminate-hard": [STATES.epilog, STATES.done],
+  "shutdown-hard": [STATES.epilog, STATES.done],
+  delete: [STATES.epilog, STATES.done],
 };
 
 /** A VM of the model; tests may read and change it. */
@@ -89,6 +94,8 @@ export interface FakeVm {
   readonly templateId?: number;
   /** The `one.vm.action`s it accepted, in order. */
   readonly actions: string[];
+  /** Until then (epoch ms), `one.vm.info` does not move it on. */
+  heldUntil?: number;
 }
 
 /** One recorded call. */
@@ -140,6 +147,8 @@ export class FakePartner implements PartnerCalls {
   readonly defaultQuota: Record<string, number> = {};
   /** When set, the next instantiated VM fails to boot (BOOT_FAILURE after BOOT). */
   failNextBoot = false;
+  /** The OpenNebula release it answers as. */
+  release = "6.10.5";
   readonly #scripts = new Map<string, Script[]>();
   #nextId = 40;
   #snapshots = 0;
@@ -251,7 +260,7 @@ export class FakePartner implements PartnerCalls {
       case "one.vm.info": {
         const vm = vmOf(params[0]);
         const document = this.#vmXml(vm);
-        vm.state = vm.next.shift() ?? vm.state;
+        if ((vm.heldUntil ?? 0) <= Date.now()) vm.state = vm.next.shift() ?? vm.state;
         return document;
       }
       case "one.vmpool.infoextended":
@@ -262,24 +271,23 @@ export class FakePartner implements PartnerCalls {
       case "one.vm.action": {
         const [action, id] = params;
         const vm = vmOf(id);
-        const rule = ACTION_PATHS[String(action)];
-        if (rule === undefined || !rule.from.includes(vm.state[0]) || vm.next.length > 0) {
-          throw this.#refusal(
-            doing,
-            method,
-            ONE_ERROR.ACTION,
-            `Error performing action "${action}": This action is not available for state ${
-              this.stateOf(vm.id)
-            }`,
+        const [state, lcm] = vm.state;
+        const verdict = onedVmAction(this.release, String(action), { id: vm.id, state, lcm });
+        if (!("accepted" in verdict)) {
+          throw new CloudError(
+            String(verdict.code),
+            `${doing}: ${this.where} answered ${method} with error ${verdict.code}: ${verdict.message}`,
           );
         }
         vm.actions.push(String(action));
         // The action takes the VM to its first state at once, as oned does.
-        const [first, ...rest] = rule.path;
+        const [first, ...rest] = ACTION_PATHS[verdict.accepted] ?? [];
         if (first !== undefined) vm.state = first;
         vm.next = rest;
         return vm.id;
       }
+      case "one.system.version":
+        return this.release;
       case "one.template.info": {
         const context = typeof params[0] === "number" ? this.templates.get(params[0]) : undefined;
         if (context === undefined) {

@@ -36,6 +36,7 @@ const READS = new Set([
   "one.vmpool.infoextended",
   "one.user.info",
   "one.template.info",
+  "one.system.version",
 ]);
 
 /**

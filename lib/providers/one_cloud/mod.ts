@@ -59,12 +59,13 @@ export const ONE_CLOUD_KIND: ProviderKind = {
     return JSON.stringify([endpoint, user ?? null, authFile ?? null]);
   },
   async open(settings: HostSettings, time: ActionTime) {
-    const [{ PartnerApi }, { OneCloudProvider }] = await Promise.all([
+    const [{ PartnerApi }, { OneCloudProvider }, { keptRelease }] = await Promise.all([
       import("./api.ts"),
       import("./provider.ts"),
+      import("./kept_release.ts"),
     ]);
     const api = new PartnerApi(settings.connection as OneCloudConnection, time);
-    return new OneCloudProvider(api, settings, time.signal);
+    return new OneCloudProvider(api, settings, time.signal, keptRelease(settings));
   },
   async preflight(settings: HostSettings, signal: AbortSignal): Promise<Check[]> {
     const [{ PartnerApi }, { partnerPreflight }] = await Promise.all([

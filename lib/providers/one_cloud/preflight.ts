@@ -1,8 +1,9 @@
 /**
  * The partner cloud's side of the preflight `doctor`: whether the host's endpoint answers as
- * OpenNebula, whether it accepts the partner user (`one.user.info`), and whether the default
- * template exists for that user (`one.template.info` of `template.TEMPLATE_ID`). Two calls at
- * most, neither of which changes anything.
+ * OpenNebula, whether it accepts the partner user (`one.user.info`), which release it runs and
+ * whether the driver supports it (`one.system.version`), and whether the default template exists
+ * for that user (`one.template.info` of `template.TEMPLATE_ID`). Three calls at most, none of
+ * which changes anything.
  *
  * @module
  */
@@ -18,11 +19,14 @@ import type { Check } from "../../core/preflight.ts";
 import { child, childText } from "../../util/xml.ts";
 import { XmlRpcError } from "../../one_xmlrpc/xmlrpc.ts";
 import { ONE_ERROR, type PartnerApi } from "./api.ts";
+import { askRelease } from "./learn_release.ts";
+import { SUPPORTED_RELEASES, unsupportedBecause } from "./release.ts";
 import type { OneCloudConnection } from "./settings.ts";
 
 /**
- * Runs the partner checks of one host: `endpoint`, `credentials` and `default template`.
- * Checks that need an earlier one to pass are skipped, saying which; each failure says its fix.
+ * Runs the partner checks of one host: `endpoint`, `credentials`, `release` and
+ * `default template`. Checks that need an earlier one to pass are skipped, saying which; each
+ * failure says its fix.
  *
  * @param settings The host's settings.
  * @param api Its partner calls.
@@ -36,9 +40,13 @@ export async function partnerPreflight(settings: HostSettings, api: PartnerApi):
     ? `the user:password in ${connection.authFile}`
     : `"user" and "password"`;
   const checks: Check[] = [];
-  const skipRest = (why: string) => {
+  const skipTemplate = (why: string) => {
     checks.push({ check: "default template", result: "SKIP", detail: why });
     return checks;
+  };
+  const skipRest = (why: string) => {
+    checks.push({ check: "release", result: "SKIP", detail: why });
+    return skipTemplate(why);
   };
   let userName: string;
   try {
@@ -81,9 +89,10 @@ export async function partnerPreflight(settings: HostSettings, api: PartnerApi):
     }
     return skipRest("needs the credentials accepted");
   }
+  checks.push(await releaseCheck(api));
   const templateId = settings.template["TEMPLATE_ID"];
   if (templateId === undefined) {
-    return skipRest(
+    return skipTemplate(
       `no default template: set "template": {"TEMPLATE_ID": ...} for host ${host} in ${where}, or give TEMPLATE_ID in each VM's PUBLIC_CLOUD section`,
     );
   }
@@ -127,6 +136,35 @@ export async function partnerPreflight(settings: HostSettings, api: PartnerApi):
     });
   }
   return checks;
+}
+
+/** The partner's release (`one.system.version`), and whether the driver supports it. */
+async function releaseCheck(api: PartnerApi): Promise<Check> {
+  const check = "release";
+  try {
+    const release = await askRelease(api, "Cannot ask the partner's release");
+    const why = unsupportedBecause(release);
+    if (why === undefined) {
+      return {
+        check,
+        result: "PASS",
+        detail: `OpenNebula ${release.text}, supported (${SUPPORTED_RELEASES})`,
+      };
+    }
+    return {
+      check,
+      result: "FAIL",
+      detail: `OpenNebula ${release.text} is not supported (${SUPPORTED_RELEASES}): ${why}`,
+    };
+  } catch (error) {
+    return {
+      check,
+      result: "FAIL",
+      detail: `${
+        message(error)
+      }; fix: the partner must answer one.system.version (OpenNebula ${SUPPORTED_RELEASES})`,
+    };
+  }
 }
 
 /** Whether the error is OpenNebula's answer (the endpoint is an OpenNebula that answered). */

@@ -8,7 +8,7 @@
  */
 
 import type { HostSettings } from "../../core/config.ts";
-import { CloudError, InvalidInputError, NotFoundError } from "../../util/errors.ts";
+import { CloudError, DeadlineError, InvalidInputError, NotFoundError } from "../../util/errors.ts";
 import type {
   AccountQuota,
   Instance,
@@ -28,7 +28,11 @@ import {
   waitForState,
 } from "../../core/provider_kit.ts";
 import { child } from "../../util/xml.ts";
-import type { PartnerCalls } from "./api.ts";
+import type { FactStore } from "../../core/kept_fact.ts";
+import { ONE_ERROR, type PartnerCalls } from "./api.ts";
+import { type Intent, nextStep, terminateName } from "./action_names.ts";
+import { type KnownRelease, PartnerReleases } from "./learn_release.ts";
+import type { OneRelease } from "./release.ts";
 import type { OneCloudConnection } from "./settings.ts";
 import { readVmQuota } from "./quota.ts";
 import { templateKeyProblem } from "./template_keys.ts";
@@ -52,6 +56,12 @@ function escapeXml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }
 
+/** Whether the partner refused an action (its name, or the VM's state), as oned words it. */
+function isRefusal(error: unknown): boolean {
+  return error instanceof CloudError &&
+    (error.code === String(ONE_ERROR.ACTION) || error.code === String(ONE_ERROR.AUTHORIZATION));
+}
+
 /** A partner OpenNebula cloud behind the `Provider` interface. */
 export class OneCloudProvider implements Provider {
   readonly factPrefix = "ONE";
@@ -60,16 +70,25 @@ export class OneCloudProvider implements Provider {
   readonly #api: PartnerCalls;
   readonly #settings: HostSettings;
   readonly #signal: AbortSignal | undefined;
+  readonly #releases: PartnerReleases;
 
   /**
    * @param api The partner's calls (a `PartnerApi`, or a fake).
    * @param settings The host's settings; its `connection` is a `OneCloudConnection`.
    * @param signal Ends every wait when the action's time is up.
+   * @param keptRelease Where the partner's release is kept between processes; without it, the
+   *   provider asks the partner when an action needs it.
    */
-  constructor(api: PartnerCalls, settings: HostSettings, signal?: AbortSignal) {
+  constructor(
+    api: PartnerCalls,
+    settings: HostSettings,
+    signal?: AbortSignal,
+    keptRelease?: FactStore,
+  ) {
     this.#api = api;
     this.#settings = settings;
     this.#signal = signal;
+    this.#releases = new PartnerReleases(api, keptRelease);
     const connection = settings.connection as OneCloudConnection;
     const account = connection.user ?? connection.authFile ?? "";
     this.location = JSON.stringify(["opennebula", connection.endpoint, account]);
@@ -112,7 +131,8 @@ export class OneCloudProvider implements Provider {
   /**
    * Takes the VM an earlier attempt of this deploy instantiated, or instantiates the template,
    * and waits until it runs. A VM that does not come up is terminated before the failure is
-   * reported, so a failed deploy leaves nothing running on the partner.
+   * reported (once the partner accepts it: on 5.0+ not before the VM leaves PROLOG or BOOT), so
+   * a failed deploy leaves nothing running on the partner.
    */
   async #launchAndBoot(
     request: LaunchRequest,
@@ -132,11 +152,15 @@ export class OneCloudProvider implements Provider {
       asDriverError,
       async () => {
         try {
-          await this.#action(id, "terminate-hard");
+          await this.#perform(id, "terminate", "terminated");
           return `partner VM ${id} was terminated`;
         } catch (cleanup) {
-          const code = cleanup instanceof CloudError ? cleanup.code : "unknown error";
-          return `partner VM ${id} could not be terminated (${code}); it is named ${
+          const why = cleanup instanceof CloudError
+            ? cleanup.code
+            : cleanup instanceof DeadlineError
+            ? cleanup.message
+            : "unknown error";
+          return `partner VM ${id} could not be terminated (${why}); it is named ${
             launchName(request.vmId, request.host)
           }`;
         }
@@ -259,15 +283,19 @@ export class OneCloudProvider implements Provider {
 
   /**
    * Powers the VM off and waits until the partner reports it off: `poweroff` (`-hard`),
-   * `undeploy` (`-hard`: the partner frees its host and keeps the disks), or `suspend`.
+   * `undeploy` (`-hard`: the partner frees its host and keeps the disks), or `suspend`. A VM on
+   * its way up is waited for until it runs; one powering off already is waited for, except that
+   * a hard power-off takes over a soft one in progress where the partner allows it (6.0+).
    */
   async powerOff(id: string, options: PowerOffOptions): Promise<Instance> {
     const vm = await this.#vm(id);
     if (vm.state === "stopped") return vm;
-    const action = options.reason === "suspend"
+    const intent = options.reason === "suspend"
       ? "suspend"
-      : `${options.reason}${options.hard ? "-hard" : ""}`;
-    if (vm.state !== "stopping") await this.#action(id, action);
+      : options.hard
+      ? `${options.reason}-hard` as const
+      : options.reason;
+    await this.#perform(id, intent, "stopped", vm);
     return await this.#waitFor(id, "stopped");
   }
 
@@ -298,8 +326,10 @@ export class OneCloudProvider implements Provider {
   }
 
   /**
-   * Terminates the VM (`terminate-hard`, as EC2 ends an instance: its disks are not kept) and
-   * waits until the partner reports it DONE. One already done, or unknown, counts as ended.
+   * Terminates the VM (as EC2 ends an instance: its disks are not kept) and waits until the
+   * partner reports it DONE: `terminate-hard` (4.14: `shutdown-hard`, or `delete` where that is
+   * refused), sent once the VM is in a state where the partner accepts it (a VM in PROLOG, BOOT
+   * or migrating is waited for on 5.0+). One already done, or unknown, counts as ended.
    */
   async terminate(id: string): Promise<TerminateOutcome> {
     let vm: PartnerVm;
@@ -310,15 +340,28 @@ export class OneCloudProvider implements Provider {
       throw error;
     }
     if (vm.state === "terminated") return "terminated";
-    if (vm.state !== "terminating") await this.#action(id, "terminate-hard");
+    await this.#perform(id, "terminate", "terminated", vm);
     await this.#waitFor(id, "terminated");
     return "terminated";
   }
 
-  /** One `terminate-hard`, not waited on; a VM the partner does not know counts as done. */
+  /**
+   * One terminate, not waited on (`terminate-hard`; 4.14: `delete`, which takes any state); a
+   * VM the partner does not know counts as done.
+   */
   async requestTerminate(id: string): Promise<void> {
+    partnerIdOf(id);
+    const doing = `Cannot terminate ${id}`;
     try {
-      await this.#action(id, "terminate-hard");
+      let release: KnownRelease | undefined = await this.#releases.known(doing);
+      while (release !== undefined) {
+        const fresher: OneRelease | undefined = await this.#send(
+          id,
+          terminateName(release.release),
+          release,
+        );
+        release = fresher && { release: fresher, kept: false };
+      }
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
     }
@@ -378,15 +421,82 @@ export class OneCloudProvider implements Provider {
   }
 
   /**
-   * Asks the partner for the VM's state until it reaches the goal, with growing pauses, for
-   * at most the host's `stateWaitSeconds` (`waitForState`). Waiting for termination, an unknown
-   * VM is ended; otherwise a VM that ends on the way fails the wait, and so does one only a
-   * partner operator can move on (failed, or on hold: `waitEnds`).
+   * Gets the partner to do what the driver wants (`intent`): the action name the partner's
+   * release accepts in the VM's state (`nextStep`) is sent once the VM is in a state that
+   * accepts one, the VM waited for while it moves on by itself (at most `stateWaitSeconds`).
+   * Nothing is sent when the VM is in the goal already. The release is asked only when the
+   * name depends on it.
+   *
+   * @param vm The VM as just described, when it was.
+   * @throws {CloudError} `UnexpectedState` when no name is accepted in a state the VM stays in;
+   * the partner's refusal; as the wait ({@link waitForState}).
    */
-  #waitFor(id: string, goal: Goal): Promise<Instance> {
+  async #perform(id: string, intent: Intent, goal: Goal, vm?: PartnerVm): Promise<void> {
+    let release: KnownRelease | undefined;
+    const stepFor = (seen: Instance) => nextStep(intent, seen.nativeState, release?.release);
+    let current: Instance = vm ?? await this.#vm(id);
+    while (current.state !== goal) {
+      const step = stepFor(current);
+      if (step === "release") {
+        release = await this.#releases.known(`Cannot ${intent} ${id}`);
+      } else if (step === "wait") {
+        current = await this.#waitFor(id, goal, (seen) => stepFor(seen) !== "wait");
+      } else if (step === "refused") {
+        const partner = release ? `OpenNebula ${release.release.text}` : "the partner";
+        throw new CloudError(
+          "UnexpectedState",
+          `Cannot ${intent} ${id}: the partner VM is ${current.nativeState}, a state in which ${partner} accepts no ${intent}${
+            intent === "terminate"
+              ? ` (the partner's administrator can end it: onevm recover --delete ${
+                partnerIdOf(id)
+              })`
+              : ""
+          }`,
+        );
+      } else {
+        const fresher = await this.#send(id, step.send, release);
+        if (fresher === undefined) return;
+        release = { release: fresher, kept: false };
+        current = await this.#vm(id);
+      }
+    }
+  }
+
+  /**
+   * Sends an action name. When the partner refuses a name that a kept release chose, the
+   * release is asked again: a different one is returned, for the name to be chosen again.
+   *
+   * @returns undefined once the name is accepted; the partner's release when it has changed.
+   * @throws the refusal otherwise.
+   */
+  async #send(
+    id: string,
+    name: string,
+    release: KnownRelease | undefined,
+  ): Promise<OneRelease | undefined> {
+    try {
+      await this.#action(id, name);
+      return undefined;
+    } catch (error) {
+      if (!release?.kept || !isRefusal(error)) throw error;
+      const fresher = await this.#releases.askAgain(`Cannot ${name} ${id}`);
+      if (fresher === undefined || fresher.text === release.release.text) throw error;
+      return fresher;
+    }
+  }
+
+  /**
+   * Asks the partner for the VM's state until it reaches the goal (or, given `acts`, a state in
+   * which the driver can act on it), with growing pauses, for at most the host's
+   * `stateWaitSeconds` (`waitForState`). Waiting for termination, an unknown VM is ended;
+   * otherwise a VM that ends on the way fails the wait, and so does one only a partner operator
+   * can move on (failed, or on hold: `waitEnds`).
+   */
+  #waitFor(id: string, goal: Goal, acts?: (vm: Instance) => boolean): Promise<Instance> {
     return waitForState({
       id,
       goal,
+      ...(acts ? { reached: (vm: Instance) => vm.state === goal || acts(vm) } : {}),
       settings: this.#settings,
       signal: this.#signal,
       describe: () => this.#vm(id),

@@ -8,7 +8,7 @@ import {
   InvalidInputError,
   NotFoundError,
 } from "../../util/errors.ts";
-import { FakePartner, STATES } from "../../../tests/fakes/partner_api.ts";
+import { FakePartner, type StateName, STATES } from "../../../tests/fakes/partner_api.ts";
 import { OneCloudProvider } from "./provider.ts";
 
 /** Short timings, so that every wait ends well within a second. */
@@ -31,6 +31,13 @@ function setUp(settings: Partial<HostSettings> = {}) {
   const fake = new FakePartner();
   const provider = new OneCloudProvider(fake, { ...SETTINGS, ...settings });
   return { fake, provider };
+}
+
+/** A provider whose partner answers as this release. */
+function onRelease(release: string, settings: Partial<HostSettings> = {}) {
+  const set = setUp(settings);
+  set.fake.release = release;
+  return set;
 }
 
 /** The deploy of VM `vmId` to host `partner`, with these section attributes. */
@@ -178,19 +185,58 @@ Deno.test("a deploy whose VM fails to boot terminates it, and the failure says s
   assert.deepEqual(fake.vms.get(40)!.actions, ["terminate-hard"]);
 });
 
-Deno.test("a deploy whose VM does not come up in time terminates it, and fails as a timeout", async () => {
-  const { fake, provider } = setUp();
-  // The VM stays in PROLOG.
+Deno.test("a deploy whose VM does not come up in time terminates it once it leaves PROLOG (6.10 refuses terminate-hard there), and fails as a timeout", async () => {
+  const { fake, provider } = setUp({ stateWaitSeconds: 1 });
+  // The VM stays in PROLOG longer than the deploy waits, then runs.
+  const held = Date.now() + 1100;
+  fake.script("one.template.instantiate", () => {
+    const vm = fake.addVm({ state: "prolog", next: ["running"] });
+    vm.heldUntil = held;
+    return vm.id;
+  });
+  const failed = await launch(provider).catch((error) => error);
+  assert.ok(failed instanceof DeadlineError);
+  assert.match(
+    failed.message,
+    new RegExp(
+      `^Timed out after 1 s waiting for ${deployId(40)} to be running; it is PROLOG; partner VM ${
+        deployId(40)
+      } was terminated$`,
+    ),
+  );
+  assert.deepEqual(fake.vms.get(40)!.actions, ["terminate-hard"]);
+  const sent = fake.calls.filter((c) => c.method === "one.vm.action");
+  assert.equal(sent.length, 1, "nothing is sent while the partner would refuse it");
+});
+
+/** A deploy on a release whose VM stays in PROLOG: its failure, and the fake partner. */
+async function deployStuckInProlog(release: string) {
+  const { fake, provider } = onRelease(release);
   fake.script("one.template.instantiate", () => fake.addVm({ state: "prolog" }).id);
   const failed = await launch(provider).catch((error) => error);
   assert.ok(failed instanceof DeadlineError);
+  const timedOut = `Timed out after 0.3 s waiting for ${deployId(40)} to be running; it is PROLOG`;
+  return { fake, failed, timedOut };
+}
+
+Deno.test("a deploy whose VM does not come up in time on 4.14 deletes it at once (no terminate there, delete takes any state)", async () => {
+  const { fake, failed, timedOut } = await deployStuckInProlog("4.14.2");
+  assert.equal(failed.message, `${timedOut}; partner VM ${deployId(40)} was terminated`);
+  assert.deepEqual(fake.vms.get(40)!.actions, ["delete"]);
+  assert.equal(fake.stateOf(40), "EPILOG");
+});
+
+Deno.test("a deploy whose VM never leaves PROLOG on 6.10 says that its partner VM could not be terminated, and why", async () => {
+  const { fake, failed, timedOut } = await deployStuckInProlog("6.10.5");
   assert.equal(
     failed.message,
-    `Timed out after 0.3 s waiting for ${deployId(40)} to be running; it is PROLOG; partner VM ${
+    `${timedOut}; partner VM ${
       deployId(40)
-    } was terminated`,
+    } could not be terminated (Timed out after 0.3 s waiting for ${
+      deployId(40)
+    } to be terminated; it is PROLOG); it is named one-7-partner`,
   );
-  assert.deepEqual(fake.vms.get(40)!.actions, ["terminate-hard"]);
+  assert.deepEqual(fake.vms.get(40)!.actions, []);
 });
 
 Deno.test("a failed deploy whose clean-up is refused names the partner VM it leaves behind", async () => {
@@ -265,7 +311,7 @@ Deno.test("an id that is not a partner deploy id is refused before any call", as
 
 // --- Terminate ---------------------------------------------------------------------------------
 
-Deno.test("terminate() sends terminate-hard and returns once the partner reports the VM done", async () => {
+Deno.test("terminate() asks the partner's release, sends terminate-hard and returns once the partner reports the VM done", async () => {
   const { fake, provider } = setUp();
   const vm = fake.addVm({ vmId: 7, host: "partner" });
   assert.equal(await provider.terminate(deployId(vm.id)), "terminated");
@@ -273,6 +319,7 @@ Deno.test("terminate() sends terminate-hard and returns once the partner reports
   assert.equal(fake.stateOf(vm.id), "DONE");
   assert.deepEqual(methods(fake), [
     "one.vm.info", // RUNNING
+    "one.system.version", // the name depends on it (4.14 has no terminate-hard)
     "one.vm.action",
     "one.vm.info", // EPILOG
     "one.vm.info", // DONE
@@ -311,10 +358,215 @@ Deno.test("requestTerminate() sends one terminate-hard without waiting; an unkno
   const { fake, provider } = setUp();
   const vm = fake.addVm();
   await provider.requestTerminate(deployId(vm.id));
-  assert.deepEqual(methods(fake), ["one.vm.action"]);
+  assert.deepEqual(methods(fake), ["one.system.version", "one.vm.action"]);
   assert.deepEqual(fake.paramsOf("one.vm.action"), [["terminate-hard", vm.id]]);
   await provider.requestTerminate(deployId(99));
   await assert.rejects(provider.requestTerminate(deployId(vm.id)), { name: "CloudError" });
+});
+
+// --- Action names and states per partner release ----------------------------------------------
+
+/** Terminates a VM in a state on each release, checking the name it was sent. */
+async function assertTerminatedWith(state: StateName, cases: [string, string][]) {
+  for (const [release, name] of cases) {
+    const { fake, provider } = onRelease(release);
+    const vm = fake.addVm({ state });
+    assert.equal(await provider.terminate(deployId(vm.id)), "terminated", release);
+    assert.deepEqual(vm.actions, [name], release);
+    assert.equal(fake.stateOf(vm.id), "DONE", release);
+  }
+}
+
+Deno.test("terminate() of a running VM sends each release's name: shutdown-hard on 4.14, terminate-hard from 5.0", async () => {
+  await assertTerminatedWith("running", [
+    ["4.14.2", "shutdown-hard"],
+    ["5.0.2", "terminate-hard"],
+    ["5.12.13", "terminate-hard"],
+    ["6.10.5", "terminate-hard"],
+    ["7.4.0", "terminate-hard"],
+  ]);
+});
+
+Deno.test("terminate() of a VM in PROLOG, BOOT or migrating waits until the partner accepts terminate-hard (5.0+), and 4.14 deletes it at once", async () => {
+  for (const release of ["4.14.2", "5.12.13", "6.10.5", "7.4.0"]) {
+    for (const state of ["prolog", "boot", "migrate"] as const) {
+      const { fake, provider } = onRelease(release);
+      // Still in that state when first seen and once more, then running.
+      const vm = fake.addVm({ state, next: [state, "running"] });
+      assert.equal(await provider.terminate(deployId(vm.id)), "terminated");
+      const what = `${release} ${state}`;
+      assert.deepEqual(vm.actions, [release === "4.14.2" ? "delete" : "terminate-hard"], what);
+      assert.equal(fake.stateOf(vm.id), "DONE", what);
+      const action = fake.calls.findIndex((c) => c.method === "one.vm.action");
+      const seen = fake.calls.slice(0, action).filter((c) => c.method === "one.vm.info").length;
+      assert.equal(seen, release === "4.14.2" ? 1 : 3, what);
+    }
+  }
+});
+
+Deno.test("terminate() of a failed VM sends terminate-hard from 5.4 and delete on 4.14; 5.0-5.2 accept no terminate there, which the failure says with its way out", async () => {
+  await assertTerminatedWith("bootFailure", [["4.14.2", "delete"], ["5.4.15", "terminate-hard"]]);
+  const { fake, provider } = onRelease("5.2.1");
+  const vm = fake.addVm({ state: "bootFailure" });
+  await assert.rejects(
+    provider.terminate(deployId(vm.id)),
+    new CloudError(
+      "UnexpectedState",
+      `Cannot terminate ${
+        deployId(vm.id)
+      }: the partner VM is BOOT_FAILURE, a state in which OpenNebula 5.2.1 accepts no terminate (the partner's administrator can end it: onevm recover --delete ${vm.id})`,
+    ),
+  );
+  assert.deepEqual(vm.actions, []);
+});
+
+Deno.test("terminate() takes over a soft shutdown the guest ignores with terminate-hard on 6.0+ (4.14: delete), and waits for it on 5.x", async () => {
+  await assertTerminatedWith("shutdown", [["4.14.2", "delete"], ["6.0.3", "terminate-hard"]]);
+  const { fake, provider } = onRelease("5.12.13");
+  const vm = fake.addVm({ state: "shutdown", next: ["epilog", "done"] });
+  assert.equal(await provider.terminate(deployId(vm.id)), "terminated");
+  assert.deepEqual(vm.actions, []);
+});
+
+Deno.test("a hard power-off or undeploy takes over a soft one in progress on 6.0+ (poweroff-hard, undeploy-hard); before 6.0 it waits, sending nothing the partner refuses", async () => {
+  for (
+    const [reason, state] of [["poweroff", "shutdownPoweroff"], [
+      "undeploy",
+      "shutdownUndeploy",
+    ]] as const
+  ) {
+    for (const release of ["6.0.3", "7.4.0"]) {
+      const { fake, provider } = onRelease(release);
+      const vm = fake.addVm({ state });
+      const off = await provider.powerOff(deployId(vm.id), { hard: true, reason });
+      assert.equal(off.state, "stopped");
+      assert.deepEqual(vm.actions, [`${reason}-hard`], `${release} ${reason}`);
+    }
+    for (const release of ["4.14.2", "5.12.13"]) {
+      const { fake, provider } = onRelease(release);
+      const vm = fake.addVm({ state });
+      await assert.rejects(
+        provider.powerOff(deployId(vm.id), { hard: true, reason }),
+        DeadlineError,
+        `${release} ${reason}`,
+      );
+      assert.deepEqual(vm.actions, [], `${release} ${reason}`);
+    }
+  }
+});
+
+Deno.test("powerOff() of a VM on its way up waits until it runs before sending the power-off", async () => {
+  const { fake, provider } = setUp();
+  const vm = fake.addVm({ state: "boot", next: ["boot", "running"] });
+  const off = await provider.powerOff(deployId(vm.id), { hard: false, reason: "poweroff" });
+  assert.equal(off.nativeState, "POWEROFF");
+  assert.deepEqual(vm.actions, ["poweroff"]);
+  assert.equal(fake.paramsOf("one.system.version").length, 0, "the name does not depend on it");
+});
+
+Deno.test("powerOff() of a VM in a state it stays in and no power-off is accepted in fails in one line, sending nothing", async () => {
+  const { fake, provider } = setUp();
+  const vm = fake.addVm({ state: "bootFailure" });
+  await assert.rejects(
+    provider.powerOff(deployId(vm.id), { hard: true, reason: "undeploy" }),
+    new CloudError(
+      "UnexpectedState",
+      `Cannot undeploy-hard ${
+        deployId(vm.id)
+      }: the partner VM is BOOT_FAILURE, a state in which the partner accepts no undeploy-hard`,
+    ),
+  );
+  assert.equal(fake.paramsOf("one.vm.action").length, 0);
+});
+
+Deno.test("requestTerminate() sends 4.14 delete, which takes any state", async () => {
+  const { fake, provider } = onRelease("4.14.2");
+  const vm = fake.addVm({ state: "undeployed" });
+  await provider.requestTerminate(deployId(vm.id));
+  assert.deepEqual(fake.paramsOf("one.vm.action"), [["delete", vm.id]]);
+});
+
+// --- Learning the release ------------------------------------------------------------------------
+
+/** A kept release in memory, as the shared state directory keeps it. */
+function keptRelease(value?: string) {
+  const kept = {
+    value,
+    writes: [] as string[],
+    read: () => Promise.resolve(kept.value),
+    write: (text: string) => {
+      kept.writes.push(text);
+      kept.value = text;
+      return Promise.resolve();
+    },
+  };
+  return kept;
+}
+
+Deno.test("the release is asked once per provider and kept; a kept one is used without asking", async () => {
+  const fake = new FakePartner();
+  const kept = keptRelease();
+  const provider = new OneCloudProvider(fake, SETTINGS, undefined, kept);
+  const [a, b] = [fake.addVm(), fake.addVm()];
+  await provider.terminate(deployId(a.id));
+  await provider.terminate(deployId(b.id));
+  assert.equal(fake.paramsOf("one.system.version").length, 1);
+  assert.deepEqual(kept.writes, ["6.10.5"]);
+  const next = new OneCloudProvider(fake, SETTINGS, undefined, kept);
+  const c = fake.addVm();
+  await next.requestTerminate(deployId(c.id));
+  assert.equal(fake.paramsOf("one.system.version").length, 1, "the kept release serves");
+});
+
+Deno.test("a name the partner refuses as not supported, chosen by a kept release, has the release asked again and the right name sent", async () => {
+  for (
+    const [keptText, release, name] of [["6.10.5", "4.14.2", "shutdown-hard"], [
+      "4.14.2",
+      "6.10.5",
+      "terminate-hard",
+    ]]
+  ) {
+    const { fake } = setUp();
+    fake.release = release!;
+    const kept = keptRelease(keptText);
+    const provider = new OneCloudProvider(fake, SETTINGS, undefined, kept);
+    const vm = fake.addVm();
+    assert.equal(await provider.terminate(deployId(vm.id)), "terminated");
+    assert.deepEqual(vm.actions, [name], `kept ${keptText}, partner ${release}`);
+    assert.equal(fake.paramsOf("one.system.version").length, 1);
+    assert.deepEqual(kept.writes, [release]);
+  }
+});
+
+Deno.test("a refusal of a name chosen by a release asked just now is not asked again", async () => {
+  const { fake, provider } = setUp();
+  const vm = fake.addVm();
+  fake.release = "4.14.2";
+  fake.script("one.system.version", { result: "6.10.5" });
+  await assert.rejects(provider.terminate(deployId(vm.id)), {
+    name: "CloudError",
+    code: "2048",
+    message: `Cannot terminate-hard ${
+      deployId(vm.id)
+    }: the partner cloud at http://partner.test:2633/RPC2 answered one.vm.action with error 2048: [VirtualMachineAction] Virtual machine action "terminate-hard" is not supported`,
+  });
+  assert.equal(fake.paramsOf("one.system.version").length, 1);
+});
+
+Deno.test("a partner whose one.system.version answers no release fails the action in one line", async () => {
+  const { fake, provider } = setUp();
+  const vm = fake.addVm();
+  fake.script("one.system.version", { result: "OpenNebula" });
+  await assert.rejects(
+    provider.terminate(deployId(vm.id)),
+    new CloudError(
+      "InvalidResponse",
+      `Cannot terminate ${
+        deployId(vm.id)
+      }: the partner cloud at http://partner.test:2633/RPC2 answered one.system.version with "OpenNebula", not an OpenNebula release`,
+    ),
+  );
+  assert.deepEqual(vm.actions, []);
 });
 
 // --- Power off, resume, reboot, reset ------------------------------------------------------------
