@@ -50,12 +50,21 @@ export interface FactStore {
  * ```ts
  * import assert from "node:assert/strict";
  * import { KeptFact } from "./kept_fact.ts";
- * const dir = `${await Deno.makeTempDir()}/state`;
- * const fact = new KeptFact({ dir, kind: "opennebula", scope: "http://one:2633/RPC2", name: "release", maxAgeSeconds: 60 });
+ * const parent = await Deno.makeTempDir();
+ * const dir = `${parent}/state`;
+ * const uid = (await Deno.stat(parent)).uid; // the directory's owner must be this user
+ * const fact = new KeptFact({
+ *   dir,
+ *   uid,
+ *   kind: "opennebula",
+ *   scope: "http://one:2633/RPC2",
+ *   name: "release",
+ *   maxAgeSeconds: 60,
+ * });
  * assert.equal(await fact.read(), undefined);
  * await fact.write("6.10.5");
  * assert.equal(await fact.read(), "6.10.5");
- * await Deno.remove(dir, { recursive: true });
+ * await Deno.remove(parent, { recursive: true });
  * ```
  */
 export class KeptFact implements FactStore {

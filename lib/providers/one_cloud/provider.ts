@@ -295,8 +295,7 @@ export class OneCloudProvider implements Provider {
       : options.hard
       ? `${options.reason}-hard` as const
       : options.reason;
-    await this.#perform(id, intent, "stopped", vm);
-    return await this.#waitFor(id, "stopped");
+    return await this.#perform(id, intent, "stopped", vm) ?? await this.#waitFor(id, "stopped");
   }
 
   /** Resumes a powered-off, suspended, stopped or undeployed VM and waits until it runs. */
@@ -340,8 +339,9 @@ export class OneCloudProvider implements Provider {
       throw error;
     }
     if (vm.state === "terminated") return "terminated";
-    await this.#perform(id, "terminate", "terminated", vm);
-    await this.#waitFor(id, "terminated");
+    if (!await this.#perform(id, "terminate", "terminated", vm)) {
+      await this.#waitFor(id, "terminated");
+    }
     return "terminated";
   }
 
@@ -428,10 +428,17 @@ export class OneCloudProvider implements Provider {
    * name depends on it.
    *
    * @param vm The VM as just described, when it was.
+   * @returns The VM as last seen when it reached the goal with no name sent; undefined once a
+   *   name was accepted (the caller waits for its effect).
    * @throws {CloudError} `UnexpectedState` when no name is accepted in a state the VM stays in;
    * the partner's refusal; as the wait ({@link waitForState}).
    */
-  async #perform(id: string, intent: Intent, goal: Goal, vm?: PartnerVm): Promise<void> {
+  async #perform(
+    id: string,
+    intent: Intent,
+    goal: Goal,
+    vm?: PartnerVm,
+  ): Promise<Instance | undefined> {
     let release: KnownRelease | undefined;
     const stepFor = (seen: Instance) => nextStep(intent, seen.nativeState, release?.release);
     let current: Instance = vm ?? await this.#vm(id);
@@ -455,11 +462,12 @@ export class OneCloudProvider implements Provider {
         );
       } else {
         const fresher = await this.#send(id, step.send, release);
-        if (fresher === undefined) return;
+        if (fresher === undefined) return undefined;
         release = { release: fresher, kept: false };
         current = await this.#vm(id);
       }
     }
+    return current;
   }
 
   /**
