@@ -276,6 +276,38 @@ export class Frontend {
     return lines;
   }
 
+  /**
+   * Turns on OpenNebula's own dummy drivers (the `dummy` IM_MAD of monitord.conf and VM_MAD of
+   * oned.conf, shipped commented out), for hosts that run VMs without a hypervisor: a partner
+   * cloud's hosts in the suite. Before {@link start}.
+   */
+  async enableDummyDrivers(): Promise<void> {
+    const etc = `${this.location}/etc`;
+    await edit(
+      `${etc}/monitord.conf`,
+      /^# IM_MAD = \[\n#\s+NAME\s+= "dummy",[^\]]*# \]/m,
+      (block) => block.replace(/^# /gm, ""),
+    );
+    await edit(
+      `${etc}/oned.conf`,
+      /^#VM_MAD = \[ NAME="dummy",[^\]]*\]/m,
+      (block) => block.replace(/^#/gm, ""),
+    );
+    // 6.x's datastore driver monitors only the system datastores of the TMs after -s; 7.x lists
+    // dummy there already.
+    const datastoreMad = await Deno.readTextFile(`${etc}/oned.conf`);
+    if (!/ -s dummy,/.test(datastoreMad)) {
+      await edit(`${etc}/oned.conf`, /(DATASTORE_MAD = \[[^\]]* -s )/, "$1dummy,");
+    }
+    // A shared system datastore (the dummy TM's) is first monitored after this interval, and
+    // the scheduler places nothing on it before: 300 s by default, MANAGER_TIMER (15 s) at least.
+    await edit(
+      `${etc}/oned.conf`,
+      /^MONITORING_INTERVAL_DATASTORE = 300$/m,
+      "MONITORING_INTERVAL_DATASTORE = 15",
+    );
+  }
+
   /** Starts OpenNebula (`one start`) and waits until oned answers. */
   async start(): Promise<void> {
     const ran = await run(`${this.location}/bin/one`, ["start"], this.env);

@@ -13,6 +13,7 @@
  */
 
 import assert from "node:assert/strict";
+import type { XmlElement } from "../../lib/util/xml.ts";
 import {
   DescribeInstancesCommand,
   EC2Client,
@@ -29,6 +30,17 @@ import {
   tail,
   type VmView,
 } from "./frontend.ts";
+import {
+  asPartner,
+  createPartnerCloud,
+  PARTNER_QUOTA,
+  PARTNER_SIZE,
+  type PartnerCloud,
+  partnerQuota,
+  partnerVm,
+  partnerVmsNamed,
+  waitPartnerVm,
+} from "./partner_cloud.ts";
 
 const CREDENTIALS = {
   accessKeyId: "AKIAMOTOEXAMPLE00001",
@@ -37,6 +49,12 @@ const CREDENTIALS = {
 const HOST = "aws-real";
 const HOST2 = "aws-real-b";
 const DOWN = "aws-down";
+/**
+ * The driver's host whose cloud is a partner OpenNebula: a second front-end of the same release
+ * (the same oned cannot be its own partner on 7.x, whose oned places one plan at a time: the
+ * local deploy's plan would wait for the partner VM's).
+ */
+const PARTNER = "partner-one";
 
 /** A test of the suite: sanitizers off, as the front-end and its watcher outlive each test. */
 function realTest(name: string, fn: () => Promise<void>, ignore = false): void {
@@ -72,6 +90,8 @@ for (const built of releases) suite(built);
 function suite(built: BuiltRelease): void {
   const R = built.release;
   let fe: Frontend | undefined;
+  /** The partner cloud's front-end. */
+  let partnerFe: Frontend | undefined;
   let ec2: EC2Client;
   let moto: Awaited<ReturnType<typeof useMoto>>;
   let tmp = "";
@@ -168,6 +188,8 @@ function suite(built: BuiltRelease): void {
       const lines = await fe.installDriver(HOST);
       assert.ok(lines.blocks.length >= 1, lines.output);
       configPath = `${fe.location}/etc/hybrid_driver.json`;
+      await Deno.mkdir(`${tmp}/partner`);
+      partnerFe = await FrontendClass.prepare(built, `${tmp}/partner`);
       await writeConfig(moto.url);
       await fe.start();
       watcher = watch();
@@ -213,6 +235,12 @@ function suite(built: BuiltRelease): void {
             [HOST]: host,
             [HOST2]: host,
             [DOWN]: { ...host, endpoint: downEndpoint },
+            // No capacity: the partner user's VM quota is the host's.
+            [PARTNER]: {
+              provider: "opennebula",
+              endpoint: partnerFe!.env.ONE_XMLRPC,
+              authFile: `${tmp}/partner/partner_auth`,
+            },
           },
         },
         null,
@@ -453,6 +481,265 @@ function suite(built: BuiltRelease): void {
     },
   );
 
+  let partner: PartnerCloud | undefined;
+  const partnerCloud = (): PartnerCloud => {
+    if (!partner) throw new Error(`the ${R} partner cloud was not made`);
+    return partner;
+  };
+  const pfe = (): Frontend => {
+    if (!partnerFe) throw new Error(`the ${R} partner front-end was not prepared`);
+    return partnerFe;
+  };
+
+  /** The host's TOTAL_CPU and TOTAL_MEM (KiB), as oned has them. */
+  async function hostTotals(id: number): Promise<{ cpu: number; memKiB: number }> {
+    const share = (await front().host(id)).children.find((e) => e.name === "HOST_SHARE")!;
+    const text = (name: string) => share.children.find((e) => e.name === name)?.text;
+    return { cpu: Number(text("TOTAL_CPU")), memKiB: Number(text("TOTAL_MEM")) };
+  }
+
+  /** Waits until the host's totals are these (each probe run recomputes them). */
+  async function waitTotals(id: number, cpu: number, memKiB: number): Promise<void> {
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const now = await hostTotals(id);
+      if (now.cpu === cpu && now.memKiB === memKiB) return;
+      if (Date.now() > deadline) {
+        assert.fail(
+          `host ${id} has TOTAL_CPU ${now.cpu}, TOTAL_MEM ${now.memKiB}, not ${cpu}, ${memKiB}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+
+  /** The partner VM id a local VM's DEPLOY_ID names. */
+  function partnerIdOf(deployId: string): number {
+    const id = Number(deployId.match(/^opennebula-hybrid-(\d+)$/)?.[1]);
+    assert.ok(Number.isInteger(id), `DEPLOY_ID ${deployId} names no partner VM`);
+    return id;
+  }
+
+  realTest(
+    `real oned ${R}: a partner cloud host (its own oned, a partner user): doctor passes, its capacity is the user's VM quota`,
+    async () => {
+      await pfe().enableDummyDrivers();
+      await pfe().start();
+      partner = await createPartnerCloud(pfe(), `${tmp}/partner`);
+      await pfe().waitHost(partner.dummyHostId, "MONITORED", 180_000);
+      const mad = front().installed.hostCommand.match(/-v (\S+)/)?.[1];
+      assert.ok(mad, front().installed.hostCommand);
+      const doctor = await front().cli(`../var/remotes/vmm/${mad}/doctor`, PARTNER);
+      assert.equal(doctor.code, 0, doctor.stdout + doctor.stderr);
+      assert.match(
+        doctor.stdout,
+        new RegExp(`accepted \\(user ${partner.user}, id ${partner.userId}\\)`),
+      );
+      hostIds[PARTNER] = await front().createHost(PARTNER, false);
+      await front().waitHost(hostIds[PARTNER]!, "MONITORED", 180_000);
+      await waitTotals(hostIds[PARTNER]!, PARTNER_QUOTA.cpu * 100, PARTNER_QUOTA.memoryMiB * 1024);
+      await Deno.writeTextFile(
+        `${tmp}/partner-burst.tmpl`,
+        [
+          'NAME = "partner-burst"',
+          'CPU = "1"',
+          'VCPU = "1"',
+          'MEMORY = "512"',
+          `PUBLIC_CLOUD = [ TYPE = "opennebula", HOST = "${PARTNER}", TEMPLATE_ID = "${partner.templateId}" ]`,
+          'CONTEXT = [ LOCAL_SETTING = "given" ]',
+          `SCHED_REQUIREMENTS = "NAME = \\"${PARTNER}\\""`,
+          "",
+        ].join("\n"),
+      );
+      await front().must("onetemplate", "create", `${tmp}/partner-burst.tmpl`);
+    },
+  );
+
+  /** Instantiates a VM of the partner host's template and returns its id. */
+  async function instantiatePartner(name: string): Promise<number> {
+    const out = await front().must("onetemplate", "instantiate", "partner-burst", "--name", name);
+    const id = Number(out.match(/VM ID: (\d+)/)?.[1]);
+    assert.ok(Number.isInteger(id), `onetemplate instantiate printed ${out}`);
+    return id;
+  }
+
+  realTest(
+    `real oned ${R}: a partner VM made by hand is taken off the partner host's capacity as oned charges it (CPU, not VCPU)`,
+    async () => {
+      const p = partnerCloud();
+      const id = Number(
+        await asPartner(pfe(), p, "one.template.instantiate", p.templateId, "by-hand", false, ""),
+      );
+      const vm = await waitPartnerVm(pfe(), id, "RUNNING");
+      assert.equal(vm.hostname, p.dummyHost);
+      assert.deepEqual(await partnerQuota(pfe(), p), {
+        vmsUsed: 1,
+        cpuUsed: PARTNER_SIZE.cpu,
+        memoryUsed: PARTNER_SIZE.memoryMiB,
+      });
+      await waitTotals(
+        hostIds[PARTNER]!,
+        (PARTNER_QUOTA.cpu - PARTNER_SIZE.cpu) * 100,
+        (PARTNER_QUOTA.memoryMiB - PARTNER_SIZE.memoryMiB) * 1024,
+      );
+      // The next test's group quota is full with this VM; it ends there.
+    },
+  );
+
+  realTest(
+    `real oned ${R}: a deploy the partner refuses for its group quota fails in one line and leaves no partner VM`,
+    async () => {
+      const p = partnerCloud();
+      await pfe().call(
+        "one.group.quota",
+        p.groupId,
+        `VM = [ MEMORY = "${PARTNER_SIZE.memoryMiB}" ]`,
+      );
+      const id = await instantiatePartner("refused");
+      await front().waitVm(id, "BOOT_FAILURE");
+      const log = await front().vmLog(id);
+      const line = log.split("\n").find((l) => /Cannot deploy VM/.test(l)) ?? "";
+      console.log(`[fact ${R}] refused deploy: ${line}`);
+      assert.match(
+        line,
+        new RegExp(
+          `Cannot deploy VM ${id} from partner template ${p.templateId}: .* answered one\\.template\\.instantiate with error \\d+: .*group \\[${p.groupId}\\] limit of ${PARTNER_SIZE.memoryMiB} reached for MEMORY quota`,
+        ),
+      );
+      assert.deepEqual(await partnerVmsNamed(pfe(), `one-${id}-${PARTNER}`), []);
+      await onevm("recover", "--delete", String(id));
+      // Not waitVm: it fails on the BOOT_FAILURE oned shows until the recover is under way.
+      const until = Date.now() + 60_000;
+      while ((await front().vms()).some((v) => v.id === id)) {
+        if (Date.now() > until) assert.fail(`VM ${id} was not deleted`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await pfe().call("one.group.quota", p.groupId, 'VM = [ MEMORY = "-2" ]');
+      const byHand = (await partnerVmsNamed(pfe(), "by-hand"))[0]!;
+      await pfe().must("onevm", "terminate", "--hard", String(byHand.id));
+      await waitPartnerVm(pfe(), byHand.id, "DONE");
+    },
+  );
+
+  realTest(
+    `real oned ${R}: deploy, poll, poweroff, resume and terminate drive one partner VM on the partner's dummy host to DONE`,
+    async () => {
+      const p = partnerCloud();
+      const id = await instantiatePartner("partner-life");
+      const local = await front().waitVm(id, "RUNNING", 180_000);
+      const pid = partnerIdOf(local.deployId);
+      const vm = await partnerVm(pfe(), pid);
+      assert.equal(vm.lcmState, "RUNNING");
+      assert.equal(vm.hostname, p.dummyHost);
+      assert.equal(vm.owner, p.user);
+      assert.equal(vm.group, p.group);
+      assert.equal(vm.name, `one-${id}-${PARTNER}`);
+      assert.equal(vm.userTemplate.REMOTE_OPENNEBULA, "YES");
+      assert.equal(vm.userTemplate.REMOTE_OPENNEBULA_VM_ID, String(id));
+      assert.equal(vm.userTemplate.ONE_HYBRID_HOST, PARTNER);
+      assert.equal(vm.userTemplate.ONE_HYBRID_DRIVER, "one-hybrid");
+      const context = JSON.stringify(
+        (await pfe().vm(pid)).children.find((e) => e.name === "TEMPLATE"),
+      );
+      assert.match(context, /PARTNER_SETTING/);
+      assert.match(context, /LOCAL_SETTING/);
+      // The probes report the partner VM in the local VM's monitoring.
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const named = (e: XmlElement): boolean =>
+          (e.name === "ONE_VM_ID" && e.text.trim() === String(pid)) || e.children.some(named);
+        if (named(await front().vm(id))) break;
+        if (Date.now() > deadline) {
+          assert.fail(`VM ${id}'s monitoring never named partner VM ${pid} (ONE_VM_ID)`);
+        }
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      await onevm("poweroff", String(id));
+      await front().waitVm(id, "POWEROFF");
+      assert.equal((await partnerVm(pfe(), pid)).state, "POWEROFF");
+      await onevm("resume", String(id));
+      assert.equal((await front().waitVm(id, "RUNNING")).deployId, local.deployId);
+      assert.equal((await partnerVm(pfe(), pid)).lcmState, "RUNNING");
+      await onevm("terminate", String(id));
+      await front().waitVm(id, "DONE");
+      await waitPartnerVm(pfe(), pid, "DONE", 30_000);
+      const states = [...(await pfe().vmLog(pid)).matchAll(/New (?:LCM )?state is (\w+)/g)];
+      console.log(
+        `[fact ${R}] partner VM ${pid} passed through: ${states.map((m) => m[1]).join(" ")}`,
+      );
+      assert.deepEqual(await partnerQuota(pfe(), p), { vmsUsed: 0, cpuUsed: 0, memoryUsed: 0 });
+    },
+  );
+
+  realTest(
+    `real oned ${R}: terminate --hard of a partner host's VM leaves its partner VM DONE`,
+    async () => {
+      const id = await instantiatePartner("partner-hard");
+      const pid = partnerIdOf((await front().waitVm(id, "RUNNING", 180_000)).deployId);
+      await onevm("terminate", "--hard", String(id));
+      await front().waitVm(id, "DONE");
+      await waitPartnerVm(pfe(), pid, "DONE", 30_000);
+    },
+  );
+
+  realTest(
+    `real oned ${R}: the partner's answers as oned sends them (version, failure arrays, codes)`,
+    async () => {
+      const p = partnerCloud();
+      const raw = (method: string, session: string, ...params: (string | number | boolean)[]) =>
+        pfe().rpc.call(method, [session, ...params]);
+      const session = p.session;
+      // Success: [true, result, 0]; from 5.10 a failure is [false, message, code, object id, -1].
+      assert.deepEqual(await raw("one.system.version", session), [true, R, 0]);
+      assert.deepEqual(await raw("one.vm.info", session, 999999), [
+        false,
+        "[one.vm.info] Error getting virtual machine [999999].",
+        0x400,
+        999999,
+        -1,
+      ]);
+      assert.deepEqual(await raw("one.vm.info", `${p.user}:wrong`, -1), [
+        false,
+        "[one.vm.info] User couldn't be authenticated, aborting call.",
+        0x100,
+        -1,
+        -1,
+      ]);
+      // A parameter of the wrong type is an XML-RPC fault, not oned's array.
+      await assert.rejects(
+        raw("one.vm.info", session, "7"),
+        /fault -501: Parameter that is supposed to be integer is not/,
+      );
+      await assert.rejects(
+        raw("one.no.such", session),
+        /fault -506: Method 'one\.no\.such' not defined/,
+      );
+      // An action the VM's state does not allow, and an action name of another release.
+      const id = Number(
+        await asPartner(pfe(), p, "one.template.instantiate", p.templateId, "answers", false, ""),
+      );
+      await waitPartnerVm(pfe(), id, "RUNNING");
+      const notNow = await raw("one.vm.action", session, "resume", id);
+      const oldName = await raw("one.vm.action", session, "shutdown-hard", id);
+      assert.deepEqual(notNow, [
+        false,
+        '[one.vm.action] Error performing action "resume": This action is not available for state RUNNING',
+        0x800,
+        -1,
+        -1,
+      ]);
+      assert.deepEqual(oldName, [
+        false,
+        '[one.vm.action] Action "shutdown-hard" is not supported',
+        0x800,
+        -1,
+        -1,
+      ]);
+      await pfe().must("onevm", "terminate", "--hard", String(id));
+      await waitPartnerVm(pfe(), id, "DONE");
+    },
+  );
+
   realTest(`real oned ${R}: no running VM was ever UNKNOWN; every VM log is clean`, async () => {
     watching = false;
     await watcher;
@@ -468,6 +755,7 @@ function suite(built: BuiltRelease): void {
       assert.deepEqual(problems, []);
     } finally {
       await front().stop();
+      await partnerFe?.stop();
       ec2.destroy();
       await moto[Symbol.asyncDispose]();
       if (!Deno.env.get("ONE_HYBRID_KEEP")) await Deno.remove(tmp, { recursive: true });
