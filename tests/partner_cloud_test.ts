@@ -259,7 +259,7 @@ test("an unknown template and the partner's VM quota fail the deploy with the pa
     const refused = await deploy(54, "partner-file", deployment(54, { TEMPLATE_ID: "7" }));
     assert.equal(
       failureLine(refused),
-      `Cannot deploy VM 54 from partner template 7: the partner cloud at ${partner.url} answered one.template.instantiate with error 512: [one.template.instantiate] User [2] : user [2] limit of ${live} reached for VMS quota in user.`,
+      `Cannot deploy VM 54 from partner template 7: the partner cloud at ${partner.url} answered one.template.instantiate with error 512: [one.template.instantiate] User [2] : user [2] limit of ${live} reached for VMS quota in VM.`,
     );
   } finally {
     partner.vmQuota = undefined;

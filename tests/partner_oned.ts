@@ -517,7 +517,7 @@ export function startPartnerOned(
           return xml(
             answer(
               false,
-              `${tag} User [2] : user [2] limit of ${state.vmQuota} reached for VMS quota in user.`,
+              `${tag} User [2] : user [2] limit of ${state.vmQuota} reached for VMS quota in VM.`,
               ERR.AUTHORIZATION,
             ),
           );
@@ -527,7 +527,7 @@ export function startPartnerOned(
           return xml(
             answer(
               false,
-              `${tag} User [2] : user [2] limit of ${refusal.limit} reached for ${refusal.metric} quota in user.`,
+              `${tag} User [2] : user [2] limit of ${refusal.limit} reached for ${refusal.metric} quota in VM.`,
               ERR.AUTHORIZATION,
             ),
           );
