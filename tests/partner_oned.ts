@@ -3,11 +3,13 @@
  * `one.template.info`, `one.template.instantiate`, `one.vm.info`, `one.vm.action`,
  * `one.vm.update` (replace or merge the user template, 4.4+'s four parameters),
  * `one.vm.rename`, `one.vm.snapshotcreate`, `one.vmpool.info` (the short documents of 5.8+, without custom
- * attributes) and `one.vmpool.infoextended`, `one.user.info`. It answers as oned does
+ * attributes) and `one.vmpool.infoextended` (5.8.1+), both with oned's id ranges, row offsets
+ * and order (`oned_pool.ts`), `one.user.info`. It answers as oned does
  * (`[success, result, error code]`, xmlrpc-c's faults for unknown methods and wrong
  * parameters), refuses a wrong session, unknown templates and VMs, actions a VM's state does not
  * allow, and an instantiate or resume past the user's VM quota (its own limits, `-1` for the
- * default quota, `-2` for unlimited, as oned reads them), each with oned's code; and a VM moves
+ * default quota, `-2` for unlimited, as oned reads them; a VM charged its template's CPU, not
+ * VCPU, and MEMORY, RUNNING_* from 5.6.1), each with oned's code; and a VM moves
  * through its states over time (PENDING → PROLOG → BOOT → RUNNING, SHUTDOWN_POWEROFF →
  * POWEROFF, ...), one step every `stepMs`. Listens on 127.0.0.1, on a free port.
  *
@@ -15,6 +17,7 @@
  */
 
 import { child, parseXml, type XmlElement } from "../lib/util/xml.ts";
+import { type ListOrder, listPool } from "./oned_pool.ts";
 
 /** oned's error codes. */
 const ERR = { AUTHENTICATION: 0x0100, AUTHORIZATION: 0x0200, NO_EXISTS: 0x0400, ACTION: 0x0800 };
@@ -36,6 +39,25 @@ export interface PartnerVm {
   readonly context: Record<string, string>;
   /** Actions received, in order. */
   readonly actions: string[];
+  /** Its template's `CPU`, what oned charges the CPU quotas (1 when not given). */
+  readonly cpu?: number;
+  /** Its template's `VCPU` (1 when not given). */
+  readonly vcpu?: number;
+  /** Its template's `MEMORY`, MB (512 when not given). */
+  readonly memory?: number;
+}
+
+/** A template of the partner: its name and CONTEXT, whether the user may use it, its size. */
+export interface PartnerTemplate {
+  name: string;
+  context: Record<string, string>;
+  forbidden?: boolean;
+  /** `CPU` (1 when not given). */
+  cpu?: number;
+  /** `VCPU` (1 when not given). */
+  vcpu?: number;
+  /** `MEMORY`, MB (512 when not given). */
+  memory?: number;
 }
 
 /**
@@ -68,11 +90,13 @@ export interface PartnerOned extends AsyncDisposable {
   readonly session: string;
   readonly calls: PartnerCall[];
   readonly vms: Map<number, PartnerVm>;
-  /** Templates by id: their name and CONTEXT, and whether the user may not use them. */
-  readonly templates: Map<
-    number,
-    { name: string; context: Record<string, string>; forbidden?: boolean }
-  >;
+  /** Templates by id: their name and CONTEXT, whether the user may not use them, their size. */
+  readonly templates: Map<number, PartnerTemplate>;
+  /**
+   * How pool listings order their rows (`API_LIST_ORDER`): the release's default when
+   * undefined, descending from 5.8.
+   */
+  listOrder: ListOrder | undefined;
   /** The user's VM quota (`VMS`); unlimited when undefined. */
   vmQuota: number | undefined;
   /**
@@ -169,6 +193,17 @@ const STATE_NAMES = [
 ];
 
 /**
+ * ACTIVE's LCM states of a powered-off, suspended or undeployed VM being changed (hot-plugs,
+ * disk snapshots and resizes): not running for the RUNNING_* quotas.
+ */
+const OFF_WHILE_ACTIVE = new Set([27, 28, 33, 34, 51, 52, 53, 54, 56, 63, 64, 65, 67, 68]);
+
+/** A quota figure as oned writes it (`one_util::float_to_str`): whole, or two decimals. */
+function quotaFigure(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(2);
+}
+
+/**
  * Starts a stand-in partner.
  *
  * @param options The user and password it accepts, how long a state lasts, and the release it
@@ -183,10 +218,7 @@ export function startPartnerOned(
   const stepMs = options.stepMs ?? 200;
   const calls: PartnerCall[] = [];
   const vms = new Map<number, PartnerVm>();
-  const templates = new Map<
-    number,
-    { name: string; context: Record<string, string>; forbidden?: boolean }
-  >();
+  const templates = new Map<number, PartnerTemplate>();
   let nextId = 100;
 
   const advance = (vm: PartnerVm) => {
@@ -203,12 +235,17 @@ export function startPartnerOned(
     vm.since = Date.now();
   };
 
+  /** A VM's document: full (one.vm.info, infoextended, 5.6's pool), or 5.8+'s short one. */
   const vmXml = (vm: PartnerVm, extended: boolean) => {
     advance(vm);
+    // The short body of 5.8+ pool listings has no VCPU until 6.6.3.
+    const vcpu = extended || releaseAtLeast(release, "6.6.3")
+      ? `<VCPU><![CDATA[${vm.vcpu ?? 1}]]></VCPU>`
+      : "";
     return `<VM><ID>${vm.id}</ID><UID>2</UID><GID>1</GID><UNAME>${user}</UNAME><GNAME>users</GNAME>` +
       `<NAME>${escape(vm.name)}</NAME><STATE>${vm.state}</STATE><LCM_STATE>${vm.lcm}</LCM_STATE>` +
-      `<DEPLOY_ID>one-${vm.id}</DEPLOY_ID><TEMPLATE><CPU><![CDATA[1]]></CPU>` +
-      `<MEMORY><![CDATA[512]]></MEMORY><VCPU><![CDATA[1]]></VCPU>` +
+      `<DEPLOY_ID>one-${vm.id}</DEPLOY_ID><TEMPLATE><CPU><![CDATA[${vm.cpu ?? 1}]]></CPU>` +
+      `<MEMORY><![CDATA[${vm.memory ?? 512}]]></MEMORY>${vcpu}` +
       (extended
         ? `<CONTEXT>${
           cdata(vm.context)
@@ -221,17 +258,30 @@ export function startPartnerOned(
 
   const userQuota: Record<string, number> = {};
   const defaultQuota: Record<string, number> = {};
-  const METRICS = ["VMS", "RUNNING_VMS", "CPU", "RUNNING_CPU", "MEMORY", "RUNNING_MEMORY"];
-  /** Each VM holds 1 CPU and 512 MB; running ones (PENDING, HOLD, ACTIVE) the RUNNING_* too. */
+  // RUNNING_* came with 5.6.1 (QuotaVirtualMachine::VM_METRICS).
+  const METRICS = releaseAtLeast(release, "5.6.1")
+    ? ["VMS", "RUNNING_VMS", "CPU", "RUNNING_CPU", "MEMORY", "RUNNING_MEMORY"]
+    : ["VMS", "CPU", "MEMORY"];
+  /** What oned charges for a VM: 1 VM, its template's CPU (not VCPU) and MEMORY. */
+  const charge = (vm: { cpu?: number; memory?: number }) =>
+    ({ VMS: 1, CPU: vm.cpu ?? 1, MEMORY: vm.memory ?? 512 }) as Record<string, number>;
+  /** The charge of each metric (`RUNNING_CPU` is the CPU's). */
+  const amountOf = (metric: string, vm: { cpu?: number; memory?: number }) =>
+    charge(vm)[metric.replace(/^RUNNING_/, "")]!;
+  /**
+   * The VMs' charges; the RUNNING_* ones of VMs that count as running
+   * (`VirtualMachine::is_running_quota`: PENDING, HOLD, CLONING(_FAILURE), and ACTIVE but
+   * for the LCM states of a powered-off, suspended or undeployed VM being changed).
+   */
   const quotaUsed = () => {
     const used: Record<string, number> = Object.fromEntries(METRICS.map((m) => [m, 0]));
     for (const vm of vms.values()) {
       advance(vm);
       if (vm.state === 6) continue;
-      const running = vm.state >= 1 && vm.state <= 3;
-      for (const [metric, amount] of [["VMS", 1], ["CPU", 1], ["MEMORY", 512]] as const) {
-        used[metric]! += amount;
-        if (running) used[`RUNNING_${metric}`]! += amount;
+      const running = [1, 2, 10, 11].includes(vm.state) ||
+        (vm.state === 3 && !OFF_WHILE_ACTIVE.has(vm.lcm));
+      for (const metric of METRICS) {
+        if (running || !metric.startsWith("RUNNING_")) used[metric]! += amountOf(metric, vm);
       }
     }
     return used;
@@ -240,14 +290,13 @@ export function startPartnerOned(
     const own = userQuota[metric] ?? -1;
     return own === -1 ? defaultQuota[metric] ?? -2 : own;
   };
-  /** The quota error of adding one VM (`running` only: one that starts again), if any. */
-  const quotaRefusal = (runningOnly: boolean) => {
+  /** The quota error of adding a VM (`runningOnly`: one that starts again), if any. */
+  const quotaRefusal = (runningOnly: boolean, vm: { cpu?: number; memory?: number }) => {
     const used = quotaUsed();
     for (const metric of METRICS) {
       if (runningOnly && !metric.startsWith("RUNNING_")) continue;
       const limit = limitOf(metric);
-      const amount = metric.endsWith("VMS") ? 1 : metric.endsWith("CPU") ? 1 : 512;
-      if (limit !== -2 && used[metric]! + amount > limit) {
+      if (limit !== -2 && used[metric]! + amountOf(metric, vm) > limit) {
         return `User [2] : user [2] limit of ${limit} reached for ${metric} quota in user.`;
       }
     }
@@ -328,7 +377,11 @@ export function startPartnerOned(
       "one.vmpool.infoextended",
       "one.user.info",
     ];
-    if (!known.includes(method)) return xml(fault(-506, `Method '${method}' not defined`));
+    // one.vmpool.infoextended came with 5.8.1.
+    if (
+      !known.includes(method) ||
+      (method === "one.vmpool.infoextended" && !releaseAtLeast(release, "5.8.1"))
+    ) return xml(fault(-506, `Method '${method}' not defined`));
     if (typeof given !== "string") {
       return xml(fault(-501, `Type mismatch in the parameters of ${method}`));
     }
@@ -358,7 +411,11 @@ export function startPartnerOned(
             true,
             `<VMTEMPLATE><ID>${id}</ID><NAME>${escape(t.name)}</NAME><TEMPLATE><CONTEXT>${
               cdata(t.context)
-            }</CONTEXT><CPU><![CDATA[1]]></CPU><MEMORY><![CDATA[512]]></MEMORY></TEMPLATE></VMTEMPLATE>`,
+            }</CONTEXT><CPU><![CDATA[${t.cpu ?? 1}]]></CPU><MEMORY><![CDATA[${
+              t.memory ?? 512
+            }]]></MEMORY>${
+              t.vcpu === undefined ? "" : `<VCPU><![CDATA[${t.vcpu}]]></VCPU>`
+            }</TEMPLATE></VMTEMPLATE>`,
           ),
         );
       }
@@ -382,7 +439,7 @@ export function startPartnerOned(
             ),
           );
         }
-        const refusal = quotaRefusal(false);
+        const refusal = quotaRefusal(false, t);
         if (refusal) return xml(answer(false, `${tag} ${refusal}`, ERR.AUTHORIZATION));
         let extraXml: XmlElement;
         try {
@@ -409,6 +466,9 @@ export function startPartnerOned(
           user: userAttrs,
           context,
           actions: [],
+          ...(t.cpu !== undefined ? { cpu: t.cpu } : {}),
+          ...(t.vcpu !== undefined ? { vcpu: t.vcpu } : {}),
+          ...(t.memory !== undefined ? { memory: t.memory } : {}),
         };
         state.failNextBoot = false;
         vms.set(vm.id, vm);
@@ -442,7 +502,7 @@ export function startPartnerOned(
           );
         }
         if (action === "resume") {
-          const refusal = quotaRefusal(true);
+          const refusal = quotaRefusal(true, vm);
           if (refusal) return xml(answer(false, `${tag} ${refusal}`, ERR.AUTHORIZATION));
         }
         vm.actions.push(action as string);
@@ -494,13 +554,23 @@ export function startPartnerOned(
       }
       case "one.vmpool.info":
       case "one.vmpool.infoextended": {
-        const listed = [...vms.values()].filter((vm) => (advance(vm), vm.state !== 6));
+        // Every VM is the user's (uid 2); oned's paging, order and parameter checks.
+        const listing = listPool(
+          rest,
+          [...vms.values()].map((vm) => (advance(vm), { id: vm.id, state: vm.state, uid: 2 })),
+          (than) => releaseAtLeast(release, than),
+          state.listOrder,
+        );
+        if ("fault" in listing) return xml(fault(-501, listing.fault));
+        if ("refusal" in listing) {
+          return xml(answer(false, `${tag} ${listing.refusal}`, listing.code));
+        }
+        // one.vmpool.info answers the short documents from 5.8.0, the full ones before.
+        const full = method.endsWith("extended") || !releaseAtLeast(release, "5.8");
         return xml(
           answer(
             true,
-            `<VM_POOL>${
-              listed.map((vm) => vmXml(vm, method.endsWith("extended"))).join("")
-            }</VM_POOL>`,
+            `<VM_POOL>${listing.ids.map((id) => vmXml(vms.get(id)!, full)).join("")}</VM_POOL>`,
           ),
         );
       }
@@ -512,7 +582,7 @@ export function startPartnerOned(
         const own = set
           ? `<VM>${
             METRICS.map((m) =>
-              `<${m}>${userQuota[m] ?? -1}</${m}><${m}_USED>${used[m]}</${m}_USED>`
+              `<${m}>${userQuota[m] ?? -1}</${m}><${m}_USED>${quotaFigure(used[m]!)}</${m}_USED>`
             ).join("")
           }</VM>`
           : "";
@@ -529,7 +599,11 @@ export function startPartnerOned(
     }
   };
 
-  const state = { vmQuota: undefined as number | undefined, failNextBoot: false };
+  const state = {
+    vmQuota: undefined as number | undefined,
+    failNextBoot: false,
+    listOrder: undefined as ListOrder | undefined,
+  };
   return new Promise((resolve) => {
     const server = Deno.serve({
       hostname: "127.0.0.1",
@@ -553,6 +627,12 @@ export function startPartnerOned(
           },
           set vmQuota(value) {
             state.vmQuota = value;
+          },
+          get listOrder() {
+            return state.listOrder;
+          },
+          set listOrder(value) {
+            state.listOrder = value;
           },
           get failNextBoot() {
             return state.failNextBoot;

@@ -297,17 +297,18 @@ test("a wild partner VM imported by onehost importvm is the host's VM from then 
         ...hostLinesA(3),
         `ORPHANED_INSTANCES="${orphan}"`,
         "VM_POLL=YES",
-        ...legacyVm(
-          10,
-          vmA,
-          importOf(vmA, "one-10-partner-a", "partner-a", "IMPORT_VM_ID"),
-          await vmmPoll(vmA, "partner-a"),
-        ),
+        // In the partner's order: 5.8+ lists the newest VM first (API_LIST_ORDER DESC).
         ...legacyVm(
           77,
           wild,
           importOf(wild, "by-hand", "partner-a", "IMPORT_VM_ID"),
           await vmmPoll(wild, "partner-a"),
+        ),
+        ...legacyVm(
+          10,
+          vmA,
+          importOf(vmA, "one-10-partner-a", "partner-a", "IMPORT_VM_ID"),
+          await vmmPoll(vmA, "partner-a"),
         ),
         "",
       ].join("\n"),
@@ -321,8 +322,8 @@ test("a wild partner VM imported by onehost importvm is the host's VM from then 
     // The orphan (VM 12, which oned does not have) is no VM line: vm/monitor asks oned for the
     // host's VMs, and for a VM id that is not among them.
     assert.deepEqual(listed.map((m) => m.slice(1).join(" ")), [
-      `${vmA} 10 one-10-partner-a`,
       `${wild} 77 by-hand`,
+      `${vmA} 10 one-10-partner-a`,
     ]);
     assert.match(
       decoded(monitor.stdout),

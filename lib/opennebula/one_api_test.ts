@@ -93,9 +93,10 @@ Deno.test("vmPool() asks one.vmpool.info for every user's VMs in any state but D
   oned.setVm(8, { state: 8, lcmState: 0 });
   oned.setVm(9, { state: 6, lcmState: 0 });
   const client = new XmlRpcClient(oned.url, { label: "oned" });
+  // In oned's order: 5.8+ lists the newest VM first (API_LIST_ORDER DESC).
   assert.deepEqual(await vmPool(client, oned.session), [
-    { id: 3, deployId: "i-0abc", host: "aws-east", state: 3, lcmState: 3 },
     { id: 8, host: "aws-test", state: 8, lcmState: 0 },
+    { id: 3, deployId: "i-0abc", host: "aws-east", state: 3, lcmState: 3 },
   ]);
   assert.deepEqual(oned.calls, [{
     method: "one.vmpool.info",
