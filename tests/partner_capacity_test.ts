@@ -15,7 +15,7 @@ import {
   runProcess,
   sharedTest as test,
 } from "./harness.ts";
-import { type PartnerOned, startPartnerOned } from "./partner_oned.ts";
+import { handMadeVm, type PartnerOned, startPartnerOned } from "./partner_oned.ts";
 
 const DIST = new URL("../dist", import.meta.url).pathname;
 const PASSWORD = "Quota-s3cret";
@@ -77,18 +77,7 @@ async function probe(path: string, host: string): Promise<ActionResult> {
 
 /** Adds a VM the partner user made by hand (wild: no marks), running. */
 function byHand(id: number): void {
-  partner.vms.set(id, {
-    id,
-    name: `by-hand-${id}`,
-    templateId: 3,
-    state: 3,
-    lcm: 3,
-    next: [],
-    since: Date.now(),
-    user: {},
-    context: {},
-    actions: [],
-  });
+  partner.vms.set(id, handMadeVm(id, { templateId: 3 }));
 }
 
 test("the probes of a host without capacity report what the partner user's quota leaves it: limits, defaults for -1, every VM of the user counted", async () => {

@@ -82,6 +82,26 @@ export function releaseAtLeast(release: string, than: string): boolean {
   return true;
 }
 
+/**
+ * A VM the partner user made by hand, running, without the driver's marks unless `more` gives
+ * them, from template 7 unless it names another.
+ */
+export function handMadeVm(id: number, more: Partial<PartnerVm> = {}): PartnerVm {
+  return {
+    id,
+    name: `by-hand-${id}`,
+    templateId: 7,
+    state: 3,
+    lcm: 3,
+    next: [],
+    since: Date.now(),
+    user: {},
+    context: {},
+    actions: [],
+    ...more,
+  };
+}
+
 /** A running stand-in partner. */
 export interface PartnerOned extends AsyncDisposable {
   /** The OpenNebula release it answers as (`6.10.0` unless the options name another). */
@@ -192,6 +212,77 @@ const STATE_NAMES = [
   "UNDEPLOYED",
 ];
 
+/** The permissions every VM document of the partner's full form has. */
+const PERMISSIONS = "<PERMISSIONS><OWNER_U>1</OWNER_U><OWNER_M>1</OWNER_M><OWNER_A>0</OWNER_A>" +
+  "<GROUP_U>0</GROUP_U><GROUP_M>0</GROUP_M><GROUP_A>0</GROUP_A><OTHER_U>0</OTHER_U>" +
+  "<OTHER_M>0</OTHER_M><OTHER_A>0</OTHER_A></PERMISSIONS>";
+
+/**
+ * The DISK, GRAPHICS and OS of a VM's full document, as 6.x writes them: what makes a listing
+ * of full documents several times the size of the short ones.
+ */
+function fullDisk(id: number): string {
+  const hex = id.toString(16).padStart(8, "0");
+  return `<AUTOMATIC_REQUIREMENTS><![CDATA[(CLUSTER_ID = 0) & !(PUBLIC_CLOUD = YES)]]>` +
+    `</AUTOMATIC_REQUIREMENTS><DISK>${
+      cdata({
+        ALLOW_ORPHANS: "FORMAT",
+        CLONE: "YES",
+        CLONE_TARGET: "SYSTEM",
+        CLUSTER_ID: "0",
+        DATASTORE: "default",
+        DATASTORE_ID: "1",
+        DEV_PREFIX: "vd",
+        DISK_ID: "0",
+        DISK_TYPE: "FILE",
+        DRIVER: "qcow2",
+        FORMAT: "qcow2",
+        IMAGE: "ubuntu2204",
+        IMAGE_ID: "3",
+        IMAGE_STATE: "2",
+        LN_TARGET: "NONE",
+        ORIGINAL_SIZE: "2252",
+        READONLY: "NO",
+        SAVE: "NO",
+        SIZE: "2252",
+        SOURCE: `/var/lib/one//datastores/1/${hex}0c55b9e5b5ee4f1d6d0ea4d2`,
+        TARGET: "vda",
+        TM_MAD: "ssh",
+        TYPE: "FILE",
+      })
+    }</DISK><GRAPHICS>${
+      cdata({ LISTEN: "0.0.0.0", PORT: String(5900 + id), TYPE: "VNC" })
+    }</GRAPHICS><OS>${cdata({ ARCH: "x86_64", UUID: `${hex}-5f0e-4b8a-9d3c-2a6b7e1f4c90` })}</OS>`;
+}
+
+/** The attributes of a full NIC besides its IP. */
+function nicDetails(id: number): Record<string, string> {
+  const mac = `02:00:c0:a8:96:${(id % 250).toString(16).padStart(2, "0")}`;
+  return {
+    AR_ID: "0",
+    BRIDGE: "br0",
+    BRIDGE_TYPE: "linux",
+    MAC: mac,
+    MODEL: "virtio",
+    NETWORK: "private",
+    NETWORK_ID: "0",
+    NIC_ID: "0",
+    SECURITY_GROUPS: "0",
+    TARGET: `one-${id}-0`,
+    VN_MAD: "bridge",
+  };
+}
+
+/** The history of a VM's full document: one stay on a partner host. */
+function historyOf(id: number): string {
+  return `<HISTORY_RECORDS><HISTORY><OID>${id}</OID><SEQ>0</SEQ><HOSTNAME>kvm-1</HOSTNAME>` +
+    "<HID>0</HID><CID>0</CID><STIME>1700000000</STIME><ETIME>0</ETIME><VM_MAD>kvm</VM_MAD>" +
+    "<TM_MAD>ssh</TM_MAD><DS_ID>0</DS_ID><PSTIME>1700000000</PSTIME><PETIME>1700000010</PETIME>" +
+    "<RSTIME>1700000010</RSTIME><RETIME>0</RETIME><ESTIME>0</ESTIME><EETIME>0</EETIME>" +
+    "<ACTION>0</ACTION><UID>-1</UID><GID>-1</GID><REQUEST_ID>-1</REQUEST_ID></HISTORY>" +
+    "</HISTORY_RECORDS>";
+}
+
 /**
  * ACTIVE's LCM states of a powered-off, suspended or undeployed VM being changed (hot-plugs,
  * disk snapshots and resizes): not running for the RUNNING_* quotas.
@@ -243,16 +334,19 @@ export function startPartnerOned(
       ? `<VCPU><![CDATA[${vm.vcpu ?? 1}]]></VCPU>`
       : "";
     return `<VM><ID>${vm.id}</ID><UID>2</UID><GID>1</GID><UNAME>${user}</UNAME><GNAME>users</GNAME>` +
-      `<NAME>${escape(vm.name)}</NAME><STATE>${vm.state}</STATE><LCM_STATE>${vm.lcm}</LCM_STATE>` +
+      `<NAME>${escape(vm.name)}</NAME>${extended ? PERMISSIONS : ""}<STATE>${vm.state}</STATE>` +
+      `<LCM_STATE>${vm.lcm}</LCM_STATE>` +
       `<DEPLOY_ID>one-${vm.id}</DEPLOY_ID><TEMPLATE><CPU><![CDATA[${vm.cpu ?? 1}]]></CPU>` +
       `<MEMORY><![CDATA[${vm.memory ?? 512}]]></MEMORY>${vcpu}` +
       (extended
-        ? `<CONTEXT>${
-          cdata(vm.context)
-        }</CONTEXT><TEMPLATE_ID><![CDATA[${vm.templateId}]]></TEMPLATE_ID>`
+        ? `<CONTEXT>${cdata(vm.context)}</CONTEXT>${fullDisk(vm.id)}` +
+          `<TEMPLATE_ID><![CDATA[${vm.templateId}]]></TEMPLATE_ID>`
         : "") +
-      `<NIC><IP><![CDATA[192.168.150.${vm.id % 250}]]></IP></NIC></TEMPLATE>` +
+      `<NIC><IP><![CDATA[192.168.150.${vm.id % 250}]]></IP>${
+        extended ? cdata(nicDetails(vm.id)) : ""
+      }</NIC></TEMPLATE>` +
       (extended ? `<USER_TEMPLATE>${cdata(vm.user)}</USER_TEMPLATE>` : "<USER_TEMPLATE/>") +
+      (extended ? historyOf(vm.id) : "") +
       "</VM>";
   };
 
