@@ -242,8 +242,7 @@ export class OneCloudProvider implements Provider {
   }
 
   async #list(doing: string): Promise<PartnerVm[]> {
-    const pool = await this.#api.vmPool(doing);
-    return pool.children.filter((c) => c.name === "VM").flatMap((vm) => readVm(vm) ?? []);
+    return (await this.#api.vmPool(doing, readVm)).flatMap((vm) => vm ?? []);
   }
 
   /** Partner VM sizes are named by their resources (`2vcpu.4096mib`): no call needed. */

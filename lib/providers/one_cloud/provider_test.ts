@@ -426,7 +426,8 @@ Deno.test("findLaunched() keeps the VM's live partner VMs marked for its host", 
   const found = await provider.findLaunched(7, "partner");
   assert.deepEqual(found.map((i) => i.id), kept);
   assert.deepEqual(methods(fake), ["one.vmpool.infoextended"]);
-  assert.deepEqual(fake.paramsOf("one.vmpool.infoextended"), [[-3, -1, -1, -1]]);
+  // The user's VMs but DONE ones, the first page of rows (offset 0, 100 rows): it holds them all.
+  assert.deepEqual(fake.paramsOf("one.vmpool.infoextended"), [[-3, 0, -100, -1]]);
 });
 
 Deno.test("listForHost() keeps the pending and running VMs the driver launched for the host; list() every VM of the user", async () => {
