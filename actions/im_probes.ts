@@ -69,6 +69,11 @@ interface Surveyed {
   readonly knownVms: Set<number> | undefined;
   /** The VMs oned has (`one.vmpool.info`), when the probe names orphans and oned could be asked. */
   readonly known: LocalVm[] | undefined;
+  /**
+   * What a probe that names orphans says on stderr about the survey: that oned's VMs could not
+   * be listed (the others, which run every cycle, stay quiet).
+   */
+  readonly notes: string[];
 }
 
 /**
@@ -95,7 +100,8 @@ async function survey(
   const unmarked = listed.some((i) =>
     !i.launchedByDriver && i.state !== "terminated" && i.state !== "terminating"
   );
-  const known = namesOrphans || unmarked ? await localVms() : undefined;
+  const asked = namesOrphans || unmarked ? await localVms() : {};
+  const known = asked.known;
   return {
     host,
     hostId,
@@ -105,6 +111,7 @@ async function survey(
     listed: known ? adoptImported(listed, known) : listed,
     knownVms: namesOrphans && known ? new Set(known.map((vm) => vm.id)) : undefined,
     known: namesOrphans ? known : undefined,
+    notes: namesOrphans && asked.note !== undefined ? [asked.note] : [],
   };
 }
 
@@ -153,15 +160,26 @@ async function figuresOf(s: Surveyed) {
 }
 
 /**
- * The VMs oned has, when it can be asked (credentials in ONE_AUTH or ~/.one/one_auth);
- * undefined otherwise, and then no instance is called orphaned, nor taken as imported.
+ * The VMs oned has, when it can be asked (credentials in ONE_AUTH or ~/.one/one_auth); none
+ * otherwise, and then no instance is called orphaned, nor taken as imported. When oned can be
+ * asked but does not list its VMs, `note` says so: the probe then tells no orphan from a VM's
+ * instance, and no imported instance from a wild one.
  */
-async function localVms(): Promise<LocalVm[] | undefined> {
+async function localVms(): Promise<{ readonly known?: LocalVm[]; readonly note?: string }> {
+  let oned: LocalOned;
   try {
-    const { localOnedVms } = await import("../lib/opennebula/local_oned.ts");
-    return await localOnedVms();
+    oned = await import("../lib/opennebula/local_oned.ts").then((m) => m.openLocalOned());
   } catch {
-    return undefined;
+    return {};
+  }
+  try {
+    return { known: await oned.vms() };
+  } catch (error) {
+    return {
+      note: `WARNING: oned's VMs cannot be listed (${
+        error instanceof Error ? error.message : String(error)
+      }): instances whose VM oned no longer has, and instances OpenNebula imported, are not told apart this run`,
+    };
   }
 }
 
@@ -329,7 +347,7 @@ export async function imPoll(argv: readonly string[], run: ActionRun): Promise<R
   const s = await survey("poll", argv, run, true);
   const figures = await figuresOf(s);
   const sorted = sortInstances(s.listed, s.host, s.knownVms);
-  const notes: string[] = [];
+  const notes: string[] = [...s.notes];
   let orphans = sorted.orphans;
   if (s.known !== undefined && orphans.length > 0) {
     // Every poll (MONITORING_INTERVAL) ends the instances of DONE VMs: 4.4-5.10 have no other
@@ -403,7 +421,7 @@ export async function hostSystem(argv: readonly string[], run: ActionRun): Promi
       ["VM_NAME", instance.name ?? instance.id],
     ]));
   }
-  return { lines };
+  return { lines, notes: s.notes };
 }
 
 /** `host_monitor` (5.12+): what this host's instances use, and what is left. */

@@ -5,7 +5,7 @@
  * the local oned, played by `oned_xmlrpc.ts`, has a VM with its deploy id on the host). One
  * partner user holds two hosts, a VM deployed to each, an orphan (marked for a VM oned does not
  * have) and a VM made by hand on the partner. Last, pools larger than one answer can hold (a
- * partner user's, the local oned's), read page by page.
+ * partner user's, the local oned's), read page by page, and an oned that cannot be listed.
  */
 
 import assert from "node:assert/strict";
@@ -405,5 +405,20 @@ test("a local oned with more VMs than one answer holds (4,000): host/system stil
     for (let vmId = 10_000; vmId < 14_000; vmId++) oned.vms.delete(vmId);
     oned.setVm(91, { state: 6, lcmState: 0, deployId: "opennebula-hybrid-3001" });
     partner.vms.get(3001)!.state = 6;
+  }
+});
+
+test("when oned cannot list its VMs, host/system says that orphans and imported VMs are not told apart this run", async () => {
+  oned.misbehave("http-500");
+  try {
+    const system = await monitord("partner-a", "host/system");
+    assert.equal(system.code, 0);
+    assert.doesNotMatch(system.stdout, /ORPHANED_INSTANCES/);
+    assert.equal(
+      system.stderr,
+      `WARNING: oned's VMs cannot be listed (oned at ${oned.url} answered one.vmpool.info with HTTP 500 Internal Server Error): instances whose VM oned no longer has, and instances OpenNebula imported, are not told apart this run\n`,
+    );
+  } finally {
+    oned.misbehave(undefined);
   }
 });
