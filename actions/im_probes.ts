@@ -29,6 +29,7 @@ import {
   capacityFromTemplate,
   capacityProblem,
   type CapacitySpec,
+  chargeOf,
   holdsCapacity,
   hostFigures,
 } from "../lib/core/capacity.ts";
@@ -122,23 +123,26 @@ async function survey(
  * account quotas (a partner OpenNebula user's), what the quota leaves this host, when it caps
  * both CPU and memory. A host with none fails, saying how to set one.
  */
-async function capacityOf(s: Surveyed): Promise<CapacitySpec> {
+async function capacityOf(s: Surveyed): Promise<{ capacity: CapacitySpec; fromQuota?: true }> {
   const configured = s.settings.capacity;
-  if (configured && Object.keys(configured).length > 0) return configured;
+  if (configured && Object.keys(configured).length > 0) return { capacity: configured };
   const attributes = await import("../lib/opennebula/local_oned.ts").then(
     (m) => m.localOnedHostCapacity(s.hostId),
   ).catch(() => undefined);
-  if (attributes && Object.keys(attributes).length > 0) return capacityFromTemplate(attributes);
+  if (attributes && Object.keys(attributes).length > 0) {
+    return { capacity: capacityFromTemplate(attributes) };
+  }
   const where = s.settings.source || "the driver configuration (HYBRID_DRIVER_CONFIG)";
   if (s.provider.quotaCapacity) {
     const quota = await s.provider.quotaCapacity();
     const held = s.listed.filter((i) => holdsCapacity(i, s.host));
     const sizes = await sizesOf(s, held);
+    // Counted as the quota counts them: what it charges (a partner VM's CPU, not its VCPU).
     const capacity = capacityFromQuota(
       quota,
-      held.map((i) => ({ size: sizeOf(sizes, i), running: true })),
+      held.map((i) => ({ size: chargeOf(i, sizes), running: true })),
     );
-    if (capacityProblem(capacity) === undefined) return capacity;
+    if (capacityProblem(capacity) === undefined) return { capacity, fromQuota: true };
     throw new InvalidInputError(
       `Host ${s.host} has no capacity: its cloud account's quota caps ${
         capacity.vcpus !== undefined
@@ -154,9 +158,13 @@ async function capacityOf(s: Surveyed): Promise<CapacitySpec> {
   );
 }
 
-/** The host's figures; a host without capacity fails, saying how to set it. */
+/**
+ * The host's figures, instances counted as its capacity counts them (what the account's quota
+ * charges, for a capacity taken from it); a host without capacity fails, saying how to set it.
+ */
 async function figuresOf(s: Surveyed) {
-  return hostFigures(s.host, await capacityOf(s), s.provider, s.listed);
+  const { capacity, fromQuota } = await capacityOf(s);
+  return hostFigures(s.host, capacity, s.provider, s.listed, fromQuota);
 }
 
 /**
