@@ -29,7 +29,8 @@
  *
  * Page sizes follow the answers: the first page is small, the next ones are sized from the
  * characters a row took so far, and a page the client refuses as too large is asked again at
- * half the size.
+ * half the size. Items are copied as they are taken, so that no item keeps a page's document
+ * alive (text read from it may be a slice of it).
  *
  * oned before 4.6 has no row offsets (it reads `end_id < -1` as an id range and answers an
  * empty pool); a reader that may meet one gives `whole`, the pool in one call, which is asked
@@ -44,7 +45,7 @@ import { CloudError } from "../util/errors.ts";
 export interface PoolRow<T> {
   /** `ID`. */
   readonly id: number;
-  /** What the caller keeps of the row. */
+  /** What the caller keeps of the row: plain data (it is copied with `structuredClone`). */
   readonly item: T;
 }
 
@@ -84,8 +85,12 @@ const FEWEST = 4;
 /** Pages in a row that may take no new row (read again, or all seen) before the walk gives up. */
 const MOST_IDLE_PAGES = 32;
 
-/** The defaults: about 1 MiB of document a page, 4 to 1000 rows. */
-const DEFAULT_SIZES: Required<PageSizes> = { first: 100, most: 1000, chars: 1024 * 1024 };
+/**
+ * The defaults: about half a MiB of document a page (a few hundred full VM documents, a few
+ * hundred KB on the wire, far under the 4 MiB cap), 4 to 1000 rows. Larger pages make fewer
+ * calls but not faster listings, and a larger heap: measured in `lab/pool_scale.ts`.
+ */
+const DEFAULT_SIZES: Required<PageSizes> = { first: 100, most: 1000, chars: 512 * 1024 };
 
 /** Rows a page repeats of the last one: 1 in 20, at least 1. */
 function overlapOf(size: number): number {
@@ -165,7 +170,9 @@ export async function readPool<T>(reader: PoolReader<T>, sizes: PageSizes = {}):
     } else {
       for (const row of page.rows) {
         if (!past(row.id)) continue;
-        items.push(row.item);
+        // A copy: text read from a page may be a slice of its whole document, which the item
+        // would keep alive, every page of the pool at once.
+        items.push(structuredClone(row.item));
         last = row.id;
       }
       if (ids.length < size) return items;
