@@ -356,7 +356,8 @@ export class OneCloudProvider implements Provider {
   /**
    * Moves the VM's host mark to its new host: `one.vm.update` merging `ONE_HYBRID_HOST` into
    * its user template (the 4.4+ form: session, id, template, 1 for merge), then `one.vm.rename`
-   * to `one-<vm id>-<host>`, the mark a listing without user templates (before 5.10) reads.
+   * to `one-<vm id>-<host>`, the mark a listing without user templates reads (5.8.0, whose
+   * one.vmpool.info answers short documents and which has no infoextended).
    */
   async rehome(id: string, host: string, vmId: number): Promise<void> {
     const partnerId = partnerIdOf(id);
