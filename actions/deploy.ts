@@ -19,6 +19,7 @@
  */
 
 import { type ActionRun, runAction } from "../lib/runtime/action.ts";
+import type { QuotaCharge } from "../lib/core/provider.ts";
 import { checkDeployCapacity, checkDeployQuota } from "../lib/core/capacity.ts";
 import { NotFoundError } from "../lib/util/errors.ts";
 import { checkOwner, followHost } from "../lib/core/lifecycle.ts";
@@ -58,12 +59,17 @@ export default async function deploy(argv: readonly string[], run: ActionRun): P
   });
   // Only a host with a capacity in the configuration, or a provider with account quotas, pays
   // for the check (one or two more requests).
-  const fitCapacity = async (size: string | undefined) => {
+  // A quota check counts what the quota will charge, where the provider says (a partner
+  // template's CPU, not VCPU): the existing instance's, or the launch's (asked only then).
+  const fitCapacity = async (
+    size: string | undefined,
+    charged: () => Promise<QuotaCharge | undefined>,
+  ) => {
     const request = { vmId: args.vmId, host: args.host, size };
     if (settings.capacity) {
       await checkDeployCapacity(provider, settings.capacity, request);
     } else if (provider.quotaCapacity) {
-      await checkDeployQuota(provider, await provider.quotaCapacity(), request);
+      await checkDeployQuota(provider, await provider.quotaCapacity(), { ...request, charged });
     }
   };
   if (deployment.deployId) {
@@ -78,12 +84,12 @@ export default async function deploy(argv: readonly string[], run: ActionRun): P
     });
     checkOwner(existing, args.vmId, `resume VM ${args.vmId}`);
     if (existing.state !== "terminated" && existing.state !== "terminating") {
-      await fitCapacity(existing.size ?? launch.size);
+      await fitCapacity(existing.size ?? launch.size, () => Promise.resolve(existing.charged));
       await followHost(provider, existing, args.host, args.vmId);
       return (await provider.resume(existing.id)).id;
     }
   }
-  await fitCapacity(launch.size);
+  await fitCapacity(launch.size, () => launch.charged?.() ?? Promise.resolve(undefined));
   return (await launch.run()).id;
 }
 

@@ -29,6 +29,7 @@ import {
   capacityFromTemplate,
   capacityProblem,
   type CapacitySpec,
+  chargeOf,
   holdsCapacity,
   hostFigures,
 } from "../lib/core/capacity.ts";
@@ -69,6 +70,11 @@ interface Surveyed {
   readonly knownVms: Set<number> | undefined;
   /** The VMs oned has (`one.vmpool.info`), when the probe names orphans and oned could be asked. */
   readonly known: LocalVm[] | undefined;
+  /**
+   * What a probe that names orphans says on stderr about the survey: that oned's VMs could not
+   * be listed (the others, which run every cycle, stay quiet).
+   */
+  readonly notes: string[];
 }
 
 /**
@@ -95,7 +101,8 @@ async function survey(
   const unmarked = listed.some((i) =>
     !i.launchedByDriver && i.state !== "terminated" && i.state !== "terminating"
   );
-  const known = namesOrphans || unmarked ? await localVms() : undefined;
+  const asked = namesOrphans || unmarked ? await localVms() : {};
+  const known = asked.known;
   return {
     host,
     hostId,
@@ -105,6 +112,7 @@ async function survey(
     listed: known ? adoptImported(listed, known) : listed,
     knownVms: namesOrphans && known ? new Set(known.map((vm) => vm.id)) : undefined,
     known: namesOrphans ? known : undefined,
+    notes: namesOrphans && asked.note !== undefined ? [asked.note] : [],
   };
 }
 
@@ -115,23 +123,26 @@ async function survey(
  * account quotas (a partner OpenNebula user's), what the quota leaves this host, when it caps
  * both CPU and memory. A host with none fails, saying how to set one.
  */
-async function capacityOf(s: Surveyed): Promise<CapacitySpec> {
+async function capacityOf(s: Surveyed): Promise<{ capacity: CapacitySpec; fromQuota?: true }> {
   const configured = s.settings.capacity;
-  if (configured && Object.keys(configured).length > 0) return configured;
+  if (configured && Object.keys(configured).length > 0) return { capacity: configured };
   const attributes = await import("../lib/opennebula/local_oned.ts").then(
     (m) => m.localOnedHostCapacity(s.hostId),
   ).catch(() => undefined);
-  if (attributes && Object.keys(attributes).length > 0) return capacityFromTemplate(attributes);
+  if (attributes && Object.keys(attributes).length > 0) {
+    return { capacity: capacityFromTemplate(attributes) };
+  }
   const where = s.settings.source || "the driver configuration (HYBRID_DRIVER_CONFIG)";
   if (s.provider.quotaCapacity) {
     const quota = await s.provider.quotaCapacity();
     const held = s.listed.filter((i) => holdsCapacity(i, s.host));
     const sizes = await sizesOf(s, held);
+    // Counted as the quota counts them: what it charges (a partner VM's CPU, not its VCPU).
     const capacity = capacityFromQuota(
       quota,
-      held.map((i) => ({ size: sizeOf(sizes, i), running: true })),
+      held.map((i) => ({ size: chargeOf(i, sizes), running: true })),
     );
-    if (capacityProblem(capacity) === undefined) return capacity;
+    if (capacityProblem(capacity) === undefined) return { capacity, fromQuota: true };
     throw new InvalidInputError(
       `Host ${s.host} has no capacity: its cloud account's quota caps ${
         capacity.vcpus !== undefined
@@ -147,21 +158,36 @@ async function capacityOf(s: Surveyed): Promise<CapacitySpec> {
   );
 }
 
-/** The host's figures; a host without capacity fails, saying how to set it. */
+/**
+ * The host's figures, instances counted as its capacity counts them (what the account's quota
+ * charges, for a capacity taken from it); a host without capacity fails, saying how to set it.
+ */
 async function figuresOf(s: Surveyed) {
-  return hostFigures(s.host, await capacityOf(s), s.provider, s.listed);
+  const { capacity, fromQuota } = await capacityOf(s);
+  return hostFigures(s.host, capacity, s.provider, s.listed, fromQuota);
 }
 
 /**
- * The VMs oned has, when it can be asked (credentials in ONE_AUTH or ~/.one/one_auth);
- * undefined otherwise, and then no instance is called orphaned, nor taken as imported.
+ * The VMs oned has, when it can be asked (credentials in ONE_AUTH or ~/.one/one_auth); none
+ * otherwise, and then no instance is called orphaned, nor taken as imported. When oned can be
+ * asked but does not list its VMs, `note` says so: the probe then tells no orphan from a VM's
+ * instance, and no imported instance from a wild one.
  */
-async function localVms(): Promise<LocalVm[] | undefined> {
+async function localVms(): Promise<{ readonly known?: LocalVm[]; readonly note?: string }> {
+  let oned: LocalOned;
   try {
-    const { localOnedVms } = await import("../lib/opennebula/local_oned.ts");
-    return await localOnedVms();
+    oned = await import("../lib/opennebula/local_oned.ts").then((m) => m.openLocalOned());
   } catch {
-    return undefined;
+    return {};
+  }
+  try {
+    return { known: await oned.vms() };
+  } catch (error) {
+    return {
+      note: `WARNING: oned's VMs cannot be listed (${
+        error instanceof Error ? error.message : String(error)
+      }): instances whose VM oned no longer has, and instances OpenNebula imported, are not told apart this run`,
+    };
   }
 }
 
@@ -329,7 +355,7 @@ export async function imPoll(argv: readonly string[], run: ActionRun): Promise<R
   const s = await survey("poll", argv, run, true);
   const figures = await figuresOf(s);
   const sorted = sortInstances(s.listed, s.host, s.knownVms);
-  const notes: string[] = [];
+  const notes: string[] = [...s.notes];
   let orphans = sorted.orphans;
   if (s.known !== undefined && orphans.length > 0) {
     // Every poll (MONITORING_INTERVAL) ends the instances of DONE VMs: 4.4-5.10 have no other
@@ -403,7 +429,7 @@ export async function hostSystem(argv: readonly string[], run: ActionRun): Promi
       ["VM_NAME", instance.name ?? instance.id],
     ]));
   }
-  return { lines };
+  return { lines, notes: s.notes };
 }
 
 /** `host_monitor` (5.12+): what this host's instances use, and what is left. */

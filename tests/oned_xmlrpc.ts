@@ -1,7 +1,7 @@
 /**
  * A stand-in for oned's XML-RPC server, for tests: it answers `one.vm.info` (a DONE VM
- * included, with `STATE` 6, as oned keeps done VMs), `one.vmpool.info` (every VM but DONE ones,
- * as the host probes ask) and `one.host.info` (the host's VMs under `<VMS>`, its template's
+ * included, with `STATE` 6, as oned keeps done VMs), `one.vmpool.info` (with oned's filters, id
+ * ranges, row offsets and order: `oned_pool.ts`) and `one.host.info` (the host's VMs under `<VMS>`, its template's
  * `CAPACITY`) the way oned 3.2–6.10 does (xmlrpc-c's `methodResponse` holding `[success,
  * result, error code]`, the result being the `<VM>` or `<HOST>` document, shaped as
  * `VirtualMachine::to_xml` and `Host::to_xml` write them), refuses a wrong session and an
@@ -14,6 +14,8 @@
 
 import { child, parseXml, type XmlElement } from "../lib/util/xml.ts";
 import type { OnedVmView } from "./one_vmm.ts";
+import { type ListOrder, listPool } from "./oned_pool.ts";
+import { releaseAtLeast } from "./partner_oned.ts";
 
 /** oned's error codes (`Request::ErrorCode`). */
 export const ONE_ERROR = { AUTHENTICATION: 0x0100, NO_EXISTS: 0x0400 } as const;
@@ -72,8 +74,13 @@ export interface FakeOned extends OnedVmView, AsyncDisposable {
   setVm(id: number, vm: OnedVm): void;
   /** Makes every later call misbehave this way (`undefined`: answer normally again). */
   misbehave(fault: OnedFault | undefined): void;
-  /** Sets the version `one.system.version` answers (none: the method is not known). */
+  /**
+   * Sets the version `one.system.version` answers (none: the method is not known); pool
+   * listings follow its rules (6.10's when none): row offsets from 4.6, descending from 5.8.
+   */
   setVersion(version: string | undefined): void;
+  /** Orders pool listings so (`API_LIST_ORDER`); the version's default when undefined. */
+  setListOrder(order: ListOrder | undefined): void;
   /**
    * Makes oned have a host (`one.host.info` answers it, with the VMs whose history names it);
    * a host is also made by giving it a capacity.
@@ -166,6 +173,7 @@ export function startFakeOned(
     [...hosts].find(([, h]) => h.name === (name ?? "aws-test"))?.[0] ?? 0;
   let hook: ((call: OnedCall) => Promise<void> | void) | undefined;
   let version: string | undefined;
+  let listOrder: ListOrder | undefined;
   const held: (() => void)[] = [];
   let misbehaving: OnedFault | undefined;
 
@@ -202,10 +210,14 @@ export function startFakeOned(
     }
     if (method === "one.vmpool.info") {
       const [given, ...filter] = params;
-      if (
-        typeof given !== "string" || filter.length !== 4 ||
-        filter.some((f) => typeof f !== "number")
-      ) {
+      // Every VM is oneadmin's (uid 0); oned's paging, order and parameter checks, by release.
+      const listing = listPool(
+        filter,
+        [...vms].map(([id, vm]) => ({ id, state: vm.state, uid: 0 })),
+        (than) => releaseAtLeast(version ?? "6.10.0", than),
+        listOrder,
+      );
+      if (typeof given !== "string" || "fault" in listing) {
         return xml(fault(-501, "Type mismatch in the parameters of one.vmpool.info"));
       }
       if (given !== session) {
@@ -217,13 +229,17 @@ export function startFakeOned(
           ),
         );
       }
-      // -2 (every user's), -1 -1 (any id), -1 (any state but DONE): what the probes ask.
-      const listed = [...vms].filter(([, vm]) => vm.state !== DONE);
+      if ("refusal" in listing) {
+        return xml(answer(false, `[one.vmpool.info] ${listing.refusal}`, listing.code));
+      }
       return xml(
         answer(
           true,
           `<VM_POOL>${
-            listed.map(([id, vm]) => vmDocument(id, vm, true, hostIdOf(vm.host))).join("")
+            listing.ids.map((id) => {
+              const vm = vms.get(id)!;
+              return vmDocument(id, vm, true, hostIdOf(vm.host));
+            }).join("")
           }</VM_POOL>`,
           0,
         ),
@@ -330,6 +346,7 @@ export function startFakeOned(
             hosts.set(id, { name: hosts.get(id)?.name ?? `host-${id}`, capacity: { ...capacity } }),
           beforeAnswer: (given) => hook = given,
           setVersion: (given) => version = given,
+          setListOrder: (order) => listOrder = order,
           close,
           [Symbol.asyncDispose]: close,
         });

@@ -15,7 +15,7 @@ import {
   runProcess,
   sharedTest as test,
 } from "./harness.ts";
-import { type PartnerOned, startPartnerOned } from "./partner_oned.ts";
+import { handMadeVm, type PartnerOned, startPartnerOned } from "./partner_oned.ts";
 
 const DIST = new URL("../dist", import.meta.url).pathname;
 const PASSWORD = "Quota-s3cret";
@@ -44,11 +44,20 @@ await Deno.chmod(config, 0o600);
 // No ONE_AUTH: the local oned cannot be asked for the host template's CAPACITY.
 const ENV = { HOME: tmp, HYBRID_DRIVER_CONFIG: config };
 
-/** A 5.x deployment of a VM of 1 CPU and 512 MB with a partner section. */
-function deployment(vmId: number, extra = "", lcm = 2): string {
+/**
+ * A 5.x deployment of a VM with a partner section: of 1 CPU and 512 MB from partner template 3,
+ * unless `template` names another and the VM's size.
+ */
+function deployment(
+  vmId: number,
+  extra = "",
+  lcm = 2,
+  template = { id: 3, size: "<CPU>1</CPU><MEMORY>512</MEMORY>" },
+): string {
   return `<VM><ID>${vmId}</ID><NAME>q-${vmId}</NAME><STATE>3</STATE><LCM_STATE>${lcm}</LCM_STATE>` +
-    `${extra}<TEMPLATE><CPU>1</CPU><MEMORY>512</MEMORY></TEMPLATE><USER_TEMPLATE><PUBLIC_CLOUD>` +
-    "<TYPE>opennebula</TYPE><TEMPLATE_ID>3</TEMPLATE_ID></PUBLIC_CLOUD></USER_TEMPLATE></VM>";
+    `${extra}<TEMPLATE>${template.size}</TEMPLATE><USER_TEMPLATE><PUBLIC_CLOUD>` +
+    `<TYPE>opennebula</TYPE><TEMPLATE_ID>${template.id}</TEMPLATE_ID></PUBLIC_CLOUD>` +
+    "</USER_TEMPLATE></VM>";
 }
 
 async function deploy(vmId: number, host: string, xml: string, seq = 0): Promise<ActionResult> {
@@ -77,18 +86,7 @@ async function probe(path: string, host: string): Promise<ActionResult> {
 
 /** Adds a VM the partner user made by hand (wild: no marks), running. */
 function byHand(id: number): void {
-  partner.vms.set(id, {
-    id,
-    name: `by-hand-${id}`,
-    templateId: 3,
-    state: 3,
-    lcm: 3,
-    next: [],
-    since: Date.now(),
-    user: {},
-    context: {},
-    actions: [],
-  });
+  partner.vms.set(id, handMadeVm(id, { templateId: 3 }));
 }
 
 test("the probes of a host without capacity report what the partner user's quota leaves it: limits, defaults for -1, every VM of the user counted", async () => {
@@ -178,6 +176,77 @@ test("a quota that does not cap both CPU and memory gives no capacity: the probe
   const ok = await deploy(30, "partner-q", deployment(30));
   assert.equal(ok.code, 0, ok.stdout);
   assert.equal((await act("cancel", ok.stdout.trim(), 30, "partner-q", 12)).code, 0);
+});
+
+/** Partner template 4: half a CPU (what oned charges the CPU quotas) of 2 VCPUs, 512 MB. */
+partner.templates.set(4, { name: "half", context: {}, cpu: 0.5, vcpu: 2, memory: 512 });
+const HALF = { id: 4, size: "<CPU>0.5</CPU><VCPU>2</VCPU><MEMORY>512</MEMORY>" };
+
+/** Sets the user's quota limits, every other metric unlimited. */
+function quota(limits: Record<string, number>): void {
+  for (const metric of ["VMS", "RUNNING_VMS", "CPU", "RUNNING_CPU", "MEMORY", "RUNNING_MEMORY"]) {
+    partner.userQuota[metric] = limits[metric] ?? -2;
+  }
+}
+
+test("the probes count a partner VM by the CPU its template charges the quota (0.5), not by its VCPU (2)", async () => {
+  quota({ CPU: 2, MEMORY: 2048 });
+  const deployed = await deploy(40, "partner-q", deployment(40, "", 2, HALF));
+  assert.equal(deployed.code, 0, deployed.stdout);
+  try {
+    const system = await probe("host/system", "partner-q");
+    assert.equal(system.stderr, "");
+    assert.deepEqual(system.stdout.split("\n").slice(3, 5), [
+      "TOTALCPU=200",
+      "TOTALMEMORY=2097152",
+    ]);
+    // 0.5 of the 2 CPUs are used, as the partner counts them (CPU_USED 0.50): 1.5 are free.
+    assert.equal(
+      (await probe("host/monitor", "partner-q")).stdout,
+      "HYPERVISOR=opennebula\nPUBLIC_CLOUD=YES\nUSEDCPU=50\nUSEDMEMORY=524288\nFREECPU=150\nFREEMEMORY=1572864\n",
+    );
+  } finally {
+    assert.equal((await act("cancel", deployed.stdout.trim(), 40, "partner-q", 12)).code, 0);
+  }
+});
+
+test("deploy counts the CPU the partner template charges the quota: four VMs of 0.5 CPU (2 VCPUs) fit a CPU quota of 2, the fifth is refused before instantiating", async () => {
+  quota({ CPU: 2 });
+  const ids: [number, string][] = [];
+  try {
+    for (const vmId of [50, 51, 52, 53]) {
+      const result = await deploy(vmId, "partner-q", deployment(vmId, "", 2, HALF));
+      assert.equal(result.code, 0, result.stdout);
+      ids.push([vmId, result.stdout.trim()]);
+    }
+    const instantiated = partner.count("one.template.instantiate");
+    assert.equal(
+      failureLine(await deploy(54, "partner-q", deployment(54, "", 2, HALF))),
+      "Cannot deploy VM 54 to host partner-q: its capacity allows 2 CPU, pending and running instances hold 2 and the instance needs 0.5 (what the cloud account's quota leaves)",
+    );
+    assert.equal(partner.count("one.template.instantiate"), instantiated, "nothing instantiated");
+  } finally {
+    for (const [vmId, id] of ids) {
+      assert.equal((await act("cancel", id, vmId, "partner-q", 12)).code, 0);
+    }
+  }
+});
+
+test("a RUNNING_CPU quota counts running VMs by their template's CPU, and not a powered-off VM, which holds CPU but not RUNNING_CPU", async () => {
+  quota({ RUNNING_CPU: 1, MEMORY: 2048 });
+  // Powered off by hand on the partner: 1.5 CPU and 512 MB held, no RUNNING_* charged.
+  partner.vms.set(700, handMadeVm(700, { templateId: 3, state: 8, lcm: 0, cpu: 1.5 }));
+  const deployed = await deploy(41, "partner-q", deployment(41, "", 2, HALF));
+  assert.equal(deployed.code, 0, deployed.stdout);
+  try {
+    assert.equal(
+      (await probe("host/monitor", "partner-q")).stdout,
+      "HYPERVISOR=opennebula\nPUBLIC_CLOUD=YES\nUSEDCPU=50\nUSEDMEMORY=524288\nFREECPU=50\nFREEMEMORY=1048576\n",
+    );
+  } finally {
+    assert.equal((await act("cancel", deployed.stdout.trim(), 41, "partner-q", 12)).code, 0);
+    partner.vms.get(700)!.state = 6;
+  }
 });
 
 globalThis.addEventListener("unload", () => void partner.close());

@@ -16,7 +16,7 @@ import {
   runProcess,
   sharedTest as test,
 } from "./harness.ts";
-import { type PartnerOned, startPartnerOned } from "./partner_oned.ts";
+import { handMadeVm, type PartnerOned, startPartnerOned } from "./partner_oned.ts";
 
 const DIST = new URL("../dist", import.meta.url).pathname;
 const PASSWORD = "Partner-s3cret";
@@ -299,18 +299,7 @@ test("the host probes list the host's partner VMs and the partner user's wild VM
   const own = await deploy(60, "partner-a", deployment(60, { TEMPLATE_ID: "7" }));
   const ownId = own.stdout.trim();
   // A VM the partner user made by hand: wild.
-  partner.vms.set(900, {
-    id: 900,
-    name: "by-hand",
-    templateId: 7,
-    state: 3,
-    lcm: 3,
-    next: [],
-    since: Date.now(),
-    user: {},
-    context: {},
-    actions: [],
-  });
+  partner.vms.set(900, handMadeVm(900, { name: "by-hand" }));
   const dir = `${DIST}/im/provider-probes.d`;
   const args = ["provider", "/var/lib/one//datastores", "4124", "20", "3", "partner-a"];
   const system = await runProcess(`./probe_host_system`, args, {

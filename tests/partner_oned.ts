@@ -3,8 +3,8 @@
  * `one.template.info`, `one.template.instantiate`, `one.vm.info`, `one.vm.action`,
  * `one.vm.update` (replace or merge the user template, 4.4+'s four parameters),
  * `one.vm.rename`, `one.vm.snapshotcreate`, `one.vmpool.info` (the short documents of 5.8+, without custom
- * attributes) and `one.vmpool.infoextended`, `one.user.info`, `one.system.version` (the release
- * it answers as). It answers as the release it stands for does (`partner_wire.ts`): failures of
+ * attributes) and `one.vmpool.infoextended` (5.8.1+), both with oned's id ranges, row offsets
+ * and order (`oned_pool.ts`), `one.user.info`, `one.system.version` (the release it answers as). It answers as the release it stands for does (`partner_wire.ts`): failures of
  * 3, 4 or 5 elements, messages naming the method as the release does, xmlrpc-c's fault -506 for
  * a method the release does not have and -501 for a parameter missing or of another type, in
  * every call (the session first, before authentication). It refuses a wrong session, unknown
@@ -12,7 +12,8 @@
  * group: not authorized), an extra template with a restricted `CONTEXT/FILES`
  * (`partner_restricted.ts`), an instantiate past the user's VM quota, and a resume past its
  * RUNNING_* quota (5.6.1+, error ACTION as oned answers it) (its own limits, `-1` for the
- * default quota, `-2` for unlimited, as oned reads them), each with oned's code.
+ * default quota, `-2` for unlimited, as oned reads them; a VM charged its template's CPU, not
+ * VCPU, and MEMORY, RUNNING_* from 5.6.1), each with oned's code.
  * `one.vm.action` takes the names of its release, in the states that release accepts each in,
  * with oned's refusals otherwise (`oned_vm_actions.ts`: 4.14's `shutdown-hard` and `delete`,
  * 5.x's aliases of them, 6.0+'s hard power-off of a VM powering off, ...). A VM moves through
@@ -40,6 +41,7 @@ import {
 import { restrictedAttribute } from "./partner_restricted.ts";
 import { oneStateNumber, stateLabel } from "../lib/one_xmlrpc/one_states.ts";
 import { onedVmAction, stateStr } from "./oned_vm_actions.ts";
+import { type ListOrder, listPool } from "./oned_pool.ts";
 
 /** A VM on the partner. */
 export interface PartnerVm {
@@ -60,6 +62,25 @@ export interface PartnerVm {
   readonly actions: string[];
   /** Its lock (`one.vm.lock`, 5.6+): level 1 USE, 2 MANAGE, 3 ADMIN; who set it and when (s). */
   lock?: { level: number; owner: number; time: number };
+  /** Its template's `CPU`, what oned charges the CPU quotas (1 when not given). */
+  readonly cpu?: number;
+  /** Its template's `VCPU` (1 when not given). */
+  readonly vcpu?: number;
+  /** Its template's `MEMORY`, MB (512 when not given). */
+  readonly memory?: number;
+}
+
+/** A template of the partner: its name and CONTEXT, whether the user may use it, its size. */
+export interface PartnerTemplate {
+  name: string;
+  context: Record<string, string>;
+  forbidden?: boolean;
+  /** `CPU` (1 when not given). */
+  cpu?: number;
+  /** `VCPU` (1 when not given). */
+  vcpu?: number;
+  /** `MEMORY`, MB (512 when not given). */
+  memory?: number;
 }
 
 /**
@@ -96,6 +117,26 @@ export function releaseAtLeast(release: string, than: string): boolean {
   return true;
 }
 
+/**
+ * A VM the partner user made by hand, running, without the driver's marks unless `more` gives
+ * them, from template 7 unless it names another.
+ */
+export function handMadeVm(id: number, more: Partial<PartnerVm> = {}): PartnerVm {
+  return {
+    id,
+    name: `by-hand-${id}`,
+    templateId: 7,
+    state: 3,
+    lcm: 3,
+    next: [],
+    since: Date.now(),
+    user: {},
+    context: {},
+    actions: [],
+    ...more,
+  };
+}
+
 /** A running stand-in partner. */
 export interface PartnerOned extends AsyncDisposable {
   /** The OpenNebula release it answers as (`6.10.0` unless the options name another). */
@@ -104,11 +145,13 @@ export interface PartnerOned extends AsyncDisposable {
   readonly session: string;
   readonly calls: PartnerCall[];
   readonly vms: Map<number, PartnerVm>;
-  /** Templates by id: their name and CONTEXT, and whether the user may not use them. */
-  readonly templates: Map<
-    number,
-    { name: string; context: Record<string, string>; forbidden?: boolean }
-  >;
+  /** Templates by id: their name and CONTEXT, whether the user may not use them, their size. */
+  readonly templates: Map<number, PartnerTemplate>;
+  /**
+   * How pool listings order their rows (`API_LIST_ORDER`): the release's default when
+   * undefined, descending from 5.8.
+   */
+  listOrder: ListOrder | undefined;
   /** The user's VM quota (`VMS`); unlimited when undefined. */
   vmQuota: number | undefined;
   /**
@@ -212,6 +255,88 @@ function pathOf(action: string, vm: PartnerVm, ignoresAcpi: boolean): [number, n
   }
 }
 
+/** The permissions every VM document of the partner's full form has. */
+const PERMISSIONS = "<PERMISSIONS><OWNER_U>1</OWNER_U><OWNER_M>1</OWNER_M><OWNER_A>0</OWNER_A>" +
+  "<GROUP_U>0</GROUP_U><GROUP_M>0</GROUP_M><GROUP_A>0</GROUP_A><OTHER_U>0</OTHER_U>" +
+  "<OTHER_M>0</OTHER_M><OTHER_A>0</OTHER_A></PERMISSIONS>";
+
+/**
+ * The DISK, GRAPHICS and OS of a VM's full document, as 6.x writes them: what makes a listing
+ * of full documents several times the size of the short ones.
+ */
+function fullDisk(id: number): string {
+  const hex = id.toString(16).padStart(8, "0");
+  return `<AUTOMATIC_REQUIREMENTS><![CDATA[(CLUSTER_ID = 0) & !(PUBLIC_CLOUD = YES)]]>` +
+    `</AUTOMATIC_REQUIREMENTS><DISK>${
+      cdata({
+        ALLOW_ORPHANS: "FORMAT",
+        CLONE: "YES",
+        CLONE_TARGET: "SYSTEM",
+        CLUSTER_ID: "0",
+        DATASTORE: "default",
+        DATASTORE_ID: "1",
+        DEV_PREFIX: "vd",
+        DISK_ID: "0",
+        DISK_TYPE: "FILE",
+        DRIVER: "qcow2",
+        FORMAT: "qcow2",
+        IMAGE: "ubuntu2204",
+        IMAGE_ID: "3",
+        IMAGE_STATE: "2",
+        LN_TARGET: "NONE",
+        ORIGINAL_SIZE: "2252",
+        READONLY: "NO",
+        SAVE: "NO",
+        SIZE: "2252",
+        SOURCE: `/var/lib/one//datastores/1/${hex}0c55b9e5b5ee4f1d6d0ea4d2`,
+        TARGET: "vda",
+        TM_MAD: "ssh",
+        TYPE: "FILE",
+      })
+    }</DISK><GRAPHICS>${
+      cdata({ LISTEN: "0.0.0.0", PORT: String(5900 + id), TYPE: "VNC" })
+    }</GRAPHICS><OS>${cdata({ ARCH: "x86_64", UUID: `${hex}-5f0e-4b8a-9d3c-2a6b7e1f4c90` })}</OS>`;
+}
+
+/** The attributes of a full NIC besides its IP. */
+function nicDetails(id: number): Record<string, string> {
+  const mac = `02:00:c0:a8:96:${(id % 250).toString(16).padStart(2, "0")}`;
+  return {
+    AR_ID: "0",
+    BRIDGE: "br0",
+    BRIDGE_TYPE: "linux",
+    MAC: mac,
+    MODEL: "virtio",
+    NETWORK: "private",
+    NETWORK_ID: "0",
+    NIC_ID: "0",
+    SECURITY_GROUPS: "0",
+    TARGET: `one-${id}-0`,
+    VN_MAD: "bridge",
+  };
+}
+
+/** The history of a VM's full document: one stay on a partner host. */
+function historyOf(id: number): string {
+  return `<HISTORY_RECORDS><HISTORY><OID>${id}</OID><SEQ>0</SEQ><HOSTNAME>kvm-1</HOSTNAME>` +
+    "<HID>0</HID><CID>0</CID><STIME>1700000000</STIME><ETIME>0</ETIME><VM_MAD>kvm</VM_MAD>" +
+    "<TM_MAD>ssh</TM_MAD><DS_ID>0</DS_ID><PSTIME>1700000000</PSTIME><PETIME>1700000010</PETIME>" +
+    "<RSTIME>1700000010</RSTIME><RETIME>0</RETIME><ESTIME>0</ESTIME><EETIME>0</EETIME>" +
+    "<ACTION>0</ACTION><UID>-1</UID><GID>-1</GID><REQUEST_ID>-1</REQUEST_ID></HISTORY>" +
+    "</HISTORY_RECORDS>";
+}
+
+/**
+ * ACTIVE's LCM states of a powered-off, suspended or undeployed VM being changed (hot-plugs,
+ * disk snapshots and resizes): not running for the RUNNING_* quotas.
+ */
+const OFF_WHILE_ACTIVE = new Set([27, 28, 33, 34, 51, 52, 53, 54, 56, 63, 64, 65, 67, 68]);
+
+/** A quota figure as oned writes it (`one_util::float_to_str`): whole, or two decimals. */
+function quotaFigure(value: number): string {
+  return Number.isInteger(value) ? String(value) : value.toFixed(2);
+}
+
 /**
  * Starts a stand-in partner.
  *
@@ -233,10 +358,7 @@ export function startPartnerOned(
   const stepMs = options.stepMs ?? 200;
   const calls: PartnerCall[] = [];
   const vms = new Map<number, PartnerVm>();
-  const templates = new Map<
-    number,
-    { name: string; context: Record<string, string>; forbidden?: boolean }
-  >();
+  const templates = new Map<number, PartnerTemplate>();
   let nextId = 100;
   /** oned's answer, shaped as the release shapes it. */
   const answer = (success: boolean, result: string | number, code = 0, respId = -1) =>
@@ -270,19 +392,27 @@ export function startPartnerOned(
     return pair;
   };
 
+  /** A VM's document: full (one.vm.info, infoextended, 5.6's pool), or 5.8+'s short one. */
   const vmXml = (vm: PartnerVm, extended: boolean) => {
     advance(vm);
+    // The short body of 5.8+ pool listings has no VCPU until 6.6.3.
+    const vcpu = extended || releaseAtLeast(release, "6.6.3")
+      ? `<VCPU><![CDATA[${vm.vcpu ?? 1}]]></VCPU>`
+      : "";
     return `<VM><ID>${vm.id}</ID><UID>2</UID><GID>1</GID><UNAME>${user}</UNAME><GNAME>users</GNAME>` +
-      `<NAME>${escape(vm.name)}</NAME><STATE>${vm.state}</STATE><LCM_STATE>${vm.lcm}</LCM_STATE>` +
-      `<DEPLOY_ID>one-${vm.id}</DEPLOY_ID><TEMPLATE><CPU><![CDATA[1]]></CPU>` +
-      `<MEMORY><![CDATA[512]]></MEMORY><VCPU><![CDATA[1]]></VCPU>` +
+      `<NAME>${escape(vm.name)}</NAME>${extended ? PERMISSIONS : ""}<STATE>${vm.state}</STATE>` +
+      `<LCM_STATE>${vm.lcm}</LCM_STATE>` +
+      `<DEPLOY_ID>one-${vm.id}</DEPLOY_ID><TEMPLATE><CPU><![CDATA[${vm.cpu ?? 1}]]></CPU>` +
+      `<MEMORY><![CDATA[${vm.memory ?? 512}]]></MEMORY>${vcpu}` +
       (extended
-        ? `<CONTEXT>${
-          cdata(vm.context)
-        }</CONTEXT><TEMPLATE_ID><![CDATA[${vm.templateId}]]></TEMPLATE_ID>`
+        ? `<CONTEXT>${cdata(vm.context)}</CONTEXT>${fullDisk(vm.id)}` +
+          `<TEMPLATE_ID><![CDATA[${vm.templateId}]]></TEMPLATE_ID>`
         : "") +
-      `<NIC><IP><![CDATA[192.168.150.${vm.id % 250}]]></IP></NIC></TEMPLATE>` +
+      `<NIC><IP><![CDATA[192.168.150.${vm.id % 250}]]></IP>${
+        extended ? cdata(nicDetails(vm.id)) : ""
+      }</NIC></TEMPLATE>` +
       (extended ? `<USER_TEMPLATE>${cdata(vm.user)}</USER_TEMPLATE>` : "<USER_TEMPLATE/>") +
+      (extended ? historyOf(vm.id) : "") +
       lockXml(vm, extended) + "</VM>";
   };
 
@@ -297,17 +427,30 @@ export function startPartnerOned(
 
   const userQuota: Record<string, number> = {};
   const defaultQuota: Record<string, number> = {};
-  const METRICS = ["VMS", "RUNNING_VMS", "CPU", "RUNNING_CPU", "MEMORY", "RUNNING_MEMORY"];
-  /** Each VM holds 1 CPU and 512 MB; running ones (PENDING, HOLD, ACTIVE) the RUNNING_* too. */
+  // RUNNING_* came with 5.6.1 (QuotaVirtualMachine::VM_METRICS).
+  const METRICS = releaseAtLeast(release, "5.6.1")
+    ? ["VMS", "RUNNING_VMS", "CPU", "RUNNING_CPU", "MEMORY", "RUNNING_MEMORY"]
+    : ["VMS", "CPU", "MEMORY"];
+  /** What oned charges for a VM: 1 VM, its template's CPU (not VCPU) and MEMORY. */
+  const charge = (vm: { cpu?: number; memory?: number }) =>
+    ({ VMS: 1, CPU: vm.cpu ?? 1, MEMORY: vm.memory ?? 512 }) as Record<string, number>;
+  /** The charge of each metric (`RUNNING_CPU` is the CPU's). */
+  const amountOf = (metric: string, vm: { cpu?: number; memory?: number }) =>
+    charge(vm)[metric.replace(/^RUNNING_/, "")]!;
+  /**
+   * The VMs' charges; the RUNNING_* ones of VMs that count as running
+   * (`VirtualMachine::is_running_quota`: PENDING, HOLD, CLONING(_FAILURE), and ACTIVE but
+   * for the LCM states of a powered-off, suspended or undeployed VM being changed).
+   */
   const quotaUsed = () => {
     const used: Record<string, number> = Object.fromEntries(METRICS.map((m) => [m, 0]));
     for (const vm of vms.values()) {
       advance(vm);
       if (vm.state === 6) continue;
-      const running = vm.state >= 1 && vm.state <= 3;
-      for (const [metric, amount] of [["VMS", 1], ["CPU", 1], ["MEMORY", 512]] as const) {
-        used[metric]! += amount;
-        if (running) used[`RUNNING_${metric}`]! += amount;
+      const running = [1, 2, 10, 11].includes(vm.state) ||
+        (vm.state === 3 && !OFF_WHILE_ACTIVE.has(vm.lcm));
+      for (const metric of METRICS) {
+        if (running || !metric.startsWith("RUNNING_")) used[metric]! += amountOf(metric, vm);
       }
     }
     return used;
@@ -316,14 +459,13 @@ export function startPartnerOned(
     const own = userQuota[metric] ?? -1;
     return own === -1 ? defaultQuota[metric] ?? -2 : own;
   };
-  /** The metric and limit adding one VM exceeds (`running` only: one that starts again), if any. */
-  const quotaRefusal = (runningOnly: boolean) => {
+  /** The metric and limit adding a VM exceeds (`runningOnly`: one that starts again), if any. */
+  const quotaRefusal = (runningOnly: boolean, vm: { cpu?: number; memory?: number }) => {
     const used = quotaUsed();
     for (const metric of METRICS) {
       if (runningOnly && !metric.startsWith("RUNNING_")) continue;
       const limit = limitOf(metric);
-      const amount = metric.endsWith("VMS") ? 1 : metric.endsWith("CPU") ? 1 : 512;
-      if (limit !== -2 && used[metric]! + amount > limit) return { metric, limit };
+      if (limit !== -2 && used[metric]! + amountOf(metric, vm) > limit) return { metric, limit };
     }
     return undefined;
   };
@@ -503,7 +645,11 @@ export function startPartnerOned(
             true,
             `<VMTEMPLATE><ID>${id}</ID><NAME>${escape(t.name)}</NAME><TEMPLATE><CONTEXT>${
               cdata(t.context)
-            }</CONTEXT><CPU><![CDATA[1]]></CPU><MEMORY><![CDATA[512]]></MEMORY></TEMPLATE></VMTEMPLATE>`,
+            }</CONTEXT><CPU><![CDATA[${t.cpu ?? 1}]]></CPU><MEMORY><![CDATA[${
+              t.memory ?? 512
+            }]]></MEMORY>${
+              t.vcpu === undefined ? "" : `<VCPU><![CDATA[${t.vcpu}]]></VCPU>`
+            }</TEMPLATE></VMTEMPLATE>`,
           ),
         );
       }
@@ -522,7 +668,7 @@ export function startPartnerOned(
             ),
           );
         }
-        const refusal = quotaRefusal(false);
+        const refusal = quotaRefusal(false, t);
         if (refusal) {
           return xml(
             answer(
@@ -567,6 +713,9 @@ export function startPartnerOned(
           user: userAttrs,
           context,
           actions: [],
+          ...(t.cpu !== undefined ? { cpu: t.cpu } : {}),
+          ...(t.vcpu !== undefined ? { vcpu: t.vcpu } : {}),
+          ...(t.memory !== undefined ? { memory: t.memory } : {}),
         };
         state.failNextBoot = false;
         vms.set(vm.id, vm);
@@ -585,7 +734,7 @@ export function startPartnerOned(
         advance(vm);
         // 5.6.1+ check the RUNNING_* quota of a resume first (its refusal is an ACTION error).
         const overQuota = action === "resume" && releaseAtLeast(release, "5.6.1")
-          ? quotaRefusal(true)
+          ? quotaRefusal(true, vm)
           : undefined;
         if (overQuota) {
           return xml(
@@ -642,13 +791,23 @@ export function startPartnerOned(
       }
       case "one.vmpool.info":
       case "one.vmpool.infoextended": {
-        const listed = [...vms.values()].filter((vm) => (advance(vm), vm.state !== 6));
+        // Every VM is the user's (uid 2); oned's paging, order and parameter checks.
+        const listing = listPool(
+          rest,
+          [...vms.values()].map((vm) => (advance(vm), { id: vm.id, state: vm.state, uid: 2 })),
+          (than) => releaseAtLeast(release, than),
+          state.listOrder,
+        );
+        if ("fault" in listing) return xml(faultAnswer(FAULT.TYPE, listing.fault));
+        if ("refusal" in listing) {
+          return xml(answer(false, `${tag} ${listing.refusal}`, listing.code));
+        }
+        // one.vmpool.info answers the short documents from 5.8.0, the full ones before.
+        const full = method.endsWith("extended") || !releaseAtLeast(release, "5.8");
         return xml(
           answer(
             true,
-            `<VM_POOL>${
-              listed.map((vm) => vmXml(vm, method.endsWith("extended"))).join("")
-            }</VM_POOL>`,
+            `<VM_POOL>${listing.ids.map((id) => vmXml(vms.get(id)!, full)).join("")}</VM_POOL>`,
           ),
         );
       }
@@ -662,7 +821,7 @@ export function startPartnerOned(
         const own = set
           ? `<VM>${
             METRICS.map((m) =>
-              `<${m}>${userQuota[m] ?? -1}</${m}><${m}_USED>${used[m]}</${m}_USED>`
+              `<${m}>${userQuota[m] ?? -1}</${m}><${m}_USED>${quotaFigure(used[m]!)}</${m}_USED>`
             ).join("")
           }</VM>`
           : "";
@@ -683,6 +842,7 @@ export function startPartnerOned(
     vmQuota: undefined as number | undefined,
     failNextBoot: false,
     guestIgnoresAcpi: false,
+    listOrder: undefined as ListOrder | undefined,
   };
   return new Promise((resolve) => {
     const server = Deno.serve({
@@ -707,6 +867,12 @@ export function startPartnerOned(
           },
           set vmQuota(value) {
             state.vmQuota = value;
+          },
+          get listOrder() {
+            return state.listOrder;
+          },
+          set listOrder(value) {
+            state.listOrder = value;
           },
           get failNextBoot() {
             return state.failNextBoot;

@@ -4,7 +4,8 @@
  * `vm/status`, the orphans, and a wild partner VM imported with `onehost importvm` (after which
  * the local oned, played by `oned_xmlrpc.ts`, has a VM with its deploy id on the host). One
  * partner user holds two hosts, a VM deployed to each, an orphan (marked for a VM oned does not
- * have) and a VM made by hand on the partner.
+ * have) and a VM made by hand on the partner. Last, pools larger than one answer can hold (a
+ * partner user's, the local oned's), read page by page, and an oned that cannot be listed.
  */
 
 import assert from "node:assert/strict";
@@ -17,7 +18,7 @@ import {
   sharedTest as test,
 } from "./harness.ts";
 import { type FakeOned, startFakeOned } from "./oned_xmlrpc.ts";
-import { type PartnerOned, startPartnerOned } from "./partner_oned.ts";
+import { handMadeVm, type PartnerOned, startPartnerOned } from "./partner_oned.ts";
 
 const DIST = new URL("../dist", import.meta.url).pathname;
 const IM_ARGS = ["provider", "/var/lib/one//datastores", "4124", "20"];
@@ -154,18 +155,7 @@ function legacyVm(vmId: number, id: string, template: string, poll: string): str
 const vmA = await deploy(10, "partner-a");
 const vmB = await deploy(11, "partner-b");
 const orphan = await deploy(12, "partner-a", false);
-partner.vms.set(900, {
-  id: 900,
-  name: "by-hand",
-  templateId: 7,
-  state: 3,
-  lcm: 3,
-  next: [],
-  since: Date.now(),
-  user: {},
-  context: {},
-  actions: [],
-});
+partner.vms.set(900, handMadeVm(900, { name: "by-hand" }));
 const wild = "opennebula-hybrid-900";
 
 /** The host lines of partner-a's 4.x report with n VMs of 1 VCPU and 512 MB on it. */
@@ -297,17 +287,18 @@ test("a wild partner VM imported by onehost importvm is the host's VM from then 
         ...hostLinesA(3),
         `ORPHANED_INSTANCES="${orphan}"`,
         "VM_POLL=YES",
-        ...legacyVm(
-          10,
-          vmA,
-          importOf(vmA, "one-10-partner-a", "partner-a", "IMPORT_VM_ID"),
-          await vmmPoll(vmA, "partner-a"),
-        ),
+        // In the partner's order: 5.8+ lists the newest VM first (API_LIST_ORDER DESC).
         ...legacyVm(
           77,
           wild,
           importOf(wild, "by-hand", "partner-a", "IMPORT_VM_ID"),
           await vmmPoll(wild, "partner-a"),
+        ),
+        ...legacyVm(
+          10,
+          vmA,
+          importOf(vmA, "one-10-partner-a", "partner-a", "IMPORT_VM_ID"),
+          await vmmPoll(vmA, "partner-a"),
         ),
         "",
       ].join("\n"),
@@ -321,8 +312,8 @@ test("a wild partner VM imported by onehost importvm is the host's VM from then 
     // The orphan (VM 12, which oned does not have) is no VM line: vm/monitor asks oned for the
     // host's VMs, and for a VM id that is not among them.
     assert.deepEqual(listed.map((m) => m.slice(1).join(" ")), [
-      `${vmA} 10 one-10-partner-a`,
       `${wild} 77 by-hand`,
+      `${vmA} 10 one-10-partner-a`,
     ]);
     assert.match(
       decoded(monitor.stdout),
@@ -355,5 +346,79 @@ test("a wild partner VM imported by onehost importvm is the host's VM from then 
     assert.deepEqual(partner.vms.get(900)!.actions, ["terminate-hard"]);
   } finally {
     oned.setVm(77, { state: 6, lcmState: 0, deployId: wild, host: "partner-a" });
+  }
+});
+
+/** A partner VM made by hand on the partner, with a context as most VMs have. */
+function byHand(id: number) {
+  partner.vms.set(
+    id,
+    handMadeVm(id, { context: { SSH_PUBLIC_KEY: "ssh-ed25519 AAAAC3Nza me@example" } }),
+  );
+}
+
+test("a partner user with more VMs than one answer holds (1,200 full documents, over 4 MiB): deploy finds its VM among them and the probes list them all, a page at a time", async () => {
+  for (let id = 1000; id < 2200; id++) byHand(id);
+  try {
+    const before = partner.calls.length;
+    const id = await deploy(13, "partner-b");
+    // Deploy looked for an earlier attempt's VM among them all: pages of rows, none the pool.
+    const pages = partner.calls.slice(before).filter((c) => c.method === "one.vmpool.infoextended")
+      .map((c) => c.params.slice(2, 4) as number[]);
+    assert.ok(pages.length >= 4, `${pages.length} pages`);
+    assert.ok(pages.every(([start, end]) => start! >= 0 && end! < -1), JSON.stringify(pages));
+    const monitor = await monitord("partner-b", "vm/monitor");
+    assert.equal(monitor.stderr, "");
+    assert.match(monitor.stdout, new RegExp(`UUID="${id}", ID="13"`));
+    const system = await monitord("partner-b", "host/system");
+    assert.equal(system.stderr, "");
+    // Every VM made by hand is offered for import, once.
+    const offered = [...system.stdout.matchAll(/DEPLOY_ID="opennebula-hybrid-(\d+)"/g)]
+      .map((m) => Number(m[1])).filter((vm) => vm >= 1000 && vm < 2200);
+    assert.equal(offered.length, 1200);
+    assert.equal(new Set(offered).size, 1200);
+    assert.equal((await act("cancel", id, 13, "partner-b", 12)).code, 0);
+  } finally {
+    for (let id = 1000; id < 2200; id++) partner.vms.delete(id);
+  }
+});
+
+test("a local oned with more VMs than one answer holds (4,000): host/system still names the orphan and takes the VM oned imported as the host's, not one to offer", async () => {
+  for (let vmId = 10_000; vmId < 14_000; vmId++) {
+    oned.setVm(vmId, { state: 3, lcmState: 3, deployId: `vm-${vmId}`, host: "kvm-1" });
+  }
+  // A partner VM made by hand, imported into oned as VM 91 (`onehost importvm`).
+  byHand(3001);
+  oned.setVm(91, { state: 3, lcmState: 3, deployId: "opennebula-hybrid-3001", host: "partner-a" });
+  const before = oned.calls.length;
+  try {
+    const system = await monitord("partner-a", "host/system");
+    assert.equal(system.stderr, "");
+    assert.equal(system.code, 0);
+    assert.match(system.stdout, new RegExp(`^ORPHANED_INSTANCES="${orphan}"$`, "m"));
+    assert.doesNotMatch(system.stdout, /opennebula-hybrid-3001/, "imported: nothing to offer");
+    // oned was read a page at a time.
+    const pages = oned.calls.slice(before).filter((c) => c.method === "one.vmpool.info");
+    assert.ok(pages.length >= 3, `${pages.length} pages`);
+    assert.ok(pages.every((c) => (c.params[3] as number) < -1), JSON.stringify(pages));
+  } finally {
+    for (let vmId = 10_000; vmId < 14_000; vmId++) oned.vms.delete(vmId);
+    oned.setVm(91, { state: 6, lcmState: 0, deployId: "opennebula-hybrid-3001" });
+    partner.vms.get(3001)!.state = 6;
+  }
+});
+
+test("when oned cannot list its VMs, host/system says that orphans and imported VMs are not told apart this run", async () => {
+  oned.misbehave("http-500");
+  try {
+    const system = await monitord("partner-a", "host/system");
+    assert.equal(system.code, 0);
+    assert.doesNotMatch(system.stdout, /ORPHANED_INSTANCES/);
+    assert.equal(
+      system.stderr,
+      `WARNING: oned's VMs cannot be listed (oned at ${oned.url} answered one.vmpool.info with HTTP 500 Internal Server Error): instances whose VM oned no longer has, and instances OpenNebula imported, are not told apart this run\n`,
+    );
+  } finally {
+    oned.misbehave(undefined);
   }
 });

@@ -25,7 +25,15 @@
 
 import { DriverError, InvalidInputError } from "../util/errors.ts";
 import { printable } from "../util/output.ts";
-import type { AccountQuota, ListedInstance, Provider, QuotaFigure, Size } from "./provider.ts";
+import type {
+  AccountQuota,
+  Instance,
+  ListedInstance,
+  Provider,
+  QuotaCharge,
+  QuotaFigure,
+  Size,
+} from "./provider.ts";
 
 /**
  * A host's capacity: instances allowed per size (keys with a `.`, `t3.micro`), and totals
@@ -215,6 +223,9 @@ export function holdsCapacity(instance: ListedInstance, host: string): boolean {
  * @param capacity The host's capacity.
  * @param provider Answers the sizes.
  * @param listed Every instance of the host's account and region (`Provider.list()`).
+ * @param charged Whether an instance counts what its account's quota charges for it, where
+ *   the cloud says ({@link Instance.charged}), rather than its size: for a capacity taken from
+ *   that quota ({@link capacityFromQuota}).
  * @returns The figures. Sizes the provider does not know count as nothing.
  */
 export async function hostFigures(
@@ -222,6 +233,7 @@ export async function hostFigures(
   capacity: CapacitySpec,
   provider: Provider,
   listed: readonly ListedInstance[],
+  charged = false,
 ): Promise<HostFigures> {
   const parts = capacityParts(capacity);
   const held = listed.filter((i) => holdsCapacity(i, host));
@@ -236,7 +248,7 @@ export async function hostFigures(
     counted.memoryKiB,
     parts.memoryGiB === undefined ? undefined : Math.round(parts.memoryGiB * 1024 * 1024),
   );
-  const used = sum(held.map((i) => [i.size === undefined ? undefined : sizes.get(i.size), 1]));
+  const used = sum(held.map((i) => [charged ? chargeOf(i, sizes) : sizeIn(sizes, i), 1]));
   return {
     totalCpu,
     totalMemoryKiB,
@@ -290,32 +302,95 @@ export function capacityExceeded(
       } pending or running`;
     }
   }
-  if (parts.instances !== undefined && held.length + 1 > parts.instances) {
-    return `its capacity allows ${parts.instances} instances and ${held.length} ${
-      held.length === 1 ? "is" : "are"
-    } pending or running`;
-  }
+  return instancesExceeded(parts, held.length) ?? totalsExceeded(
+    parts,
+    { name: size, size: size === undefined ? undefined : sizes.get(size) },
+    held.map((i) => sizeIn(sizes, i)),
+  );
+}
+
+/** Says why one more instance would go past a capacity's `instances`, or undefined. */
+function instancesExceeded(parts: CapacityParts, held: number): string | undefined {
+  if (parts.instances === undefined || held + 1 <= parts.instances) return undefined;
+  return `its capacity allows ${parts.instances} instances and ${held} ${
+    held === 1 ? "is" : "are"
+  } pending or running`;
+}
+
+/**
+ * Says why one more instance would go past a capacity's `vcpus` or `memoryGiB`, or undefined.
+ *
+ * @param parts The capacity's parts.
+ * @param needed What the instance takes: `size`, named `name` (`t3.micro`, or undefined for an
+ *   instance of unknown size), or with `cpu` what a quota charges for it (`CPU` rather than
+ *   vCPUs, for a capacity taken from the quota).
+ * @param held What each pending and running instance takes.
+ */
+function totalsExceeded(
+  parts: CapacityParts,
+  needed: { name: string | undefined; size: Size | undefined; cpu?: true },
+  held: readonly (Size | undefined)[],
+): string | undefined {
   if (parts.vcpus === undefined && parts.memoryGiB === undefined) return undefined;
-  const needed = size === undefined ? undefined : sizes.get(size);
-  if (needed === undefined) {
-    return `its capacity caps ${parts.vcpus === undefined ? "memory" : "vCPUs"} and the size of ${
-      size ?? "the instance"
+  const { name, size } = needed;
+  const unit = needed.cpu ? "CPU" : "vCPUs";
+  if (size === undefined) {
+    return `its capacity caps ${parts.vcpus === undefined ? "memory" : unit} and the size of ${
+      name ?? "the instance"
     } is unknown`;
   }
-  const used = sum(held.map((i) => [i.size === undefined ? undefined : sizes.get(i.size), 1]));
-  if (parts.vcpus !== undefined && used.cpu / 100 + needed.vcpus > parts.vcpus) {
-    return `its capacity allows ${parts.vcpus} vCPUs, pending and running instances hold ${
+  const used = sum(held.map((held) => [held, 1]));
+  const what = name ?? "the instance";
+  if (parts.vcpus !== undefined && used.cpu / 100 + size.vcpus > parts.vcpus) {
+    return `its capacity allows ${parts.vcpus} ${unit}, pending and running instances hold ${
       used.cpu / 100
-    } and ${size} needs ${needed.vcpus}`;
+    } and ${what} needs ${size.vcpus}`;
   }
   const usedGiB = used.memoryKiB / 1024 / 1024;
-  const neededGiB = needed.memoryMiB / 1024;
+  const neededGiB = size.memoryMiB / 1024;
   if (parts.memoryGiB !== undefined && usedGiB + neededGiB > parts.memoryGiB) {
     return `its capacity allows ${parts.memoryGiB} GiB of memory, pending and running instances hold ${
       round(usedGiB)
-    } GiB and ${size} needs ${round(neededGiB)} GiB`;
+    } GiB and ${what} needs ${round(neededGiB)} GiB`;
   }
   return undefined;
+}
+
+/** The size of an instance, when the provider knows it. */
+function sizeIn(
+  sizes: ReadonlyMap<string, Size>,
+  instance: { readonly size?: string | undefined },
+) {
+  return instance.size === undefined ? undefined : sizes.get(instance.size);
+}
+
+/**
+ * What an account's quota charges for an instance, as a size (`vcpus` the quota's CPUs): its
+ * {@link Instance.charged} where the cloud says, else its size.
+ *
+ * @param instance The instance.
+ * @param sizes The sizes the provider knows.
+ * @returns The charge, or undefined when neither is known.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { chargeOf } from "./capacity.ts";
+ * const sizes = new Map([["2vcpu.512mib", { vcpus: 2, memoryMiB: 512 }]]);
+ * const charged = { cpu: 0.5, memoryMiB: 512 };
+ * assert.deepEqual(chargeOf({ size: "2vcpu.512mib", charged }, sizes), { vcpus: 0.5, memoryMiB: 512 });
+ * assert.deepEqual(chargeOf({ size: "2vcpu.512mib" }, sizes), { vcpus: 2, memoryMiB: 512 });
+ * ```
+ */
+export function chargeOf(
+  instance: Pick<Instance, "size" | "charged">,
+  sizes: ReadonlyMap<string, Size>,
+): Size | undefined {
+  return asSize(instance.charged) ?? sizeIn(sizes, instance);
+}
+
+/** A quota's charge as a size. */
+function asSize(charge: QuotaCharge | undefined): Size | undefined {
+  return charge && { vcpus: charge.cpu, memoryMiB: charge.memoryMiB };
 }
 
 /** What deploy checks against the host's capacity. */
@@ -326,6 +401,15 @@ interface DeployCapacityRequest {
   readonly host: string;
   /** The size the deploy would run, when the provider knows it. */
   readonly size: string | undefined;
+}
+
+/** What deploy checks against its account's quota. */
+interface DeployQuotaRequest extends DeployCapacityRequest {
+  /**
+   * What the quota will charge for the instance, where that is not its size and the provider
+   * says; asked only when the quota limits something.
+   */
+  readonly charged?: () => Promise<QuotaCharge | undefined>;
 }
 
 /**
@@ -361,7 +445,10 @@ export async function checkDeployCapacity(
 
 /** An instance whose share of an account's quota the caller counts on its own. */
 interface CountedInstance {
-  /** Its size, when known (an unknown size counts as nothing). */
+  /**
+   * What the quota charges for it, as a size (`vcpus` the quota's CPUs): its charge where the
+   * cloud says, else its size; unknown counts as nothing.
+   */
   readonly size: Size | undefined;
   /** Whether it is pending or running (`RUNNING_*` quotas count only those). */
   readonly running: boolean;
@@ -372,7 +459,9 @@ interface CountedInstance {
  * account holds outside the instances the caller counts itself (this host's pending and
  * running ones, and for a deploy the VM's own), so that what is free on the host is what the
  * quota leaves. A total with several limits (all VMs, running VMs) takes the smallest; a
- * total without limits is left out, so the capacity may lack `vcpus` or `memoryGiB`.
+ * total without limits is left out, so the capacity may lack `vcpus` or `memoryGiB`. `vcpus`
+ * is in the quota's units: OpenNebula's `CPU`, which its quota charges, not `VCPU`; the host's
+ * figures then count instances by their charge too ({@link hostFigures} with `charged`).
  *
  * @param quota The account's limits.
  * @param counted The instances the caller counts against the capacity itself.
@@ -430,16 +519,17 @@ export function capacityFromQuota(
  *
  * @param provider The host's provider.
  * @param quota The account's limits.
- * @param request The VM, host and size.
+ * @param request The VM, host and size, and what the quota will charge for it.
  * @throws {DriverError} `Cannot deploy VM 42 to host h: its capacity allows ... (what the cloud
  * account's quota leaves)`.
  */
 export async function checkDeployQuota(
   provider: Provider,
   quota: AccountQuota,
-  request: DeployCapacityRequest,
+  request: DeployQuotaRequest,
 ): Promise<void> {
   if (quota.vcpus.length + quota.memoryGiB.length + quota.instances.length === 0) return;
+  const needed = await request.charged?.();
   const listed = await provider.list();
   const held = listed.filter((i) => holdsCapacity(i, request.host) && i.ownerVmId !== request.vmId);
   const own = listed.filter((i) =>
@@ -449,12 +539,20 @@ export async function checkDeployQuota(
   const names = new Set([...held, ...own].flatMap((i) => i.size ?? []));
   if (request.size !== undefined) names.add(request.size);
   const sizes = names.size > 0 ? await provider.sizes([...names]) : new Map<string, Size>();
-  const sizeOf = (i: ListedInstance) => i.size === undefined ? undefined : sizes.get(i.size);
   const capacity = capacityFromQuota(quota, [
-    ...held.map((i) => ({ size: sizeOf(i), running: true })),
-    ...own.map((i) => ({ size: sizeOf(i), running: HOLDING.has(i.state) })),
+    ...held.map((i) => ({ size: chargeOf(i, sizes), running: true })),
+    ...own.map((i) => ({ size: chargeOf(i, sizes), running: HOLDING.has(i.state) })),
   ]);
-  const reason = capacityExceeded(capacity, request.size, sizes, held);
+  // Counted as the quota counts: what it charges, where the cloud says (CPU, not vCPUs).
+  const charged = needed !== undefined || [...held, ...own].some((i) => i.charged);
+  const parts = capacityParts(capacity);
+  const reason = instancesExceeded(parts, held.length) ?? totalsExceeded(
+    parts,
+    charged
+      ? { name: undefined, size: asSize(needed) ?? sizeIn(sizes, request), cpu: true }
+      : { name: request.size, size: sizeIn(sizes, request) },
+    held.map((i) => chargeOf(i, sizes)),
+  );
   if (reason !== undefined) {
     throw new DriverError(
       `Cannot deploy VM ${request.vmId} to host ${request.host}: ${reason} (what the cloud account's quota leaves)`,
@@ -468,7 +566,8 @@ function sum(items: readonly (readonly [Size | undefined, number])[]) {
   let memoryKiB = 0;
   for (const [size, count] of items) {
     if (size === undefined) continue;
-    cpu += size.vcpus * 100 * count;
+    // A quota's CPUs may be shares of one (0.5): whole hundredths, as OpenNebula counts CPU.
+    cpu += Math.round(size.vcpus * 100) * count;
     memoryKiB += size.memoryMiB * 1024 * count;
   }
   return { cpu, memoryKiB };

@@ -61,6 +61,11 @@ export interface Instance {
   readonly memoryKiB?: number;
   /** Its size in the cloud's words (EC2's instance type), when known. */
   readonly size?: string;
+  /**
+   * What the cloud account's quota charges for it, where that is not its size and the cloud
+   * says (a partner OpenNebula VM: its template's `CPU` and `MEMORY`).
+   */
+  readonly charged?: QuotaCharge;
   /** The OpenNebula VM the driver launched the instance for, when it is tagged with one. */
   readonly ownerVmId?: number;
   /** The OpenNebula host it was launched for (or moved to), when this driver marked it. */
@@ -73,6 +78,18 @@ export interface Instance {
 export interface Size {
   /** Virtual CPUs. */
   readonly vcpus: number;
+  /** Memory in MiB. */
+  readonly memoryMiB: number;
+}
+
+/**
+ * What a cloud account's quota charges for an instance, where that is not its size: OpenNebula
+ * charges a VM its template's `CPU` (a share of CPUs: 0.5 is half of one) and `MEMORY`,
+ * whatever its `VCPU`.
+ */
+export interface QuotaCharge {
+  /** CPUs, as the quota counts them. */
+  readonly cpu: number;
   /** Memory in MiB. */
   readonly memoryMiB: number;
 }
@@ -312,6 +329,12 @@ export interface AccountQuota {
 export interface PreparedLaunch {
   /** The size it would launch (EC2's instance type), when the provider knows it before launching. */
   readonly size?: string;
+  /**
+   * What the account's quota will charge for the instance, when it is not its size and the
+   * provider can say before launching (a partner OpenNebula: its template's `CPU` and
+   * `MEMORY`, read once for the check and the launch).
+   */
+  charged?(): Promise<QuotaCharge | undefined>;
   /**
    * Launches the instance, or finds the one an earlier attempt of the same deploy launched,
    * and returns once it runs. All or nothing: an instance that does not come up is removed

@@ -120,6 +120,7 @@ export function shareListings(inner: Opening, share: ListingShare): Provider {
       const launch = open("prepareLaunch").prepareLaunch(request);
       return {
         ...(launch.size !== undefined ? { size: launch.size } : {}),
+        ...(launch.charged ? { charged: () => launch.charged!() } : {}),
         run: () => around(() => launch.run()),
       };
     },

@@ -8,6 +8,7 @@
 
 import { child, children, childText, parseXml, type XmlElement } from "../util/xml.ts";
 import { oneCall } from "../one_xmlrpc/one_rpc.ts";
+import { type PoolPage, readPool } from "../one_xmlrpc/pool_pages.ts";
 import { type XmlRpcClient, XmlRpcError, type XmlRpcValue } from "../one_xmlrpc/xmlrpc.ts";
 
 export { OneApiError, oneCall } from "../one_xmlrpc/one_rpc.ts";
@@ -102,44 +103,61 @@ export interface LocalVm {
 }
 
 /**
- * Every VM oned still has, whoever owns it (`one.vmpool.info(session, -2, -1, -1, -1)`: all
- * users' VMs, any id, every state but DONE), with its deploy id and host. A VM that is done,
- * or was never created, is not in the answer.
+ * Every VM oned still has, whoever owns it (`one.vmpool.info(session, -2, offset, -size, -1)`:
+ * all users' VMs, every state but DONE), with its deploy id and host, read page by page
+ * (`readPool`: row offsets from 4.6, so that no answer grows with the pool; an oned before 4.6
+ * is asked for the whole pool in one call, `-2, -1, -1, -1`). A VM that is done, or was never
+ * created, is not in the answer.
  *
  * @param client The XML-RPC client of the OpenNebula endpoint.
  * @param session `user:password` (an administrator, to see every user's VMs).
  * @returns The VMs, in the pool's order.
  * @throws {OneApiError} when OpenNebula refuses.
- * @throws {XmlRpcError} when the call fails, or the answer is not a `<VM_POOL>` document of
- * VMs with numeric ids.
+ * @throws {CloudError} when a call fails, or the answer is not a `<VM_POOL>` document of VMs
+ * with numeric ids in id order ({@link XmlRpcError} for most).
  */
 export async function vmPool(client: XmlRpcClient, session: string): Promise<LocalVm[]> {
   const method = "one.vmpool.info";
-  const result = await oneCall(client, method, session, -2, -1, -1, -1);
-  const pool = resultDocument(client, method, result, "VM_POOL");
-  const invalid = (what: string) =>
-    new XmlRpcError("InvalidResponse", `${client.where} answered ${method} with ${what}`);
-  return pool.children.filter((c) => c.name === "VM").map((vm) => {
-    const id = childText(vm, "ID")?.trim();
-    if (id === undefined || !/^\d+$/.test(id)) throw invalid("a VM without a numeric ID");
-    const deployId = childText(vm, "DEPLOY_ID")?.trim();
-    const history = child(vm, "HISTORY_RECORDS")?.children.filter((c) => c.name === "HISTORY");
-    const last = history?.[history.length - 1];
-    const host = last === undefined ? undefined : childText(last, "HOSTNAME")?.trim();
-    const number = (name: string) => {
-      const text = childText(vm, name)?.trim();
-      return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
-    };
-    const state = number("STATE");
-    const lcmState = number("LCM_STATE");
-    return {
-      id: Number(id),
-      ...(deployId ? { deployId } : {}),
-      ...(host ? { host } : {}),
-      ...(state !== undefined ? { state } : {}),
-      ...(lcmState !== undefined ? { lcmState } : {}),
-    };
+  const label = `${client.where} answered ${method}`;
+  const read = async (start: number, end: number): Promise<PoolPage<LocalVm>> => {
+    const result = await oneCall(client, method, session, -2, start, end, -1);
+    const pool = resultDocument(client, method, result, "VM_POOL");
+    const rows = pool.children.filter((c) => c.name === "VM").map((vm) => {
+      const item = localVmOf(vm, label);
+      return { id: item.id, item };
+    });
+    return { rows, chars: typeof result === "string" ? result.length : 0 };
+  };
+  return await readPool({
+    label,
+    page: (offset, size) => read(offset, -size),
+    whole: () => read(-1, -1),
   });
+}
+
+/** A `<VM>` of a pool listing as the driver keeps it; `label` begins the failure's message. */
+function localVmOf(vm: XmlElement, label: string): LocalVm {
+  const id = childText(vm, "ID")?.trim();
+  if (id === undefined || !/^\d+$/.test(id)) {
+    throw new XmlRpcError("InvalidResponse", `${label} with a VM without a numeric ID`);
+  }
+  const deployId = childText(vm, "DEPLOY_ID")?.trim();
+  const history = child(vm, "HISTORY_RECORDS")?.children.filter((c) => c.name === "HISTORY");
+  const last = history?.[history.length - 1];
+  const host = last === undefined ? undefined : childText(last, "HOSTNAME")?.trim();
+  const number = (name: string) => {
+    const text = childText(vm, name)?.trim();
+    return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
+  };
+  const state = number("STATE");
+  const lcmState = number("LCM_STATE");
+  return {
+    id: Number(id),
+    ...(deployId ? { deployId } : {}),
+    ...(host ? { host } : {}),
+    ...(state !== undefined ? { state } : {}),
+    ...(lcmState !== undefined ? { lcmState } : {}),
+  };
 }
 
 /**

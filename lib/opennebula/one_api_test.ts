@@ -87,19 +87,21 @@ Deno.test("oneCall() refuses an answer that is not OpenNebula's [success, result
   });
 });
 
-Deno.test("vmPool() asks one.vmpool.info for every user's VMs in any state but DONE, and reads their ids, deploy ids and hosts", async () => {
+Deno.test("vmPool() asks one.vmpool.info for every user's VMs in any state but DONE, a page of rows at a time, and reads their ids, deploy ids and hosts", async () => {
   await using oned = await startFakeOned();
   oned.setVm(3, { state: 3, lcmState: 3, deployId: "i-0abc", host: "aws-east" });
   oned.setVm(8, { state: 8, lcmState: 0 });
   oned.setVm(9, { state: 6, lcmState: 0 });
   const client = new XmlRpcClient(oned.url, { label: "oned" });
+  // In oned's order: 5.8+ lists the newest VM first (API_LIST_ORDER DESC).
   assert.deepEqual(await vmPool(client, oned.session), [
-    { id: 3, deployId: "i-0abc", host: "aws-east", state: 3, lcmState: 3 },
     { id: 8, host: "aws-test", state: 8, lcmState: 0 },
+    { id: 3, deployId: "i-0abc", host: "aws-east", state: 3, lcmState: 3 },
   ]);
+  // The first page of rows (offset 0, 100 rows) holds them all.
   assert.deepEqual(oned.calls, [{
     method: "one.vmpool.info",
-    params: [oned.session, -2, -1, -1, -1],
+    params: [oned.session, -2, 0, -100, -1],
   }]);
   await assert.rejects(
     vmPool(client, "oneadmin:wrong"),

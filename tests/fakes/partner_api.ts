@@ -33,6 +33,7 @@ import { LCM_STATE_NAMES, VM_STATE_NAMES } from "../../lib/one_xmlrpc/one_states
 import { CloudError, NotFoundError } from "../../lib/util/errors.ts";
 import { parseXml } from "../../lib/util/xml.ts";
 import { onedVmAction } from "../oned_vm_actions.ts";
+import { listPool } from "../oned_pool.ts";
 
 /** OpenNebula's `STATE` and `LCM_STATE` of a VM. */
 export type OneState = readonly [state: number, lcm: number];
@@ -222,8 +223,8 @@ export class FakePartner implements PartnerCalls {
   readonly document: PartnerCalls["document"] = PartnerApi.prototype.document;
 
   /**
-   * The user's VMs but DONE ones, asked for by `PartnerApi`'s own code: `one.vmpool.infoextended`
-   * (5.10+), which this fake answers, else `one.vmpool.info`.
+   * The user's VMs but DONE ones, asked for by `PartnerApi`'s own code, page by page:
+   * `one.vmpool.infoextended` (5.8.1+), which this fake answers, else `one.vmpool.info`.
    */
   readonly vmPool: PartnerCalls["vmPool"] = PartnerApi.prototype.vmPool;
 
@@ -263,11 +264,13 @@ export class FakePartner implements PartnerCalls {
         if ((vm.heldUntil ?? 0) <= Date.now()) vm.state = vm.next.shift() ?? vm.state;
         return document;
       }
-      case "one.vmpool.infoextended":
-        return `<VM_POOL>${
-          [...this.vms.values()].filter((vm) => vm.state[0] !== 6).map((vm) => this.#vmXml(vm))
-            .join("")
-        }</VM_POOL>`;
+      case "one.vmpool.infoextended": {
+        // With oned's id ranges and row offsets, oldest first (API_LIST_ORDER = "ASC").
+        const vms = [...this.vms.values()].map((vm) => ({ id: vm.id, state: vm.state[0], uid: 2 }));
+        const listing = listPool(params, vms, () => true, "ASC");
+        if (!("ids" in listing)) throw new Error(`the fake partner refuses ${params}`);
+        return `<VM_POOL>${listing.ids.map((id) => this.#vmXml(this.#vm(id))).join("")}</VM_POOL>`;
+      }
       case "one.vm.action": {
         const [action, id] = params;
         const vm = vmOf(id);

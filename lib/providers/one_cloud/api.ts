@@ -8,7 +8,8 @@
 
 import { CloudError } from "../../util/errors.ts";
 import { oneCall } from "../../one_xmlrpc/one_rpc.ts";
-import { parseXml, type XmlElement } from "../../util/xml.ts";
+import { childText, parseXml, type XmlElement } from "../../util/xml.ts";
+import { type PoolPage, readPool } from "../../one_xmlrpc/pool_pages.ts";
 import { XmlRpcClient, type XmlRpcParam } from "../../one_xmlrpc/xmlrpc.ts";
 import { CallWindow, retrying } from "../../util/retry.ts";
 import { type OneCloudConnection, sessionOf } from "./settings.ts";
@@ -133,33 +134,72 @@ export class PartnerApi {
     ...params: XmlRpcParam[]
   ): Promise<XmlElement> {
     const result = await this.call(doing, method, ...params);
-    let document: XmlElement | undefined;
-    try {
-      document = typeof result === "string" ? parseXml(result) : undefined;
-    } catch {
-      document = undefined;
-    }
-    if (document?.name !== root) {
-      throw new CloudError(
-        "InvalidResponse",
-        `${doing}: ${this.where} answered ${method} with something other than a <${root}> document`,
-      );
-    }
-    return document;
+    return documentOf(result, root, `${doing}: ${this.where} answered ${method}`);
   }
 
   /**
-   * The pool of the partner user's own VMs, every state but DONE:
-   * `one.vmpool.infoextended` (5.10+, with each VM's user template), else `one.vmpool.info`.
+   * The partner user's own VMs, every state but DONE, read page by page (`readPool`: row
+   * offsets, so that no answer grows with the pool): `one.vmpool.infoextended` (5.8.1+, with
+   * each VM's user template), else `one.vmpool.info`, which answers the full documents before
+   * 5.8.
+   *
+   * @param doing What the listing is for, to begin a failure's message.
+   * @param read What to keep of each `<VM>` document (read once, page by page).
+   * @returns What `read` made of each VM, in the partner's order.
+   * @throws {CloudError} as {@link call}; `InvalidResponse` for a page that is not a
+   * `<VM_POOL>` of VMs with numeric ids in id order.
    */
-  async vmPool(doing: string): Promise<XmlElement> {
-    const filter = [-3, -1, -1, -1] as const;
-    try {
-      return await this.document(doing, "VM_POOL", "one.vmpool.infoextended", ...filter);
-    } catch (error) {
-      // Before 5.10 the method does not exist, and one.vmpool.info answers the full documents.
-      if (!isUnknownMethod(error)) throw error;
-      return await this.document(doing, "VM_POOL", "one.vmpool.info", ...filter);
-    }
+  async vmPool<T>(doing: string, read: (vm: XmlElement) => T): Promise<T[]> {
+    let method = "one.vmpool.infoextended";
+    const label = () => `${doing}: ${this.where} answered ${method}`;
+    const page = async (offset: number, size: number): Promise<PoolPage<T>> => {
+      const params = [-3, offset, -size, -1];
+      let result: unknown;
+      try {
+        result = await this.call(doing, method, ...params);
+      } catch (error) {
+        // Before 5.8.1 the method does not exist.
+        if (!(error instanceof CloudError) || !isUnknownMethod(error) || offset > 0) throw error;
+        method = "one.vmpool.info";
+        result = await this.call(doing, method, ...params);
+      }
+      const pool = documentOf(result, "VM_POOL", label());
+      const rows = pool.children.filter((c) => c.name === "VM").map((vm) => {
+        const id = childText(vm, "ID")?.trim();
+        if (id === undefined || !/^\d+$/.test(id)) {
+          throw new CloudError("InvalidResponse", `${label()} with a VM without a numeric ID`);
+        }
+        return { id: Number(id), item: read(vm) };
+      });
+      return { rows, chars: typeof result === "string" ? result.length : 0 };
+    };
+    return await readPool({
+      get label() {
+        return label();
+      },
+      page,
+    });
   }
+}
+
+/**
+ * The XML document of a result, checked to have the given root.
+ *
+ * @param what `<doing>: <where> answered <method>`, to begin the failure's message.
+ * @throws {CloudError} `InvalidResponse` for anything else.
+ */
+function documentOf(result: unknown, root: string, what: string): XmlElement {
+  let document: XmlElement | undefined;
+  try {
+    document = typeof result === "string" ? parseXml(result) : undefined;
+  } catch {
+    document = undefined;
+  }
+  if (document?.name !== root) {
+    throw new CloudError(
+      "InvalidResponse",
+      `${what} with something other than a <${root}> document`,
+    );
+  }
+  return document;
 }

@@ -27,7 +27,7 @@ import {
   runOrCleanUp,
   waitForState,
 } from "../../core/provider_kit.ts";
-import { child } from "../../util/xml.ts";
+import { child, type XmlElement } from "../../util/xml.ts";
 import type { FactStore } from "../../core/kept_fact.ts";
 import { ONE_ERROR, type PartnerCalls } from "./api.ts";
 import { type Intent, nextStep, terminateName } from "./action_names.ts";
@@ -44,6 +44,7 @@ import {
   parseSizeName,
   partnerIdOf,
   type PartnerVm,
+  quotaChargeOf,
   readVm,
   sizeName,
   waitEnds,
@@ -120,12 +121,29 @@ export class OneCloudProvider implements Provider {
     }
     const context = request.contextVariables();
     const reserved = request.reserved;
+    // The template is read once, for the quota check's charge and for the instantiate.
+    let template: Promise<XmlElement> | undefined;
+    const templateOf = () => template ??= this.#template(request.vmId, Number(templateId));
     return {
       // The partner template sets the VM's size; what OpenNebula reserves on this host is what
       // the host's capacity counts.
       ...(reserved ? { size: sizeName(reserved.vcpus, reserved.memoryMiB) } : {}),
-      run: () => this.#launchAndBoot(request, Number(templateId), context),
+      // What the partner's quota will charge: the template's CPU and MEMORY.
+      charged: async () => quotaChargeOf(child(await templateOf(), "TEMPLATE")),
+      run: () => this.#launchAndBoot(request, Number(templateId), context, templateOf),
     };
+  }
+
+  /** The partner template a deploy instantiates (`one.template.info`). */
+  #template(vmId: number, templateId: number): Promise<XmlElement> {
+    const doing = `Cannot deploy VM ${vmId}: partner template ${templateId}`;
+    return this.#api.document(doing, "VMTEMPLATE", "one.template.info", templateId).catch(
+      (error) => {
+        throw error instanceof NotFoundError
+          ? new CloudError("NoSuchTemplate", error.message, { cause: error })
+          : error;
+      },
+    );
   }
 
   /**
@@ -138,9 +156,11 @@ export class OneCloudProvider implements Provider {
     request: LaunchRequest,
     templateId: number,
     context: Readonly<Record<string, string>> | undefined,
+    template: () => Promise<XmlElement>,
   ): Promise<Instance> {
     const [earlier] = await this.findLaunched(request.vmId, request.host);
-    const id = earlier?.id ?? await this.#instantiate(request, templateId, context);
+    const id = earlier?.id ??
+      await this.#instantiate(request, templateId, context, await template());
     return await runOrCleanUp(
       async () => {
         if (earlier?.state === "stopping") await this.#waitFor(id, "stopped");
@@ -177,18 +197,8 @@ export class OneCloudProvider implements Provider {
     request: LaunchRequest,
     templateId: number,
     context: Readonly<Record<string, string>> | undefined,
+    template: XmlElement,
   ): Promise<string> {
-    const doing = `Cannot deploy VM ${request.vmId}: partner template ${templateId}`;
-    const template = await this.#api.document(
-      doing,
-      "VMTEMPLATE",
-      "one.template.info",
-      templateId,
-    ).catch((error) => {
-      throw error instanceof NotFoundError
-        ? new CloudError("NoSuchTemplate", error.message, { cause: error })
-        : error;
-    });
     const own = child(child(template, "TEMPLATE") ?? template, "CONTEXT");
     const merged: Record<string, string> = {};
     for (const element of own?.children ?? []) merged[element.name] = element.text;
@@ -267,8 +277,7 @@ export class OneCloudProvider implements Provider {
   }
 
   async #list(doing: string): Promise<PartnerVm[]> {
-    const pool = await this.#api.vmPool(doing);
-    return pool.children.filter((c) => c.name === "VM").flatMap((vm) => readVm(vm) ?? []);
+    return (await this.#api.vmPool(doing, readVm)).flatMap((vm) => vm ?? []);
   }
 
   /** Partner VM sizes are named by their resources (`2vcpu.4096mib`): no call needed. */
@@ -391,7 +400,8 @@ export class OneCloudProvider implements Provider {
   /**
    * Moves the VM's host mark to its new host: `one.vm.update` merging `ONE_HYBRID_HOST` into
    * its user template (the 4.4+ form: session, id, template, 1 for merge), then `one.vm.rename`
-   * to `one-<vm id>-<host>`, the mark a listing without user templates (before 5.10) reads.
+   * to `one-<vm id>-<host>`, the mark a listing without user templates reads (5.8.0, whose
+   * one.vmpool.info answers short documents and which has no infoextended).
    */
   async rehome(id: string, host: string, vmId: number): Promise<void> {
     const partnerId = partnerIdOf(id);

@@ -104,6 +104,20 @@ Deno.test("prepareLaunch() takes TEMPLATE_ID from the host's template defaults, 
   assert.equal(fake.paramsOf("one.template.instantiate")[0]?.[0], 7);
 });
 
+Deno.test("prepareLaunch() says what the partner's quota will charge (the template's CPU, not its VCPU, and MEMORY), reading the template once for the check and the launch", async () => {
+  const { fake, provider } = setUp();
+  fake.script("one.template.info", {
+    result: "<VMTEMPLATE><ID>7</ID><TEMPLATE><CPU>0.5</CPU><VCPU>2</VCPU><MEMORY>1024</MEMORY>" +
+      "<CONTEXT><NETWORK>YES</NETWORK></CONTEXT></TEMPLATE></VMTEMPLATE>",
+  });
+  const prepared = provider.prepareLaunch(request());
+  assert.deepEqual(fake.calls, []);
+  assert.deepEqual(await prepared.charged?.(), { cpu: 0.5, memoryMiB: 1024 });
+  await prepared.run();
+  assert.equal(fake.paramsOf("one.template.info").length, 1);
+  assert.deepEqual(fake.vms.get(40)!.context.NETWORK, "YES");
+});
+
 // --- Deploy ----------------------------------------------------------------------------------
 
 Deno.test("deploy instantiates the template with the driver's marks and the VM's context over the template's, and returns the VM once it runs", async () => {
@@ -692,7 +706,8 @@ Deno.test("findLaunched() keeps the VM's live partner VMs marked for its host", 
   const found = await provider.findLaunched(7, "partner");
   assert.deepEqual(found.map((i) => i.id), kept);
   assert.deepEqual(methods(fake), ["one.vmpool.infoextended"]);
-  assert.deepEqual(fake.paramsOf("one.vmpool.infoextended"), [[-3, -1, -1, -1]]);
+  // The user's VMs but DONE ones, the first page of rows (offset 0, 100 rows): it holds them all.
+  assert.deepEqual(fake.paramsOf("one.vmpool.infoextended"), [[-3, 0, -100, -1]]);
 });
 
 Deno.test("listForHost() keeps the pending and running VMs the driver launched for the host; list() every VM of the user", async () => {

@@ -2,7 +2,11 @@
  * A partner user's VM quota, as `one.user.info` answers it, in the driver's neutral words.
  *
  * OpenNebula (4.8+) keeps the user's limits in `VM_QUOTA/VM` (`VMS`, `CPU`, `MEMORY` in MB, and
- * from 5.10 `RUNNING_VMS`, `RUNNING_CPU`, `RUNNING_MEMORY`), each beside its `*_USED` counter.
+ * from 5.6.1 `RUNNING_VMS`, `RUNNING_CPU`, `RUNNING_MEMORY`), each beside its `*_USED` counter;
+ * a metric the partner does not have is read as unlimited. `CPU` is what oned charges: each
+ * VM's template `CPU` (a share of CPUs: 0.5 is half of one), never its `VCPU`
+ * (QuotaVirtualMachine.cc); the `vcpus` totals below are in those units, and the provider's
+ * listing says what each VM is charged (`Instance.charged`).
  * A limit of `-1`, or a quota never set, means the default quota (the document's
  * `DEFAULT_USER_QUOTAS/VM_QUOTA/VM`, set with `oneuser defaultquota`); `-2`, or a default that
  * is not set either, means unlimited (`Quota::check_quota`).
@@ -16,7 +20,10 @@ import { child, childText, type XmlElement } from "../../util/xml.ts";
 /** `Quota::DEFAULT`: take the default quota's limit. */
 const DEFAULT = -1;
 
-/** The quota metrics of each neutral total, and whether each counts running VMs only. */
+/**
+ * The quota metrics of each neutral total, and whether each counts running VMs only. `vcpus`
+ * holds OpenNebula's CPU, not its VCPU.
+ */
 const METRICS = {
   instances: [["VMS", false], ["RUNNING_VMS", true]],
   vcpus: [["CPU", false], ["RUNNING_CPU", true]],

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { InstanceState, ListedInstance } from "../../core/provider.ts";
+import type { InstanceState, ListedInstance, QuotaCharge } from "../../core/provider.ts";
 import { InvalidInputError } from "../../util/errors.ts";
 import { child, childText, type XmlElement } from "../../util/xml.ts";
 import { stateLabel, type StateMeaning, stateMeaning } from "../../one_xmlrpc/one_states.ts";
@@ -153,6 +153,27 @@ export function parseSizeName(name: string): { vcpus: number; memoryMiB: number 
   return match ? { vcpus: Number(match[1]), memoryMiB: Number(match[2]) } : undefined;
 }
 
+/**
+ * What the partner's quota charges for a VM of a template (`<TEMPLATE>` of a VM or of a VM
+ * template): its `CPU`, not its `VCPU`, and its `MEMORY` (MB), as oned's VM quota counts them.
+ *
+ * @param template The `<TEMPLATE>` element.
+ * @returns The charge; undefined when the template lacks either.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseXml } from "../../util/xml.ts";
+ * import { quotaChargeOf } from "./vm.ts";
+ * const template = parseXml("<TEMPLATE><CPU>0.5</CPU><VCPU>2</VCPU><MEMORY>1024</MEMORY></TEMPLATE>");
+ * assert.deepEqual(quotaChargeOf(template), { cpu: 0.5, memoryMiB: 1024 });
+ * ```
+ */
+export function quotaChargeOf(template: XmlElement | undefined): QuotaCharge | undefined {
+  const cpu = numberIn(template, "CPU");
+  const memoryMiB = numberIn(template, "MEMORY");
+  return cpu === undefined || memoryMiB === undefined ? undefined : { cpu, memoryMiB };
+}
+
 /** What a `<VM>` document says, read once. */
 export interface PartnerVm extends ListedInstance {
   /** The partner's id of the VM. */
@@ -202,6 +223,7 @@ export function readVm(vm: XmlElement): PartnerVm | undefined {
   if (templateId !== undefined) facts.TEMPLATE_ID = templateId;
   const nativeState = stateLabel(state, lcm);
   const createdAt = numberIn(vm, "STIME");
+  const charged = quotaChargeOf(template);
   return {
     id: `${DEPLOY_ID_PREFIX}${id}`,
     partnerId: id,
@@ -212,6 +234,7 @@ export function readVm(vm: XmlElement): PartnerVm | undefined {
     ...(vcpus !== undefined && memoryMiB !== undefined
       ? { size: sizeName(vcpus, Math.round(memoryMiB)) }
       : {}),
+    ...(charged !== undefined ? { charged } : {}),
     ...(launchedByDriver && ownerVmId !== undefined ? { ownerVmId } : {}),
     facts,
     ...(name !== undefined ? { name } : {}),
