@@ -20,6 +20,7 @@
  */
 
 import { writeTextAtomically } from "../util/atomic_write.ts";
+import { lockFile } from "../util/file_lock.ts";
 import { CloudError, DriverError, InvalidInputError } from "../util/errors.ts";
 import type { Instance, InstanceState } from "./provider.ts";
 
@@ -227,7 +228,7 @@ export class PollState {
     const started = this.#clock();
     const served = await this.fresh();
     if (served) return served;
-    const lock = await this.#lock(signal);
+    const lock = await lockFile(`${this.#base}.lock`, signal);
     try {
       const read = this.#parse(await this.#read());
       if (read && "takenAt" in read.header && await this.#servable(read.header.takenAt)) {
@@ -330,23 +331,6 @@ export class PollState {
     };
     await writeTextAtomically(this.file, `${JSON.stringify(header)}\n${END}`, { mode: 0o600 })
       .catch(() => {});
-  }
-
-  /** Takes the scope's lock, waiting for another process's listing until the signal aborts. */
-  async #lock(signal: AbortSignal): Promise<Deno.FsFile> {
-    const file = await Deno.open(`${this.#base}.lock`, { create: true, write: true, mode: 0o600 });
-    try {
-      if (await file.tryLock(true)) return file;
-      signal.throwIfAborted();
-      const aborted = new Promise<never>((_, reject) => {
-        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-      });
-      await Promise.race([file.lock(true), aborted]);
-      return file;
-    } catch (error) {
-      file.close();
-      throw error;
-    }
   }
 }
 
