@@ -325,6 +325,54 @@ export interface AccountQuota {
   readonly instances: readonly QuotaFigure[];
 }
 
+/** One reading of a metric over one period: when the period began (epoch ms), and its value. */
+export interface Datapoint {
+  /** Start of the period, in milliseconds since the epoch. */
+  readonly at: number;
+  /** The statistic over the period (an average, or a sum). */
+  readonly value: number;
+}
+
+/**
+ * What a cloud's metrics service says of one instance over a time range, period by period:
+ * its CPU utilisation (the average over each period, in percent of all its vCPUs together, as
+ * EC2's `CPUUtilization` is), and the bytes it received and sent (the sum over each period).
+ */
+export interface UsageSample {
+  /** Average CPU utilisation per period, percent of all the instance's vCPUs (0 to 100). */
+  readonly cpuPercent: readonly Datapoint[];
+  /** Bytes received per period. */
+  readonly received: readonly Datapoint[];
+  /** Bytes sent per period. */
+  readonly sent: readonly Datapoint[];
+}
+
+/**
+ * Reads instances' usage from a cloud's metrics service (EC2: CloudWatch). Such a service may
+ * bill every read, so a host has a reader only when its settings ask for one.
+ */
+export interface UsageReader {
+  /** The service, for messages (`CloudWatch`). */
+  readonly service: string;
+  /** The length of the periods it reads, in seconds: reading more often finds nothing new. */
+  readonly periodSeconds: number;
+  /**
+   * Reads the usage of instances over a time range, with as few requests as the service allows
+   * (CloudWatch: one GetMetricData per 166 instances, each followed through its pages).
+   * Instances the service has nothing on are left out of the answer.
+   *
+   * @param ids The instances.
+   * @param start Start of the range, epoch ms, on a period boundary.
+   * @param end End of the range (excluded), epoch ms, on a period boundary.
+   * @returns Each instance's sample, by id.
+   */
+  read(
+    ids: readonly string[],
+    start: number,
+    end: number,
+  ): Promise<ReadonlyMap<string, UsageSample>>;
+}
+
 /** A validated launch, ready to run. */
 export interface PreparedLaunch {
   /** The size it would launch (EC2's instance type), when the provider knows it before launching. */
@@ -392,6 +440,15 @@ export interface ProviderKind {
    * @param env The environment the provider would read.
    */
   listingScope(settings: HostSettings, env: { get(name: string): string | undefined }): string;
+  /**
+   * The reader of a host's VMs' usage (CPU and network, for OpenNebula's monitoring), when the
+   * host's settings ask for one; undefined otherwise. Loads no cloud client until it reads.
+   * Kinds whose cloud has no metrics service the driver reads leave it out.
+   *
+   * @param settings The host's settings.
+   * @param time The run's signal and deadline, which end every read.
+   */
+  usageReader?(settings: HostSettings, time: ActionTime): UsageReader | undefined;
   /**
    * Opens a provider for a host. Sends no request.
    *
