@@ -7,7 +7,7 @@
 
 import type { HostSettings } from "../../core/config.ts";
 import type { Ec2Api } from "./api.ts";
-import type { ActionTime, ProviderKind } from "../../core/provider.ts";
+import type { ActionTime, ProviderKind, UsageReader } from "../../core/provider.ts";
 import {
   EC2_SETTING_KEYS,
   type Ec2Connection,
@@ -36,6 +36,13 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
 };
 
 /**
+ * The period of the CloudWatch datapoints read, in seconds: EC2's basic monitoring publishes one
+ * per 5 minutes (detailed monitoring's 1-minute ones are summed and averaged into it), so a
+ * host's usage is read at most every 5 minutes.
+ */
+const CLOUDWATCH_PERIOD_SECONDS = 300;
+
+/**
  * The preflight's clients, by connection settings: hosts of one account and region (and
  * endpoint, profile, role) share one.
  */
@@ -55,6 +62,20 @@ export const EC2_KIND: ProviderKind = {
     "an EC2 instance cannot move to another region, account or endpoint; undeploy the VM and deploy it there instead",
   checkDeployId: checkInstanceId,
   listingScope: (settings, env) => ec2ListingScope(settings.connection as Ec2Connection, env),
+  usageReader(settings: HostSettings, time: ActionTime): UsageReader | undefined {
+    const connection = settings.connection as Ec2Connection;
+    if (!connection.cloudWatch) return undefined;
+    // Loaded on the first read: a run served remembered figures loads nothing of CloudWatch.
+    let reader: Promise<UsageReader> | undefined;
+    return {
+      service: "CloudWatch",
+      periodSeconds: CLOUDWATCH_PERIOD_SECONDS,
+      read: async (ids, start, end) =>
+        (await (reader ??= import("./cloudwatch_api.ts").then((m) =>
+          m.cloudWatchReader(connection, settings.host, CLOUDWATCH_PERIOD_SECONDS, time)
+        ))).read(ids, start, end),
+    };
+  },
   async open(settings: HostSettings, time: ActionTime) {
     // Loaded here, not at start-up: an action refused for its arguments or configuration never
     // pays for the provider's code.

@@ -24,7 +24,7 @@ import {
   StopInstancesCommand,
   TerminateInstancesCommand,
 } from "./aws_sdk.ts";
-import { credentialProviders, stsClient } from "./aws_sdk.ts";
+import { cloudWatchSdk, credentialProviders, stsClient } from "./aws_sdk.ts";
 import {
   CALL_LIMITS,
   type CallName,
@@ -33,7 +33,14 @@ import {
   type RoleConfig,
 } from "./api.ts";
 import { RoleError } from "./errors.ts";
-import { CheckedHandler, type HandlerLike } from "./transport.ts";
+import type { GetMetricDataInput, GetMetricDataOutput } from "./cloudwatch.ts";
+import {
+  type AnswerCheck,
+  CheckedHandler,
+  CLOUDWATCH_ANSWERS,
+  EC2_ANSWERS,
+  type HandlerLike,
+} from "./transport.ts";
 import { readBoundedText } from "../../util/bounded_read.ts";
 import { fileErrorReason } from "../../util/file_errors.ts";
 import { addSecret } from "../../util/redact.ts";
@@ -79,7 +86,7 @@ export function sdkSender(config: EC2ClientConfig, role?: RoleConfig): Sender {
     ...config,
     ...(credentials ? { credentials } : {}),
     logger: SILENT,
-    extensions: [DRIVER_EXTENSION],
+    extensions: [driverExtension(EC2_ANSWERS)],
   });
   return (name, input, signal, timeoutMs) => {
     // deno-lint-ignore no-explicit-any
@@ -89,6 +96,41 @@ export function sdkSender(config: EC2ClientConfig, role?: RoleConfig): Sender {
       ...(timeoutMs !== undefined ? { requestTimeout: timeoutMs } : {}),
     });
   };
+}
+
+/** Sends one GetMetricData, once, within `timeoutMs` at most; a signal aborts it. */
+type MetricsSender = (
+  input: GetMetricDataInput,
+  signal?: AbortSignal,
+  timeoutMs?: number,
+) => Promise<GetMetricDataOutput>;
+
+/**
+ * Loads CloudWatch's client (once per process: the first read of a host's usage) and builds
+ * one for the settings, as {@link sdkSender} builds EC2's: the same region, credentials, role,
+ * time limits and answer checks (CloudWatch's JSON), and no retries of its own.
+ *
+ * @param config Client configuration (see `cloudWatchConfig()` in `cloudwatch_api.ts`).
+ * @param role The host's role, as for EC2.
+ * @returns The sender.
+ */
+export async function cloudWatchSender(
+  config: EC2ClientConfig,
+  role?: RoleConfig,
+): Promise<MetricsSender> {
+  const { CloudWatchClient, GetMetricDataCommand } = await cloudWatchSdk();
+  const credentials = role ? roleCredentials(role, config.credentials) : config.credentials;
+  const client = new CloudWatchClient({
+    ...config,
+    ...(credentials ? { credentials } : {}),
+    logger: SILENT,
+    extensions: [driverExtension(CLOUDWATCH_ANSWERS)],
+  } as NonNullable<ConstructorParameters<typeof CloudWatchClient>[0]>);
+  return (input, signal, timeoutMs) =>
+    client.send(new GetMetricDataCommand(input), {
+      ...(signal ? { abortSignal: signal } : {}),
+      ...(timeoutMs !== undefined ? { requestTimeout: timeoutMs } : {}),
+    });
 }
 
 /** A logger that drops everything: the driver's only output is the action's one line. */
@@ -189,15 +231,21 @@ async function readToken(role: RoleConfig): Promise<string> {
 /**
  * The SDK's runtime extension point, as far as the driver uses it: the client's HTTP handler
  * and credential provider, each replaced by a wrapper.
+ *
+ * @param answers How the client's service answers (EC2's XML, CloudWatch's JSON).
  */
-const DRIVER_EXTENSION = {
+const driverExtension = (answers: AnswerCheck) => ({
   configure(extension: {
     httpHandler(): unknown;
     setHttpHandler(handler: never): void;
     credentials(): unknown;
     setCredentials(credentials: never): void;
   }): void {
-    const handler = new CheckedHandler(extension.httpHandler() as HandlerLike, CALL_LIMITS);
+    const handler = new CheckedHandler(
+      extension.httpHandler() as HandlerLike,
+      CALL_LIMITS,
+      answers,
+    );
     extension.setHttpHandler(handler as never);
     const resolve = extension.credentials();
     if (resolve === undefined) return;
@@ -205,4 +253,4 @@ const DRIVER_EXTENSION = {
     // registered as a secret before the signer uses it, so that no answer can echo it.
     extension.setCredentials(registering(resolve) as never);
   },
-};
+});

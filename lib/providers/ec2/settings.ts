@@ -38,6 +38,13 @@ export interface Ec2Connection {
   readonly webIdentityTokenFile?: string;
   /** STS endpoint URL for assuming the role; when absent the SDK's for the region. */
   readonly stsEndpoint?: string;
+  /**
+   * Whether monitoring reads the host's VMs' CPU and network figures from CloudWatch (off by
+   * default: CloudWatch bills every metric read).
+   */
+  readonly cloudWatch?: true;
+  /** CloudWatch endpoint URL; when absent the SDK's (`AWS_ENDPOINT_URL_CLOUDWATCH`, the region's). */
+  readonly cloudWatchEndpoint?: string;
 }
 
 /**
@@ -79,7 +86,14 @@ export function ec2ListingScope(
   connection: Ec2Connection,
   env: { get(name: string): string | undefined },
 ): string {
-  const { secretAccessKey: _secret, sessionToken: _token, ...rest } = connection;
+  // CloudWatch's settings change what monitoring reads, not which instances a listing sees.
+  const {
+    secretAccessKey: _secret,
+    sessionToken: _token,
+    cloudWatch: _cloudWatch,
+    cloudWatchEndpoint: _cloudWatchEndpoint,
+    ...rest
+  } = connection;
   const settings = Object.entries(rest).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
   return JSON.stringify([settings, SCOPE_VARIABLES.map((name) => env.get(name) ?? null)]);
 }
@@ -97,10 +111,15 @@ const TEXT_KEYS = [
   "roleSessionName",
   "webIdentityTokenFile",
   "stsEndpoint",
+  "cloudWatchEndpoint",
 ] as const;
 
 /** Every EC2 connection setting. */
-export const EC2_SETTING_KEYS: readonly string[] = [...TEXT_KEYS, "useInstanceMetadata"];
+export const EC2_SETTING_KEYS: readonly string[] = [
+  ...TEXT_KEYS,
+  "useInstanceMetadata",
+  "cloudWatch",
+];
 
 /** What a region name may look like (EC2's `us-east-1`, private clouds' `RegionOne`). */
 export const REGION = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
@@ -131,6 +150,7 @@ export function parseEc2Connection(read: SettingReader): Ec2Connection {
     const value = read.text(key);
     if (value !== undefined) connection[key] = value;
   }
+  if (read.flag("cloudWatch")) connection.cloudWatch = true;
   if ((connection.accessKeyId === undefined) !== (connection.secretAccessKey === undefined)) {
     const missing = connection.accessKeyId === undefined ? "accessKeyId" : "secretAccessKey";
     const given = missing === "accessKeyId" ? "secretAccessKey" : "accessKeyId";
@@ -139,7 +159,7 @@ export function parseEc2Connection(read: SettingReader): Ec2Connection {
   if (connection.region !== undefined && !REGION.test(connection.region)) {
     throw read.fail("region", REGION_PROBLEM);
   }
-  for (const key of ["endpoint", "stsEndpoint"] as const) {
+  for (const key of ["endpoint", "stsEndpoint", "cloudWatchEndpoint"] as const) {
     const value = connection[key];
     const problem = value === undefined ? undefined : ec2EndpointProblem(value, key);
     if (problem !== undefined) throw read.fail(key, problem);
@@ -192,11 +212,17 @@ function checkRole(connection: Ec2Connection, read: SettingReader): void {
   }
 }
 
-/** What is wrong with an endpoint setting (`endpoint`, `stsEndpoint`), in EC2's words. */
-function ec2EndpointProblem(value: string, key: "endpoint" | "stsEndpoint"): string | undefined {
+/** The host name of each endpoint setting's example URL. */
+const ENDPOINT_EXAMPLES = { endpoint: "ec2", stsEndpoint: "sts", cloudWatchEndpoint: "monitoring" };
+
+/** What is wrong with an endpoint setting (`endpoint`, `stsEndpoint`, ...), in EC2's words. */
+function ec2EndpointProblem(
+  value: string,
+  key: keyof typeof ENDPOINT_EXAMPLES,
+): string | undefined {
   return endpointProblem(value, {
     expected: `must be an http(s) URL such as https://${
-      key === "endpoint" ? "ec2" : "sts"
+      ENDPOINT_EXAMPLES[key]
     }.us-east-1.amazonaws.com`,
     credentials:
       "must not contain a user name or password (put credentials in accessKeyId and secretAccessKey)",

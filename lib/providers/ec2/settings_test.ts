@@ -3,7 +3,7 @@ import { InvalidInputError } from "../../util/errors.ts";
 import { parseConfig } from "../../core/config.ts";
 import { redact } from "../../util/redact.ts";
 import { clientConfig, roleConfig } from "./api.ts";
-import type { Ec2Connection } from "./settings.ts";
+import { type Ec2Connection, ec2ListingScope } from "./settings.ts";
 import { PROVIDER_KINDS } from "../mod.ts";
 
 const PATH = "/etc/one/hybrid_driver.json";
@@ -188,5 +188,38 @@ Deno.test("the source keys of a role are registered as secrets", () => {
   assert.equal(
     redact("role/source/SECRET/1 role-source-session-token"),
     "*** ***",
+  );
+});
+
+Deno.test("cloudWatch is off unless set true, and its endpoint is checked like the others", () => {
+  assert.equal(connection({}).cloudWatch, undefined);
+  assert.equal(connection({ cloudWatch: false }).cloudWatch, undefined);
+  assert.deepEqual(
+    connection({
+      cloudWatch: true,
+      cloudWatchEndpoint: "https://monitoring.eu-west-1.amazonaws.com",
+    }),
+    {
+      useInstanceMetadata: false,
+      cloudWatchEndpoint: "https://monitoring.eu-west-1.amazonaws.com",
+      cloudWatch: true,
+    },
+  );
+  assert.throws(
+    () => connection({ cloudWatch: "yes" }),
+    refused("cloudWatch", "must be true or false"),
+  );
+  assert.throws(
+    () => connection({ cloudWatchEndpoint: "monitoring.eu-west-1.amazonaws.com" }),
+    /Setting "cloudWatchEndpoint" for host h in .* must be an http\(s\) URL such as https:\/\/monitoring\.us-east-1\.amazonaws\.com/,
+  );
+});
+
+Deno.test("hosts that differ only in their CloudWatch settings share one listing", () => {
+  const scope = (settings: Record<string, unknown>) =>
+    ec2ListingScope(connection({ region: "eu-west-1", ...settings }), new Map());
+  assert.equal(
+    scope({ cloudWatch: true, cloudWatchEndpoint: "http://127.0.0.1:5000" }),
+    scope({}),
   );
 });

@@ -26,8 +26,10 @@ export interface RequestLike {
   readonly port?: number | undefined;
   /** Path, `/` for EC2's usual endpoints. */
   readonly path: string;
-  /** The form-encoded query, `Action=...&Version=...`. */
+  /** The form-encoded query, `Action=...&Version=...` (a JSON document for CloudWatch). */
   readonly body?: unknown;
+  /** Headers, names in any case (CloudWatch's action is in `x-amz-target`). */
+  readonly headers?: Record<string, string | undefined>;
 }
 
 /** The parts of the SDK's HTTP response this module reads and replaces. */
@@ -92,6 +94,49 @@ const INCOMPLETE = "an incomplete";
 const PROLOG = /^\uFEFF?\s*(?:<\?xml[^>]*\?>\s*)?/;
 
 /**
+/**
+ * How a service's answers are told from anything else an endpoint may send, for
+ * {@link CheckedHandler}: EC2's ({@link EC2_ANSWERS}), or CloudWatch's
+ * ({@link CLOUDWATCH_ANSWERS}).
+ */
+export interface AnswerCheck {
+  /** The service, for messages (`EC2`). */
+  readonly service: string;
+  /** The action a request asks for (`DescribeInstances`), or undefined when it names none. */
+  actionOf(request: RequestLike): string | undefined;
+  /**
+   * Undefined when an answer is the service's own answer to the action; otherwise the problem,
+   * as the end of a sentence (see {@link answerProblem}).
+   */
+  problem(
+    action: string | undefined,
+    status: number,
+    contentType: string,
+    text: string,
+  ): string | undefined;
+}
+
+/** EC2's Query protocol: the action in the form body, XML answers ({@link answerProblem}). */
+export const EC2_ANSWERS: AnswerCheck = {
+  service: "EC2",
+  actionOf: (request) => actionOf(request.body),
+  problem: answerProblem,
+};
+
+/**
+ * CloudWatch's protocol as the SDK speaks it (AWS JSON 1.0): the action in the `x-amz-target`
+ * header (`GraniteServiceVersion20100801.GetMetricData`), JSON answers
+ * ({@link jsonAnswerProblem}).
+ */
+export const CLOUDWATCH_ANSWERS: AnswerCheck = {
+  service: "CloudWatch",
+  actionOf: (request) =>
+    /\.([A-Za-z0-9]+)$/.exec(headerOf(request.headers ?? {}, "x-amz-target") ?? "")?.[1],
+  problem: (_action, status, contentType, text) =>
+    jsonAnswerProblem("CloudWatch", status, contentType, text),
+};
+
+/**
  * Checks that an answer is EC2's own answer to the call: `<{Action}Response ...>` through
  * `</{Action}Response>` for a success status, `<Response><Errors>` through `</Response>` for
  * an error status.
@@ -138,6 +183,58 @@ export function answerProblem(
   return `got HTTP ${status}${type ? ` (${type})` : ""}, not an EC2 answer`;
 }
 
+/**
+ * Checks that an answer is an AWS JSON 1.0 service's: a JSON object, which for an error status
+ * names the error (`__type`, or `code` as some endpoints spell it).
+ *
+ * @param service The service, for the problem (`CloudWatch`).
+ * @param status The HTTP status.
+ * @param contentType The Content-Type header, for the message.
+ * @param text The whole body.
+ * @returns `undefined` when it is the service's answer; otherwise the problem, as the end of a
+ * sentence.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { jsonAnswerProblem } from "./transport.ts";
+ * assert.equal(jsonAnswerProblem("CloudWatch", 200, "application/x-amz-json-1.0", '{"MetricDataResults":[]}'), undefined);
+ * assert.equal(jsonAnswerProblem("CloudWatch", 400, "", '{"__type":"InvalidParameterValue","message":"no"}'), undefined);
+ * assert.equal(
+ *   jsonAnswerProblem("CloudWatch", 200, "text/html", "<html>Sign in</html>"),
+ *   "got HTTP 200 (text/html), not a CloudWatch answer",
+ * );
+ * assert.equal(
+ *   jsonAnswerProblem("CloudWatch", 200, "", '{"MetricDataResults":['),
+ *   "got HTTP 200 with an incomplete CloudWatch answer, not a whole one",
+ * );
+ * ```
+ */
+export function jsonAnswerProblem(
+  service: string,
+  status: number,
+  contentType: string,
+  text: string,
+): string | undefined {
+  const body = text.trim();
+  if (body === "") return `got HTTP ${status} with an empty body, not a ${service} answer`;
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    if (body.startsWith("{") && status >= 200) {
+      return `got HTTP ${status} with ${INCOMPLETE} ${service} answer, not a whole one`;
+    }
+  }
+  if (typeof value === "object" && value !== null && !Array.isArray(value) && status >= 200) {
+    const named = value as { __type?: unknown; code?: unknown };
+    if (status < 300 || typeof named.__type === "string" || typeof named.code === "string") {
+      return undefined;
+    }
+  }
+  const type = oneLine(contentType.split(";")[0] ?? "").slice(0, 60);
+  return `got HTTP ${status}${type ? ` (${type})` : ""}, not a ${service} answer`;
+}
+
 /** Words for the network error codes an operator meets. */
 const NETWORK_PROBLEMS: Record<string, string> = {
   ECONNREFUSED: "could not connect",
@@ -154,24 +251,32 @@ const NETWORK_PROBLEMS: Record<string, string> = {
 const SENT_CODES = new Set(["ECONNRESET", "EPIPE"]);
 
 /**
- * Wraps an SDK request handler so that every attempt is bounded and every answer is EC2's.
- * The SDK's `requestTimeout` option of one send shortens that attempt's deadline (the driver's
- * retries pass what is left of the action's time).
+ * Wraps an SDK request handler so that every attempt is bounded and every answer is the
+ * service's (EC2's, unless told otherwise). The SDK's `requestTimeout` option of one send
+ * shortens that attempt's deadline (the driver's retries pass what is left of the action's
+ * time).
  */
 export class CheckedHandler implements HandlerLike {
   readonly #inner: HandlerLike;
   readonly #requestMs: number;
   readonly #connectMs: number;
+  readonly #answers: AnswerCheck;
 
   /**
    * @param inner The SDK's own handler (it must not time requests out itself).
    * @param limits `requestMs`: one attempt, connection to last byte; `connectMs`: the inner
    *   handler's connection timeout, for messages.
+   * @param answers How the service's answers are recognised ({@link EC2_ANSWERS} by default).
    */
-  constructor(inner: HandlerLike, limits: { requestMs: number; connectMs: number }) {
+  constructor(
+    inner: HandlerLike,
+    limits: { requestMs: number; connectMs: number },
+    answers: AnswerCheck = EC2_ANSWERS,
+  ) {
     this.#inner = inner;
     this.#requestMs = limits.requestMs;
     this.#connectMs = limits.connectMs;
+    this.#answers = answers;
   }
 
   /** The inner handler's protocol. */
@@ -204,8 +309,11 @@ export class CheckedHandler implements HandlerLike {
     request: RequestLike,
     options: { abortSignal?: unknown; requestTimeout?: number } = {},
   ): Promise<{ response: ResponseLike }> {
-    const action = actionOf(request.body);
-    const what = { call: action ?? "EC2 request", endpoint: endpointOf(request) };
+    const action = this.#answers.actionOf(request);
+    const what = {
+      call: action ?? `${this.#answers.service} request`,
+      endpoint: endpointOf(request),
+    };
     const { requestTimeout, ...passed } = options;
     const limitMs = Math.min(this.#requestMs, requestTimeout ?? this.#requestMs);
     const deadline = new AbortController();
@@ -248,7 +356,7 @@ export class CheckedHandler implements HandlerLike {
           code: "NotAnEc2Answer",
         }, { status });
       }
-      const problem = answerProblem(
+      const problem = this.#answers.problem(
         action,
         status,
         headerOf(response.headers, "content-type") ?? "",

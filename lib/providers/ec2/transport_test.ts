@@ -4,8 +4,10 @@ import {
   actionOf,
   answerProblem,
   CheckedHandler,
+  CLOUDWATCH_ANSWERS,
   endpointOf,
   type HandlerLike,
+  jsonAnswerProblem,
   MAX_ANSWER_BYTES,
   type RequestLike,
   type ResponseLike,
@@ -196,4 +198,54 @@ Deno.test("CheckedHandler words network errors and keeps their code for the retr
     assert.ok(error instanceof TransportError);
     assert.deepEqual([error.code, error.problem, error.cause], [code, problem, cause]);
   }
+});
+
+const CLOUDWATCH_REQUEST: RequestLike = {
+  protocol: "https:",
+  hostname: "monitoring.eu-west-1.amazonaws.com",
+  path: "/",
+  headers: { "X-Amz-Target": "GraniteServiceVersion20100801.GetMetricData" },
+  body: '{"MetricDataQueries":[]}',
+};
+
+Deno.test("CheckedHandler with CloudWatch's checks passes its JSON answer and names the action from x-amz-target", async () => {
+  assert.equal(CLOUDWATCH_ANSWERS.actionOf(CLOUDWATCH_REQUEST), "GetMetricData");
+  const answer = '{"MetricDataResults":[],"Messages":[]}';
+  const ok = new CheckedHandler(
+    fakeInner(() => Promise.resolve({ statusCode: 200, headers: {}, body: chunks([answer]) })),
+    LIMITS,
+    CLOUDWATCH_ANSWERS,
+  );
+  const { response } = await ok.handle(CLOUDWATCH_REQUEST);
+  assert.equal(new TextDecoder().decode(response.body as Uint8Array), answer);
+  const portal = new CheckedHandler(
+    fakeInner(() =>
+      Promise.resolve({
+        statusCode: 200,
+        headers: { "content-type": "text/html" },
+        body: chunks(["<html>Sign in</html>"]),
+      })
+    ),
+    LIMITS,
+    CLOUDWATCH_ANSWERS,
+  );
+  const error = await portal.handle(CLOUDWATCH_REQUEST).catch((e) => e);
+  assert.ok(error instanceof TransportError);
+  assert.equal(
+    error.message,
+    "GetMetricData to https://monitoring.eu-west-1.amazonaws.com got HTTP 200 (text/html), not a CloudWatch answer",
+  );
+});
+
+Deno.test("jsonAnswerProblem() takes an error status only with the service's error document, and a cut one as cut", () => {
+  assert.equal(jsonAnswerProblem("CloudWatch", 400, "", '{"__type":"Throttling"}'), undefined);
+  assert.equal(
+    jsonAnswerProblem("CloudWatch", 502, "application/json", '{"message":"bad gateway"}'),
+    "got HTTP 502 (application/json), not a CloudWatch answer",
+  );
+  assert.equal(
+    jsonAnswerProblem("CloudWatch", 200, "", "[]"),
+    "got HTTP 200, not a CloudWatch answer",
+  );
+  assert.match(jsonAnswerProblem("CloudWatch", 200, "", '{"Metric') ?? "", /incomplete/);
 });
