@@ -19,6 +19,11 @@
  * (`lib/core/share_listings.ts`). Probes take `... <host_id> <host>` as their last two
  * arguments, as oned passes them.
  *
+ * The probes that report VMs' monitoring strings (`im_poll`, `vm_monitor`) add the running
+ * VMs' CPU and network figures when the host reads them (EC2: `cloudWatch`; see
+ * `lib/runtime/usage.ts`): at most one read of the metrics service per host and period, for
+ * all the host's running instances.
+ *
  * @module
  */
 
@@ -51,7 +56,8 @@ import {
 } from "../lib/opennebula/im_probes.ts";
 import { formatMonitoring } from "../lib/opennebula/monitoring.ts";
 import { openHost } from "../lib/runtime/host.ts";
-import type { ListedInstance, Provider, Size } from "../lib/core/provider.ts";
+import { type HostUsage, hostUsage, runningTargets } from "../lib/runtime/usage.ts";
+import type { ListedInstance, Provider, ProviderKind, Size } from "../lib/core/provider.ts";
 import type { HostSettings } from "../lib/core/config.ts";
 import type { LocalVm, OneVmInfo } from "../lib/opennebula/one_api.ts";
 import type { AskedVm, LocalOned } from "../lib/opennebula/local_oned.ts";
@@ -63,6 +69,7 @@ interface Surveyed {
   readonly hostId: number;
   readonly settings: HostSettings;
   readonly sectionType: string;
+  readonly kind: ProviderKind;
   readonly provider: Provider;
   /** The listing, instances OpenNebula imported owned by their VM (when oned was asked). */
   readonly listed: ListedInstance[];
@@ -108,6 +115,7 @@ async function survey(
     hostId,
     settings,
     sectionType: kind.sectionType,
+    kind,
     provider,
     listed: known ? adoptImported(listed, known) : listed,
     knownVms: namesOrphans && known ? new Set(known.map((vm) => vm.id)) : undefined,
@@ -350,6 +358,18 @@ function startedBefore(instance: ListedInstance, vm: OneVmInfo): boolean {
     instance.launchedAt + CLOCK_SKEW_SECONDS < vm.createdAt;
 }
 
+/**
+ * The usage figures of the host's VMs, when the host reads them: its running instances among
+ * those the probe reports are read, at most once per period.
+ */
+function usageOf(
+  s: Surveyed,
+  run: ActionRun,
+  reported: readonly ListedInstance[],
+): Promise<HostUsage | undefined> {
+  return hostUsage(s, run, () => runningTargets(s.provider, reported));
+}
+
 /** `im_poll`: the 4.4–5.10 report of the host, its VMs and the wild instances. */
 export async function imPoll(argv: readonly string[], run: ActionRun): Promise<Report> {
   const s = await survey("poll", argv, run, true);
@@ -373,6 +393,8 @@ export async function imPoll(argv: readonly string[], run: ActionRun): Promise<R
   const wild = sorted.wild;
   const sizes = await sizesOf(s, [...own, ...wild]);
   const keys = s.settings.monitoringKeys ?? await onedMonitoringKeys();
+  const usage = await usageOf(s, run, own);
+  notes.push(...usage?.notes ?? []);
   const lines = [
     ...legacyHostLines({ hypervisor: s.sectionType, host: s.host, figures }),
     ...orphanLines([...orphans, ...settled.orphans]),
@@ -390,7 +412,7 @@ export async function imPoll(argv: readonly string[], run: ActionRun): Promise<R
       instance.launchedByDriver ? instance.ownerVmId! : -1,
       instance.id,
       base64(template),
-      formatMonitoring(instance, s.provider.factPrefix, keys),
+      formatMonitoring(instance, s.provider.factPrefix, keys, usage?.figures.get(instance.id)),
     ));
   }
   return { lines, notes };
@@ -469,10 +491,13 @@ export async function vmMonitor(argv: readonly string[], run: ActionRun): Promis
     reported = own.filter((i) => onHost.has(i.ownerVmId!) || kept.includes(i));
   }
   const settled = await settleShared(reported, ask);
+  const usage = await usageOf(s, run, settled.own);
+  notes.push(...usage?.notes ?? []);
   return {
     lines: settled.own.map((instance) => {
       // The state travels in vm/status; the monitoring string keeps the usage and the facts.
-      const monitor = formatMonitoring(instance, s.provider.factPrefix, "current")
+      const figures = usage?.figures.get(instance.id);
+      const monitor = formatMonitoring(instance, s.provider.factPrefix, "current", figures)
         .replace(/^STATE=\S+ ?/, "");
       return vmTemplateLine([
         ["UUID", instance.id],

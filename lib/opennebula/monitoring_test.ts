@@ -52,3 +52,23 @@ Deno.test("formatMonitoring() maps every provider-neutral state to OpenNebula's 
   );
   assert.deepEqual(lines.map((l) => l.slice("STATE=".length)), ["a", "a", "p", "p", "d", "d", "-"]);
 });
+
+Deno.test("formatMonitoring() puts a running VM's usage after its memory, in each generation's keys", () => {
+  const usage = { cpu: 80, netrx: 1500, nettx: 2000 };
+  assert.equal(
+    formatMonitoring(running, "AWS", "current", usage),
+    "STATE=a MEMORY=2097152 CPU=80 NETTX=2000 NETRX=1500 AWS_STATE=running AWS_SECURITY_GROUPS=sg-1,sg-2 AWS_KEY_NAME=ops%20key",
+  );
+  assert.match(
+    formatMonitoring(running, "AWS", "legacy", { ...usage, cpu: 79.6 }),
+    /^STATE=a USEDMEMORY=2097152 USEDCPU=80 NETTX=2000 NETRX=1500 AWS_/,
+  );
+});
+
+Deno.test("formatMonitoring() reports no usage for a VM that is not active", () => {
+  const stopped: Instance = { ...running, state: "stopped", nativeState: "stopped", facts: {} };
+  assert.equal(
+    formatMonitoring(stopped, "AWS", "current", { cpu: 1, netrx: 2, nettx: 3 }),
+    "STATE=p",
+  );
+});
