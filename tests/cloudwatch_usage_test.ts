@@ -236,3 +236,18 @@ test("on moto, 3.2-4.2 polls of one cycle, run at once, share one read of the ho
   assert.equal(usage(polls[0]!.stdout), "NETTX=0 NETRX=0");
   assert.deepEqual(getMetricData().slice(before).map((c) => c.metrics), [498, 102]);
 });
+
+test("on moto, doctor checks that CloudWatch answers a cloudWatch host's GetMetricData (3 metrics), and leaves other hosts' CloudWatch alone", async () => {
+  const before = getMetricData().length;
+  const doctor = new URL("../dist/vmm/provider/doctor", import.meta.url).pathname;
+  const result = await runProcess(doctor, ["cw-a"], { env: ENV });
+  assert.equal(result.code, 0, result.stdout);
+  assert.match(
+    result.stdout,
+    /^cw-a +cloudwatch +PASS +GetMetricData answered \(http:\/\/127\.0\.0\.1:\d+\); each$/m,
+  );
+  assert.deepEqual(getMetricData().slice(before), [{ action: "GetMetricData", metrics: 3 }]);
+  const off = await runProcess(doctor, ["cw-off"], { env: ENV });
+  assert.doesNotMatch(off.stdout, /^cw-off +cloudwatch/m);
+  assert.equal(getMetricData().length, before + 1);
+});

@@ -87,7 +87,7 @@ export const EC2_KIND: ProviderKind = {
     return new Ec2Provider(api, settings, time.signal);
   },
   async preflight(settings: HostSettings, signal: AbortSignal) {
-    const [{ createEc2Api }, { ec2Preflight }] = await Promise.all([
+    const [{ createEc2Api }, { cloudWatchCheck, ec2Preflight }] = await Promise.all([
       import("./api.ts"),
       import("./preflight.ts"),
     ]);
@@ -95,6 +95,8 @@ export const EC2_KIND: ProviderKind = {
     const key = JSON.stringify(connection);
     let api = preflightApis.get(key);
     if (api === undefined) preflightApis.set(key, api = createEc2Api(connection, { signal }));
-    return await ec2Preflight(settings, api);
+    const checks = await ec2Preflight(settings, api);
+    if (!connection.cloudWatch) return checks;
+    return [...checks, await cloudWatchCheck(settings, CLOUDWATCH_PERIOD_SECONDS, signal)];
   },
 };

@@ -14,6 +14,7 @@ import type { Ec2Api } from "./api.ts";
 import { askedEndpoint } from "./endpoint.ts";
 import { errorCode, toDriverError } from "./errors.ts";
 import type { Ec2Connection } from "./settings.ts";
+import { cloudWatchReader } from "./cloudwatch_api.ts";
 
 /** What to change when EC2 refuses the credentials, by its code. */
 const CREDENTIAL_FIXES: Readonly<Record<string, string>> = {
@@ -164,6 +165,53 @@ async function launchCheck(
       ? "; fix: allow ec2:RunInstances and ec2:CreateTags to the host's IAM identity"
       : "";
     return { check: "launch", result: "FAIL", detail: `${error.message}${fix}` };
+  }
+}
+
+/** How long the CloudWatch check may take, in milliseconds. */
+const CLOUDWATCH_CHECK_MS = 15_000;
+
+/**
+ * Whether CloudWatch answers the host's GetMetricData, for a host with `cloudWatch`: one request
+ * for a made-up instance over the last period (3 metrics, $0.00003 at $0.01 per 1,000), which
+ * reads nothing and changes nothing.
+ *
+ * @param settings The host's settings.
+ * @param periodSeconds The period monitoring reads.
+ * @param signal Ends the request.
+ * @returns The `cloudwatch` check.
+ */
+export async function cloudWatchCheck(
+  settings: HostSettings,
+  periodSeconds: number,
+  signal: AbortSignal,
+): Promise<Check> {
+  const connection = settings.connection as Ec2Connection;
+  const deadline = Date.now() + CLOUDWATCH_CHECK_MS;
+  const reader = cloudWatchReader(connection, settings.host, periodSeconds, {
+    signal,
+    deadline: () => deadline,
+  });
+  const period = periodSeconds * 1000;
+  const end = Math.floor(Date.now() / period) * period;
+  const where = connection.cloudWatchEndpoint ??
+    (connection.region ? `region ${connection.region}` : "the SDK's default region");
+  try {
+    await reader.read(["i-00000000000000000"], end - period, end);
+    return {
+      check: "cloudwatch",
+      result: "PASS",
+      detail:
+        `GetMetricData answered (${where}); each running VM costs 3 metrics per read, at most every ${
+          periodSeconds / 60
+        } minutes`,
+    };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const fix = /AccessDenied|UnauthorizedOperation|not authorized/i.test(message)
+      ? "allow cloudwatch:GetMetricData to the host's IAM identity"
+      : `check "cloudWatchEndpoint" and "region" of host ${settings.host}, or set "cloudWatch" to false`;
+    return { check: "cloudwatch", result: "FAIL", detail: `${message}; fix: ${fix}` };
   }
 }
 
