@@ -64,6 +64,7 @@ const TEMPLATE = "tests/template_test.ts";
 const BOUNDED = "tests/bounded_input_test.ts";
 const FAILURES = "tests/endpoint_failures_test.ts";
 const PROVIDER = "lib/providers/ec2/provider_test.ts";
+const CLOUDWATCH = "tests/cloudwatch_usage_test.ts";
 
 /** The breakages, grouped by the part of the driver they break. */
 export const BREAKAGES: readonly Breakage[] = [
@@ -691,6 +692,56 @@ export const BREAKAGES: readonly Breakage[] = [
     find: "return asSize(instance.charged) ?? sizeIn(sizes, instance);",
     replace: "return sizeIn(sizes, instance);",
     tests: ["tests/partner_capacity_test.ts"],
+  },
+  // Usage figures from CloudWatch.
+  {
+    name: "CPU is reported as CloudWatch's percentage, not times the vCPUs (100 per busy CPU)",
+    file: "lib/core/usage.ts",
+    find: "{ cpu: latest.value * vcpus, cpuAt: latest.at }",
+    replace: "{ cpu: latest.value, cpuAt: latest.at }",
+    tests: ["lib/core/usage_test.ts", CLOUDWATCH],
+  },
+  {
+    name: "a period read again adds its whole value to the byte counters (counted twice)",
+    file: "lib/core/usage.ts",
+    find: "total += point.value - before;",
+    replace: "total += point.value;",
+    tests: ["lib/core/usage_test.ts", CLOUDWATCH],
+  },
+  {
+    name: "the host's usage memory is never fresh: every run reads CloudWatch",
+    file: "lib/core/usage_state.ts",
+    find: "return last <= now && now - last < this.#options.periodSeconds * 1000;",
+    replace: "return false;",
+    tests: ["lib/core/usage_state_test.ts", CLOUDWATCH],
+  },
+  {
+    name: "GetMetricData asks for more than CloudWatch's 500 metrics a request",
+    file: "lib/providers/ec2/cloudwatch.ts",
+    find: "export const INSTANCES_PER_REQUEST = Math.floor(MAX_QUERIES / METRICS.length);",
+    replace: "export const INSTANCES_PER_REQUEST = 200;",
+    tests: ["lib/providers/ec2/cloudwatch_test.ts", CLOUDWATCH],
+  },
+  {
+    name: "CloudWatch is read for hosts that did not ask for it (billed by default)",
+    file: "lib/providers/ec2/settings.ts",
+    find: 'if (read.flag("cloudWatch")) connection.cloudWatch = true;',
+    replace: 'if (read.flag("cloudWatch") ?? true) connection.cloudWatch = true;',
+    tests: ["lib/providers/ec2/settings_test.ts", CLOUDWATCH],
+  },
+  {
+    name: "a stopped VM is reported with CPU and network figures",
+    file: "lib/opennebula/monitoring.ts",
+    find: 'if (usage !== undefined && state === "a") pairs.push(...usagePairs(usage, keys));',
+    replace: "if (usage !== undefined) pairs.push(...usagePairs(usage, keys));",
+    tests: ["lib/opennebula/monitoring_test.ts"],
+  },
+  {
+    name: "OpenNebula 3.2-4.12 get CPU under 4.14's key",
+    file: "lib/opennebula/monitoring.ts",
+    find: 'keys === "legacy"\n        ? `USEDCPU=',
+    replace: 'keys === "nothing"\n        ? `USEDCPU=',
+    tests: ["lib/opennebula/monitoring_test.ts", CLOUDWATCH],
   },
 ];
 
