@@ -739,8 +739,8 @@ export const BREAKAGES: readonly Breakage[] = [
   {
     name: "OpenNebula 3.2-4.12 get CPU under 4.14's key",
     file: "lib/opennebula/monitoring.ts",
-    find: 'keys === "legacy"\n        ? `USEDCPU=',
-    replace: 'keys === "nothing"\n        ? `USEDCPU=',
+    find: "? `USEDCPU=${Math.round(usage.cpu)}`",
+    replace: "? `CPU=${Math.round(usage.cpu)}`",
     tests: ["lib/opennebula/monitoring_test.ts", CLOUDWATCH],
   },
 ];
