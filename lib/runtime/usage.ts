@@ -54,6 +54,8 @@ export async function hostUsage(
     const reader = host.kind.usageReader?.(host.settings, { signal, deadline: () => deadline });
     if (reader === undefined) return undefined;
     try {
+      // Loaded only for a host that reads usage: the others' runs stay as small as before.
+      const { UsageState } = await import("../core/usage_state.ts");
       const state = await UsageState.open({
         dir: pollStateDir(host.settings.pollStateDir),
         kind: host.kind.name,
