@@ -81,20 +81,33 @@ type Sender = (
  * @returns The sender.
  */
 export function sdkSender(config: EC2ClientConfig, role?: RoleConfig): Sender {
-  const credentials = role ? roleCredentials(role, config.credentials) : config.credentials;
-  const client = new EC2Client({
-    ...config,
-    ...(credentials ? { credentials } : {}),
-    logger: SILENT,
-    extensions: [driverExtension(EC2_ANSWERS)],
-  });
+  const client = new EC2Client(driverConfig(config, role, EC2_ANSWERS));
   return (name, input, signal, timeoutMs) => {
     // deno-lint-ignore no-explicit-any
     const Command = COMMANDS[name] as new (input: any) => any;
-    return client.send(new Command(input), {
-      ...(signal ? { abortSignal: signal } : {}),
-      ...(timeoutMs !== undefined ? { requestTimeout: timeoutMs } : {}),
-    });
+    return client.send(new Command(input), sendOptions(signal, timeoutMs));
+  };
+}
+
+/**
+ * A client's configuration as the driver builds every one: the host's settings, the role's
+ * credentials when it names one, a silent logger and the driver's extension.
+ */
+function driverConfig(config: EC2ClientConfig, role: RoleConfig | undefined, answers: AnswerCheck) {
+  const credentials = role ? roleCredentials(role, config.credentials) : config.credentials;
+  return {
+    ...config,
+    ...(credentials ? { credentials } : {}),
+    logger: SILENT,
+    extensions: [driverExtension(answers)],
+  };
+}
+
+/** The options of one send: the action's signal, and the attempt's time limit. */
+function sendOptions(signal: AbortSignal | undefined, timeoutMs: number | undefined) {
+  return {
+    ...(signal ? { abortSignal: signal } : {}),
+    ...(timeoutMs !== undefined ? { requestTimeout: timeoutMs } : {}),
   };
 }
 
@@ -119,18 +132,13 @@ export async function cloudWatchSender(
   role?: RoleConfig,
 ): Promise<MetricsSender> {
   const { CloudWatchClient, GetMetricDataCommand } = await cloudWatchSdk();
-  const credentials = role ? roleCredentials(role, config.credentials) : config.credentials;
-  const client = new CloudWatchClient({
-    ...config,
-    ...(credentials ? { credentials } : {}),
-    logger: SILENT,
-    extensions: [driverExtension(CLOUDWATCH_ANSWERS)],
-  } as NonNullable<ConstructorParameters<typeof CloudWatchClient>[0]>);
+  const client = new CloudWatchClient(
+    driverConfig(config, role, CLOUDWATCH_ANSWERS) as NonNullable<
+      ConstructorParameters<typeof CloudWatchClient>[0]
+    >,
+  );
   return (input, signal, timeoutMs) =>
-    client.send(new GetMetricDataCommand(input), {
-      ...(signal ? { abortSignal: signal } : {}),
-      ...(timeoutMs !== undefined ? { requestTimeout: timeoutMs } : {}),
-    });
+    client.send(new GetMetricDataCommand(input), sendOptions(signal, timeoutMs));
 }
 
 /** A logger that drops everything: the driver's only output is the action's one line. */
