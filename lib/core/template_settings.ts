@@ -101,7 +101,7 @@ export function undecided(
  * @param file The host's settings from the file (`defaults` and its own, merged).
  * @param source Where the template comes from.
  * @returns The layer, or undefined when the template was not needed.
- * @throws what the source throws when the template cannot be read.
+ * @throws what the source throws when the template cannot be read and a setting needs it.
  */
 export async function templateLayer(
   kind: ProviderKind,
@@ -111,9 +111,14 @@ export async function templateLayer(
   const wanted = undecided(kind, file);
   if (wanted.length === 0 && !source.always) return undefined;
   const asked = Object.fromEntries(wanted.map((t) => [t.setting, t.attribute]));
-  const read = await source.read({
+  const request = {
     encrypted: kind.templateSettings.filter((t) => t.encrypted).map((t) => t.attribute),
     secrets: kind.templateSettings.filter((t) => t.secret).map((t) => t.attribute),
+  };
+  // A template read only to be shown (the file decides everything) fails nothing.
+  const read: TemplateRead = await source.read(request).catch((error) => {
+    if (wanted.length > 0) throw error;
+    return { unread: error instanceof Error ? error.message : String(error) };
   });
   if ("unread" in read) {
     return {

@@ -151,3 +151,16 @@ Deno.test("a partner cloud's host reads nothing from its template", async () => 
   assert.equal(settings.provider, "opennebula");
   assert.equal(template.reads.length, 0);
 });
+
+Deno.test("a template that fails to be read fails the settings that need it, and nothing when it was only to be shown", async () => {
+  const failing = (always: boolean): TemplateSource => ({
+    always,
+    read: () => Promise.reject(new Error("oned at http://127.0.0.1:9/RPC2 cannot be reached")),
+  });
+  await assert.rejects(load(undefined, failing(false)), /cannot be reached/);
+  const settings = await load({ defaults: { region: "us-east-1", profile: "p" } }, failing(true));
+  assert.deepEqual(settings.hostTemplate, {
+    unread: "oned at http://127.0.0.1:9/RPC2 cannot be reached",
+    overridden: [],
+  });
+});
