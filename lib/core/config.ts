@@ -120,6 +120,41 @@ export interface HostSettings {
   readonly hostTemplate?: TemplateOutcome;
 }
 
+/**
+ * Where a host's settings are to be fixed, for a message: its OpenNebula template when it gave
+ * them (naming the attributes and the command that edits it), else the configuration file.
+ *
+ * @param settings The host's settings.
+ * @param keys The settings the message is about.
+ * @returns The place, in words (`/etc/one/hybrid_driver.json`).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { settingPlace } from "./config.ts";
+ * const settings = {
+ *   host: "aws",
+ *   source: "/etc/one/hybrid_driver.json",
+ *   origins: { accessKeyId: { from: "template" as const, attribute: "EC2_ACCESS" } },
+ * };
+ * assert.equal(
+ *   settingPlace(settings, ["accessKeyId"]),
+ *   "its OpenNebula template (EC2_ACCESS; onehost update aws)",
+ * );
+ * assert.equal(settingPlace(settings, ["region"]), "/etc/one/hybrid_driver.json");
+ * ```
+ */
+export function settingPlace(
+  settings: Pick<HostSettings, "host" | "source" | "origins">,
+  keys: readonly string[],
+): string {
+  const attributes = keys.flatMap((key) => {
+    const origin = settings.origins?.[key];
+    return origin?.from === "template" ? [origin.attribute] : [];
+  });
+  if (attributes.length === 0) return settings.source || "the driver configuration";
+  return `its OpenNebula template (${attributes.join(", ")}; onehost update ${settings.host})`;
+}
+
 /** Settings every provider has. */
 const COMMON_KEYS = [
   "provider",
