@@ -471,7 +471,10 @@ function originsOf(
 ): Record<string, SettingOrigin> {
   const origins: Record<string, SettingOrigin> = {};
   for (const key of Object.keys(defaults)) origins[key] = { from: "file", scope: "defaults" };
-  for (const key of Object.keys(own)) origins[key] = { from: "file", scope: `hosts.${host}` };
+  for (const key of Object.keys(own)) {
+    delete origins[key]; // listed in the host's own order
+    origins[key] = { from: "file", scope: `hosts.${host}` };
+  }
   for (const key of Object.keys(layer?.values ?? {})) {
     origins[key] = { from: "template", attribute: layer!.asked[key]! };
   }

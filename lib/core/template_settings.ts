@@ -100,7 +100,8 @@ export function undecided(
  * @param kind The host's kind of provider.
  * @param file The host's settings from the file (`defaults` and its own, merged).
  * @param source Where the template comes from.
- * @returns The layer, or undefined when the template was not needed.
+ * @returns The layer, or undefined when the template was not needed (or the kind reads nothing
+ * from it).
  * @throws what the source throws when the template cannot be read and a setting needs it.
  */
 export async function templateLayer(
@@ -109,7 +110,9 @@ export async function templateLayer(
   source: TemplateSource,
 ): Promise<TemplateLayer | undefined> {
   const wanted = undecided(kind, file);
-  if (wanted.length === 0 && !source.always) return undefined;
+  if (kind.templateSettings.length === 0 || (wanted.length === 0 && !source.always)) {
+    return undefined;
+  }
   const asked = Object.fromEntries(wanted.map((t) => [t.setting, t.attribute]));
   const request = {
     encrypted: kind.templateSettings.filter((t) => t.encrypted).map((t) => t.attribute),
