@@ -390,6 +390,34 @@ test("5.4–5.8 answer the template's keys encrypted: the doctor decrypts them w
   }
 });
 
+test("7.x keeps the template's secret unencrypted (its oned.conf lists no HOST_ENCRYPTED_ATTR): the sources row says how to have it encrypted", async () => {
+  oned.setVersion("7.4.0");
+  try {
+    oned.setHost(11, "aws-clear");
+    await oned.setHostAttributes(11, {
+      REGION_NAME: "us-east-1",
+      EC2_ACCESS: KEY,
+      EC2_SECRET: TEST_CREDENTIALS.secretAccessKey,
+    });
+    const config = `${tmp}/clear.json`;
+    await Deno.writeTextFile(
+      config,
+      JSON.stringify({ hosts: { "aws-clear": { endpoint: ep.url } } }),
+    );
+    const result = await doctor(config);
+    // The row as printed, its wrapped lines joined.
+    assert.ok(
+      result.stdout.replace(/\s+/g, " ").includes(
+        'aws-clear sources PASS file (hosts.aws-clear): endpoint; host template: region (REGION_NAME), accessKeyId (EC2_ACCESS), secretAccessKey (EC2_SECRET); oned keeps EC2_SECRET unencrypted: from OpenNebula 5.10, HOST_ENCRYPTED_ATTR = "EC2_SECRET" in oned.conf (then restart oned and run onehost update aws-clear) has it encrypted; every other setting: its default aws-clear endpoint PASS',
+      ),
+      result.stdout,
+    );
+    assert.ok(!result.stdout.includes(TEST_CREDENTIALS.secretAccessKey));
+  } finally {
+    oned.setVersion("5.10.1");
+  }
+});
+
 test("settings in the file win over the template's, and the sources row says which the file overrides", async () => {
   const both = await writeLocalConfig(`${tmp}/both.json`, ep.url, TEST_CREDENTIALS, {
     defaults: { template: { AMI: AMAZON_LINUX_AMI, INSTANCETYPE: "t3.micro" } },

@@ -69,6 +69,11 @@ export function sourcesCheck(
   if (read !== undefined && read.overridden.length > 0) {
     parts.push(`the file overrides the template's ${read.overridden.join(", ")}`);
   }
+  for (const name of read?.template?.storedInClear ?? []) {
+    parts.push(
+      `oned keeps ${name} unencrypted: from OpenNebula 5.10, HOST_ENCRYPTED_ATTR = "${name}" in oned.conf (then restart oned and run onehost update ${settings.host}) has it encrypted`,
+    );
+  }
   parts.push("every other setting: its default");
   return { check: "sources", result: "PASS", detail: parts.join("; ") };
 }

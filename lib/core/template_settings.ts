@@ -19,6 +19,8 @@ export interface HostTemplateAttributes {
   readonly attributes: Readonly<Record<string, string>>;
   /** Vector attributes by name, each its attributes by name. */
   readonly sections: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** The secrets oned keeps unencrypted, when the source can tell. */
+  readonly storedInClear?: readonly string[];
 }
 
 /** What reading a host's template gave: the template, or why it could not be read. */

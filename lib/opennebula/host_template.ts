@@ -32,6 +32,11 @@ export interface HostTemplate {
   readonly attributes: Readonly<Record<string, string>>;
   /** Vector attributes by name (the first of a name), each its attributes by name. */
   readonly sections: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /**
+   * The secrets oned keeps unencrypted (7.x's oned.conf lists no `HOST_ENCRYPTED_ATTR`), when
+   * the pool's listing, which shows what oned keeps, was read.
+   */
+  readonly storedInClear?: readonly string[];
 }
 
 /** What to read of a host's template. */
@@ -109,10 +114,15 @@ export async function readHostTemplate(
       throw error;
     });
   if (document !== undefined && childText(document, "NAME")?.trim() !== host) document = undefined;
+  let storedInClear: string[] | undefined;
   if (document === undefined) {
-    const hostId = await hostIdByName(client, session, host);
-    if (hostId === undefined) return undefined;
-    document = await hostDocument(client, session, hostId);
+    const listed = await listedHost(client, session, host);
+    if (listed === undefined) return undefined;
+    const stored = templateAttributesOf(listed.element).attributes;
+    storedInClear = request.secrets.filter((name) =>
+      stored[name]?.trim() && !mayBeEncrypted(stored[name])
+    );
+    document = await hostDocument(client, session, listed.id);
   }
   const hostId = Number(childText(document, "ID")?.trim());
   const { sections, ...read } = templateAttributesOf(document);
@@ -127,7 +137,7 @@ export async function readHostTemplate(
     }
   }
   for (const name of request.secrets) addSecret(attributes[name]?.trim());
-  return { hostId, attributes, sections };
+  return { hostId, attributes, sections, ...(storedInClear ? { storedInClear } : {}) };
 }
 
 /** `one.host.info(session, id, true)`: the host's document, decrypted where oned does it. */
@@ -141,17 +151,22 @@ async function hostDocument(
   return resultDocument(client, method, result, "HOST", ` for host ${hostId}`);
 }
 
-/** The id of the host oned has by that name (`one.hostpool.info`); undefined when none. */
-async function hostIdByName(
+/**
+ * The host oned has by that name, as its pool lists it (`one.hostpool.info`: its attributes as
+ * oned keeps them, encrypted ones encrypted); undefined when none.
+ */
+async function listedHost(
   client: XmlRpcClient,
   session: string,
   host: string,
-): Promise<number | undefined> {
+): Promise<{ id: number; element: XmlElement } | undefined> {
   const method = "one.hostpool.info";
   const pool = resultDocument(client, method, await oneCall(client, method, session), "HOST_POOL");
-  const found = pool.children.find((h) => h.name === "HOST" && childText(h, "NAME") === host);
-  const id = found === undefined ? undefined : childText(found, "ID")?.trim();
-  return id !== undefined && /^\d+$/.test(id) ? Number(id) : undefined;
+  const element = pool.children.find((h) => h.name === "HOST" && childText(h, "NAME") === host);
+  const id = element === undefined ? undefined : childText(element, "ID")?.trim();
+  return element !== undefined && id !== undefined && /^\d+$/.test(id)
+    ? { id: Number(id), element }
+    : undefined;
 }
 
 /**

@@ -43,6 +43,7 @@ Deno.test("without the host's id, it is found by name in one.hostpool.info first
   const template = await readHostTemplate(client, oned.session, REQUEST);
   assert.equal(template?.hostId, 4);
   assert.equal(template?.attributes.EC2_SECRET, SECRET);
+  assert.deepEqual(template?.storedInClear, []);
   assert.deepEqual(oned.calls.map((c) => c.method), ["one.hostpool.info", "one.host.info"]);
   assert.equal(
     await readHostTemplate(client, oned.session, { ...REQUEST, host: "nope" }),
@@ -85,6 +86,19 @@ Deno.test("7.x keeps the keys plain (its oned.conf no longer lists them): nothin
   const template = await readHostTemplate(client, oned.session, { ...REQUEST, hostId: 3 });
   assert.equal(template?.attributes.EC2_SECRET, SECRET);
   assert.equal(oned.calls.length, 1);
+  assert.equal(template?.storedInClear, undefined, "unknown without the pool's listing");
+  const byName = await readHostTemplate(client, oned.session, REQUEST);
+  assert.deepEqual(byName?.storedInClear, ["EC2_SECRET"]);
+});
+
+Deno.test("the pool's listing tells a secret oned keeps encrypted (5.4–6.x) from one it keeps plain", async () => {
+  await using oned = await startFakeOned();
+  oned.setHost(3, "aws");
+  await oned.setHostAttributes(3, ATTRIBUTES);
+  const client = new XmlRpcClient(oned.url, { label: "oned" });
+  const template = await readHostTemplate(client, oned.session, REQUEST);
+  assert.deepEqual(template?.storedInClear, []);
+  assert.equal(template?.attributes.EC2_SECRET, SECRET);
 });
 
 Deno.test("a user outside the oneadmin group gets the keys encrypted and no ONE_KEY: a clear error, no key used", async () => {
