@@ -163,6 +163,7 @@ const COMMON_KEYS = [
   "monitoringKeys",
   "capacity",
   "pollStateDir",
+  "hostTemplate",
 ];
 
 type RawSettings = Record<string, unknown>;
@@ -197,7 +198,10 @@ export async function loadHostSettings(
   const kind = Object.hasOwn(kinds.byName, String(merged.provider ?? kinds.defaultName))
     ? kinds.byName[String(merged.provider ?? kinds.defaultName)]
     : undefined;
-  const layer = template && kind ? await templateLayer(kind, merged, template) : undefined;
+  // `hostTemplate: false` spares the call for a host whose settings the template never gives.
+  const layer = template && kind && (merged.hostTemplate ?? true) === true
+    ? await templateLayer(kind, merged, template)
+    : undefined;
   return settingsFor(kinds, host, file?.path ?? "", defaults, own, layer);
 }
 
@@ -445,6 +449,7 @@ function settingsFor(
     if (!stateDir.startsWith("/")) throw fail("pollStateDir", "must be an absolute path");
     settings.pollStateDir = stateDir;
   }
+  read.flag("hostTemplate"); // true or false; loadHostSettings() acts on it
   const keys = merged.monitoringKeys;
   if (keys !== undefined) {
     if (keys !== "legacy" && keys !== "current") {

@@ -164,3 +164,19 @@ Deno.test("a template that fails to be read fails the settings that need it, and
     overridden: [],
   });
 });
+
+Deno.test('"hostTemplate": false spares the call: the template is never read, not even to be shown', async () => {
+  for (const always of [false, true]) {
+    const template = source(BUILT_IN, {}, always);
+    const settings = await load({ defaults: { hostTemplate: false } }, template);
+    assert.equal(template.reads.length, 0);
+    assert.equal(ec2(settings).region, undefined);
+    assert.equal(settings.hostTemplate, undefined);
+  }
+  const template = source(BUILT_IN);
+  await assert.rejects(
+    load({ defaults: { hostTemplate: "no" } }, template),
+    /^InvalidInputError: Setting "hostTemplate" for host aws in \/\S+\.json must be true or false$/,
+  );
+  assert.equal(template.reads.length, 0);
+});
