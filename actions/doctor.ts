@@ -1,6 +1,8 @@
 /**
  * `doctor [host ...]`: the preflight, for the operator. For each host the configuration lists
- * (or each host named) it checks the configuration, then asks the host's provider whether its
+ * (or each host named) it checks the configuration (with the host's OpenNebula template, read
+ * from oned), says where each setting came from (`sources`: names only, never a value), then
+ * asks the host's provider whether its
  * endpoint answers, its credentials are accepted and may launch, and its default AMI (a partner
  * cloud's: its default template) exists;
  * last, whether this front-end's oned answers and accepts its `one_auth`. One table row per
@@ -15,6 +17,8 @@ import { InvalidInputError } from "../lib/util/errors.ts";
 import { allPassed, type CheckRow, formatTable } from "../lib/core/preflight.ts";
 import { PROVIDER_KINDS } from "../lib/providers/mod.ts";
 import { redact } from "../lib/util/redact.ts";
+import { sourcesCheck } from "../lib/core/sources_check.ts";
+import { onedTemplateSource } from "../lib/runtime/template_source.ts";
 
 /** Runs every check and prints the table; fails (exit 1) when a check failed. */
 export default async function doctor(argv: readonly string[], run: ActionRun): Promise<Report> {
@@ -57,7 +61,13 @@ function redactRow(row: CheckRow): CheckRow {
 async function checkHost(host: string, signal: AbortSignal): Promise<CheckRow[]> {
   let settings: HostSettings;
   try {
-    settings = await loadHostSettings(PROVIDER_KINDS, host);
+    settings = await loadHostSettings(
+      PROVIDER_KINDS,
+      host,
+      Deno.env,
+      undefined,
+      onedTemplateSource(host, undefined, true),
+    );
   } catch (error) {
     return [{ host, check: "config", result: "FAIL", detail: describeError(error) }];
   }
@@ -69,6 +79,7 @@ async function checkHost(host: string, signal: AbortSignal): Promise<CheckRow[]>
       "no configuration file: the AWS SDK's own settings (environment, ~/.aws)",
   }];
   const kind = PROVIDER_KINDS.byName[settings.provider]!;
+  rows.push({ host, ...sourcesCheck(settings, kind, Deno.env) });
   try {
     for (const check of await kind.preflight(settings, signal)) rows.push({ host, ...check });
   } catch (error) {

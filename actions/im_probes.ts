@@ -101,6 +101,7 @@ async function survey(
     `the ${probe} probe of host ${host}`,
     run,
     "monitoring",
+    hostId,
   );
   // Within the host's window, the VMs' own polls (one process each, 3.2-4.x, or any VM outside
   // this report) are served from this listing.
@@ -126,17 +127,19 @@ async function survey(
 
 /**
  * The host's capacity: the driver configuration's, else the `CAPACITY` of the host's template,
- * asked of oned (`one.host.info`) as OpenNebula 5.4+'s EC2 probes did: monitord gives a 5.12+
- * probe only its monitoring configuration, not the host's template; else, for a provider with
+ * asked of oned (`one.host.info`) as OpenNebula 5.4+'s EC2 probes did (monitord gives a 5.12+
+ * probe only its monitoring configuration, not the host's template), unless the host's settings
+ * already read the template; else, for a provider with
  * account quotas (a partner OpenNebula user's), what the quota leaves this host, when it caps
  * both CPU and memory. A host with none fails, saying how to set one.
  */
 async function capacityOf(s: Surveyed): Promise<{ capacity: CapacitySpec; fromQuota?: true }> {
   const configured = s.settings.capacity;
   if (configured && Object.keys(configured).length > 0) return { capacity: configured };
-  const attributes = await import("../lib/opennebula/local_oned.ts").then(
-    (m) => m.localOnedHostCapacity(s.hostId),
-  ).catch(() => undefined);
+  const read = s.settings.hostTemplate?.template;
+  const attributes = read ? read.sections.CAPACITY : await import(
+    "../lib/opennebula/local_oned.ts"
+  ).then((m) => m.localOnedHostCapacity(s.hostId)).catch(() => undefined);
   if (attributes && Object.keys(attributes).length > 0) {
     return { capacity: capacityFromTemplate(attributes) };
   }

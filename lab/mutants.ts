@@ -743,6 +743,64 @@ export const BREAKAGES: readonly Breakage[] = [
     replace: "? `CPU=${Math.round(usage.cpu)}`",
     tests: ["lib/opennebula/monitoring_test.ts", CLOUDWATCH],
   },
+  // A host's settings from its OpenNebula template (issue 21).
+  {
+    name: "a host's template wins over its configuration file",
+    file: "lib/core/template_settings.ts",
+    find: "t.decidedBy.every((key) => file[key] === undefined || file[key] === false)",
+    replace: "t.decidedBy.length > 0",
+    tests: ["lib/core/template_settings_test.ts", "tests/doctor_test.ts"],
+  },
+  {
+    name: "a host whose file decides every setting still asks oned for its template",
+    file: "lib/core/template_settings.ts",
+    find: "(wanted.length === 0 && !source.always)",
+    replace: "false",
+    tests: ["lib/core/template_settings_test.ts", "tests/host_template_test.ts"],
+  },
+  {
+    name: "oned is not asked to decrypt the host's template (5.10+)",
+    file: "lib/opennebula/host_template.ts",
+    find: "await oneCall(client, method, session, hostId, true)",
+    replace: "await oneCall(client, method, session, hostId)",
+    tests: ["lib/opennebula/host_template_test.ts", "tests/host_template_test.ts"],
+  },
+  {
+    name: "keys oned answers encrypted (5.4–5.8) are used encrypted",
+    file: "lib/opennebula/host_template.ts",
+    find: "if (still.length > 0) {",
+    replace: "if (still.length < 0) {",
+    tests: ["lib/opennebula/host_template_test.ts", "tests/host_template_test.ts"],
+  },
+  {
+    name: "a template's secret is not registered for redaction when it is read",
+    file: "lib/opennebula/host_template.ts",
+    find: "for (const name of request.secrets) addSecret(attributes[name]?.trim());",
+    replace: "",
+    tests: ["lib/opennebula/host_template_test.ts"],
+  },
+  {
+    name: "the host id oned names is ignored: every action looks the host up by name",
+    file: "lib/runtime/template_source.ts",
+    find: "const id = hostId ?? await hostIdFromStdin(host);",
+    replace: "const id = hostId ?? await hostIdFromStdin(host).then(() => undefined);",
+    tests: ["tests/host_template_test.ts"],
+  },
+  {
+    name: "OpenNebula's cipher is keyed with other bytes of ONE_KEY than its first 32",
+    file: "lib/opennebula/one_crypt.ts",
+    find: "return bytes.length < KEY_BYTES ? undefined : bytes.subarray(0, KEY_BYTES);",
+    replace:
+      "return bytes.length < KEY_BYTES ? undefined : bytes.subarray(bytes.length - KEY_BYTES);",
+    tests: ["lib/opennebula/one_crypt_test.ts"],
+  },
+  {
+    name: "doctor's sources row leaves out what came from the host's template",
+    file: "lib/core/sources_check.ts",
+    find: 'else add("host template", `${setting} (${origin.attribute})`);',
+    replace: "else void origin;",
+    tests: ["tests/doctor_test.ts"],
+  },
 ];
 
 const ROOT = new URL("..", import.meta.url).pathname;

@@ -19,7 +19,8 @@ function cdata(section: Section): string {
  * @param vmId VM id.
  * @param section The PUBLIC_CLOUD attributes (TYPE added).
  * @param options VM name, creation time, LCM state, existing deploy id, CONTEXT section, the
- * section's TYPE (`ec2` unless given).
+ * section's TYPE (`ec2` unless given), the history record of the host it is deployed to (as
+ * oned writes it: `HOSTNAME` and `HID`; none unless given).
  * @returns The XML text.
  */
 export function vmDeployment(
@@ -32,6 +33,7 @@ export function vmDeployment(
     deployId?: string;
     context?: Section;
     type?: string;
+    history?: { host: string; hostId: number };
   } = {},
 ): string {
   const stime = options.stime ?? 1_700_000_000 + vmId;
@@ -44,7 +46,12 @@ export function vmDeployment(
     `<VMID><![CDATA[${vmId}]]></VMID>${
       options.context ? `<CONTEXT>${cdata(options.context)}</CONTEXT>` : ""
     }</TEMPLATE><USER_TEMPLATE><PUBLIC_CLOUD><TYPE><![CDATA[${options.type ?? "ec2"}]]></TYPE>` +
-    `${cdata(section)}</PUBLIC_CLOUD></USER_TEMPLATE><HISTORY_RECORDS/></VM>`;
+    `${cdata(section)}</PUBLIC_CLOUD></USER_TEMPLATE>${
+      options.history
+        ? `<HISTORY_RECORDS><HISTORY><OID>${vmId}</OID><SEQ>0</SEQ><HOSTNAME>${options.history.host}</HOSTNAME>` +
+          `<HID>${options.history.hostId}</HID><STIME>${stime}</STIME></HISTORY></HISTORY_RECORDS>`
+        : "<HISTORY_RECORDS/>"
+    }</VM>`;
 }
 
 /**
@@ -70,14 +77,15 @@ export function templateDeployment(vmId: number, section: Section, type = "ec2")
  * @param vmId VM id.
  * @param host Host name.
  * @param deployId Deploy id.
- * @param options LCM state and deploy (history) start time.
+ * @param options LCM state, deploy (history) start time, and the host's id (`HID`, as oned
+ * writes it in the history record; left out unless given).
  * @returns The XML text.
  */
 export function actionData(
   vmId: number,
   host: string,
   deployId: string,
-  options: { lcmState?: number; stime?: number } = {},
+  options: { lcmState?: number; stime?: number; hostId?: number } = {},
 ): string {
   const stime = options.stime ?? Math.floor(Date.now() / 1000);
   return `<VMM_DRIVER_ACTION_DATA><HOST>${host}</HOST><MIGR_HOST/><DEPLOY_ID>${deployId}</DEPLOY_ID>` +
@@ -86,6 +94,7 @@ export function actionData(
       options.lcmState ?? 3
     }</LCM_STATE>` +
     `<STIME>${stime}</STIME><HISTORY_RECORDS><HISTORY><SEQ>0</SEQ><HOSTNAME>${host}</HOSTNAME>` +
+    (options.hostId !== undefined ? `<HID>${options.hostId}</HID>` : "") +
     `<STIME>${stime}</STIME></HISTORY></HISTORY_RECORDS></VM><DATASTORE/></VMM_DRIVER_ACTION_DATA>`;
 }
 

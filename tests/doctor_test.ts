@@ -20,6 +20,12 @@ const tmp = await Deno.makeTempDir({ prefix: "hybrid-doctor-" });
 const ep: Ec2Endpoint = await startEc2Endpoint({ timing: { pendingMs: 0 } });
 const oned: FakeOned = await startFakeOned({ user: "oneadmin", password: "doctor-pass" });
 oned.setVersion("5.10.1");
+// The hosts the tests check, as oned has them: with nothing in their templates.
+for (
+  const [id, host] of ["aws-a", "aws-b", "aws-echo", "aws-key", "aws-ami", "aws-env"].entries()
+) {
+  oned.setHost(id, host);
+}
 globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
 const AUTH = `${tmp}/one_auth`;
 await Deno.writeTextFile(AUTH, "oneadmin:doctor-pass\n");
@@ -59,10 +65,19 @@ const ONED_PASS: [string, string, CheckResult, string] = [
   `oned at ${oned.url} answered: OpenNebula 5.10.1`,
 ];
 
+/** Where a host of `writeLocalConfig()`'s files with template defaults has its settings from. */
+const FILE_SOURCES =
+  "file (defaults): region, endpoint, accessKeyId, secretAccessKey, template; every other setting: its default";
+
 /** The rows of a host whose every check passes. */
-function passing(host: string, config: string): [string, string, CheckResult, string][] {
+function passing(
+  host: string,
+  config: string,
+  sources = FILE_SOURCES,
+): [string, string, CheckResult, string][] {
   return [
     [host, "config", "PASS", config],
+    [host, "sources", "PASS", sources],
     [host, "endpoint", "PASS", `${ep.url} answered (region us-east-1)`],
     [host, "credentials", "PASS", `accepted (accessKeyId ${KEY} and its secretAccessKey)`],
     [
@@ -122,11 +137,22 @@ test("a wrong secret fails with AuthFailure and its fix, a missing AMI and an un
   });
   const unreachable = `http://127.0.0.1:${closedPort}/RPC2`;
   const result = await doctor(broken, [], { ONE_XMLRPC: unreachable });
+  /** The template of a host whose file decides everything is only shown: unread fails nothing. */
+  const unread = (host: string) =>
+    `host template: not read (Cannot read host ${host}'s template from oned: oned at ${unreachable} cannot be reached: Connection refused (os error 111)); every other setting: its default`;
   assert.equal(result.stderr, "");
   assert.equal(
     result.stdout,
     table([
       ["aws-echo", "config", "PASS", broken],
+      [
+        "aws-echo",
+        "sources",
+        "PASS",
+        `file (defaults): region, endpoint, accessKeyId; file (hosts.aws-echo): secretAccessKey; ${
+          unread("aws-echo")
+        }`,
+      ],
       ["aws-echo", "endpoint", "PASS", `${ep.url} answered (region us-east-1)`],
       [
         "aws-echo",
@@ -139,6 +165,12 @@ test("a wrong secret fails with AuthFailure and its fix, a missing AMI and an un
       ["aws-echo", "default AMI", "SKIP", "needs the credentials accepted"],
       ["aws-echo", "launch", "SKIP", "needs the credentials accepted"],
       ["aws-key", "config", "PASS", broken],
+      [
+        "aws-key",
+        "sources",
+        "PASS",
+        `file (defaults): region, endpoint, accessKeyId, secretAccessKey; ${unread("aws-key")}`,
+      ],
       ["aws-key", "endpoint", "PASS", `${ep.url} answered (region us-east-1)`],
       [
         "aws-key",
@@ -149,6 +181,14 @@ test("a wrong secret fails with AuthFailure and its fix, a missing AMI and an un
       ["aws-key", "default AMI", "SKIP", "needs the credentials accepted"],
       ["aws-key", "launch", "SKIP", "needs the credentials accepted"],
       ["aws-ami", "config", "PASS", broken],
+      [
+        "aws-ami",
+        "sources",
+        "PASS",
+        `file (defaults): region, endpoint, accessKeyId; file (hosts.aws-ami): secretAccessKey, template; ${
+          unread("aws-ami")
+        }`,
+      ],
       ["aws-ami", "endpoint", "PASS", `${ep.url} answered (region us-east-1)`],
       ["aws-ami", "credentials", "PASS", `accepted (accessKeyId ${KEY} and its secretAccessKey)`],
       [
@@ -189,8 +229,12 @@ test("without an endpoint in the configuration the endpoint row names the one th
   for (const variable of ["AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL"]) {
     const calls = ep.calls.length;
     const result = await doctor(config, [], { [variable]: ep.url });
-    const rows = passing("aws-env", config);
-    rows[1] = [
+    const rows = passing(
+      "aws-env",
+      config,
+      `file (defaults): region, accessKeyId, secretAccessKey, template; environment: endpoint from ${variable}; every other setting: its default`,
+    );
+    rows[2] = [
       "aws-env",
       "endpoint",
       "PASS",
@@ -229,7 +273,7 @@ test("a launch the credentials may not make fails the launch row with Unauthoriz
   ep.fail("RunInstances", { code: "UnauthorizedOperation" });
   const result = await doctor(good, ["aws-a"]);
   const rows = passing("aws-a", good);
-  rows[4] = [
+  rows[5] = [
     "aws-a",
     "launch",
     "FAIL",
@@ -241,16 +285,154 @@ test("a launch the credentials may not make fails the launch row with Unauthoriz
 
 test("without OpenNebula credentials the oned row is skipped, saying why, and does not fail the run", async () => {
   const result = await doctor(good, ["aws-a"], { ONE_AUTH: `${tmp}/missing` });
+  const missing =
+    `Cannot read the OpenNebula credentials file ${tmp}/missing (from ONE_AUTH): it does not exist`;
   assert.equal(
     result.stdout,
     table([
-      ...passing("aws-a", good),
+      ...passing(
+        "aws-a",
+        good,
+        `file (defaults): region, endpoint, accessKeyId, secretAccessKey, template; host template: not read (${missing}); every other setting: its default`,
+      ),
       [
         "-",
         "oned",
         "SKIP",
-        `Cannot read the OpenNebula credentials file ${tmp}/missing (from ONE_AUTH): it does not exist; run doctor as oneadmin (or set ONE_AUTH) to check oned and the host probes' access to it`,
+        `${missing}; run doctor as oneadmin (or set ONE_AUTH) to check oned and the host probes' access to it`,
       ],
+    ]),
+  );
+  assert.equal(result.code, 0);
+});
+
+/** Host `aws-tmpl`, whose region and keys are in its OpenNebula template, as the built-in driver read them. */
+const TEMPLATE_HOST = "aws-tmpl";
+oned.setHost(10, TEMPLATE_HOST);
+oned.setHostCapacity(10, { T3_MICRO: "4" });
+await oned.setHostAttributes(10, {
+  REGION_NAME: "us-east-1",
+  EC2_ACCESS: KEY,
+  EC2_SECRET: TEST_CREDENTIALS.secretAccessKey,
+});
+/** Its configuration: the endpoint and defaults only, so no secret and no mode to keep. */
+const templated = `${tmp}/templated.json`;
+await Deno.writeTextFile(
+  templated,
+  JSON.stringify({
+    hosts: {
+      [TEMPLATE_HOST]: {
+        endpoint: ep.url,
+        template: { AMI: AMAZON_LINUX_AMI, INSTANCETYPE: "t3.micro" },
+      },
+    },
+  }),
+);
+const TEMPLATE_SOURCES =
+  "file (hosts.aws-tmpl): endpoint, template; host template: region (REGION_NAME), accessKeyId (EC2_ACCESS), secretAccessKey (EC2_SECRET), capacity (CAPACITY); every other setting: its default";
+
+test("a host whose region and keys are in its OpenNebula template: the sources row says so, the keys oned decrypted are accepted, and the doctor exits 0", async () => {
+  assert.notEqual(oned.storedHostAttributes(10).EC2_SECRET, TEST_CREDENTIALS.secretAccessKey);
+  const result = await doctor(templated);
+  assert.equal(result.stderr, "");
+  assert.equal(
+    result.stdout,
+    table([...passing(TEMPLATE_HOST, templated, TEMPLATE_SOURCES), ONED_PASS]),
+  );
+  assert.equal(result.code, 0);
+  assert.ok(!result.stdout.includes(TEST_CREDENTIALS.secretAccessKey));
+  assert.ok(!result.stdout.includes(oned.storedHostAttributes(10).EC2_SECRET!));
+});
+
+test("a template's secret is never printed, not even when the endpoint quotes it, and the fix names the template", async () => {
+  const secret = TEST_CREDENTIALS.secretAccessKey;
+  ep.fail("DescribeInstances", {
+    code: "SignatureDoesNotMatch",
+    message: `Check your AWS Secret Access Key ${secret} and signing method.`,
+    status: 403,
+  });
+  const result = await doctor(templated);
+  const rows = passing(TEMPLATE_HOST, templated, TEMPLATE_SOURCES).slice(0, 3);
+  assert.equal(
+    result.stdout,
+    table([
+      ...rows,
+      [
+        TEMPLATE_HOST,
+        "credentials",
+        "FAIL",
+        `DescribeInstances: SignatureDoesNotMatch: Check your AWS Secret Access Key *** and signing method. (host ${TEMPLATE_HOST}, region us-east-1); fix: check accessKeyId ${KEY} and its secretAccessKey of host ${TEMPLATE_HOST} in its OpenNebula template (EC2_ACCESS, EC2_SECRET; onehost update ${TEMPLATE_HOST})`,
+      ],
+      [TEMPLATE_HOST, "default AMI", "SKIP", "needs the credentials accepted"],
+      [TEMPLATE_HOST, "launch", "SKIP", "needs the credentials accepted"],
+      ONED_PASS,
+    ]),
+  );
+  assert.equal(result.code, 1);
+  assert.ok(!result.stdout.includes(secret) && !result.stderr.includes(secret));
+});
+
+test("5.4–5.8 answer the template's keys encrypted: the doctor decrypts them with oned's ONE_KEY", async () => {
+  oned.setVersion("5.8.5");
+  try {
+    const result = await doctor(templated);
+    assert.equal(
+      result.stdout,
+      table([
+        ...passing(TEMPLATE_HOST, templated, TEMPLATE_SOURCES),
+        ["-", "oned", "PASS", `oned at ${oned.url} answered: OpenNebula 5.8.5`],
+      ]),
+    );
+    assert.equal(result.code, 0);
+    assert.ok(!result.stdout.includes(oned.oneKey));
+  } finally {
+    oned.setVersion("5.10.1");
+  }
+});
+
+test("7.x keeps the template's secret unencrypted (its oned.conf lists no HOST_ENCRYPTED_ATTR): the sources row says how to have it encrypted", async () => {
+  oned.setVersion("7.4.0");
+  try {
+    oned.setHost(11, "aws-clear");
+    await oned.setHostAttributes(11, {
+      REGION_NAME: "us-east-1",
+      EC2_ACCESS: KEY,
+      EC2_SECRET: TEST_CREDENTIALS.secretAccessKey,
+    });
+    const config = `${tmp}/clear.json`;
+    await Deno.writeTextFile(
+      config,
+      JSON.stringify({ hosts: { "aws-clear": { endpoint: ep.url } } }),
+    );
+    const result = await doctor(config);
+    // The row as printed, its wrapped lines joined.
+    assert.ok(
+      result.stdout.replace(/\s+/g, " ").includes(
+        'aws-clear sources PASS file (hosts.aws-clear): endpoint; host template: region (REGION_NAME), accessKeyId (EC2_ACCESS), secretAccessKey (EC2_SECRET); oned keeps EC2_SECRET unencrypted: from OpenNebula 5.10, HOST_ENCRYPTED_ATTR = "EC2_SECRET" in oned.conf (then restart oned and run onehost update aws-clear) has it encrypted; every other setting: its default aws-clear endpoint PASS',
+      ),
+      result.stdout,
+    );
+    assert.ok(!result.stdout.includes(TEST_CREDENTIALS.secretAccessKey));
+  } finally {
+    oned.setVersion("5.10.1");
+  }
+});
+
+test("settings in the file win over the template's, and the sources row says which the file overrides", async () => {
+  const both = await writeLocalConfig(`${tmp}/both.json`, ep.url, TEST_CREDENTIALS, {
+    defaults: { template: { AMI: AMAZON_LINUX_AMI, INSTANCETYPE: "t3.micro" } },
+    hosts: { [TEMPLATE_HOST]: {} },
+  });
+  const result = await doctor(both);
+  assert.equal(
+    result.stdout,
+    table([
+      ...passing(
+        TEMPLATE_HOST,
+        both,
+        "file (defaults): region, endpoint, accessKeyId, secretAccessKey, template; host template: capacity (CAPACITY); the file overrides the template's REGION_NAME, EC2_ACCESS, EC2_SECRET; every other setting: its default",
+      ),
+      ONED_PASS,
     ]),
   );
   assert.equal(result.code, 0);

@@ -1,8 +1,11 @@
 /**
  * A stand-in for oned's XML-RPC server, for tests: it answers `one.vm.info` (a DONE VM
  * included, with `STATE` 6, as oned keeps done VMs), `one.vmpool.info` (with oned's filters, id
- * ranges, row offsets and order: `oned_pool.ts`) and `one.host.info` (the host's VMs under `<VMS>`, its template's
- * `CAPACITY`) the way oned 3.2–6.10 does (xmlrpc-c's `methodResponse` holding `[success,
+ * ranges, row offsets and order: `oned_pool.ts`), `one.host.info` (the host's VMs under `<VMS>`, its template's
+ * `CAPACITY` and attributes, `EC2_ACCESS` and `EC2_SECRET` kept encrypted with its `ONE_KEY` as
+ * 5.4–6.x's oned.conf says and decrypted for the oneadmin group from 5.10 when asked),
+ * `one.hostpool.info` and `one.system.config` (its `ONE_KEY` for the oneadmin group)
+ * the way oned 3.2–6.10 does (xmlrpc-c's `methodResponse` holding `[success,
  * result, error code]`, the result being the `<VM>` or `<HOST>` document, shaped as
  * `VirtualMachine::to_xml` and `Host::to_xml` write them), refuses a wrong session and an
  * unknown VM or host with oned's own messages and codes, and can be told to misbehave (HTTP
@@ -13,12 +16,20 @@
  */
 
 import { child, parseXml, type XmlElement } from "../lib/util/xml.ts";
+import { encryptOneValue } from "../lib/opennebula/one_crypt.ts";
 import type { OnedVmView } from "./one_vmm.ts";
 import { type ListOrder, listPool } from "./oned_pool.ts";
 import { releaseAtLeast } from "./partner_oned.ts";
 
 /** oned's error codes (`Request::ErrorCode`). */
-export const ONE_ERROR = { AUTHENTICATION: 0x0100, NO_EXISTS: 0x0400 } as const;
+export const ONE_ERROR = {
+  AUTHENTICATION: 0x0100,
+  AUTHORIZATION: 0x0200,
+  NO_EXISTS: 0x0400,
+} as const;
+
+/** The host attributes 5.10–6.10's oned.conf lists as `HOST_ENCRYPTED_ATTR` (5.4–5.8 always). */
+const HOST_ENCRYPTED_ATTR = new Set(["EC2_ACCESS", "EC2_SECRET"]);
 
 /** oned's `STATE` of a VM that is done (deleted): left out of the pool's listing. */
 export const DONE = 6;
@@ -88,6 +99,20 @@ export interface FakeOned extends OnedVmView, AsyncDisposable {
   setHost(hostId: number, name: string): void;
   /** Gives a host a template `CAPACITY` section (`one.host.info` answers it). */
   setHostCapacity(hostId: number, capacity: Record<string, string>): void;
+  /**
+   * Sets attributes of a host's template, as `onehost update` does: oned before 7.0 keeps
+   * `EC2_ACCESS` and `EC2_SECRET` encrypted with {@link FakeOned.oneKey}.
+   */
+  setHostAttributes(hostId: number, attributes: Record<string, string>): Promise<void>;
+  /** The host's template attributes as oned keeps them (encrypted ones encrypted). */
+  storedHostAttributes(hostId: number): Readonly<Record<string, string>>;
+  /** oned's `ONE_KEY`, which encrypts host attributes. */
+  readonly oneKey: string;
+  /**
+   * Puts its user in the oneadmin group (the default) or out of it: oned then decrypts nothing
+   * for it and keeps `ONE_KEY` from it (5.10+), or refuses it its configuration (before).
+   */
+  setAdmin(admin: boolean): void;
   /** Runs before each call is answered (e.g. to change a VM between two calls of a probe). */
   beforeAnswer(hook: ((call: OnedCall) => Promise<void> | void) | undefined): void;
   /** Stops the server, releasing calls left unanswered. */
@@ -168,7 +193,13 @@ export function startFakeOned(
   const session = `${credentials.user}:${credentials.password}`;
   const calls: OnedCall[] = [];
   const vms = new Map<number, OnedVm>();
-  const hosts = new Map<number, { name: string; capacity?: Record<string, string> }>();
+  const hosts = new Map<
+    number,
+    { name: string; capacity?: Record<string, string>; attributes?: Record<string, string> }
+  >();
+  const oneKey = "9c5e0c1f3a7b2d4e6f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6";
+  let admin = true;
+  const decrypting = () => admin && releaseAtLeast(version ?? "6.10.0", "5.10.0");
   const hostIdOf = (name: string | undefined) =>
     [...hosts].find(([, h]) => h.name === (name ?? "aws-test"))?.[0] ?? 0;
   let hook: ((call: OnedCall) => Promise<void> | void) | undefined;
@@ -176,6 +207,36 @@ export function startFakeOned(
   let listOrder: ListOrder | undefined;
   const held: (() => void)[] = [];
   let misbehaving: OnedFault | undefined;
+
+  /** A host's document as `Host::to_xml` writes it, its encrypted attributes decrypted or not. */
+  const hostDocument = (id: number, decrypt: boolean): string => {
+    const host = hosts.get(id)!;
+    const entries = Object.entries(host.capacity ?? {}).map(([k, v]) =>
+      `<${k}><![CDATA[${v}]]></${k}>`
+    );
+    const attributes = Object.entries(host.attributes ?? {}).map(([k, v]) =>
+      `<${k}><![CDATA[${decrypt ? plainOf(v) : v}]]></${k}>`
+    );
+    const onHost = [...vms].filter(([, vm]) =>
+      ON_HOST_STATES.has(vm.state) && (vm.host ?? "aws-test") === host.name
+    ).map(([vmId]) => vmId).sort((a, b) => a - b);
+    // Host::to_xml: HOST_SHARE, then the VM collection, then the template, then MONITORING.
+    return `<HOST><ID>${id}</ID><NAME>${escape(host.name)}</NAME><STATE>2</STATE>` +
+      `<PREV_STATE>2</PREV_STATE><IM_MAD>provider</IM_MAD><VM_MAD>provider</VM_MAD>` +
+      `<CLUSTER_ID>0</CLUSTER_ID><CLUSTER>default</CLUSTER><HOST_SHARE>` +
+      `<MEM_USAGE>0</MEM_USAGE><CPU_USAGE>0</CPU_USAGE><TOTAL_MEM>0</TOTAL_MEM>` +
+      `<TOTAL_CPU>0</TOTAL_CPU><MAX_MEM>0</MAX_MEM><MAX_CPU>0</MAX_CPU>` +
+      `<RUNNING_VMS>${onHost.length}</RUNNING_VMS><VMS_THREAD>1</VMS_THREAD>` +
+      `<DATASTORES><DISK_USAGE>0</DISK_USAGE><FREE_DISK>0</FREE_DISK><MAX_DISK>0</MAX_DISK>` +
+      `<USED_DISK>0</USED_DISK></DATASTORES><PCI_DEVICES/><NUMA_NODES/></HOST_SHARE>` +
+      `<VMS>${onHost.map((vmId) => `<ID>${vmId}</ID>`).join("")}</VMS>` +
+      `<TEMPLATE>${host.capacity ? `<CAPACITY>${entries.join("")}</CAPACITY>` : ""}${
+        attributes.join("")
+      }<PUBLIC_CLOUD><![CDATA[YES]]></PUBLIC_CLOUD></TEMPLATE><MONITORING/></HOST>`;
+  };
+  /** Values oned encrypted, by what they encrypt: oned's own decryption, for the stand-in. */
+  const plains = new Map<string, string>();
+  const plainOf = (stored: string) => plains.get(stored) ?? stored;
 
   const handle = async (request: Request): Promise<Response> => {
     const text = await request.text();
@@ -252,9 +313,53 @@ export function startFakeOned(
           : answer(false, "[SystemVersion] User couldn't be authenticated, aborting call.", 256),
       );
     }
+    if (method === "one.hostpool.info") {
+      if (params[0] !== session) {
+        return xml(
+          answer(false, "[HostPoolInfo] User couldn't be authenticated, aborting call.", 256),
+        );
+      }
+      return xml(
+        answer(
+          true,
+          `<HOST_POOL>${
+            [...hosts.keys()].sort((a, b) => a - b).map((id) => hostDocument(id, false)).join("")
+          }</HOST_POOL>`,
+          0,
+        ),
+      );
+    }
+    if (method === "one.system.config") {
+      if (params[0] !== session) {
+        return xml(
+          answer(false, "[SystemConfig] User couldn't be authenticated, aborting call.", 256),
+        );
+      }
+      if (!admin && !releaseAtLeast(version ?? "6.10.0", "5.10.0")) {
+        return xml(
+          answer(
+            false,
+            "[SystemConfig] The oned configuration can only be retrieved by users in the oneadmin group",
+            ONE_ERROR.AUTHORIZATION,
+          ),
+        );
+      }
+      return xml(
+        answer(
+          true,
+          `<OPENNEBULA_CONFIGURATION><PORT><![CDATA[2633]]></PORT>${
+            admin ? `<ONE_KEY><![CDATA[${oneKey}]]></ONE_KEY>` : ""
+          }</OPENNEBULA_CONFIGURATION>`,
+          0,
+        ),
+      );
+    }
     if (method === "one.host.info") {
-      const [given, id] = params;
-      if (typeof given !== "string" || typeof id !== "number") {
+      const [given, id, decrypt] = params;
+      if (
+        typeof given !== "string" || typeof id !== "number" ||
+        (decrypt !== undefined && typeof decrypt !== "boolean")
+      ) {
         return xml(fault(-501, "Type mismatch in the parameters of one.host.info"));
       }
       if (given !== session) {
@@ -268,31 +373,7 @@ export function startFakeOned(
           answer(false, `[one.host.info] Error getting host [${id}].`, ONE_ERROR.NO_EXISTS),
         );
       }
-      const entries = Object.entries(host.capacity ?? {}).map(([k, v]) =>
-        `<${k}><![CDATA[${v}]]></${k}>`
-      );
-      const onHost = [...vms].filter(([, vm]) =>
-        ON_HOST_STATES.has(vm.state) && (vm.host ?? "aws-test") === host.name
-      ).map(([vmId]) => vmId).sort((a, b) => a - b);
-      // Host::to_xml: HOST_SHARE, then the VM collection, then the template, then MONITORING.
-      return xml(
-        answer(
-          true,
-          `<HOST><ID>${id}</ID><NAME>${escape(host.name)}</NAME><STATE>2</STATE>` +
-            `<PREV_STATE>2</PREV_STATE><IM_MAD>provider</IM_MAD><VM_MAD>provider</VM_MAD>` +
-            `<CLUSTER_ID>0</CLUSTER_ID><CLUSTER>default</CLUSTER><HOST_SHARE>` +
-            `<MEM_USAGE>0</MEM_USAGE><CPU_USAGE>0</CPU_USAGE><TOTAL_MEM>0</TOTAL_MEM>` +
-            `<TOTAL_CPU>0</TOTAL_CPU><MAX_MEM>0</MAX_MEM><MAX_CPU>0</MAX_CPU>` +
-            `<RUNNING_VMS>${onHost.length}</RUNNING_VMS><VMS_THREAD>1</VMS_THREAD>` +
-            `<DATASTORES><DISK_USAGE>0</DISK_USAGE><FREE_DISK>0</FREE_DISK><MAX_DISK>0</MAX_DISK>` +
-            `<USED_DISK>0</USED_DISK></DATASTORES><PCI_DEVICES/><NUMA_NODES/></HOST_SHARE>` +
-            `<VMS>${onHost.map((vmId) => `<ID>${vmId}</ID>`).join("")}</VMS>` +
-            `<TEMPLATE>${
-              host.capacity ? `<CAPACITY>${entries.join("")}</CAPACITY>` : ""
-            }<PUBLIC_CLOUD><![CDATA[YES]]></PUBLIC_CLOUD></TEMPLATE><MONITORING/></HOST>`,
-          0,
-        ),
-      );
+      return xml(answer(true, hostDocument(id, decrypt === true && decrypting()), 0));
     }
     if (method !== "one.vm.info") {
       return xml(fault(-506, `Method '${method}' not defined`));
@@ -343,7 +424,30 @@ export function startFakeOned(
           setVm: (id, vm) => vms.set(id, { ...vm }),
           setHost: (id, name) => hosts.set(id, { ...hosts.get(id), name }),
           setHostCapacity: (id, capacity) =>
-            hosts.set(id, { name: hosts.get(id)?.name ?? `host-${id}`, capacity: { ...capacity } }),
+            hosts.set(id, {
+              ...hosts.get(id),
+              name: hosts.get(id)?.name ?? `host-${id}`,
+              capacity: { ...capacity },
+            }),
+          async setHostAttributes(id, given) {
+            const encrypts = !releaseAtLeast(version ?? "6.10.0", "7.0.0");
+            const attributes = { ...hosts.get(id)?.attributes };
+            for (const [name, value] of Object.entries(given)) {
+              if (encrypts && HOST_ENCRYPTED_ATTR.has(name)) {
+                const encrypted = await encryptOneValue(value, oneKey);
+                plains.set(encrypted, value);
+                attributes[name] = encrypted;
+              } else attributes[name] = value;
+            }
+            hosts.set(id, {
+              ...hosts.get(id),
+              name: hosts.get(id)?.name ?? `host-${id}`,
+              attributes,
+            });
+          },
+          storedHostAttributes: (id) => ({ ...hosts.get(id)?.attributes }),
+          oneKey,
+          setAdmin: (given) => admin = given,
           beforeAnswer: (given) => hook = given,
           setVersion: (given) => version = given,
           setListOrder: (order) => listOrder = order,

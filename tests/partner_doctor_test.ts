@@ -53,6 +53,24 @@ const ONED_SKIP: [string, string, CheckResult, string] = [
   `Cannot read the OpenNebula credentials file ${tmp}/no_one_auth (from ONE_AUTH): it does not exist; run doctor as oneadmin (or set ONE_AUTH) to check oned and the host probes' access to it`,
 ];
 
+/**
+ * The `sources` row of a partner host of {@link configWith}'s files: the defaults' provider,
+ * endpoint and template, then the host's own settings (a partner host reads none from its
+ * OpenNebula template).
+ */
+function sources(
+  host: string,
+  own: string,
+  defaults = "provider, endpoint, template",
+): [string, string, CheckResult, string] {
+  return [
+    host,
+    "sources",
+    "PASS",
+    `file (defaults): ${defaults}; file (hosts.${host}): ${own}; every other setting: its default`,
+  ];
+}
+
 /** Fails when any 8 characters in a row of the secret are printed (whole, or cut by wrapping). */
 function assertNoPieceOf(secret: string, printed: string): void {
   for (let at = 0; at + 8 <= secret.length; at++) {
@@ -79,8 +97,9 @@ test("a good partner host passes the endpoint, credentials and default template 
   const calls = partner.calls.length;
   const result = await doctor(good, ["partner-a", "partner-file"]);
   assert.equal(result.stderr, "");
-  const passing = (host: string): [string, string, CheckResult, string][] => [
+  const passing = (host: string, own: string): [string, string, CheckResult, string][] => [
     [host, "config", "PASS", good],
+    sources(host, own, host === "partner-file" ? "provider, endpoint" : undefined),
     [host, "endpoint", "PASS", `${partner.url} answered`],
     [host, "credentials", "PASS", "accepted (user partner, id 2)"],
     [host, "release", "PASS", "OpenNebula 6.10.0, supported (4.14 to 7.x)"],
@@ -88,7 +107,11 @@ test("a good partner host passes the endpoint, credentials and default template 
   ];
   assert.equal(
     result.stdout,
-    table([...passing("partner-a"), ...passing("partner-file"), ONED_SKIP]),
+    table([
+      ...passing("partner-a", "user, password"),
+      ...passing("partner-file", "authFile, template"),
+      ONED_SKIP,
+    ]),
   );
   assert.equal(result.code, 0);
   assert.deepEqual(
@@ -127,6 +150,7 @@ test("a broken partner host fails the check at fault with its fix: endpoint, pas
     `set template.TEMPLATE_ID of host ${host} in ${broken} to a template user partner may instantiate (onetemplate list on the partner)`;
   const credentialsPass = (host: string): [string, string, CheckResult, string][] => [
     [host, "config", "PASS", broken],
+    sources(host, "user, password, template", "provider, endpoint"),
     [host, "endpoint", "PASS", `${partner.url} answered`],
     [host, "credentials", "PASS", "accepted (user partner, id 2)"],
     [host, "release", "PASS", "OpenNebula 6.10.0, supported (4.14 to 7.x)"],
@@ -142,6 +166,7 @@ test("a broken partner host fails the check at fault with its fix: endpoint, pas
     result.stdout,
     table([
       ["p-down", "config", "PASS", broken],
+      sources("p-down", "user, password, endpoint", "provider, template"),
       [
         "p-down",
         "endpoint",
@@ -151,6 +176,7 @@ test("a broken partner host fails the check at fault with its fix: endpoint, pas
       ["p-down", "credentials", "SKIP", "the endpoint did not answer"],
       ...skipped("p-down"),
       ["p-echo", "config", "PASS", broken],
+      sources("p-echo", "user, password"),
       ["p-echo", "endpoint", "PASS", `${partner.url} answered`],
       [
         "p-echo",
@@ -160,6 +186,7 @@ test("a broken partner host fails the check at fault with its fix: endpoint, pas
       ],
       ...skipped("p-echo"),
       ["p-wrong", "config", "PASS", broken],
+      sources("p-wrong", "user, password"),
       ["p-wrong", "endpoint", "PASS", `${partner.url} answered`],
       [
         "p-wrong",
@@ -169,6 +196,7 @@ test("a broken partner host fails the check at fault with its fix: endpoint, pas
       ],
       ...skipped("p-wrong"),
       ["p-open", "config", "PASS", broken],
+      sources("p-open", "authFile"),
       ["p-open", "endpoint", "SKIP", "needs the credentials to call it with"],
       [
         "p-open",
@@ -224,6 +252,12 @@ test("a partner host without a default template skips that check, saying where t
     result.stdout,
     table([
       ["partner-b", "config", "PASS", config],
+      [
+        "partner-b",
+        "sources",
+        "PASS",
+        "file (hosts.partner-b): provider, endpoint, user, password; every other setting: its default",
+      ],
       ["partner-b", "endpoint", "PASS", `${partner.url} answered`],
       ["partner-b", "credentials", "PASS", "accepted (user partner, id 2)"],
       ["partner-b", "release", "PASS", "OpenNebula 6.10.0, supported (4.14 to 7.x)"],
@@ -258,6 +292,7 @@ test("doctor reports each partner's release: 4.14, 5.12, 6.10 and 7.4 are suppor
       const host = `r-${releases[i]}`;
       return [
         [host, "config", "PASS", config],
+        sources(host, "endpoint, user, password", "provider, template"),
         [host, "endpoint", "PASS", `${partners[i]!.url} answered`],
         [host, "credentials", "PASS", "accepted (user partner, id 2)"],
         [host, "release", result, detail],

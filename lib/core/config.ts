@@ -9,6 +9,11 @@
  * another path. Settings under `defaults` apply to every host; `hosts.<name>` overrides them.
  * When `hosts` is present, only the hosts it lists are served. Secrets are never printed.
  *
+ * A host's OpenNebula template may give the settings its kind names (`REGION_NAME`,
+ * `EC2_ACCESS`, `EC2_SECRET` for EC2, as OpenNebula's own driver read them): the file wins, the
+ * template fills what the file leaves undecided, and the environment (the AWS SDK chain) what
+ * neither sets (`template_settings.ts`).
+ *
  * @module
  */
 
@@ -18,6 +23,13 @@ import { InvalidInputError } from "../util/errors.ts";
 import { fileErrorReason } from "../util/file_errors.ts";
 import { JsonSyntaxError, parseJson } from "../util/json.ts";
 import type { ProviderKind, ProviderKinds, SettingReader } from "./provider.ts";
+import {
+  type SettingOrigin,
+  type TemplateLayer,
+  templateLayer,
+  type TemplateOutcome,
+  type TemplateSource,
+} from "./template_settings.ts";
 import { closestName, keyInMessage } from "../util/suggest.ts";
 
 /** Where the configuration file is looked for when `HYBRID_DRIVER_CONFIG` is unset. */
@@ -99,6 +111,48 @@ export interface HostSettings {
   readonly monitoringKeys?: MonitoringKeys;
   /** What the host may run (`capacity`: instances per size and/or totals), when configured. */
   readonly capacity?: CapacitySpec;
+  /**
+   * Where each setting the file or the host's template gave came from, by setting; the others
+   * are the environment's or their defaults (absent from settings made by hand).
+   */
+  readonly origins?: Readonly<Record<string, SettingOrigin>>;
+  /** What the host's OpenNebula template gave, when it was asked for. */
+  readonly hostTemplate?: TemplateOutcome;
+}
+
+/**
+ * Where a host's settings are to be fixed, for a message: its OpenNebula template when it gave
+ * them (naming the attributes and the command that edits it), else the configuration file.
+ *
+ * @param settings The host's settings.
+ * @param keys The settings the message is about.
+ * @returns The place, in words (`/etc/one/hybrid_driver.json`).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { settingPlace } from "./config.ts";
+ * const settings = {
+ *   host: "aws",
+ *   source: "/etc/one/hybrid_driver.json",
+ *   origins: { accessKeyId: { from: "template" as const, attribute: "EC2_ACCESS" } },
+ * };
+ * assert.equal(
+ *   settingPlace(settings, ["accessKeyId"]),
+ *   "its OpenNebula template (EC2_ACCESS; onehost update aws)",
+ * );
+ * assert.equal(settingPlace(settings, ["region"]), "/etc/one/hybrid_driver.json");
+ * ```
+ */
+export function settingPlace(
+  settings: Pick<HostSettings, "host" | "source" | "origins">,
+  keys: readonly string[],
+): string {
+  const attributes = keys.flatMap((key) => {
+    const origin = settings.origins?.[key];
+    return origin?.from === "template" ? [origin.attribute] : [];
+  });
+  if (attributes.length === 0) return settings.source || "the driver configuration";
+  return `its OpenNebula template (${attributes.join(", ")}; onehost update ${settings.host})`;
 }
 
 /** Settings every provider has. */
@@ -109,31 +163,46 @@ const COMMON_KEYS = [
   "monitoringKeys",
   "capacity",
   "pollStateDir",
+  "hostTemplate",
 ];
 
 type RawSettings = Record<string, unknown>;
 
 /**
- * Loads the settings for one OpenNebula host.
+ * Loads the settings for one OpenNebula host: the configuration file's, and, given a source,
+ * its OpenNebula template's where the file leaves them undecided.
  *
  * @param kinds The kinds of provider a host may name.
  * @param host OpenNebula host name.
  * @param env Where to read `HYBRID_DRIVER_CONFIG` (defaults to the process environment).
  * @param defaultPath The file read when the variable is unset; its absence means "no file".
+ * @param template Where the host's template comes from; without one it is not read.
  * @returns The host's settings, with defaults applied.
  * @throws {InvalidInputError} when the file is unreadable, larger than
  * {@link MAX_CONFIG_FILE_BYTES}, does not end in time, is invalid, holds secrets while other
- * users may read it, or does not list the host.
+ * users may read it, or does not list the host, or when a template's setting is invalid.
+ * @throws what the template source throws when the template cannot be read.
  */
 export async function loadHostSettings(
   kinds: ProviderKinds,
   host: string,
   env: { get(name: string): string | undefined } = Deno.env,
   defaultPath: string = defaultConfigPath(env),
+  template?: TemplateSource,
 ): Promise<HostSettings> {
   const file = await readConfigFile(env, defaultPath);
-  if (file === undefined) return settingsFor(kinds, host, "", {}, {});
-  return parseConfig(kinds, file.text, file.path, host, file.mode);
+  const { defaults, own } = file === undefined
+    ? { defaults: {}, own: {} }
+    : hostSections(kinds, file.text, file.path, host, file.mode);
+  const merged = { ...defaults, ...own };
+  const kind = Object.hasOwn(kinds.byName, String(merged.provider ?? kinds.defaultName))
+    ? kinds.byName[String(merged.provider ?? kinds.defaultName)]
+    : undefined;
+  // `hostTemplate: false` spares the call for a host whose settings the template never gives.
+  const layer = template && kind && (merged.hostTemplate ?? true) === true
+    ? await templateLayer(kind, merged, template)
+    : undefined;
+  return settingsFor(kinds, host, file?.path ?? "", defaults, own, layer);
 }
 
 /**
@@ -209,6 +278,21 @@ export function parseConfig(
   host: string,
   mode: number | null = null,
 ): HostSettings {
+  const { defaults, own } = hostSections(kinds, text, path, host, mode);
+  return settingsFor(kinds, host, path, defaults, own);
+}
+
+/**
+ * The file's `defaults` and the host's own section, the file checked as {@link parseConfig}
+ * says.
+ */
+function hostSections(
+  kinds: ProviderKinds,
+  text: string,
+  path: string,
+  host: string,
+  mode: number | null,
+): { defaults: RawSettings; own: RawSettings } {
   const { defaults, hosts } = configSections(text, path);
   if (mode !== null && (mode & 0o077) !== 0 && holdsSecrets(kinds, defaults, hosts)) {
     const octal = mode.toString(8).padStart(4, "0");
@@ -227,7 +311,7 @@ export function parseConfig(
     }
     hostSettings = asObject(entry, path, `hosts.${host}`);
   }
-  return settingsFor(kinds, host, path, defaults, hostSettings);
+  return { defaults, own: hostSettings };
 }
 
 /** The file's `defaults` and `hosts` sections, its JSON and top-level keys checked. */
@@ -276,17 +360,28 @@ function holdsSecrets(
   );
 }
 
+/**
+ * A host's settings from the file's `defaults` and own section, and what its template gives
+ * where the file leaves a setting undecided; a setting's message names where it came from.
+ */
 function settingsFor(
   kinds: ProviderKinds,
   host: string,
   source: string,
   defaults: RawSettings,
   own: RawSettings,
+  layer?: TemplateLayer,
 ): HostSettings {
   const where = source || "the driver configuration";
-  const merged: RawSettings = { ...defaults, ...own };
-  const fail = (key: string, problem: string) =>
-    new InvalidInputError(`Setting "${key}" for host ${host} in ${where} ${problem}`);
+  const merged: RawSettings = { ...defaults, ...own, ...layer?.values };
+  const origins = originsOf(host, defaults, own, layer);
+  const fail = (key: string, problem: string) => {
+    const attribute = layer?.asked[key];
+    const place = attribute === undefined || origins[key]?.from === "file"
+      ? where
+      : `its OpenNebula template (${attribute})`;
+    return new InvalidInputError(`Setting "${key}" for host ${host} in ${place} ${problem}`);
+  };
   const kind = kindOf(kinds, merged.provider, fail);
   const known = new Set([...COMMON_KEYS, ...kind.settingKeys]);
   for (const [scope, raw] of [["defaults", defaults], [`hosts.${host}`, own]] as const) {
@@ -339,12 +434,22 @@ function settingsFor(
     notFoundGraceSeconds: seconds("notFoundGraceSeconds"),
     notFoundRetrySeconds: seconds("notFoundRetrySeconds"),
     pollWindowSeconds: seconds("pollWindowSeconds"),
+    origins,
   };
+  if (layer !== undefined) {
+    const { template, unread, overridden } = layer;
+    settings.hostTemplate = {
+      ...(template !== undefined ? { template } : {}),
+      ...(unread !== undefined ? { unread } : {}),
+      overridden,
+    };
+  }
   const stateDir = read.text("pollStateDir");
   if (stateDir !== undefined) {
     if (!stateDir.startsWith("/")) throw fail("pollStateDir", "must be an absolute path");
     settings.pollStateDir = stateDir;
   }
+  read.flag("hostTemplate"); // true or false; loadHostSettings() acts on it
   const keys = merged.monitoringKeys;
   if (keys !== undefined) {
     if (keys !== "legacy" && keys !== "current") {
@@ -360,6 +465,25 @@ function settingsFor(
     );
   }
   return settings;
+}
+
+/** Where each setting given came from: the host's own section, `defaults`, or the template. */
+function originsOf(
+  host: string,
+  defaults: RawSettings,
+  own: RawSettings,
+  layer: TemplateLayer | undefined,
+): Record<string, SettingOrigin> {
+  const origins: Record<string, SettingOrigin> = {};
+  for (const key of Object.keys(defaults)) origins[key] = { from: "file", scope: "defaults" };
+  for (const key of Object.keys(own)) {
+    delete origins[key]; // listed in the host's own order
+    origins[key] = { from: "file", scope: `hosts.${host}` };
+  }
+  for (const key of Object.keys(layer?.values ?? {})) {
+    origins[key] = { from: "template", attribute: layer!.asked[key]! };
+  }
+  return origins;
 }
 
 /**

@@ -410,6 +410,22 @@ export interface ProviderKind {
    */
   readonly secretKeys: readonly string[];
   /**
+   * The settings a host's OpenNebula template may give, by the attribute OpenNebula's own
+   * driver of the kind read (`REGION_NAME`, `EC2_ACCESS`, ...); the configuration file's win.
+   */
+  readonly templateSettings: readonly TemplateSetting[];
+  /**
+   * What the environment gives a host where neither the configuration file nor the host's
+   * template sets anything (`region from AWS_REGION`), in words, for the preflight; no values.
+   *
+   * @param settings The host's settings.
+   * @param env The environment the provider would read.
+   */
+  environmentSources(
+    settings: HostSettings,
+    env: { get(name: string): string | undefined },
+  ): readonly string[];
+  /**
    * Checks and keeps its connection settings.
    *
    * @param read Reads the host's merged settings, with the configuration's messages.
@@ -467,6 +483,23 @@ export interface ProviderKind {
    * @returns One check each, failures with their fix.
    */
   preflight(settings: HostSettings, signal: AbortSignal): Promise<Check[]>;
+}
+
+/** A setting a host's OpenNebula template may give. */
+export interface TemplateSetting {
+  /** The template attribute (`EC2_SECRET`), as OpenNebula's own driver named it. */
+  readonly attribute: string;
+  /** The setting it gives (`secretAccessKey`). */
+  readonly setting: string;
+  /**
+   * The settings that, in the configuration file, decide what this one is for (any source of
+   * credentials, for a key): with one of them there, the template's attribute is not used.
+   */
+  readonly decidedBy: readonly string[];
+  /** Whether oned may keep it encrypted (its `HOST_ENCRYPTED_ATTR`, 5.4–5.8 always). */
+  readonly encrypted?: true;
+  /** Whether it is a secret, never printed. */
+  readonly secret?: true;
 }
 
 /** How a provider kind reads its settings: typed, with messages that name the host and file. */

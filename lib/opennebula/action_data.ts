@@ -23,6 +23,11 @@ interface ActionData {
   readonly lcmState?: number;
   /** When the VM was deployed on its current host (epoch seconds): the last history record's `STIME`, else the VM's. */
   readonly deployedAt?: number;
+  /**
+   * The ids of the hosts the VM's history records name (`HOSTNAME` to `HID`), the last record
+   * winning: how an action finds its host's id without asking oned.
+   */
+  readonly hostIds?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -40,6 +45,10 @@ interface ActionData {
  * );
  * assert.equal(data.lcmState, 18);
  * assert.equal(data.host, "aws");
+ * const deployment = parseActionData(
+ *   "<VM><ID>7</ID><HISTORY_RECORDS><HISTORY><HOSTNAME>aws</HOSTNAME><HID>3</HID></HISTORY></HISTORY_RECORDS></VM>",
+ * );
+ * assert.deepEqual(deployment.hostIds, { aws: 3 });
  * ```
  */
 export function parseActionData(xml: string): ActionData {
@@ -60,10 +69,17 @@ export function parseActionData(xml: string): ActionData {
   put("checkpointFile", text(root, "CHECKPOINT_FILE"));
   put("vmId", integer(text(vm, "ID")));
   put("lcmState", integer(text(vm, "LCM_STATE")));
-  const history = vm ? children(child(vm, "HISTORY_RECORDS") ?? vm, "HISTORY").at(-1) : undefined;
+  const records = vm ? children(child(vm, "HISTORY_RECORDS") ?? vm, "HISTORY") : [];
+  const history = records.at(-1);
   const started = integer(text(history, "STIME")) ?? integer(text(vm, "STIME"));
   put("deployedAt", started ? started : undefined);
-  return data as ActionData;
+  const hostIds: Record<string, number> = {};
+  for (const record of records) {
+    const name = text(record, "HOSTNAME");
+    const id = integer(text(record, "HID"));
+    if (name !== undefined && id !== undefined) hostIds[name] = id;
+  }
+  return (Object.keys(hostIds).length > 0 ? { ...data, hostIds } : data) as ActionData;
 }
 
 /**

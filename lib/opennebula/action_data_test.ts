@@ -40,3 +40,13 @@ Deno.test("readActionData() fails on stdin over its limits rather than guessing 
   await assert.rejects(readActionData(() => Promise.reject(late)), late);
   assert.equal(await readActionData(() => Promise.resolve("not xml")), undefined);
 });
+
+Deno.test("parseActionData() gives the id of each host the VM's history names, the last record winning", () => {
+  const migrated = `<VMM_DRIVER_ACTION_DATA><HOST>aws-b</HOST><VM><ID>7</ID><HISTORY_RECORDS>
+<HISTORY><SEQ>0</SEQ><HOSTNAME>aws-a</HOSTNAME><HID>3</HID></HISTORY>
+<HISTORY><SEQ>1</SEQ><HOSTNAME>aws-b</HOSTNAME><HID>5</HID></HISTORY>
+<HISTORY><SEQ>2</SEQ><HOSTNAME>aws-a</HOSTNAME><HID>4</HID></HISTORY>
+</HISTORY_RECORDS></VM></VMM_DRIVER_ACTION_DATA>`;
+  assert.deepEqual(parseActionData(migrated).hostIds, { "aws-a": 4, "aws-b": 5 });
+  assert.equal(parseActionData(DATA).hostIds, undefined);
+});

@@ -21,6 +21,7 @@ import {
   vmPool,
 } from "./one_api.ts";
 import { type EnvLookup, readOneAuth } from "./one_auth.ts";
+import type { HostTemplate, HostTemplateRequest } from "./host_template.ts";
 import { DEFAULT_TIMEOUT_MS, XmlRpcClient } from "../one_xmlrpc/xmlrpc.ts";
 
 /** oned's endpoint when `ONE_XMLRPC` is not set. */
@@ -139,6 +140,11 @@ export interface LocalOned {
   host(hostId: number): Promise<OneHostInfo>;
   /** `one.vmpool.info`: every VM oned still has. */
   vms(): Promise<LocalVm[]>;
+  /**
+   * A host's template, decrypted as OpenNebula's own drivers did (`host_template.ts`);
+   * undefined when oned has no host of that name.
+   */
+  hostTemplate(request: HostTemplateRequest): Promise<HostTemplate | undefined>;
 }
 
 /**
@@ -158,6 +164,8 @@ export async function openLocalOned(
     vm: (vmId) => vmInfo(client, session, vmId),
     host: (hostId) => hostInfo(client, session, hostId),
     vms: () => vmPool(client, session),
+    hostTemplate: async (request) =>
+      (await import("./host_template.ts")).readHostTemplate(client, session, request),
   };
 }
 

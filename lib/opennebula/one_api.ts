@@ -296,9 +296,15 @@ export function monitoringKeysFor(version: string): "legacy" | "current" {
 /**
  * The XML document an OpenNebula method answers as its result, checked to be one `<root>`.
  *
+ * @param client The client that called, for messages.
+ * @param method The method called.
+ * @param result What it answered.
+ * @param root The document's expected root element (`HOST`); "" accepts any.
+ * @param about What the call was about, for messages (` for host 3`).
+ * @returns The document's root element.
  * @throws {XmlRpcError} `InvalidResponse` naming the method for anything else.
  */
-function resultDocument(
+export function resultDocument(
   client: XmlRpcClient,
   method: string,
   result: XmlRpcValue,
@@ -314,6 +320,8 @@ function resultDocument(
   } catch (error) {
     throw invalid(`a result that is not XML (${error instanceof Error ? error.message : error})`);
   }
-  if (document.name !== root) throw invalid(`a <${document.name}> document instead of <${root}>`);
+  if (root !== "" && document.name !== root) {
+    throw invalid(`a <${document.name}> document instead of <${root}>`);
+  }
   return document;
 }

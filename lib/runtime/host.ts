@@ -11,6 +11,7 @@ import { PollState, pollStateDir } from "../core/poll_state.ts";
 import { type ListingShare, opening, shareListings } from "../core/share_listings.ts";
 import type { Provider, ProviderKind } from "../core/provider.ts";
 import { PROVIDER_KINDS } from "../providers/mod.ts";
+import { onedTemplateSource } from "./template_source.ts";
 
 /**
  * The longest a monitoring run (a VM's poll, a host probe) spends, whatever the host's
@@ -40,9 +41,10 @@ interface OpenHost extends HostKind {
 type HostUse = "action" | "monitoring";
 
 /**
- * Loads a host's settings, moves the action's deadline to the host's `actionTimeoutSeconds`,
- * and opens its provider, whose calls and waits all end when the action's signal aborts.
- * Sends no request.
+ * Loads a host's settings (the configuration file's, and its OpenNebula template's where the
+ * file leaves them out: `template_source.ts`), moves the action's deadline to the host's
+ * `actionTimeoutSeconds`, and opens its provider, whose calls and waits all end when the
+ * action's signal aborts. Sends no request to the cloud.
  *
  * The provider shares its account's listing (`lib/core/share_listings.ts`): its operations that
  * change an instance mark the listing stale, a failed mark failing the operation with nothing
@@ -55,16 +57,25 @@ type HostUse = "action" | "monitoring";
  * @param what What the action does, for a timeout message (`shutdown of VM 42`).
  * @param run The action's run (signal and deadline).
  * @param use What the host is opened for.
+ * @param hostId The host's id, when the caller has it (a probe's argument).
  * @returns The settings, kind and provider.
  * @throws {InvalidInputError} when the configuration is invalid or does not serve the host.
+ * @throws {DriverError} when the host's template is needed and oned cannot give it.
  */
 export async function openHost(
   host: string,
   what: string,
   run: ActionRun,
   use: HostUse = "action",
+  hostId?: number,
 ): Promise<OpenHost> {
-  const settings = await loadHostSettings(PROVIDER_KINDS, host);
+  const settings = await loadHostSettings(
+    PROVIDER_KINDS,
+    host,
+    Deno.env,
+    undefined,
+    onedTemplateSource(host, hostId),
+  );
   const monitoring = use === "monitoring";
   run.limit(
     Math.min(settings.actionTimeoutSeconds, monitoring ? MONITORING_SECONDS : Infinity),

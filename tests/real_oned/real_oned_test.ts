@@ -21,6 +21,7 @@ import {
   TerminateInstancesCommand,
 } from "@aws-sdk/client-ec2";
 import { useMoto } from "../moto.ts";
+import { decryptOneValue } from "../../lib/opennebula/one_crypt.ts";
 import {
   type BuiltRelease,
   cachedReleases,
@@ -49,6 +50,8 @@ const CREDENTIALS = {
 const HOST = "aws-real";
 const HOST2 = "aws-real-b";
 const DOWN = "aws-down";
+/** A host whose region, keys and capacity are in its OpenNebula template, as the built-in driver had them. */
+const TEMPLATED = "aws-templated";
 /**
  * The driver's host whose cloud is a partner OpenNebula: a second front-end of the same release
  * (the same oned cannot be its own partner on 7.x, whose oned places one plan at a time: the
@@ -191,6 +194,16 @@ function suite(built: BuiltRelease): void {
       await Deno.mkdir(`${tmp}/partner`);
       partnerFe = await FrontendClass.prepare(built, `${tmp}/partner`);
       await writeConfig(moto.url);
+      if (releaseNumber(R) >= 700) {
+        // What the driver's documentation tells 7.x operators to add: 7.x's oned.conf no longer
+        // lists the EC2 keys as HOST_ENCRYPTED_ATTR (5.10-6.x's did), so oned would keep a
+        // host's EC2_SECRET in the clear.
+        await Deno.writeTextFile(
+          `${fe.location}/etc/oned.conf`,
+          '\nHOST_ENCRYPTED_ATTR = "EC2_ACCESS"\nHOST_ENCRYPTED_ATTR = "EC2_SECRET"\n',
+          { append: true },
+        );
+      }
       await fe.start();
       watcher = watch();
       // The host is created with the commands the installer printed.
@@ -235,6 +248,8 @@ function suite(built: BuiltRelease): void {
             [HOST]: host,
             [HOST2]: host,
             [DOWN]: { ...host, endpoint: downEndpoint },
+            // Its region, keys and capacity are in its template; the file names the endpoint.
+            [TEMPLATED]: { endpoint },
             // No capacity: the partner user's VM quota is the host's.
             [PARTNER]: {
               provider: "opennebula",
@@ -478,6 +493,88 @@ function suite(built: BuiltRelease): void {
       await writeConfig(moto.url, moto.url);
       await front().waitHost(id, "MONITORED", 240_000);
       await front().must("onehost", "delete", String(id));
+    },
+  );
+
+  realTest(
+    `real oned ${R}: a host whose region and keys are in its template (onehost update) is monitored and runs a VM; oned keeps the secret encrypted, decrypts it for the driver, and no output of the driver prints it`,
+    async () => {
+      const one = front();
+      const secret = "templatedSecret/K7MDENG/bPxRfiCY0000000001";
+      const id = await one.createHost(TEMPLATED, false);
+      await Deno.writeTextFile(
+        `${tmp}/templated.host`,
+        [
+          'REGION_NAME = "us-east-1"',
+          'EC2_ACCESS = "AKIAMOTOTEMPLATED001"',
+          `EC2_SECRET = "${secret}"`,
+          'CAPACITY = [ VCPUS = "4", MEMORY_GIB = "8" ]',
+          "",
+        ].join("\n"),
+      );
+      await one.must("onehost", "update", String(id), `${tmp}/templated.host`, "--append");
+      // What oned keeps: EC2_SECRET encrypted (HOST_ENCRYPTED_ATTR: 6.x's default, 7.x's as
+      // the suite's first test configures it) with the key in var/.one/one_key, which the
+      // driver's own decryption reads as oned wrote it.
+      const template = (await one.host(id)).children.find((e) => e.name === "TEMPLATE")!;
+      const stored = template.children.find((e) => e.name === "EC2_SECRET")!.text;
+      assert.notEqual(stored, secret);
+      const oneKey = await Deno.readTextFile(`${one.location}/var/.one/one_key`);
+      assert.equal(await decryptOneValue(stored, oneKey), secret, "oned's own encryption");
+      const monitored = await one.waitHost(id, "MONITORED", 240_000);
+      const share = monitored.children.find((e) => e.name === "HOST_SHARE")!;
+      const total = (name: string) => share.children.find((e) => e.name === name)?.text;
+      assert.equal(total("TOTAL_CPU"), "400");
+      assert.equal(total("TOTAL_MEM"), String(8 * 1024 * 1024));
+      await Deno.writeTextFile(
+        `${tmp}/templated.tmpl`,
+        [
+          'NAME = "templated"',
+          'CPU = "1"',
+          'VCPU = "1"',
+          'MEMORY = "512"',
+          `PUBLIC_CLOUD = [ TYPE = "ec2", AMI = "${ami}", INSTANCETYPE = "t3.micro" ]`,
+          `SCHED_REQUIREMENTS = "NAME = \\"${TEMPLATED}\\""`,
+          "",
+        ].join("\n"),
+      );
+      await one.must("onetemplate", "create", `${tmp}/templated.tmpl`);
+      const out = await one.must(
+        "onetemplate",
+        "instantiate",
+        "templated",
+        "--name",
+        "keys-in-host",
+      );
+      const vmId = Number(out.match(/VM ID: (\d+)/)?.[1]);
+      const vm = await settle(vmId, "RUNNING", "running");
+      assert.equal((await instance(vm.deployId)).tags["opennebula:host"], TEMPLATED);
+      const mad = one.installed.hostCommand.match(/-v (\S+)/)?.[1];
+      const doctor = await one.cli(`../var/remotes/vmm/${mad}/doctor`, TEMPLATED);
+      const row = doctor.stdout.replace(/\s+/g, " ");
+      assert.match(
+        row,
+        / sources PASS file \(hosts\.aws-templated\): endpoint; host template: region \(REGION_NAME\), accessKeyId \(EC2_ACCESS\), secretAccessKey \(EC2_SECRET\), capacity \(CAPACITY\); every other setting: its default /,
+        doctor.stdout,
+      );
+      assert.match(
+        row,
+        / credentials PASS accepted \(accessKeyId AKIAMOTOTEMPLATED001 and its secretAccessKey\)/,
+      );
+      await onevm("terminate", String(vmId));
+      await one.waitVm(vmId, "DONE");
+      await waitCloud(vm.deployId, "terminated");
+      // The driver's outputs: the VM's log, the probes' (monitord's log), the actions' replies
+      // in oned's log (the request log there quotes what the operator sent to onehost update).
+      const logs = [
+        doctor.stdout + doctor.stderr,
+        await one.vmLog(vmId),
+        await Deno.readTextFile(`${one.location}/var/monitor.log`).catch(() => ""),
+        (await Deno.readTextFile(`${one.location}/var/oned.log`).catch(() => ""))
+          .split("\n").filter((line) => !/one\.host\.update/.test(line)).join("\n"),
+      ];
+      for (const text of logs) assert.ok(!text.includes(secret), tail(text));
+      await one.must("onehost", "delete", String(id));
     },
   );
 

@@ -15,6 +15,7 @@ import {
   parseEc2Connection,
 } from "./settings.ts";
 import { templateKeyProblem } from "./template_keys.ts";
+import { EC2_TEMPLATE_SETTINGS, ec2EnvironmentSources } from "./setting_sources.ts";
 import { checkInstanceId } from "./instance_id.ts";
 
 /** Why EC2 cannot do each OpenNebula action it does not support. */
@@ -55,6 +56,9 @@ export const EC2_KIND: ProviderKind = {
   sectionType: "ec2",
   settingKeys: EC2_SETTING_KEYS,
   secretKeys: ["secretAccessKey", "sessionToken"],
+  templateSettings: EC2_TEMPLATE_SETTINGS,
+  environmentSources: (settings, env) =>
+    ec2EnvironmentSources(settings.connection as Ec2Connection, env),
   parseConnection: parseEc2Connection,
   templateKeyProblem,
   unsupported: UNSUPPORTED,

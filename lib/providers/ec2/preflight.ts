@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { HostSettings } from "../../core/config.ts";
+import { type HostSettings, settingPlace } from "../../core/config.ts";
 import { CredentialsError } from "../../util/errors.ts";
 import type { Check } from "../../core/preflight.ts";
 import type { Ec2Api } from "./api.ts";
@@ -56,7 +56,9 @@ export async function ec2Preflight(
     const error = toDriverError(thrown, "DescribeInstances", { host, region });
     if (error instanceof CredentialsError) {
       const fix = CREDENTIAL_FIXES[error.code] ??
-        `check ${identity(connection)} of host ${host} in ${where}`;
+        `check ${identity(connection)} of host ${host} in ${
+          settingPlace(settings, ["accessKeyId", "secretAccessKey"])
+        }`;
       checks.push(
         { check: "endpoint", result: "PASS", detail: `${endpoint} answered (${regionWords})` },
         { check: "credentials", result: "FAIL", detail: `${error.message}; fix: ${fix}` },

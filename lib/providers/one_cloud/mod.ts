@@ -45,6 +45,8 @@ export const ONE_CLOUD_KIND: ProviderKind = {
   sectionType: "opennebula",
   settingKeys: ONE_CLOUD_SETTING_KEYS,
   secretKeys: ONE_CLOUD_SECRET_KEYS,
+  templateSettings: [],
+  environmentSources: () => [],
   parseConnection: parseOneCloudConnection,
   templateKeyProblem,
   unsupported: UNSUPPORTED,
