@@ -25,6 +25,7 @@ import {
 import {
   buildName,
   distBuiltAt as distBuiltAtIn,
+  INSTALLER_TOOLS,
   layout,
   type MonitordParts,
   ONE_CLIENT,
@@ -588,11 +589,7 @@ test("install of a driver name the build did not make fails and says the build c
 async function installerBin(): Promise<string> {
   const bin = `${tmp}/installer-bin`;
   await Deno.mkdir(bin, { recursive: true });
-  const tools = [
-    ...["sh", "sed", "cp", "mkdir", "mv", "rm", "id", "date", "cat", "ls", "chown"],
-    ...["grep", "tr", "find", "chmod"],
-  ];
-  for (const tool of tools) {
+  for (const tool of INSTALLER_TOOLS) {
     const found = ["/usr/bin", "/bin"].map((d) => `${d}/${tool}`).find((p) => {
       try {
         return Deno.statSync(p).isFile;
@@ -1126,7 +1123,18 @@ async function runScript(script: string, args: string[]): Promise<ActionResult> 
   });
 }
 
-for (const script of ["build", "install", "install.sh", "demo", "bench", "soak", "mutants"]) {
+for (
+  const script of [
+    "build",
+    "build_deb",
+    "install",
+    "install.sh",
+    "demo",
+    "bench",
+    "soak",
+    "mutants",
+  ]
+) {
   test(`${script} --help prints its usage and exits 0; an unknown option is one line and exit 2`, async () => {
     const help = await runScript(script, ["--help"]);
     assert.equal(help.stderr, "");

@@ -9,6 +9,12 @@
 
 import assert from "node:assert/strict";
 
+/** The commands dist/install.sh runs (besides sh's builtins). */
+export const INSTALLER_TOOLS: readonly string[] = [
+  ...["sh", "sed", "cp", "mkdir", "mv", "rm", "id", "date", "cat", "ls", "chown"],
+  ...["grep", "tr", "find", "chmod"],
+];
+
 /** Where an installed OpenNebula 5.12+ keeps its monitord client's files, under remotes/. */
 export const ONE_CLIENT = {
   dummy: "im/dummy.d/monitord-client.rb",
