@@ -14,6 +14,8 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { type ActionResult, failureLine, runProcess } from "./harness.ts";
+import { defaultCacheDir } from "../lib/providers/ec2/type_sizes.ts";
+import { pollStateDir } from "../lib/core/poll_state.ts";
 import {
   distBuiltAt,
   INSTALLER_TOOLS,
@@ -286,7 +288,8 @@ Deno.test("deno task deb makes one-hybrid_<version>_<arch>.deb of dist/: the bui
   const deb = await defaultPackage();
   const info = await Deno.readTextFile(`${DIST}/BUILD_INFO`);
   const built = /^built=(.*)$/m.exec(info)![1]!;
-  const version = `0+${built.replace(/\D/g, "").replace(/^(\d{8})/, "$1.")}`;
+  const release = /^version=v?([0-9][A-Za-z0-9.~]*)/m.exec(info)?.[1] ?? "0";
+  const version = `${release}+${built.replace(/\D/g, "").replace(/^(\d{8})/, "$1.")}`;
   assert.equal(deb, `${tmp}/deb-default/one-hybrid_${version}_amd64.deb`);
   assert.deepEqual(arMembers(deb), ["debian-binary", "control.tar.xz", "data.tar.xz"]);
 
@@ -364,6 +367,27 @@ Deno.test("deno task deb makes one-hybrid_<version>_<arch>.deb of dist/: the bui
   });
   assert.deepEqual(checked, { code: 0, stdout: "", stderr: "" });
   assert.equal(await Deno.readTextFile(`${data}/${CONFIG}`), '{\n  "defaults": {}\n}\n');
+});
+
+Deno.test("the package's version is the release BUILD_INFO names (else 0) and the build time, so that a later build upgrades an earlier one", async () => {
+  const version = (deb: string) => /_([^_]+)_amd64\.deb$/.exec(deb)![1]!;
+  const [first, newer] = [version(await firstPackage()), version(await newerPackage())];
+  assert.equal(newer, "0+20990102.030405006");
+  await ok("dpkg", ["--compare-versions", first, "lt", newer]);
+
+  const dist = await distBuiltAt(DIST, `${tmp}/dist-release`, "2099-05-06T07:08:09.010Z");
+  const info = (await Deno.readTextFile(`${dist}/BUILD_INFO`)).replace(/^version=.*\n/m, "");
+  await Deno.writeTextFile(`${dist}/BUILD_INFO`, `${info}version=1.4.0-3-gabc123\n`);
+  const released = version(await packageOf(dist, `${tmp}/deb-release`, ["--compress", "none"]));
+  assert.equal(released, "1.4.0+20990506.070809010");
+  await ok("dpkg", ["--compare-versions", newer, "lt", released]);
+  const given = await packageOf(dist, `${tmp}/deb-given`, [
+    "--compress",
+    "none",
+    "--version",
+    "2.0",
+  ]);
+  assert.equal(version(given), "2.0");
 });
 
 Deno.test("deno task deb refuses in one line, building nothing: a directory that is not a build, a version dpkg cannot order, a maintainer without an address, an unknown compressor", async () => {
@@ -527,22 +551,42 @@ rootTest(
 );
 
 rootTest(
-  "remove takes the driver out of OpenNebula (remotes, both kept builds, recorded options) and keeps the configuration; purge then leaves the root as OpenNebula's package left it",
+  "remove takes the driver out of OpenNebula (remotes, both kept builds, recorded options) and keeps the configuration; purge then also removes what the driver wrote as oneadmin (type cache, shared listings), leaving the root as OpenNebula's package left it",
   async () => {
     const [first, second] = [await firstPackage(), await newerPackage()];
     const root = await rootWithOpenNebula("root-purge");
+    // oneadmin's own directories, which the driver writes into (and which are not its own).
+    for (const dir of ["var/lib/one/.cache", `run/user/${ONEADMIN}`]) {
+      await Deno.mkdir(`${root}/${dir}`, { recursive: true });
+      await Deno.chown(`${root}/${dir}`, ONEADMIN, ONEADMIN);
+    }
     const dpkgDb = /^var\/lib\/dpkg\//;
     const before = snapshot(root, dpkgDb);
     assert.equal((await dpkg(root, ["--install", first])).code, 0);
     assert.equal((await dpkg(root, ["--install", second])).code, 0);
     assert.equal(layout(`${root}/${RUNTIME}`).filter((p) => /^\d+T\d+Z\/$/.test(p)).length, 2);
+    // What the driver leaves as oneadmin runs it: where its own code puts it.
+    const written = [
+      defaultCacheDir((name) => ({ HOME: "/var/lib/one" })[name]),
+      pollStateDir(undefined, new Map(), ONEADMIN),
+      pollStateDir(undefined, new Map([["XDG_RUNTIME_DIR", `/run/user/${ONEADMIN}`]]), ONEADMIN),
+    ];
+    for (const dir of written) {
+      await Deno.mkdir(`${root}${dir}`, { recursive: true, mode: 0o700 });
+      await Deno.writeTextFile(`${root}${dir}/kept.json`, "{}\n");
+      for (const path of [dir, `${dir}/kept.json`]) {
+        await Deno.chown(`${root}${path}`, ONEADMIN, ONEADMIN);
+      }
+    }
 
     const removed = await dpkg(root, ["--remove", "one-hybrid"]);
     assert.equal(removed.code, 0, removed.stderr);
-    assert.deepEqual(
-      snapshot(root, dpkgDb).filter((p) => !p.startsWith("etc/") && !p.startsWith("usr/")),
-      before.filter((p) => !p.startsWith("etc/") && !p.startsWith("usr/")),
+    const driverWrote = new RegExp(
+      `^(${written.map((d) => d.slice(1).replaceAll(".", "\\.")).join("|")})/`,
     );
+    const system = (p: string) =>
+      !p.startsWith("etc/") && !p.startsWith("usr/") && !driverWrote.test(p);
+    assert.deepEqual(snapshot(root, dpkgDb).filter(system), before.filter(system));
     await assert.rejects(Deno.stat(`${root}/${LIB}`), Deno.errors.NotFound);
     assert.ok(Deno.statSync(`${root}/${CONFIG}`).isFile);
     assert.match(await status(root), /^deinstall ok config-files /);
