@@ -32,10 +32,11 @@ build" first) with dpkg-deb, offline. Installing it installs the driver into Ope
 DIR/install.sh does; upgrading it keeps the last install's options and the configuration;
 purging it removes everything (docs/install-and-upgrade.md).
 
-  --dist DIR         the build (dist)
+  --dist DIR         the build (dist/ of this checkout)
   --out DIR          where the package goes (the directory that holds dist/)
-  --version VERSION  the package's version (default: 0+<build time>, e.g. 0+20261130.090612848,
-                     so that a later build upgrades an earlier one)
+  --version VERSION  the package's version (default: <release>+<build time>, the release
+                     from BUILD_INFO's version= line, else 0: e.g. 0+20261130.090612848, so
+                     that a later build upgrades an earlier one)
   --maintainer TEXT  the package's Maintainer field (default: $DEBFULLNAME <$DEBEMAIL>, else
                      git's user.name and user.email)
   --compress TYPE    dpkg-deb's compressor (xz, which every dpkg reads; zstd needs dpkg 1.21.18)
@@ -61,7 +62,7 @@ const { values: options } = parseCli("build_deb", USAGE, () =>
   parseArgs({
     args: Deno.args,
     options: {
-      dist: { type: "string", default: "dist" },
+      dist: { type: "string", default: `${ROOT}dist` },
       out: { type: "string" },
       version: { type: "string" },
       maintainer: { type: "string" },
@@ -84,8 +85,11 @@ const architecture = ARCHITECTURES[info.target] ??
       Object.keys(ARCHITECTURES).join(" or ")
     }`,
   );
+// The release BUILD_INFO names (its version= line, when the build has one), else 0, then the
+// build time: builds of one release upgrade each other in the order they were made.
+const release = /^v?([0-9][A-Za-z0-9.~]*)/.exec(info.version)?.[1] ?? "0";
 const version = options.version ??
-  `0+${info.built.replace(/[^0-9]/g, "").replace(/^(\d{8})/, "$1.")}`;
+  `${release}+${info.built.replace(/[^0-9]/g, "").replace(/^(\d{8})/, "$1.")}`;
 if (!/^[0-9][A-Za-z0-9.+~]*$/.test(version)) {
   fail(
     `--version "${version}": give a Debian version such as 1.2 or 1.2+20261130 (digits first; letters, digits, . + ~)`,
@@ -141,7 +145,7 @@ try {
 /** What `dist/BUILD_INFO` says of the build, checked to be a whole build. */
 async function readBuildInfo(
   dir: string,
-): Promise<{ driver: string; target: string; built: string; mode: string }> {
+): Promise<{ driver: string; target: string; built: string; mode: string; version: string }> {
   const text = await Deno.readTextFile(`${dir}/BUILD_INFO`).catch(() => "");
   const field = (key: string) => new RegExp(`^${key}=(.+)$`, "m").exec(text)?.[1] ?? "";
   const found = { driver: field("driver"), target: field("target"), built: field("built") };
@@ -155,7 +159,7 @@ async function readBuildInfo(
       `${dir} is not a complete build (no BUILD_INFO, install.sh or vmm/<name>/deploy); run "deno task build" first`,
     );
   }
-  return { ...found, mode: field("mode") };
+  return { ...found, mode: field("mode"), version: field("version") };
 }
 
 /** The Maintainer field from Debian's variables, else from git's identity. */
