@@ -17,20 +17,17 @@ import { type ActionResult, failureLine, runProcess } from "./harness.ts";
 import { defaultCacheDir } from "../lib/providers/ec2/type_sizes.ts";
 import { pollStateDir } from "../lib/core/poll_state.ts";
 import {
+  DIST,
   distBuiltAt,
-  INSTALLER_TOOLS,
   layout,
   ONE_CLIENT,
   oneFile,
-  openNebulaRemotesIn,
-} from "./one_remotes.ts";
+  openNebulaRemotes,
+  tmp,
+} from "./install_fixtures.ts";
 
-const DIST = new URL("../dist", import.meta.url).pathname;
 const BUILD_DEB = new URL("../scripts/build_deb.ts", import.meta.url).pathname;
 const SCRIPTS = new URL("../scripts/deb/", import.meta.url).pathname;
-
-const tmp = await Deno.makeTempDir({ prefix: "hybrid-deb-" });
-globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
 
 /** Whether this process may chroot, which `dpkg --root` does to run maintainer scripts. */
 const ROOT = new TextDecoder().decode(
@@ -44,9 +41,19 @@ const LIB = "usr/lib/one-hybrid";
 const CONFIG = "etc/one/hybrid_driver.json";
 const REMOTES = "var/lib/one/remotes";
 const RUNTIME = "var/lib/one/one-hybrid/provider";
-/** A newer build's time, and the name install.sh gives that build. */
+/** The release dist/BUILD_INFO names, the first part of a package's version (0 without one). */
+const RELEASE = /^version=v?([0-9][A-Za-z0-9.~]*)/m.exec(
+  Deno.readTextFileSync(`${DIST}/BUILD_INFO`),
+)?.[1] ?? "0";
+/** A newer build's time, the name install.sh gives that build, and its package's version. */
 const NEWER_BUILT = "2099-01-02T03:04:05.006Z";
 const NEWER_BUILD = "20990102T030405006Z";
+const NEWER_VERSION = `${RELEASE}+20990102.030405006`;
+/** The commands the maintainer scripts and dist/install.sh run (besides sh's builtins). */
+const ROOT_TOOLS = [
+  ...["sh", "sed", "cp", "mkdir", "mv", "rm", "rmdir", "id", "date", "cat", "ls", "chown"],
+  ...["grep", "tr", "find", "chmod", "cksum"],
+];
 const INVALID = 'Invalid deploy id "x": not an EC2 instance id (i-xxxxxxxxxxxxxxxxx)';
 
 /** Runs `deno task deb`'s script with the task's permissions. */
@@ -85,11 +92,10 @@ function firstPackage(): Promise<string> {
 }
 
 let newer: Promise<string> | undefined;
-/** The package of a newer build, whose poll launcher ends "# newer" (uncompressed: faster). */
+/** The package of a newer build (uncompressed: faster). */
 function newerPackage(): Promise<string> {
   return newer ??= (async () => {
-    const dist = await distBuiltAt(DIST, `${tmp}/dist-newer`, NEWER_BUILT);
-    await Deno.writeTextFile(`${dist}/vmm/provider/poll`, "\n# newer\n", { append: true });
+    const dist = await distBuiltAt("dist-newer", NEWER_BUILT);
     return await packageOf(dist, `${tmp}/deb-newer`, ["--compress", "none"]);
   })();
 }
@@ -159,7 +165,7 @@ async function debianRoot(label: string, oneadmin = true): Promise<string> {
     }
   }
   await ok("mknod", ["-m", "666", `${root}/dev/null`, "c", "1", "3"]);
-  const programs = [...INSTALLER_TOOLS, "rmdir"].map(which);
+  const programs = ROOT_TOOLS.map(which);
   const driver = `${DIST}/vmm/provider/.driver`;
   const binaries = [...Deno.readDirSync(driver)].filter((e) => e.isFile).map((e) =>
     `${driver}/${e.name}`
@@ -190,7 +196,7 @@ const openNebulaPackages = new Map<string, Promise<string>>();
 function openNebulaPackage(version: string): Promise<string> {
   const made = openNebulaPackages.get(version) ?? (async () => {
     const stage = `${tmp}/opennebula-${version}`;
-    await openNebulaRemotesIn(`${stage}/var/lib/one`, version);
+    await openNebulaRemotes(`opennebula-${version}/var/lib/one`, version);
     await Deno.mkdir(`${stage}/DEBIAN`);
     await Deno.writeTextFile(
       `${stage}/DEBIAN/control`,
@@ -288,8 +294,7 @@ Deno.test("deno task deb makes one-hybrid_<version>_<arch>.deb of dist/: the bui
   const deb = await defaultPackage();
   const info = await Deno.readTextFile(`${DIST}/BUILD_INFO`);
   const built = /^built=(.*)$/m.exec(info)![1]!;
-  const release = /^version=v?([0-9][A-Za-z0-9.~]*)/m.exec(info)?.[1] ?? "0";
-  const version = `${release}+${built.replace(/\D/g, "").replace(/^(\d{8})/, "$1.")}`;
+  const version = `${RELEASE}+${built.replace(/\D/g, "").replace(/^(\d{8})/, "$1.")}`;
   assert.equal(deb, `${tmp}/deb-default/one-hybrid_${version}_amd64.deb`);
   assert.deepEqual(arMembers(deb), ["debian-binary", "control.tar.xz", "data.tar.xz"]);
 
@@ -372,10 +377,10 @@ Deno.test("deno task deb makes one-hybrid_<version>_<arch>.deb of dist/: the bui
 Deno.test("the package's version is the release BUILD_INFO names (else 0) and the build time, so that a later build upgrades an earlier one", async () => {
   const version = (deb: string) => /_([^_]+)_amd64\.deb$/.exec(deb)![1]!;
   const [first, newer] = [version(await firstPackage()), version(await newerPackage())];
-  assert.equal(newer, "0+20990102.030405006");
+  assert.equal(newer, NEWER_VERSION);
   await ok("dpkg", ["--compare-versions", first, "lt", newer]);
 
-  const dist = await distBuiltAt(DIST, `${tmp}/dist-release`, "2099-05-06T07:08:09.010Z");
+  const dist = await distBuiltAt("dist-release", "2099-05-06T07:08:09.010Z");
   const info = (await Deno.readTextFile(`${dist}/BUILD_INFO`)).replace(/^version=.*\n/m, "");
   await Deno.writeTextFile(`${dist}/BUILD_INFO`, `${info}version=1.4.0-3-gabc123\n`);
   const released = version(await packageOf(dist, `${tmp}/deb-release`, ["--compress", "none"]));
@@ -485,8 +490,7 @@ rootTest(
 
     const unpacked = await dpkg(root, ["--unpack", second]);
     assert.equal(unpacked.code, 0, unpacked.stderr);
-    assert.match(await Deno.readTextFile(`${root}/${LIB}/vmm/provider/poll`), /# newer\n$/);
-    assert.doesNotMatch(await Deno.readTextFile(`${root}/${REMOTES}/vmm/provider/poll`), /newer/);
+    assert.match(await Deno.readTextFile(`${root}/${LIB}/BUILD_INFO`), /^built=2099-01-02T/m);
     assert.equal(current(root), before);
     await pollAnswers(root, "aws-eu-west-1");
 
@@ -508,10 +512,9 @@ rootTest(
       await Deno.readTextFile(`${root}/${RUNTIME}/options`),
       / --im none .*--host aws-eu-west-1/,
     );
-    assert.match(await Deno.readTextFile(`${root}/${REMOTES}/vmm/provider/poll`), /# newer\n$/);
     await assert.rejects(Deno.stat(`${root}/${REMOTES}/im/provider.d`), Deno.errors.NotFound);
     await pollAnswers(root, "aws-eu-west-1");
-    assert.match(await status(root), new RegExp(`^install ok installed 0\\+20990102\\.030405006$`));
+    assert.equal(await status(root), `install ok installed ${NEWER_VERSION}`);
 
     assert.equal(await Deno.readTextFile(`${root}/${CONFIG}`), settings);
     const config = Deno.statSync(`${root}/${CONFIG}`);

@@ -23,66 +23,28 @@ import {
   writeLocalConfig,
 } from "./harness.ts";
 import {
+  bareBin,
   buildName,
-  distBuiltAt as distBuiltAtIn,
-  INSTALLER_TOOLS,
+  DIST,
+  distBuiltAt,
+  INSTALL,
+  install,
+  installedUnder,
+  installerBin,
   layout,
   type MonitordParts,
   ONE_CLIENT,
   ONE_SHEPHERD,
   oneFile,
-  openNebulaRemotesIn,
-} from "./one_remotes.ts";
+  OPENNEBULA_PATHS,
+  openNebulaRemotes,
+  tmp,
+} from "./install_fixtures.ts";
 
-const INSTALL = new URL("../scripts/install.ts", import.meta.url).pathname;
-const DIST = new URL("../dist", import.meta.url).pathname;
 const SCRIPTS = new URL("../scripts/", import.meta.url).pathname;
 const LAB = new URL("../lab/", import.meta.url).pathname;
 
-const tmp = await Deno.makeTempDir({ prefix: "hybrid-install-" });
-globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
 const ep: Ec2Endpoint = await startEc2Endpoint({ timing: { pendingMs: 100 } });
-
-/** Runs `deno task install`'s script with the task's permissions. */
-async function install(args: string[]): Promise<ActionResult> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-run=sh", "--allow-env", INSTALL, ...args],
-    env: { NO_COLOR: "1" },
-  }).output();
-  const text = new TextDecoder();
-  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
-}
-
-/**
- * A remotes directory as OpenNebula installs it (see `openNebulaRemotesIn`), under
- * `tmp/<label>/remotes` (`tmp/<label>/var/remotes` for a self-contained one).
- */
-function openNebulaRemotes(
-  label: string,
-  version: string | null = "6.0.0",
-  parts: MonitordParts = {},
-): Promise<string> {
-  return openNebulaRemotesIn(`${tmp}/${label}`, version, parts);
-}
-
-/** OpenNebula's own paths in a test's remotes tree: what install must leave alone. */
-const OPENNEBULA_PATHS =
-  /^(etc\/|scripts_common\.sh|VERSION|vmm\/kvm|im\/(kvm\.d|dummy\.d|dummy-probes\.d|ec2-probes\.d|lib)\/)/;
-
-/** Every path under a directory but OpenNebula's own (kvm, etc, scripts_common.sh, VERSION). */
-function installedUnder(remotes: string): string[] {
-  return layout(remotes).filter((p) => !OPENNEBULA_PATHS.test(p));
-}
-
-/**
- * An empty directory for PATH: the launchers start with `#!/bin/sh` and run nothing else by
- * name, so a Deno installed on this machine cannot be what runs the driver.
- */
-async function bareBin(): Promise<string> {
-  const bin = `${tmp}/bare-bin`;
-  await Deno.mkdir(bin, { recursive: true });
-  return bin;
-}
 
 test("install copies every action's launcher into remotes/vmm/provider, the program beside remotes, and prints the oned.conf section and onehost command", async () => {
   const remotes = await openNebulaRemotes("remotes-a");
@@ -582,27 +544,6 @@ test("install of a driver name the build did not make fails and says the build c
   assert.deepEqual(installedUnder(remotes), ["im/", "vmm/"]);
 });
 
-/**
- * A PATH holding only the commands dist/install.sh uses (links to this machine's), so neither
- * Deno nor anything else the installer does not name can be what it runs.
- */
-async function installerBin(): Promise<string> {
-  const bin = `${tmp}/installer-bin`;
-  await Deno.mkdir(bin, { recursive: true });
-  for (const tool of INSTALLER_TOOLS) {
-    const found = ["/usr/bin", "/bin"].map((d) => `${d}/${tool}`).find((p) => {
-      try {
-        return Deno.statSync(p).isFile;
-      } catch {
-        return false;
-      }
-    });
-    assert.ok(found, `${tool} is on this machine`);
-    await Deno.symlink(found, `${bin}/${tool}`).catch(() => {});
-  }
-  return bin;
-}
-
 test("dist/install.sh from a copy of dist/ alone installs with no Deno on the PATH and no HOME, and the installed action runs", async () => {
   const copy = `${tmp}/copied/dist`;
   await Deno.mkdir(`${tmp}/copied`, { recursive: true });
@@ -631,11 +572,6 @@ test("dist/install.sh from a copy of dist/ alone installs with no Deno on the PA
     'Invalid deploy id "x": not an EC2 instance id (i-xxxxxxxxxxxxxxxxx)',
   );
 });
-
-/** A copy of dist/ whose build time is `built` (a newer build, as far as install knows). */
-function distBuiltAt(label: string, built: string): Promise<string> {
-  return distBuiltAtIn(DIST, `${tmp}/${label}`, built);
-}
 
 test("the driver program goes beside remotes, not into it: what onehost sync copies (scp -r, rsync -L follow links) is a few KB with no link out", async () => {
   const remotes = await openNebulaRemotes("remotes-small");
