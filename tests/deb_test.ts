@@ -101,8 +101,12 @@ function newerPackage(): Promise<string> {
 }
 
 /** Runs a command and returns what it did. */
-function run(command: string, args: string[]): Promise<ActionResult> {
-  return runProcess(command, args, { env: { LANG: "C" } });
+function run(
+  command: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<ActionResult> {
+  return runProcess(command, args, { env: { LANG: "C", ...env } });
 }
 
 /** Runs a command that must succeed, and returns its stdout. */
@@ -113,8 +117,13 @@ async function ok(command: string, args: string[]): Promise<string> {
 }
 
 /** This machine's dpkg on a throwaway root. */
-function dpkg(root: string, args: string[]): Promise<ActionResult> {
-  return run("dpkg", [`--root=${root}`, ...args]);
+/** This machine's dpkg on a throwaway root; `env` reaches the maintainer scripts. */
+function dpkg(
+  root: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<ActionResult> {
+  return run("dpkg", [`--root=${root}`, ...args], env);
 }
 
 /** A program run inside a throwaway root, as root there. */
@@ -537,7 +546,7 @@ rootTest(
     assert.equal(refused.code, 1);
     assert.ok(
       refused.stderr.startsWith(
-        `Cannot install: one-hybrid did not install /${REMOTES}/im/provider.d; --force moves it to <path>.backup-<UTC time> first\n`,
+        `Cannot install: one-hybrid did not install /${REMOTES}/im/provider.d; --force moves it`,
       ),
       refused.stderr,
     );
@@ -640,5 +649,38 @@ rootTest(
     const upgraded = await dpkg(root, ["--install", await openNebulaPackage("6.10.1")]);
     assert.equal(upgraded.code, 0, upgraded.stderr);
     assert.equal(await Deno.readTextFile(client), oneFile(ONE_CLIENT.dummy, "6.10.1"));
+  },
+);
+
+rootTest(
+  "a self-contained OpenNebula built from source (ONE_LOCATION, no package): the first install finds it through ONE_LOCATION, and an upgrade and a remove without it reach the same remotes directory through the recorded options",
+  async () => {
+    const [first, second] = [await firstPackage(), await newerPackage()];
+    const root = await debianRoot("root-self-contained");
+    const remotes = await openNebulaRemotes("root-self-contained/srv/one", "6.10.0", {
+      selfContained: true,
+    });
+    const inRoot = remotes.slice(root.length);
+    assert.equal(inRoot, "/srv/one/var/remotes");
+
+    const installed = await dpkg(root, ["--install", first], { ONE_LOCATION: "/srv/one" });
+    assert.equal(installed.code, 0, installed.stderr);
+    assert.ok(installed.stdout.includes(`into ${inRoot}/vmm/provider\n`), installed.stdout);
+    assert.ok(installed.stdout.includes("add this to /srv/one/etc/oned.conf:"), installed.stdout);
+    assert.ok(Deno.statSync(`${remotes}/vmm/provider/deploy`).isFile);
+    await assert.rejects(Deno.stat(`${root}/${REMOTES}`), Deno.errors.NotFound);
+    const poll = await chrooted(root, [`${inRoot}/vmm/provider/poll`, "x", "aws", "61", "aws"]);
+    assert.equal(failureLine(poll), INVALID);
+
+    const upgraded = await dpkg(root, ["--install", second]);
+    assert.equal(upgraded.code, 0, upgraded.stderr);
+    assert.ok(upgraded.stdout.includes(`into ${inRoot}/vmm/provider\n`), upgraded.stdout);
+    assert.equal(current(root), NEWER_BUILD);
+    await assert.rejects(Deno.stat(`${root}/${REMOTES}`), Deno.errors.NotFound);
+
+    const removed = await dpkg(root, ["--remove", "one-hybrid"]);
+    assert.equal(removed.code, 0, removed.stderr);
+    assert.deepEqual(layout(remotes).filter((p) => p.includes("provider")), []);
+    await assert.rejects(Deno.stat(`${root}/var/lib/one/one-hybrid`), Deno.errors.NotFound);
   },
 );
