@@ -65,6 +65,7 @@ const BOUNDED = "tests/bounded_input_test.ts";
 const FAILURES = "tests/endpoint_failures_test.ts";
 const PROVIDER = "lib/providers/ec2/provider_test.ts";
 const CLOUDWATCH = "tests/cloudwatch_usage_test.ts";
+const DEB = "tests/deb_test.ts";
 
 /** The breakages, grouped by the part of the driver they break. */
 export const BREAKAGES: readonly Breakage[] = [
@@ -800,6 +801,49 @@ export const BREAKAGES: readonly Breakage[] = [
     find: 'else add("host template", `${setting} (${origin.attribute})`);',
     replace: "else void origin;",
     tests: ["tests/doctor_test.ts"],
+  },
+  // The Debian package (tests/deb_test.ts installs it with dpkg --root: as root).
+  {
+    name: "the package's upgrade installs as a first install, forgetting the recorded options",
+    file: "scripts/deb/postinst",
+    find: 'options=$(cat "$runtime/$name/options" 2>/dev/null) || options=',
+    replace: "options=",
+    tests: [DEB],
+  },
+  {
+    name: "an upgrade the installer refused leaves the package configured",
+    file: "scripts/deb/postinst",
+    find: "  exit $status\n",
+    replace: "  exit 0\n",
+    tests: [DEB],
+  },
+  {
+    name: "the package's configuration stays root's",
+    file: "scripts/deb/postinst",
+    find: '    chown oneadmin:"$(id -gn oneadmin)" "$config"\n',
+    replace: "",
+    tests: [DEB],
+  },
+  {
+    name: "removing the package leaves the driver in OpenNebula",
+    file: "scripts/deb/prerm",
+    find: "remove)\n",
+    replace: "remove) exit 0 ;;\nnever)\n",
+    tests: [DEB],
+  },
+  {
+    name: "the configuration is not a conffile (an upgrade overwrites the operator's)",
+    file: "scripts/build_deb.ts",
+    find: "`/${CONFIG}\\n`",
+    replace: '""',
+    tests: [DEB],
+  },
+  {
+    name: "the package has no trigger (OpenNebula's package arriving later installs nothing)",
+    file: "scripts/build_deb.ts",
+    find: '"interest-noawait /var/lib/one/remotes\\n"',
+    replace: '""',
+    tests: [DEB],
   },
 ];
 
