@@ -14,6 +14,12 @@
  * (`vm/monitor` 5.12+, `poll` 4.4–5.10) terminates the instances of VMs oned reports DONE,
  * which OpenNebula never tells the driver about when the VM was powered off or undeployed.
  *
+ * The probes that offer wild instances (`host/system`, `poll`) also adopt the instances
+ * OpenNebula's built-in EC2 driver launched for the VMs oned has on the host
+ * (`lib/opennebula/adoption.ts`): marked as this driver's, once, they are found, counted and
+ * reported as its own from then on; until then every probe takes them as their VMs' from oned's
+ * deploy ids, as it takes imported instances.
+ *
  * Each probe makes one listing of the host's account and region (`Provider.list()`), which the
  * host's provider keeps for the polls of the host's VMs within `pollWindowSeconds`
  * (`lib/core/share_listings.ts`). Probes take `... <host_id> <host>` as their last two
@@ -54,6 +60,7 @@ import {
   statusWord,
   vmTemplateLine,
 } from "../lib/opennebula/im_probes.ts";
+import { type Adoption, adoptions } from "../lib/opennebula/adoption.ts";
 import { formatMonitoring } from "../lib/opennebula/monitoring.ts";
 import { openHost } from "../lib/runtime/host.ts";
 import { type HostUsage, hostUsage, runningTargets } from "../lib/runtime/usage.ts";
@@ -82,6 +89,11 @@ interface Surveyed {
    * be listed (the others, which run every cycle, stay quiet).
    */
   readonly notes: string[];
+  /**
+   * The instances an earlier OpenNebula driver launched that this probe adopts (when it names
+   * orphans and oned could be asked; see `lib/opennebula/adoption.ts`).
+   */
+  readonly adoptable: Adoption[];
 }
 
 /**
@@ -112,6 +124,7 @@ async function survey(
   const asked = namesOrphans || unmarked ? await localVms() : {};
   const known = asked.known;
   return {
+    adoptable: namesOrphans && known ? adoptions(listed, known, host) : [],
     host,
     hostId,
     settings,
@@ -123,6 +136,32 @@ async function survey(
     known: namesOrphans ? known : undefined,
     notes: namesOrphans && asked.note !== undefined ? [asked.note] : [],
   };
+}
+
+/**
+ * Adopts the instances of {@link Surveyed.adoptable}: one mark each (for EC2, one CreateTags).
+ * Only the probes that offer wild instances adopt (host/system, 4.4–5.10's poll), so that the
+ * probes monitord runs at the same time never mark one instance twice; the others take such an
+ * instance as its VM's from oned's deploy ids meanwhile (`adoptImported`), as the survey has.
+ * A mark that fails is a warning, tried again by the next run.
+ */
+async function adoptAll(s: Surveyed, notes: string[]): Promise<void> {
+  const adopt = s.provider.adopt;
+  if (!adopt) return;
+  for (const { instance, vmId } of s.adoptable) {
+    try {
+      await adopt(instance.id, s.host, vmId);
+      notes.push(
+        `INFO: adopted ${instance.id}, launched by OpenNebula's own driver for VM ${vmId}: now marked as this driver's on host ${s.host}`,
+      );
+    } catch (error) {
+      notes.push(
+        `WARNING: cannot adopt ${instance.id} of VM ${vmId}: ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+      );
+    }
+  }
 }
 
 /**
@@ -379,6 +418,7 @@ export async function imPoll(argv: readonly string[], run: ActionRun): Promise<R
   const figures = await figuresOf(s);
   const sorted = sortInstances(s.listed, s.host, s.knownVms);
   const notes: string[] = [...s.notes];
+  await adoptAll(s, notes);
   let orphans = sorted.orphans;
   if (s.known !== undefined && orphans.length > 0) {
     // Every poll (MONITORING_INTERVAL) ends the instances of DONE VMs: 4.4-5.10 have no other
@@ -426,6 +466,8 @@ export async function hostSystem(argv: readonly string[], run: ActionRun): Promi
   const s = await survey("host/system", argv, run, true);
   const figures = await figuresOf(s);
   const { own, wild, orphans } = sortInstances(s.listed, s.host, s.knownVms);
+  const notes = [...s.notes];
+  await adoptAll(s, notes);
   const settled = await settleShared(own, poolAnswers(s.known));
   const sizes = await sizesOf(s, wild);
   const lines = [
@@ -454,7 +496,7 @@ export async function hostSystem(argv: readonly string[], run: ActionRun): Promi
       ["VM_NAME", instance.name ?? instance.id],
     ]));
   }
-  return { lines, notes: s.notes };
+  return { lines, notes };
 }
 
 /** `host_monitor` (5.12+): what this host's instances use, and what is left. */

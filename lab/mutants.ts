@@ -66,6 +66,7 @@ const FAILURES = "tests/endpoint_failures_test.ts";
 const PROVIDER = "lib/providers/ec2/provider_test.ts";
 const CLOUDWATCH = "tests/cloudwatch_usage_test.ts";
 const DEB = "tests/deb_test.ts";
+const UPGRADE = "tests/builtin_ec2_upgrade_test.ts";
 
 /** The breakages, grouped by the part of the driver they break. */
 export const BREAKAGES: readonly Breakage[] = [
@@ -844,6 +845,35 @@ export const BREAKAGES: readonly Breakage[] = [
     find: '"interest-noawait /var/lib/one/remotes\\n"',
     replace: '""',
     tests: [DEB],
+  },
+  // The way over from OpenNebula's built-in EC2 driver.
+  {
+    name: "the built-in EC2 driver's instances are offered for import when not adopted",
+    file: "lib/opennebula/im_probes.ts",
+    find: "WILD_STATES.has(instance.state) && instance.recordedVmId === undefined",
+    replace: "WILD_STATES.has(instance.state)",
+    tests: [UPGRADE, "lib/opennebula/im_probes_test.ts"],
+  },
+  {
+    name: "an instance is adopted for the VM its ONE_ID names whatever oned's deploy id of it",
+    file: "lib/opennebula/adoption.ts",
+    find: "if (vm?.deployId !== instance.id || vm.host !== host) continue;",
+    replace: "if (vm === undefined || vm.host !== host) continue;",
+    tests: [UPGRADE, "lib/opennebula/adoption_test.ts"],
+  },
+  {
+    name: "an instance is adopted while its VM is being moved to another host",
+    file: "lib/opennebula/adoption.ts",
+    find: "if (SETTLED_STATES.has(stateLabel(vm.state, vm.lcmState))) chosen.push",
+    replace: "if (stateLabel(vm.state, vm.lcmState)) chosen.push",
+    tests: [UPGRADE, "lib/opennebula/adoption_test.ts"],
+  },
+  {
+    name: "host/system adopts nothing (the built-in driver's instances stay unmarked)",
+    file: "actions/im_probes.ts",
+    find: "  const notes = [...s.notes];\n  await adoptAll(s, notes);\n",
+    replace: "  const notes = [...s.notes];\n",
+    tests: [UPGRADE],
   },
 ];
 

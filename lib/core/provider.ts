@@ -111,6 +111,13 @@ export interface ListedInstance extends Instance {
    */
   readonly launchedAt?: number;
   /**
+   * The OpenNebula VM id another driver recorded on it when it launched it (OpenNebula's
+   * built-in EC2 driver tagged `ONE_ID`), for an instance this driver has not marked: a claim,
+   * which the host probes adopt only once oned confirms it (that VM, on the host, has this
+   * instance as its deploy id). Such an instance is never offered for import.
+   */
+  readonly recordedVmId?: number;
+  /**
    * The provider's template section that would launch it again (`AMI`, `INSTANCETYPE`, ...),
    * for importing a wild instance into OpenNebula.
    */
@@ -290,6 +297,18 @@ export interface Provider {
    * @param vmId The OpenNebula VM id.
    */
   rehome(id: string, host: string, vmId: number): Promise<void>;
+
+  /**
+   * Marks an instance another driver launched as this driver's, for the VM oned has it as
+   * (its deploy id) on a host, so that it is found, counted and reported as the instances this
+   * driver launched are. Changes nothing else; marking it again succeeds. Providers whose
+   * clouds had no earlier OpenNebula driver to take over from leave it out.
+   *
+   * @param id The instance.
+   * @param host The OpenNebula host the VM is on.
+   * @param vmId The OpenNebula VM id.
+   */
+  adopt?(id: string, host: string, vmId: number): Promise<void>;
 
   /**
    * The account's own limits, for a provider whose cloud caps what an account may hold (a

@@ -82,8 +82,8 @@ export interface ListingShare {
  * - the rest is the wrapped provider's.
  *
  * Members that are not calls (`factPrefix`, `location`, `locationLabel`, `prepareLaunch`,
- * whether there is a `quotaCapacity`) need the provider open, except a fact prefix a served
- * read gave.
+ * whether there is an `adopt` or a `quotaCapacity`) need the provider open, except a fact prefix
+ * a served read gave.
  *
  * @param inner The provider, opened on first need.
  * @param share How the listing is shared.
@@ -162,11 +162,18 @@ export function shareListings(inner: Opening, share: ListingShare): Provider {
     snapshot: async (id, name, vmId) => (await use()).snapshot(id, name, vmId),
     // A new host mark changes no state a poll is served: nothing to mark stale.
     rehome: async (id, host, vmId) => (await use()).rehome(id, host, vmId),
+    // Nor does a first mark: polls read instances by id, whoever marked them.
+    get adopt() {
+      const provider = open("adopt");
+      return provider.adopt &&
+        ((id: string, host: string, vmId: number) => provider.adopt!(id, host, vmId));
+    },
     get quotaCapacity() {
       const provider = open("quotaCapacity");
       return provider.quotaCapacity && (() => provider.quotaCapacity!());
     },
   };
-  // Every member is there; `quotaCapacity` is undefined where the provider has none.
+  // Every member is there; `adopt` and `quotaCapacity` are undefined where the provider has
+  // none.
   return shared as Provider;
 }

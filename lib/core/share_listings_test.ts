@@ -43,6 +43,7 @@ function loggingProvider(log: string[]): EveryMember<Provider> {
     requestTerminate: did("requestTerminate", undefined),
     snapshot: did("snapshot", "ami-1"),
     rehome: did("rehome", undefined),
+    adopt: did("adopt", undefined),
     quotaCapacity: did("quotaCapacity", { vcpus: [], memoryGiB: [], instances: [] }),
   };
 }
@@ -105,6 +106,7 @@ Deno.test("shareListings() marks the listing stale before and after each change 
   await provider.sizes([]);
   await provider.snapshot("i-1", "n", 1);
   await provider.rehome("i-1", "h2", 1);
+  await provider.adopt!("i-1", "h", 1);
   await provider.quotaCapacity!();
   assert.deepEqual(log, [
     "describe",
@@ -114,6 +116,7 @@ Deno.test("shareListings() marks the listing stale before and after each change 
     "sizes",
     "snapshot",
     "rehome",
+    "adopt",
     "quotaCapacity",
   ]);
   log.length = 0;
@@ -125,18 +128,21 @@ Deno.test("shareListings() marks the listing stale before and after each change 
   assert.equal(provider.locationLabel, "region here");
 });
 
-Deno.test("shareListings() keeps a provider's account quota, and adds none to one without", async () => {
-  const { quotaCapacity: _, ...withoutQuota } = loggingProvider([]);
-  const without = counted({ ...withoutQuota, quotaCapacity: undefined });
+Deno.test("shareListings() keeps a provider's account quota and adoption, and adds neither to one without", async () => {
+  const { quotaCapacity: _, adopt: _adopt, ...plain } = loggingProvider([]);
+  const without = counted({ ...plain, quotaCapacity: undefined, adopt: undefined });
   await without.inner.open();
-  const never = () => Promise.reject(new Error("never marked for a read"));
-  assert.equal(shareListings(without.inner, { markChanged: never }).quotaCapacity, undefined);
+  const never = () => Promise.reject(new Error("never marked for a read or a new mark"));
+  const bare = shareListings(without.inner, { markChanged: never });
+  assert.equal(bare.quotaCapacity, undefined);
+  assert.equal(bare.adopt, undefined);
   const log: string[] = [];
   const withQuota = counted(loggingProvider(log));
   await withQuota.inner.open();
   const provider = shareListings(withQuota.inner, { markChanged: never });
   assert.deepEqual(await provider.quotaCapacity!(), { vcpus: [], memoryGiB: [], instances: [] });
-  assert.deepEqual(log, ["quotaCapacity"]);
+  await provider.adopt!("i-1", "h", 7);
+  assert.deepEqual(log, ["quotaCapacity", "adopt"]);
 });
 
 Deno.test("shareListings() answers a describe from a fresh shared listing without opening the provider", async () => {

@@ -59,7 +59,10 @@ export function parseProbeArgs(probe: string, argv: readonly string[]): ProbeHos
 interface SortedInstances {
   /** This host's live instances that oned knows (or all of them, when oned was not asked). */
   readonly own: ListedInstance[];
-  /** Live instances this driver did not launch, to import. */
+  /**
+   * Live instances that no OpenNebula driver launched, to import (this driver did not mark
+   * them, nor did OpenNebula's built-in EC2 driver record a VM on them).
+   */
   readonly wild: ListedInstance[];
   /** This host's live instances whose VM oned no longer has. */
   readonly orphans: ListedInstance[];
@@ -70,7 +73,10 @@ const WILD_STATES = new Set(["pending", "running"]);
 
 /**
  * Sorts a listing for one host. Instances the driver launched for other hosts are left out,
- * and so are terminated ones: an old instance of a redeployed VM must not report it gone.
+ * and so are terminated ones: an old instance of a redeployed VM must not report it gone. An
+ * instance OpenNebula's built-in EC2 driver launched for a VM (`recordedVmId`) that is not
+ * adopted is left out too: it is some VM's (one being moved, one of another OpenNebula, one
+ * whose VM is gone), never a new VM to import.
  *
  * @param listed Every instance of the host's account and region.
  * @param host OpenNebula host name.
@@ -87,7 +93,9 @@ export function sortInstances(
   const orphans: ListedInstance[] = [];
   for (const instance of listed) {
     if (!instance.launchedByDriver) {
-      if (WILD_STATES.has(instance.state)) wild.push(instance);
+      if (WILD_STATES.has(instance.state) && instance.recordedVmId === undefined) {
+        wild.push(instance);
+      }
       continue;
     }
     if (instance.ownerHost !== host) continue;

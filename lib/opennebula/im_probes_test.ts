@@ -73,6 +73,20 @@ Deno.test("adoptImported() gives an instance OpenNebula imported to its VM and h
   assert.deepEqual(sortInstances(hostless, "a", undefined), { own: [], wild: [], orphans: [] });
 });
 
+Deno.test("sortInstances() never offers for import an instance OpenNebula's built-in driver launched for a VM, adopted or not", () => {
+  const claimed = listed("i-1", { recordedVmId: 40 });
+  const wild = listed("i-2", {});
+  for (const known of [undefined, new Set<number>(), new Set([40])]) {
+    assert.deepEqual(sortInstances([claimed, wild], "a", known), {
+      own: [],
+      wild: [wild],
+      orphans: [],
+    });
+  }
+  const [taken] = adoptImported([claimed], [{ id: 40, deployId: "i-1", host: "a" }]);
+  assert.deepEqual(sortInstances([taken!], "a", new Set([40])).own, [taken]);
+});
+
 Deno.test("importTemplate() escapes quotes and backslashes in names and values, and falls back to the listed memory", () => {
   const text = importTemplate(
     listed("i-7", {

@@ -246,14 +246,19 @@ export class Frontend {
   }
 
   /**
-   * Installs `dist/` with its installer and applies exactly the lines it prints: each block is
-   * appended to the file it names, which must be this front-end's own (`$ONE_LOCATION/etc`).
+   * Installs `dist/` (or another build) with its installer and applies exactly the lines it
+   * prints: each block is appended to the file it names, which must be this front-end's own
+   * (`$ONE_LOCATION/etc`). What `dist/`'s installer printed is kept as {@link installed}.
    */
-  async installDriver(host: string, extraArgs: string[] = []): Promise<InstallerLines> {
+  async installDriver(
+    host: string,
+    extraArgs: string[] = [],
+    dist = DIST,
+  ): Promise<InstallerLines> {
     const ran = await run(
       "sh",
       [
-        `${DIST}/install.sh`,
+        `${dist}/install.sh`,
         "--remotes",
         `${this.location}/var/remotes`,
         "--host",
@@ -272,7 +277,7 @@ export class Frontend {
       }
       await Deno.writeTextFile(block.file, `\n${block.text}\n`, { append: true });
     }
-    this.#installed = lines;
+    if (dist === DIST) this.#installed = lines;
     return lines;
   }
 

@@ -15,6 +15,7 @@
 import assert from "node:assert/strict";
 import type { XmlElement } from "../../lib/util/xml.ts";
 import {
+  CreateTagsCommand,
   DescribeInstancesCommand,
   EC2Client,
   RunInstancesCommand,
@@ -27,6 +28,7 @@ import {
   cachedReleases,
   type Frontend,
   Frontend as FrontendClass,
+  type InstallerLines,
   releaseNumber,
   tail,
   type VmView,
@@ -53,11 +55,33 @@ const DOWN = "aws-down";
 /** A host whose region, keys and capacity are in its OpenNebula template, as the built-in driver had them. */
 const TEMPLATED = "aws-templated";
 /**
+ * A host of OpenNebula's built-in EC2 driver (`IM_MAD` and `VM_MAD` `ec2`), driven by this driver
+ * built under that name, as docs/install-and-upgrade.md has an upgrade from it do.
+ */
+const LEGACY = "aws-legacy";
+/**
  * The driver's host whose cloud is a partner OpenNebula: a second front-end of the same release
  * (the same oned cannot be its own partner on 7.x, whose oned places one plan at a time: the
  * local deploy's plan would wait for the partner VM's).
  */
 const PARTNER = "partner-one";
+
+/**
+ * Builds the driver under another name into a directory of its own (`scripts/build.ts --name`),
+ * as an operator taking over the built-in EC2 driver's hosts builds it (`--name ec2`).
+ */
+async function buildAs(name: string, out: string): Promise<string> {
+  const built = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "--quiet", "build", "--name", name, "--out", out],
+    cwd: new URL("../..", import.meta.url).pathname,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (built.code !== 0) {
+    throw new Error(`build --name ${name} failed: ${new TextDecoder().decode(built.stderr)}`);
+  }
+  return out;
+}
 
 /** A test of the suite: sanitizers off, as the front-end and its watcher outlive each test. */
 function realTest(name: string, fn: () => Promise<void>, ignore = false): void {
@@ -100,6 +124,8 @@ function suite(built: BuiltRelease): void {
   let tmp = "";
   let ami = "";
   let configPath = "";
+  /** What the installer of the build named `ec2` printed. */
+  let legacyLines: InstallerLines | undefined;
   /** Every state each VM was seen in, by the watcher, in order. */
   const seen = new Map<number, string[]>();
   let watching = true;
@@ -164,6 +190,33 @@ function suite(built: BuiltRelease): void {
     }
   }
 
+  /** A VM template of the suite's size and EC2 section, with one more line. */
+  function ec2Template(name: string, more: string): string {
+    return [
+      `NAME = "${name}"`,
+      'CPU = "1"',
+      'VCPU = "1"',
+      'MEMORY = "512"',
+      `PUBLIC_CLOUD = [ TYPE = "ec2", AMI = "${ami}", INSTANCETYPE = "t3.micro" ]`,
+      more,
+      "",
+    ].join("\n");
+  }
+
+  /** Launches a t3.micro without tags, outside the driver; returns its id. */
+  async function launchUntagged(userData?: string): Promise<string> {
+    const launched = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: ami,
+        InstanceType: "t3.micro",
+        MinCount: 1,
+        MaxCount: 1,
+        ...(userData !== undefined ? { UserData: userData } : {}),
+      }),
+    );
+    return launched.Instances![0]!.InstanceId!;
+  }
+
   async function onevm(...args: string[]): Promise<string> {
     return await front().must("onevm", ...args);
   }
@@ -190,6 +243,14 @@ function suite(built: BuiltRelease): void {
       fe = await FrontendClass.prepare(built, tmp);
       const lines = await fe.installDriver(HOST);
       assert.ok(lines.blocks.length >= 1, lines.output);
+      // The same driver under the built-in EC2 driver's name, beside it (install-and-upgrade.md):
+      // 5.x–6.x ship the built-in driver's directories, which --force moves aside.
+      legacyLines = await fe.installDriver(
+        LEGACY,
+        releaseNumber(R) < 700 ? ["--force"] : [],
+        await buildAs("ec2", `${tmp}/dist-ec2`),
+      );
+      assert.match(legacyLines.hostCommand, /^onehost create \S+ -i ec2 -v ec2\b/);
       configPath = `${fe.location}/etc/hybrid_driver.json`;
       await Deno.mkdir(`${tmp}/partner`);
       partnerFe = await FrontendClass.prepare(built, `${tmp}/partner`);
@@ -217,15 +278,7 @@ function suite(built: BuiltRelease): void {
       await fe.waitHost(hostIds[HOST2]!, "MONITORED", 180_000);
       await Deno.writeTextFile(
         `${tmp}/burst.tmpl`,
-        [
-          'NAME = "burst"',
-          'CPU = "1"',
-          'VCPU = "1"',
-          'MEMORY = "512"',
-          `PUBLIC_CLOUD = [ TYPE = "ec2", AMI = "${ami}", INSTANCETYPE = "t3.micro" ]`,
-          `SCHED_REQUIREMENTS = "NAME = \\"${HOST}\\""`,
-          "",
-        ].join("\n"),
+        ec2Template("burst", `SCHED_REQUIREMENTS = "NAME = \\"${HOST}\\""`),
       );
       await fe.must("onetemplate", "create", `${tmp}/burst.tmpl`);
     },
@@ -250,6 +303,7 @@ function suite(built: BuiltRelease): void {
             [DOWN]: { ...host, endpoint: downEndpoint },
             // Its region, keys and capacity are in its template; the file names the endpoint.
             [TEMPLATED]: { endpoint },
+            [LEGACY]: host,
             // No capacity: the partner user's VM quota is the host's.
             [PARTNER]: {
               provider: "opennebula",
@@ -439,15 +493,7 @@ function suite(built: BuiltRelease): void {
   realTest(
     `real oned ${R}: a wild instance is offered, imported, powered off and terminated`,
     async () => {
-      const launched = await ec2.send(
-        new RunInstancesCommand({
-          ImageId: ami,
-          InstanceType: "t3.micro",
-          MinCount: 1,
-          MaxCount: 1,
-        }),
-      );
-      const wildId = launched.Instances![0]!.InstanceId!;
+      const wildId = await launchUntagged();
       if (releaseNumber(R) >= 700) {
         // 7.0 removed importing VMs (onehost importvm, IMPORTED_VMS_ACTIONS): the wild instance
         // is never any VM's, and nothing touches it.
@@ -482,6 +528,69 @@ function suite(built: BuiltRelease): void {
       await waitCloud(wildId, "terminated");
     },
   );
+
+  realTest(
+    `real oned ${R}: a VM the built-in EC2 driver left running is taken over under its name (ec2): adopted with the driver's tags, counted, powered off, resumed and terminated on its instance`,
+    async () => {
+      // The built-in driver's deploy: RunInstances without tags, then ONE_ID once it runs.
+      const old = await launchUntagged(btoa('ETH0_IP="10.0.0.7"'));
+      // Its host, created as the ec2 build's installer prints it.
+      const create = legacyLines!.hostCommand.replace(/^onehost create \S+/, "").trim();
+      const made = await front().must("onehost", "create", LEGACY, ...create.split(/\s+/));
+      hostIds[LEGACY] = Number(made.match(/ID: (\d+)/)?.[1]);
+      await front().waitHost(hostIds[LEGACY]!, "MONITORED", 180_000);
+      // Its VM: oned has the instance as DEPLOY_ID. Created on hold, so that nothing else places it.
+      await Deno.writeTextFile(
+        `${tmp}/builtin.tmpl`,
+        ec2Template("from-builtin", `DEPLOY_ID = "${old}"`),
+      );
+      const out = await front().must("onevm", "create", "--hold", `${tmp}/builtin.tmpl`);
+      const id = Number(out.match(/ID: (\d+)/)?.[1]);
+      assert.ok(Number.isInteger(id), `onevm create printed ${out}`);
+      await ec2.send(
+        new CreateTagsCommand({ Resources: [old], Tags: [{ Key: "ONE_ID", Value: String(id) }] }),
+      );
+      // 5.x–6.x import it; 7.x deploys it, and the deploy keeps the deployment's DEPLOY_ID.
+      await onevm("deploy", String(id), LEGACY);
+      assert.equal((await front().waitVm(id, "RUNNING")).deployId, old);
+      const deadline = Date.now() + 90_000;
+      while ((await instance(old)).tags["opennebula:driver"] === undefined) {
+        if (Date.now() > deadline) assert.fail(`host ${LEGACY} never adopted ${old}`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      assert.deepEqual((await instance(old)).tags, {
+        ONE_ID: String(id),
+        "opennebula:vm-id": String(id),
+        "opennebula:host": LEGACY,
+        "opennebula:driver": "one-hybrid",
+      });
+      await waitUsedCpu(hostIds[LEGACY]!, 200);
+      await onevm("poweroff", String(id));
+      await settle(id, "POWEROFF", "stopped");
+      await onevm("resume", String(id));
+      assert.equal((await settle(id, "RUNNING", "running")).deployId, old);
+      await onevm("terminate", String(id));
+      await front().waitVm(id, "DONE");
+      await waitCloud(old, "terminated");
+    },
+  );
+
+  /** Waits until oned's monitoring of a host says its instances use this CPU (t3.micro: 200). */
+  async function waitUsedCpu(hostId: number, cpu: number): Promise<void> {
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const host = await front().host(hostId);
+      const capacity = host.children.find((e) => e.name === "MONITORING")?.children.find((e) =>
+        e.name === "CAPACITY"
+      );
+      const used = capacity?.children.find((e) => e.name === "USED_CPU")?.text;
+      if (Number(used) === cpu) return;
+      if (Date.now() > deadline) {
+        assert.fail(`host ${hostId}'s monitoring has USED_CPU ${used}, not ${cpu}`);
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
 
   realTest(
     `real oned ${R}: a host whose cloud is unreachable goes ERROR with the driver's message and comes back`,

@@ -7,7 +7,7 @@
 import type { Instance as Ec2Instance } from "@aws-sdk/client-ec2";
 import type { Instance, InstanceState, ListedInstance } from "../../core/provider.ts";
 import { instanceTypeSize } from "./instance_types.ts";
-import { DRIVER_NAME, DRIVER_TAG, HOST_TAG, VM_ID_TAG } from "./tags.ts";
+import { BUILTIN_VM_ID_TAG, DRIVER_NAME, DRIVER_TAG, HOST_TAG, VM_ID_TAG } from "./tags.ts";
 
 /**
  * Each EC2 state in provider-neutral words: `shutting-down` is `terminating`; the others keep
@@ -71,14 +71,14 @@ export function toInstance(source: Ec2Instance): Instance {
   const memoryMiB = source.InstanceType
     ? instanceTypeSize(source.InstanceType)?.memoryMiB
     : undefined;
-  const owner = source.Tags?.find((t) => t.Key === VM_ID_TAG)?.Value;
+  const owner = vmIdOf(source.Tags?.find((t) => t.Key === VM_ID_TAG)?.Value);
   const marked = source.Tags?.some((t) => t.Key === DRIVER_TAG && t.Value === DRIVER_NAME);
   const host = marked ? source.Tags?.find((t) => t.Key === HOST_TAG)?.Value : undefined;
   return {
     id: source.InstanceId ?? "",
     state: STATE_MAP[state] ?? "unknown",
     nativeState: state,
-    ...(owner !== undefined && /^\d{1,10}$/.test(owner) ? { ownerVmId: Number(owner) } : {}),
+    ...(owner !== undefined ? { ownerVmId: owner } : {}),
     ...(host !== undefined ? { ownerHost: host } : {}),
     ...(memoryMiB ? { memoryKiB: memoryMiB * 1024 } : {}),
     ...(source.InstanceType ? { size: source.InstanceType } : {}),
@@ -86,10 +86,16 @@ export function toInstance(source: Ec2Instance): Instance {
   };
 }
 
+/** A VM id as a tag holds it: digits only, at most 10 of them. */
+function vmIdOf(value: string | undefined): number | undefined {
+  return value !== undefined && /^\d{1,10}$/.test(value) ? Number(value) : undefined;
+}
+
 /**
  * Converts an SDK instance into a host listing's entry: the instance, plus its name, who
- * launched it, its size, and the EC2 section that would launch it again (for importing a wild
- * instance).
+ * launched it (this driver, or for an instance it has not marked, the VM OpenNebula's built-in
+ * EC2 driver recorded in `ONE_ID`), its size, and the EC2 section that would launch it again
+ * (for importing a wild instance).
  *
  * @param source One element of `Reservations[].Instances`.
  * @returns The entry.
@@ -114,6 +120,7 @@ export function toInstance(source: Ec2Instance): Instance {
 export function toListedInstance(source: Ec2Instance): ListedInstance {
   const tag = (key: string) => source.Tags?.find((t) => t.Key === key)?.Value;
   const launchedByDriver = tag(DRIVER_TAG) === DRIVER_NAME;
+  const recordedVmId = launchedByDriver ? undefined : vmIdOf(tag(BUILTIN_VM_ID_TAG));
   const name = tag("Name");
   const cores = source.CpuOptions?.CoreCount;
   const threads = source.CpuOptions?.ThreadsPerCore ?? 1;
@@ -126,6 +133,7 @@ export function toListedInstance(source: Ec2Instance): ListedInstance {
     ...(name ? { name } : {}),
     ...(cores ? { vcpus: cores * threads } : {}),
     ...(source.LaunchTime ? { launchedAt: Math.floor(source.LaunchTime.getTime() / 1000) } : {}),
+    ...(recordedVmId !== undefined ? { recordedVmId } : {}),
     sectionAttributes: section,
   };
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { STATE_MAP, toInstance } from "./instances.ts";
+import { STATE_MAP, toInstance, toListedInstance } from "./instances.ts";
 
 Deno.test("toInstance() puts every EC2 state in provider-neutral words, keeping EC2's name", () => {
   const ec2 = ["pending", "running", "stopping", "stopped", "shutting-down", "terminated"] as const;
@@ -53,4 +53,25 @@ Deno.test("toInstance() reports an unknown state as unknown, keeping EC2's name,
   assert.equal(instance.state, "unknown");
   assert.equal(instance.nativeState, "rebooting");
   assert.equal(instance.memoryKiB, undefined);
+});
+
+Deno.test("toListedInstance() keeps the VM id OpenNebula's built-in driver recorded (ONE_ID) on an instance this driver has not marked, and only a numeric one", () => {
+  const listed = (tags: Record<string, string>) =>
+    toListedInstance({
+      InstanceId: "i-0123456789abcdef0",
+      State: { Name: "running" },
+      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+    });
+  assert.equal(listed({ ONE_ID: "40" }).recordedVmId, 40);
+  assert.equal(listed({ ONE_ID: "40" }).launchedByDriver, false);
+  assert.equal("recordedVmId" in listed({ ONE_ID: "web" }), false);
+  assert.equal("recordedVmId" in listed({}), false);
+  const adopted = listed({
+    ONE_ID: "40",
+    "opennebula:vm-id": "40",
+    "opennebula:host": "aws",
+    "opennebula:driver": "one-hybrid",
+  });
+  assert.equal("recordedVmId" in adopted, false);
+  assert.deepEqual([adopted.ownerVmId, adopted.ownerHost], [40, "aws"]);
 });

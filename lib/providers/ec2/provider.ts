@@ -38,6 +38,7 @@ import {
   DRIVER_TAG,
   HOST_TAG,
   instanceTags,
+  ownershipTags,
   tagValue,
   TOKEN_TAG,
   VM_ID_TAG,
@@ -679,6 +680,19 @@ export class Ec2Provider implements Provider {
       });
     } catch (error) {
       throw this.#error(error, `Cannot tag ${id} with its new host ${host}`);
+    }
+  }
+
+  /**
+   * Adopts an instance OpenNebula's built-in EC2 driver launched: one CreateTags adds the
+   * driver's VM, host and driver tags (its own, `ONE_ID` included, are left as they are).
+   */
+  async adopt(id: string, host: string, vmId: number): Promise<void> {
+    checkInstanceId(id);
+    try {
+      await this.#api.createTags({ Resources: [id], Tags: ownershipTags(vmId, host) });
+    } catch (error) {
+      throw this.#error(error, `Cannot tag ${id} as VM ${vmId}'s`);
     }
   }
 

@@ -673,6 +673,38 @@ Deno.test("an id that is not an EC2 instance id is refused before any call", asy
   assert.deepEqual(fake.calls, []);
 });
 
+// --- Adoption ------------------------------------------------------------------------------
+
+Deno.test("adopt() marks an instance the built-in driver launched with the driver's VM, host and driver tags in one CreateTags, keeping its own", async () => {
+  const { fake, provider } = setUp();
+  const { id } = fake.addInstance({ tags: { ONE_ID: "40", team: "web" } });
+  await provider.adopt(id, "aws", 40);
+  assert.deepEqual(fake.inputsOf("createTags"), [{
+    Resources: [id],
+    Tags: [
+      { Key: "opennebula:vm-id", Value: "40" },
+      { Key: "opennebula:host", Value: "aws" },
+      { Key: "opennebula:driver", Value: "one-hybrid" },
+    ],
+  }]);
+  const [listed] = await provider.list();
+  assert.deepEqual(
+    [listed?.launchedByDriver, listed?.ownerVmId, listed?.ownerHost, listed?.recordedVmId],
+    [true, 40, "aws", undefined],
+  );
+});
+
+Deno.test("adopt() says which instance and VM it could not mark", async () => {
+  const { fake, provider } = setUp();
+  const { id } = fake.addInstance();
+  fake.failNext("createTags", ec2Error("UnauthorizedOperation", "You are not authorized."));
+  await assert.rejects(provider.adopt(id, "aws", 40), {
+    message:
+      `Cannot tag ${id} as VM 40's: UnauthorizedOperation: You are not authorized. (host aws, region us-east-1)`,
+  });
+  await assert.rejects(provider.adopt("i-123", "aws", 40), { name: "InvalidInputError" });
+});
+
 // --- Snapshots -----------------------------------------------------------------------------
 
 Deno.test("snapshot() creates an image without reboot, tagged with the VM id", async () => {

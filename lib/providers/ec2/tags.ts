@@ -19,6 +19,12 @@ export const RESERVED_TAG_PREFIX = "opennebula:";
 /** Tag key holding the idempotency token of the launch that made the instance. */
 export const TOKEN_TAG = "opennebula:launch-token";
 
+/**
+ * Tag key in which OpenNebula's built-in EC2 driver (4.x–6.10, `ec2_driver.rb`'s deploy)
+ * recorded the VM id of each instance it launched, once the instance existed.
+ */
+export const BUILTIN_VM_ID_TAG = "ONE_ID";
+
 /** Longest tag value EC2 accepts. */
 const MAX_TAG_VALUE_LENGTH = 256;
 
@@ -52,17 +58,43 @@ export function instanceTags(
   userTags: Readonly<Record<string, string>>,
   token: string,
 ): { Key: string; Value: string }[] {
-  const tags: Record<string, string> = {
-    [VM_ID_TAG]: String(vmId),
-    [HOST_TAG]: tagValue(host),
-    [DRIVER_TAG]: DRIVER_NAME,
-    [TOKEN_TAG]: token,
-  };
+  const tags: Record<string, string> = Object.fromEntries(
+    ownershipTags(vmId, host).map((t) => [t.Key, t.Value]),
+  );
+  tags[TOKEN_TAG] = token;
   if (!("Name" in userTags)) {
     tags.Name = tagValue(vmName ? `one-${vmId}-${vmName}` : `one-${vmId}`);
   }
   Object.assign(tags, userTags);
   return Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
+}
+
+/**
+ * The tags that mark an instance as this driver's, for a VM on a host: VM id, host, driver.
+ * A launch adds its token ({@link instanceTags}); an instance another driver launched is
+ * adopted with these alone, in one CreateTags, so that no instance is ever marked as this
+ * driver's without its VM.
+ *
+ * @param vmId OpenNebula VM id.
+ * @param host OpenNebula host name.
+ * @returns Tags as key/value pairs.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ownershipTags } from "./tags.ts";
+ * assert.deepEqual(ownershipTags(40, "aws"), [
+ *   { Key: "opennebula:vm-id", Value: "40" },
+ *   { Key: "opennebula:host", Value: "aws" },
+ *   { Key: "opennebula:driver", Value: "one-hybrid" },
+ * ]);
+ * ```
+ */
+export function ownershipTags(vmId: number, host: string): { Key: string; Value: string }[] {
+  return [
+    { Key: VM_ID_TAG, Value: String(vmId) },
+    { Key: HOST_TAG, Value: tagValue(host) },
+    { Key: DRIVER_TAG, Value: DRIVER_NAME },
+  ];
 }
 
 /**
