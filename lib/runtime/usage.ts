@@ -12,7 +12,7 @@ import type { HostSettings } from "../core/config.ts";
 import { pollStateDir } from "../core/poll_state.ts";
 import type { ActionTime, ListedInstance, Provider, ProviderKind } from "../core/provider.ts";
 import type { VmUsage } from "../core/usage.ts";
-import { UsageState, type UsageTarget } from "../core/usage_state.ts";
+import type { UsageTarget } from "../core/usage_state.ts";
 import { DeadlineError } from "../util/errors.ts";
 
 /**
